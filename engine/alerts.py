@@ -1,0 +1,40 @@
+"""Alert rules: a metric crossing a threshold for a duration fires; recovery resolves."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+
+from .scenario import AlertRule
+
+OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
+}
+
+
+class AlertEngine:
+    def __init__(self, rules: list[AlertRule]) -> None:
+        self.rules = rules
+        self._ops = [OPS[r.op] for r in rules]
+        self._since: list[float | None] = [None] * len(rules)
+        self.firing: dict[str, float] = {}  # name -> time it fired
+
+    def step(self, now: float, m: dict[str, float]) -> list[tuple[str, AlertRule, float]]:
+        """Transitions this tick: ("fired" | "resolved", rule, current value)."""
+        out: list[tuple[str, AlertRule, float]] = []
+        for i, rule in enumerate(self.rules):
+            value = m.get(rule.metric, 0.0)
+            breach = self._ops[i](value, rule.threshold)
+            if breach:
+                since = self._since[i]
+                if since is None:
+                    self._since[i] = since = now
+                if rule.name not in self.firing and now - since >= rule.for_:
+                    self.firing[rule.name] = now
+                    out.append(("fired", rule, value))
+            else:
+                self._since[i] = None
+                if rule.name in self.firing:
+                    del self.firing[rule.name]
+                    out.append(("resolved", rule, value))
+        return out

@@ -1,0 +1,297 @@
+"""A drill: one scenario, one seed, one log. The sans-I/O heart of firedrill.
+
+The caller owns time: :meth:`Drill.advance` runs the simulation up to a
+simulated time, :meth:`Drill.submit` applies an input *now*, and
+:meth:`Drill.events_since` returns what happened. A headless run advances
+as fast as it can; the server advances in step with the wall clock. The
+whole drill is a function of (scenario, seed, inputs with their times), so
+replaying the inputs of a log reproduces it byte for byte.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Generator, Mapping
+from typing import Any, TypeVar
+
+import simpy
+
+from . import __version__
+from . import inputs as I
+from .alerts import AlertEngine
+from .effects import apply_fault, mitigate
+from .errors import DrillStateError, InvalidInput, NotAllowed
+from .log import DrillLog, Event
+from .observe import investigate
+from .scenario import Inject, Migration, PodFault, Scenario
+from .world import World
+from .world.service import ServiceState
+
+T = TypeVar("T")
+WARMUP_TICKS = 120
+
+
+class Drill:
+    def __init__(self, scenario: Scenario, seed: int = 0) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.env = simpy.Environment()
+        self.log = DrillLog()
+        self.changes: list[dict[str, Any]] = []
+        self.migrations: dict[str, list[tuple[str, Migration]]] = {}
+        self.blocker_pids: dict[str, int] = {}
+        self.revealed: list[str] = []
+        self.page_at: float | None = None
+        self.ended = False
+        self.alerts_seen: set[str] = set()
+        self.public_updates = 0
+        self.incident: dict[str, Any] = {
+            "commander": None, "severity": None, "roles": {}, "status": None,
+        }
+        self.world = World(scenario, self.rng, self._emit)
+        self.alerts = AlertEngine(list(scenario.alerts))
+        self.log.append(0.0, "system", "drill.created", {
+            "scenario": scenario.id, "title": scenario.title, "seed": seed,
+            "duration": scenario.duration, "engine": __version__,
+        })
+        for i in range(WARMUP_TICKS):  # settle pools and noise before the clock starts
+            self.world.step(float(i - WARMUP_TICKS), 1.0)
+        self._schedule_faults()
+        self._conditional: list[Inject] = []
+        for inj in scenario.injects:
+            if inj.at is not None:
+                self.at(inj.at + inj.delay, lambda inj=inj: self._inject(inj))
+            else:
+                self._conditional.append(inj)
+        self._sample()
+        self.env.process(self._ticker())
+
+    # ------------------------------------------------------------ public API
+    @property
+    def now(self) -> float:
+        return float(self.env.now)
+
+    def advance(self, to: float) -> list[Event]:
+        """Run the simulation up to ``to`` (ms resolution); return the new events."""
+        if self.ended:
+            return []
+        to = math.floor(to * 1000.0 + 1e-6) / 1000.0
+        to = min(to, self.scenario.duration + self.scenario.tick)
+        if to <= self.env.now:
+            return []
+        before = self.log.last_seq
+        self.env.run(until=to)
+        return self.log.since(before)
+
+    def submit(
+        self, data: Mapping[str, Any], actor: str, role: str = "player", by: str | None = None
+    ) -> Event:
+        """Apply one input at the current time; a refused input changes nothing."""
+        if self.ended:
+            raise DrillStateError("the drill has ended; no more inputs are accepted")
+        inp = I.parse_input(dict(data))
+        if inp.type not in I.PERMISSIONS.get(role, frozenset()):
+            raise NotAllowed(f"a {role} may not send {inp.type}")
+        category = I.CATEGORY[inp.type]
+        result: dict[str, Any] | None = None
+        plan: Callable[[int], None] | None = None
+        if category == "investigate" and inp.type != "hypothesis":
+            result = investigate(self, inp)
+        elif category == "mitigate":
+            plan = mitigate(self, inp)
+        elif isinstance(inp, I.FireInject):
+            ids = [j.id for j in self.scenario.injects]
+            if inp.id not in ids:
+                raise self.unknown("inject", inp.id, ids)
+        payload = inp.model_dump(mode="json")
+        if by is not None:
+            payload["by"] = by
+        vis = "facilitator" if inp.type == "note" else "all"
+        event = self.log.append(self.now, actor, "input", payload, vis)
+        if result is not None:
+            if isinstance(inp, I.ViewDashboard) and result["panel"] not in self.revealed:
+                self.revealed.append(result["panel"])
+            self.log.append(self.now, "system", "observation",
+                            {"for": event.seq, "kind": inp.type, "result": result})
+        if plan is not None:
+            plan(event.seq)
+        self._after_input(inp, actor)
+        return event
+
+    def events_since(self, seq: int, role: str = "facilitator") -> list[Event]:
+        events = self.log.since(seq)
+        return events if role == "facilitator" else [e for e in events if e.vis == "all"]
+
+    def snapshot(self, role: str = "player") -> dict[str, Any]:
+        """What a client of ``role`` needs to draw the war room right now."""
+        last = next((e for e in reversed(self.log.events) if e.type == "metrics"), None)
+        snap: dict[str, Any] = {
+            "seq": self.log.last_seq, "t": self.now, "page_at": self.page_at,
+            "ended": self.ended, "metrics": last.data if last else {},
+            "alerts": sorted(self.alerts.firing), "incident": self.incident,
+            "revealed": list(self.revealed), "flags": dict(self.world.flags),
+            "scenario": public_info(self.scenario),
+        }
+        if role == "facilitator":
+            snap["truth"] = self.scenario.truth.model_dump(mode="json")
+            snap["injects"] = [j.model_dump(mode="json", by_alias=True) for j in self.scenario.injects]
+        return snap
+
+    def end(self, reason: str = "ended") -> None:
+        if not self.ended:
+            self.ended = True
+            self.log.append(self.now, "system", "drill.ended", {"reason": reason})
+
+    # --------------------------------------------------- helpers for effects
+    def at(self, t: float, fn: Callable[[], None]) -> None:
+        self.later(max(0.0, t - self.now), fn)
+
+    def later(self, delay: float, fn: Callable[[], None]) -> None:
+        def run() -> Generator[Any, Any, None]:
+            yield self.env.timeout(delay)
+            if not self.ended:
+                fn()
+        self.env.process(run())
+
+    def state(self, component: str, what: str, vis: str = "all", **data: Any) -> None:
+        self.log.append(self.now, "system", "state", {"component": component, "what": what, **data}, vis)
+
+    def effect(self, for_seq: int, component: str, what: str, **data: Any) -> None:
+        self.log.append(self.now, "system", "effect",
+                        {"for": for_seq, "component": component, "what": what, **data})
+
+    def unknown(self, kind: str, value: str, valid: list[str]) -> InvalidInput:
+        return InvalidInput(f"unknown {kind} {value!r}; valid: {', '.join(valid) or 'none'}")
+
+    def need(self, kind: str, name: str, table: Mapping[str, T]) -> T:
+        if name not in table:
+            raise self.unknown(kind, name, list(table))
+        return table[name]
+
+    def need_service(self, name: str) -> ServiceState:
+        return self.need("service", name, self.world.services)
+
+    # -------------------------------------------------------------- internals
+    def _emit(self, type: str, data: dict[str, Any], vis: str) -> None:
+        self.log.append(self.now, "system", type, data, vis)
+
+    def _schedule_faults(self) -> None:
+        for fault in self.scenario.faults:
+            at = fault.at
+            if fault.jitter:
+                at = max(0.0, at + self.rng.uniform(-fault.jitter, fault.jitter))
+            pod = None
+            if isinstance(fault, PodFault):
+                n = self.scenario.service(fault.service).pods
+                pod = self.rng.randrange(n) if fault.pod == "random" else fault.pod
+            self.at(round(at, 3), lambda f=fault, p=pod: apply_fault(self, f, p))
+
+    def _ticker(self) -> Generator[Any, Any, None]:
+        sc = self.scenario
+        dt = sc.tick
+        every = max(1, round(sc.sample_every / dt))
+        n = 0
+        while True:
+            yield self.env.timeout(dt)
+            now = self.now
+            self.world.step(now, dt)
+            for kind, rule, value in self.alerts.step(now, self.world.m):
+                self.log.append(now, "system", f"alert.{kind}", {
+                    "name": rule.name, "metric": rule.metric, "value": round(value, 3),
+                    "threshold": rule.threshold, "severity": rule.severity,
+                    "summary": rule.summary,
+                })
+                if kind == "fired":
+                    self.alerts_seen.add(rule.name)
+                    if rule.severity == "page" and self.page_at is None:
+                        self.page_at = now
+                        self.log.append(now, "system", "page", {"alert": rule.name})
+            self.world.alerts_firing = len(self.alerts.firing)
+            if self._conditional:
+                self._check_injects(now)
+            n += 1
+            if n % every == 0:
+                self._sample()
+            if now >= sc.duration - 1e-9:
+                self.end("time")
+                return
+
+    def _sample(self) -> None:
+        values = {k: round(v, 3) for k, v in self.world.m.items()}
+        data: dict[str, Any] = {"values": values}
+        if self.revealed:
+            data["detail"] = {
+                panel: self.world.detail(*panel.split("/", 1)) for panel in self.revealed
+            }
+        self.log.append(self.now, "system", "metrics", data)
+
+    def _check_injects(self, now: float) -> None:
+        m = self.world.m
+        for inj in list(self._conditional):
+            c = inj.when
+            assert c is not None
+            if c.alert is not None:
+                due = c.alert in self.alerts_seen
+            elif c.metric is not None:
+                from .alerts import OPS
+
+                due = OPS[c.op](m.get(c.metric, 0.0), c.threshold or 0.0)
+            else:
+                due = self.page_at is not None and now >= self.page_at + (c.after_page or 0.0)
+            if due:
+                self._conditional.remove(inj)
+                if c.no_status_update and self.public_updates:
+                    continue
+                self.later(inj.delay, lambda inj=inj: self._inject(inj))
+
+    def _inject(self, inj: Inject) -> None:
+        self.log.append(self.now, inj.sender, "inject", {
+            "id": inj.id, "from": inj.sender, "role": inj.role, "channel": inj.channel,
+            "text": inj.text, "asks": inj.asks,
+        })
+
+    def _after_input(self, inp: I.Input, actor: str) -> None:
+        inc = self.incident
+        if isinstance(inp, I.TakeCommand):
+            inc["commander"] = actor
+        elif isinstance(inp, I.DeclareIncident):
+            inc["severity"] = inp.severity
+        elif isinstance(inp, I.AssignRole):
+            inc["roles"][inp.person] = inp.role
+            if inp.role == "ic":
+                inc["commander"] = inp.person
+        elif isinstance(inp, I.StatusUpdate):
+            if inp.audience == "public":
+                self.public_updates += 1
+                inc["status"] = inp.state
+        elif isinstance(inp, I.FireInject):
+            self._inject(next(j for j in self.scenario.injects if j.id == inp.id))
+        elif isinstance(inp, I.Message):
+            self.log.append(self.now, inp.sender, "inject", {
+                "id": None, "from": inp.sender, "role": inp.role, "channel": inp.channel,
+                "text": inp.text, "asks": None,
+            })
+        elif isinstance(inp, I.End):
+            self.end(inp.reason)
+
+
+def public_info(sc: Scenario) -> dict[str, Any]:
+    """Scenario facts every participant may see (no faults, no truth)."""
+    topo = sc.topology
+    return {
+        "id": sc.id, "title": sc.title, "summary": sc.summary, "class": sc.scenario_class,
+        "difficulty": sc.difficulty, "duration": sc.duration,
+        "services": [
+            {"name": s.name, "pods": s.pods, "endpoints": [e.name for e in s.endpoints]}
+            for s in topo.services
+        ],
+        "dependencies": [d.name for d in topo.dependencies],
+        "databases": [d.name for d in topo.databases],
+        "topics": [t.name for t in topo.topics],
+        "flags": [{"name": f.name, "description": f.description} for f in topo.flags],
+        "experts": sorted({e.team for e in sc.experts}),
+        "alerts": [{"name": a.name, "metric": a.metric, "op": a.op, "threshold": a.threshold}
+                   for a in sc.alerts],
+    }

@@ -1,0 +1,372 @@
+"""What mitigations and faults do to the world, with realistic delays.
+
+Each ``mitigate_*`` handler validates against the current drill *first* and
+only then returns a plan; the drill logs the input and runs the plan. So a
+refused input changes nothing. Delays are SimPy timeouts: a rollback rolls
+pod by pod over minutes, a flag flip propagates in seconds, a consumer
+joining a group triggers a stop-the-world rebalance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+from . import inputs as I
+from .errors import NotAllowed
+from .scenario import (
+    BlockerFault,
+    DependencyFault,
+    FlagFault,
+    Migration,
+    PodFault,
+    PoisonFault,
+    ReleaseFault,
+)
+
+if TYPE_CHECKING:
+    from .drill import Drill
+    from .world.service import ServiceState
+
+Plan = Callable[[int], None]
+DRAIN_S = 15.0
+BREAKER_S = 5.0
+THROTTLE_S = 15.0
+SHED_S = 10.0
+KILL_S = 10.0
+SKIP_S = 60.0
+
+
+# ------------------------------------------------------------- rollouts
+def roll(drill: Drill, svc: ServiceState, version: str, duration: float, why: str,
+         for_seq: int | None, migration: Migration | None = None) -> None:
+    """Roll ``version`` over the fleet pod by pod; each pod restarts on the way."""
+    svc_name = svc.name
+    svc.rolling = True
+    per_pod = duration / max(1, len(svc.pods))
+    restart = min(svc.spec.restart, per_pod)
+    if migration is not None:
+        svc.migration = (svc.version_order.index(version), migration)
+        svc.invalidate()
+        drill.state(svc_name, "migration applied", vis="facilitator", migration=migration.id,
+                    reversible=migration.reversible)
+
+    def run() -> Generator[Any, Any, None]:
+        drill.state(svc_name, f"{why} started", version=version, for_seq=for_seq)
+        for pod in list(svc.pods):
+            if pod.state in ("drained", "starting"):
+                pod.version = version
+                continue
+            pod.state = "restarting"
+            yield drill.env.timeout(restart)
+            pod.version = version
+            pod.restarts += 1
+            if pod.fault is not None and pod.fault.fixed_by_restart:
+                pod.fault = None
+            pod.state = "running"
+            if per_pod > restart:
+                yield drill.env.timeout(per_pod - restart)
+        svc.current_version = version
+        svc.rolling = False
+        drill.state(svc_name, f"{why} complete", version=version, for_seq=for_seq)
+
+    drill.env.process(run())
+
+
+def previous_version(svc: ServiceState) -> str | None:
+    if len(svc.history) >= 2:
+        return svc.history[-2]
+    i = svc.version_order.index(svc.current_version)
+    return svc.version_order[i - 1] if i > 0 else None
+
+
+# ----------------------------------------------------------------- faults
+def apply_fault(drill: Drill, fault: Any, pod_index: int | None) -> None:
+    """Start a scenario fault now (called by the fault timer)."""
+    w = drill.world
+    data = {"fault": fault.id or fault.kind, "kind": fault.kind}
+    if isinstance(fault, ReleaseFault):
+        svc = w.services[fault.service]
+        kind = "deploy" if fault.kind == "deploy" else "config"
+        drill.changes.append({
+            "id": fault.id or f"{kind}-{fault.version}", "kind": kind, "at": round(drill.now, 3),
+            "service": fault.service, "summary": fault.summary or f"{kind} {fault.version}",
+            "version": fault.version, "has_migration": fault.migration is not None,
+            "by": "deploy pipeline",
+        })
+        if fault.migration is not None:
+            drill.migrations.setdefault(fault.service, []).append((fault.version, fault.migration))
+        svc.history.append(fault.version)
+        roll(drill, svc, fault.version, svc.spec.rollout if kind == "deploy" else 30.0,
+             kind, None, fault.migration)
+    elif isinstance(fault, PodFault):
+        svc = w.services[fault.service]
+        assert pod_index is not None
+        svc.pods[pod_index].fault = fault
+        svc.invalidate()
+        data["pod"] = svc.pods[pod_index].name
+    elif isinstance(fault, DependencyFault):
+        dep = w.deps[fault.dependency]
+        if fault.latency_ms is not None:
+            dep.latency_ms = fault.latency_ms
+        if fault.error_pct is not None:
+            dep.error_pct = fault.error_pct
+        if fault.recover_at is not None:
+            def recover() -> None:
+                dep.latency_ms = dep.spec.latency_ms
+                dep.error_pct = dep.spec.error_pct
+                drill.state(dep.spec.name, "dependency recovered", vis="facilitator")
+            drill.at(fault.recover_at, recover)
+    elif isinstance(fault, FlagFault):
+        drill.changes.append({
+            "id": fault.id or f"flag-{fault.flag}", "kind": "flag", "at": round(drill.now, 3),
+            "service": None, "summary": f"flag {fault.flag} set to {fault.enabled}",
+            "version": None, "has_migration": False, "by": "flag console",
+        })
+        w.set_flag(fault.flag, fault.enabled)
+        drill.state(fault.flag, "flag changed", enabled=fault.enabled)
+    elif isinstance(fault, PoisonFault):
+        topic = w.topics[fault.topic]
+        parts = sorted(drill.rng.sample(range(topic.spec.partitions),
+                                        min(fault.partitions, topic.spec.partitions)))
+        for p in parts:
+            topic.poison[p] = topic.poison.get(p, 0) + fault.count
+        topic.next_crash = drill.now
+        data["partitions"] = parts
+    elif isinstance(fault, BlockerFault):
+        _start_blocker(drill, fault)
+    drill.state("fault", "fault started", vis="facilitator", **data)
+
+
+def _start_blocker(drill: Drill, fault: BlockerFault) -> None:
+    db = drill.world.dbs[fault.database]
+    db.blocker = fault
+    drill.blocker_pids[fault.database] = 4000 + drill.rng.randrange(1000, 9000)
+
+
+def _clear_blocker(drill: Drill, name: str) -> None:
+    db = drill.world.dbs[name]
+    fault = db.blocker
+    db.blocker = None
+    if fault is None or fault.recurs_after is None:
+        return
+
+    def recur() -> None:
+        if fault.stopped_by_flag is not None and not drill.world.flag_on(fault.stopped_by_flag):
+            return
+        _start_blocker(drill, fault)
+        drill.state(name, "blocking transaction returned (retried request)", vis="facilitator")
+
+    drill.at(drill.now + fault.recurs_after, recur)
+
+
+# ------------------------------------------------------------ mitigations
+def mitigate(drill: Drill, inp: I.Input) -> Plan:
+    w = drill.world
+    if isinstance(inp, I.Rollback):
+        svc = drill.need_service(inp.service)
+        if svc.rolling:
+            raise NotAllowed(f"a rollout of {svc.name} is already in progress")
+        target = previous_version(svc)
+        if target is None:
+            raise NotAllowed(f"{svc.name} has no earlier version to roll back to")
+
+        def plan(seq: int) -> None:
+            if len(svc.history) >= 2:
+                svc.history.pop()
+            else:
+                svc.history[-1] = target
+            roll(drill, svc, target, svc.spec.rollback, "rollback", seq)
+        return plan
+    if isinstance(inp, I.ForwardFix):
+        svc = drill.need_service(inp.service)
+
+        def plan(seq: int) -> None:
+            version = svc.spec.fix_version or svc.current_version
+
+            def ship() -> None:
+                if version != svc.current_version:
+                    svc.history.append(version)
+                roll(drill, svc, version, svc.spec.rollout, "forward fix", seq)
+            drill.at(drill.now + svc.spec.fix_time, ship)
+            drill.effect(seq, svc.name, "fix in progress", ready_in_s=svc.spec.fix_time)
+        return plan
+    if isinstance(inp, I.DrainPod):
+        svc = drill.need_service(inp.service)
+        pod = svc.pod(inp.pod)
+        if pod is None:
+            raise drill.unknown("pod", inp.pod, [p.name for p in svc.pods])
+        draining = inp.type == "drain_pod"
+
+        def plan(seq: int) -> None:
+            if draining:
+                pod.state = "draining"
+                drill.later(DRAIN_S, lambda: _set_pod(drill, seq, svc, pod.name, "drained"))
+            else:
+                drill.later(DRAIN_S, lambda: _set_pod(drill, seq, svc, pod.name, "running"))
+        return plan
+    if isinstance(inp, I.Scale):
+        svc = drill.need_service(inp.service)
+        if inp.pods > svc.spec.max_pods:
+            raise NotAllowed(f"{svc.name} can have at most {svc.spec.max_pods} pods (quota)")
+
+        def plan(seq: int) -> None:
+            n = len(svc.pods)
+            if inp.pods < n:
+                del svc.pods[inp.pods:]
+                drill.effect(seq, svc.name, "scaled in", pods=inp.pods)
+            for _ in range(inp.pods - n):
+                pod = svc.add_pod(svc.current_version, state="starting")
+                drill.later(svc.spec.scale_up, lambda p=pod: _set_pod(drill, seq, svc, p.name, "running"))
+        return plan
+    if isinstance(inp, I.ScaleConsumers):
+        topic = drill.need("topic", inp.topic, w.topics)
+
+        def plan(seq: int) -> None:
+            g = topic.spec.group
+            delta = inp.consumers - topic.target_consumers
+            topic.target_consumers = inp.consumers
+            if delta < 0:
+                topic.consumers = max(0, topic.consumers + delta)
+                topic.rebalance(drill.now)
+                drill.effect(seq, topic.spec.name, "consumers left; rebalancing", consumers=topic.consumers)
+            for i in range(delta):
+                def join() -> None:
+                    topic.consumers += 1
+                    topic.rebalance(drill.now)
+                    drill.effect(seq, topic.spec.name, "consumer joined; group rebalancing",
+                                 consumers=topic.consumers)
+                drill.later(g.join * (i + 1), join)
+        return plan
+    if isinstance(inp, I.SetFlag):
+        flag = drill.need("flag", inp.flag, {f.name: f for f in drill.scenario.topology.flags})
+
+        def plan(seq: int) -> None:
+            def flip() -> None:
+                w.set_flag(flag.name, inp.enabled)
+                drill.effect(seq, flag.name, "flag propagated", enabled=inp.enabled)
+            drill.later(flag.propagation, flip)
+        return plan
+    if isinstance(inp, I.SetBreaker):
+        dep = drill.need("dependency", inp.dependency, w.deps)
+
+        def plan(seq: int) -> None:
+            def flip() -> None:
+                dep.breaker_open = inp.state == "open"
+                drill.effect(seq, dep.spec.name, f"circuit breaker {inp.state}")
+            drill.later(BREAKER_S, flip)
+        return plan
+    if isinstance(inp, I.ThrottleProducer):
+        topic = drill.need("topic", inp.topic, w.topics)
+
+        def plan(seq: int) -> None:
+            def apply() -> None:
+                topic.throttle_pct = inp.allow_pct
+                drill.effect(seq, topic.spec.name, "producer throttle applied", allow_pct=inp.allow_pct)
+            drill.later(THROTTLE_S, apply)
+        return plan
+    if isinstance(inp, I.SkipPoison):
+        topic = drill.need("topic", inp.topic, w.topics)
+
+        def plan(seq: int) -> None:
+            def apply() -> None:
+                moved = sum(topic.poison.values())
+                topic.poison.clear()
+                topic.dlq += moved
+                if moved:
+                    topic.rebalance(drill.now)
+                drill.effect(seq, topic.spec.name, "offsets advanced past poison messages",
+                             moved_to_dlq=moved)
+            drill.later(SKIP_S, apply)
+        return plan
+    if isinstance(inp, I.Restart):
+        return _restart(drill, inp)
+    if isinstance(inp, I.Failover):
+        db = drill.need("database", inp.database, w.dbs)
+
+        def plan(seq: int) -> None:
+            db.down_until = drill.now + db.spec.failover
+            if db.blocker is not None:
+                _clear_blocker(drill, db.spec.name)
+            drill.effect(seq, db.spec.name, "failover started", down_for_s=db.spec.failover)
+        return plan
+    if isinstance(inp, I.ShedLoad):
+        svc = drill.need_service(inp.service)
+
+        def plan(seq: int) -> None:
+            def apply() -> None:
+                svc.shed_pct = inp.pct
+                drill.effect(seq, svc.name, "load shedding set", pct=inp.pct)
+            drill.later(SHED_S, apply)
+        return plan
+    if isinstance(inp, I.KillQuery):
+        db = drill.need("database", inp.database, w.dbs)
+
+        def plan(seq: int) -> None:
+            def apply() -> None:
+                if db.blocker is None:
+                    drill.effect(seq, db.spec.name, "no long-running transaction found")
+                    return
+                pid = drill.blocker_pids.get(db.spec.name)
+                _clear_blocker(drill, db.spec.name)
+                drill.effect(seq, db.spec.name, "blocking transaction cancelled", pid=pid)
+            drill.later(KILL_S, apply)
+        return plan
+    raise AssertionError(f"not a mitigation: {inp.type}")  # pragma: no cover
+
+
+def _set_pod(drill: Drill, seq: int, svc: ServiceState, name: str, state: str) -> None:
+    pod = svc.pod(name)
+    if pod is None:  # scaled in meanwhile
+        return
+    pod.state = state
+    drill.effect(seq, svc.name, f"pod {state}", pod=name)
+
+
+def _restart(drill: Drill, inp: I.Restart) -> Plan:
+    w = drill.world
+    if inp.target in w.services:
+        svc = w.services[inp.target]
+
+        def plan(seq: int) -> None:
+            pods = [p for p in svc.pods if p.state in ("running", "draining")]
+            restart = svc.spec.restart
+
+            def one(pod_name: str) -> None:
+                pod = svc.pod(pod_name)
+                if pod is None:
+                    return
+                pod.restarts += 1
+                if pod.fault is not None and pod.fault.fixed_by_restart:
+                    pod.fault = None
+                    svc.invalidate()
+                pod.state = "running"
+
+            for i, pod in enumerate(pods):
+                start = 0.0 if inp.mode == "all" else i * restart
+                def down(p: str = pod.name) -> None:
+                    q = svc.pod(p)
+                    if q is not None:
+                        q.state = "restarting"
+                drill.later(start, down) if start else down()
+                drill.later(start + restart, lambda p=pod.name: one(p))
+            drill.later(restart * (1 if inp.mode == "all" else len(pods)),
+                        lambda: drill.effect(seq, svc.name, "restart complete", mode=inp.mode))
+        return plan
+    if inp.target in w.dbs:
+        db = w.dbs[inp.target]
+
+        def plan(seq: int) -> None:
+            db.down_until = drill.now + db.spec.restart
+            drill.effect(seq, db.spec.name, "pool restarted; clients reconnecting",
+                         down_for_s=db.spec.restart)
+        return plan
+    if inp.target in w.topics:
+        topic = w.topics[inp.target]
+
+        def plan(seq: int) -> None:
+            topic.rebalance(drill.now)
+            drill.effect(seq, topic.spec.name, "consumer group restarted; rebalancing")
+        return plan
+    valid = [*w.services, *w.dbs, *w.topics]
+    raise drill.unknown("restart target", inp.target, valid)

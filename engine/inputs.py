@@ -1,0 +1,298 @@
+"""The input vocabulary: every action, message and control a drill accepts.
+
+Each input is a frozen model selected by its ``type``. :func:`parse_input`
+validates shape (types, ranges, unknown fields); targets are checked
+against the scenario when the drill applies it. docs/actions.md is the
+reference. ``CATEGORY`` groups them the way grading reads them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from .errors import InvalidInput, UnknownAction
+
+Short = Annotated[str, Field(min_length=1, max_length=200)]
+Long = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ----------------------------------------------------------------- command
+class DeclareIncident(Input):
+    type: Literal["declare_incident"]
+    severity: Literal["SEV1", "SEV2", "SEV3", "SEV4"]
+    summary: Annotated[str, Field(max_length=500)] = ""
+
+
+class TakeCommand(Input):
+    type: Literal["take_command"]
+
+
+class AssignRole(Input):
+    type: Literal["assign_role"]
+    person: Short
+    role: Literal["ic", "deputy", "scribe", "comms", "ops", "sme"]
+
+
+class PageTeam(Input):
+    type: Literal["page_team"]
+    team: Short
+
+
+class Decide(Input):
+    type: Literal["decide"]
+    text: Long
+
+
+class Hypothesis(Input):
+    type: Literal["hypothesis"]
+    text: Long
+
+
+# ------------------------------------------------------------- investigate
+class ViewDashboard(Input):
+    type: Literal["view_dashboard"]
+    service: Short
+    breakdown: Literal["pod", "endpoint", "region"]
+
+
+class ReadLogs(Input):
+    type: Literal["read_logs"]
+    service: Short
+
+
+class ListChanges(Input):
+    type: Literal["list_changes"]
+
+
+class CheckMigration(Input):
+    type: Literal["check_migration"]
+    service: Short
+
+
+class InspectQueue(Input):
+    type: Literal["inspect_queue"]
+    topic: Short
+
+
+class InspectDependency(Input):
+    type: Literal["inspect_dependency"]
+    dependency: Short
+
+
+class InspectDatabase(Input):
+    type: Literal["inspect_database"]
+    database: Short
+
+
+class AskSme(Input):
+    type: Literal["ask_sme"]
+    team: Short
+    question: Annotated[str, Field(max_length=1000)] = ""
+
+
+# ------------------------------------------------------------------ impact
+class StateImpact(Input):
+    type: Literal["state_impact"]
+    users_pct: Annotated[float, Field(ge=0, le=100)]
+    trend: Literal["rising", "stable", "falling"]
+    data: Literal["intact", "delayed", "corrupted", "lost"]
+    scope: Annotated[str, Field(max_length=500)] = ""
+
+
+# ---------------------------------------------------------------- mitigate
+class Rollback(Input):
+    type: Literal["rollback"]
+    service: Short
+
+
+class DrainPod(Input):
+    type: Literal["drain_pod", "undrain_pod"]
+    service: Short
+    pod: Short
+
+
+class Scale(Input):
+    type: Literal["scale"]
+    service: Short
+    pods: Annotated[int, Field(ge=0, le=256)]
+
+
+class ScaleConsumers(Input):
+    type: Literal["scale_consumers"]
+    topic: Short
+    consumers: Annotated[int, Field(ge=0, le=256)]
+
+
+class SetFlag(Input):
+    type: Literal["set_flag"]
+    flag: Short
+    enabled: bool
+
+
+class SetBreaker(Input):
+    type: Literal["set_breaker"]
+    dependency: Short
+    state: Literal["open", "closed"]
+
+
+class ThrottleProducer(Input):
+    type: Literal["throttle_producer"]
+    topic: Short
+    allow_pct: Annotated[float, Field(ge=0, le=100)]
+
+
+class SkipPoison(Input):
+    type: Literal["skip_poison"]
+    topic: Short
+
+
+class Restart(Input):
+    type: Literal["restart"]
+    target: Short
+    mode: Literal["rolling", "all"] = "rolling"
+
+
+class Failover(Input):
+    type: Literal["failover"]
+    database: Short
+
+
+class ShedLoad(Input):
+    type: Literal["shed_load"]
+    service: Short
+    pct: Annotated[float, Field(ge=0, le=95)]
+
+
+class KillQuery(Input):
+    type: Literal["kill_query"]
+    database: Short
+
+
+class ForwardFix(Input):
+    type: Literal["forward_fix"]
+    service: Short
+    summary: Annotated[str, Field(max_length=500)] = ""
+
+
+# ------------------------------------------------------------- communicate
+class StatusUpdate(Input):
+    type: Literal["status_update"]
+    audience: Literal["public", "internal", "executive"]
+    state: Literal["investigating", "identified", "monitoring", "resolved"]
+    impact: Annotated[str, Field(min_length=1, max_length=1000)]
+    action: Annotated[str, Field(max_length=1000)] = ""
+    next_update_min: Annotated[int, Field(ge=1, le=240)] | None = None
+    text: Annotated[str, Field(max_length=2000)] = ""
+
+
+class Chat(Input):
+    type: Literal["chat"]
+    text: Long
+
+
+# ------------------------------------------------------------- facilitator
+class FireInject(Input):
+    type: Literal["inject"]
+    id: Short
+
+
+class Message(Input):
+    type: Literal["message"]
+    sender: Short
+    role: Literal["executive", "sme", "customer", "support", "teammate", "system"] = "teammate"
+    channel: Literal["chat", "executive", "customer", "pager"] = "chat"
+    text: Long
+
+
+class Note(Input):
+    type: Literal["note"]
+    text: Long
+
+
+class Clock(Input):
+    type: Literal["clock"]
+    action: Literal["start", "pause", "resume", "speed", "step", "jump"]
+    speed: Annotated[float, Field(gt=0, le=600)] | None = None
+    seconds: Annotated[float, Field(gt=0, le=3600)] | None = None
+
+
+class End(Input):
+    type: Literal["end"]
+    reason: Annotated[str, Field(max_length=200)] = "ended by facilitator"
+
+
+AnyInput = Annotated[
+    DeclareIncident | TakeCommand | AssignRole | PageTeam | Decide | Hypothesis
+    | ViewDashboard | ReadLogs | ListChanges | CheckMigration | InspectQueue
+    | InspectDependency | InspectDatabase | AskSme | StateImpact
+    | Rollback | DrainPod | Scale | ScaleConsumers | SetFlag | SetBreaker | ThrottleProducer
+    | SkipPoison | Restart | Failover | ShedLoad | KillQuery | ForwardFix
+    | StatusUpdate | Chat | FireInject | Message | Note | Clock | End,
+    Field(discriminator="type"),
+]
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyInput)
+
+CATEGORY: dict[str, str] = {
+    "declare_incident": "command", "take_command": "command", "assign_role": "command",
+    "page_team": "command", "decide": "command", "hypothesis": "investigate",
+    "view_dashboard": "investigate", "read_logs": "investigate", "list_changes": "investigate",
+    "check_migration": "investigate", "inspect_queue": "investigate",
+    "inspect_dependency": "investigate", "inspect_database": "investigate",
+    "ask_sme": "investigate", "state_impact": "impact",
+    "rollback": "mitigate", "drain_pod": "mitigate", "undrain_pod": "mitigate",
+    "scale": "mitigate", "scale_consumers": "mitigate", "set_flag": "mitigate",
+    "set_breaker": "mitigate", "throttle_producer": "mitigate", "skip_poison": "mitigate",
+    "restart": "mitigate", "failover": "mitigate", "shed_load": "mitigate",
+    "kill_query": "mitigate", "forward_fix": "mitigate",
+    "status_update": "communicate", "chat": "communicate",
+    "inject": "facilitate", "message": "facilitate", "note": "facilitate",
+    "clock": "facilitate", "end": "facilitate",
+}
+INPUT_TYPES: tuple[str, ...] = tuple(CATEGORY)
+
+# Who may submit what; the server enforces this same table.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "facilitator": frozenset(INPUT_TYPES),
+    "player": frozenset(t for t, c in CATEGORY.items() if c != "facilitate"),
+    "observer": frozenset(),
+}
+
+
+def parse_input(data: Any) -> Input:
+    """Validate one input; raise UnknownAction / InvalidInput saying what is valid."""
+    if not isinstance(data, dict):
+        raise InvalidInput(f"an input must be an object with a `type` (got {type(data).__name__})")
+    kind = data.get("type")
+    if kind not in CATEGORY:
+        raise UnknownAction(
+            f"unknown action {kind!r}; valid actions: {', '.join(INPUT_TYPES)}"
+        )
+    try:
+        return _ADAPTER.validate_python(data)  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"][1:]) or "input"
+            if err["type"] == "missing":
+                parts.append(f"`{loc}` is required")
+            elif err["type"] == "extra_forbidden":
+                parts.append(f"`{loc}` is not a parameter of {kind}")
+            else:
+                parts.append(f"`{loc}` {err['msg'].lower()} (got {err.get('input')!r})")
+        fields = _fields(kind)
+        hint = f"; {kind} takes: {', '.join(fields)}" if fields else f"; {kind} takes no parameters"
+        raise InvalidInput(f"{kind}: " + "; ".join(parts) + hint) from None
+
+
+def _fields(kind: str) -> list[str]:
+    for cls in Input.__subclasses__():
+        ann = cls.model_fields["type"].annotation
+        if kind in getattr(ann, "__args__", ()):
+            return [n for n in cls.model_fields if n != "type"]
+    return []

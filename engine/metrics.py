@@ -1,0 +1,49 @@
+"""Names of the top-level dashboard metrics a scenario's world exposes.
+
+Alert rules, inject conditions and decision scripts refer to metrics by
+these names (``<component>.<metric>``); breakdowns (per pod, endpoint,
+region) are not metrics but detail revealed on request.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
+
+SERVICE = (
+    "rps", "err_5xx_pct", "err_4xx_pct", "shed_pct", "p50_ms", "p99_ms", "cpu_pct",
+    "worker_busy_pct", "healthy_pods", "pods", "restarts",
+)
+DEPENDENCY = ("latency_ms", "error_pct", "timeouts_per_s", "breaker_open", "calls_per_s")
+DATABASE = (
+    "pool_active", "pool_waiting", "pool_util_pct", "timeouts_per_s", "avg_query_ms", "locks", "up",
+)
+TOPIC = (
+    "produce_rate", "consume_rate", "consumer_lag", "lag_seconds", "consumers", "rebalancing",
+    "rebalances", "buffer_fill_pct", "dlq", "throttle_pct",
+)
+BUSINESS = (
+    "users_affected_pct", "failed_rps", "failed_requests", "impact_minutes",
+    "money_lost_per_min", "money_lost", "rows_corrupted", "error_budget_used_pct",
+    "alerts_firing",
+)
+
+
+def metric_names(scenario: Scenario) -> set[str]:
+    """Every metric name the world of ``scenario`` publishes each sample."""
+    topo = scenario.topology
+    names = {f"business.{m}" for m in BUSINESS}
+    for s in topo.services:
+        names.update(f"{s.name}.{m}" for m in SERVICE)
+        for e in s.endpoints:
+            if e.business:
+                names.add(f"business.{e.business}_success_pct")
+    for d in topo.dependencies:
+        names.update(f"{d.name}.{m}" for m in DEPENDENCY)
+    for db in topo.databases:
+        names.update(f"{db.name}.{m}" for m in DATABASE)
+    for t in topo.topics:
+        names.update(f"{t.name}.{m}" for m in TOPIC)
+    return names

@@ -1,0 +1,522 @@
+"""The scenario format: frozen, typed objects parsed from YAML.
+
+A scenario is data, not code: topology, traffic, faults on a timeline,
+alert rules, injects, the hidden truth and grading expectations. Build one
+with :meth:`Scenario.from_yaml` (located errors) or :meth:`Scenario.from_dict`.
+The field reference is docs/scenario-format.md; the JSON Schema is
+scenarios/scenario.schema.json (generated from these models).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .errors import Problem, ScenarioError
+from .timeexpr import Duration
+
+Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_./ -]*$")]
+Slug = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+Pct = Annotated[float, Field(ge=0, le=100)]
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class Model(BaseModel):
+    """Frozen, typo-proof base: unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# --------------------------------------------------------------------- topology
+
+
+class Effect(Model):
+    """What a version, a flag-guarded path or a bad pod does to requests."""
+
+    endpoint: str | None = Field(None, description="endpoint name; omitted = every endpoint")
+    error_pct: Pct = 0.0
+    latency_ms: Annotated[float, Field(ge=0)] = 0.0
+    cpu_factor: Annotated[float, Field(gt=0, le=1000)] = 1.0
+    when_flag: str | None = Field(None, description="only while this flag is enabled")
+    log: str | None = Field(None, description="log line the affected requests write")
+
+
+class Version(Model):
+    name: Name
+    effects: list[Effect] = []
+
+
+class Latency(Model):
+    p50: Annotated[float, Field(gt=0)] = 40.0
+    p99: Annotated[float, Field(gt=0)] = 200.0
+
+
+class Endpoint(Model):
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    share: Annotated[float, Field(gt=0, le=1)]
+    calls: list[str] = Field([], description="downstream dependencies called per request")
+    database: str | None = None
+    produces: str | None = Field(None, description="topic each request publishes to")
+    writes: bool = False
+    revenue_per_request: Annotated[float, Field(ge=0)] = 0.0
+    business: str | None = Field(None, description="business flow label, e.g. checkout")
+
+
+class Service(Model):
+    name: Name
+    pods: Annotated[int, Field(ge=1, le=64)]
+    rps_share: Annotated[float, Field(gt=0, le=1)] = 1.0
+    capacity_rps_per_pod: Annotated[float, Field(gt=0)]
+    workers_per_pod: Annotated[int, Field(ge=1, le=10_000)] = 64
+    latency_ms: Latency = Latency()
+    version: Name
+    versions: list[Version]
+    endpoints: Annotated[list[Endpoint], Field(min_length=1)]
+    regions: list[Name] = Field([], description="pods are spread over these round-robin")
+    restart: Duration = 45.0
+    rollout: Duration = Field(120.0, description="time to roll a new version over the fleet")
+    rollback: Duration = Field(300.0, description="time to roll back over the fleet")
+    max_pods: Annotated[int, Field(ge=1, le=256)] = 32
+    scale_up: Duration = Field(90.0, description="time for a new pod to become ready")
+    fix_version: str | None = Field(None, description="version a forward fix ships")
+    fix_time: Duration = Field(600.0, description="time to write, review and build a fix")
+
+
+class Dependency(Model):
+    name: Name
+    kind: str = "http"
+    latency_ms: Annotated[float, Field(gt=0)] = 80.0
+    error_pct: Pct = 0.0
+    timeout_ms: Annotated[float, Field(gt=0)] = 2000.0
+    fallback: Literal["degrade", "fail"] = Field(
+        "fail", description="what callers do while the breaker is open"
+    )
+
+
+class Database(Model):
+    name: Name
+    pool_size: Annotated[int, Field(ge=1, le=100_000)]
+    query_ms: Annotated[float, Field(gt=0)] = 5.0
+    wait_timeout_ms: Annotated[float, Field(gt=0)] = 3000.0
+    restart: Duration = 30.0
+    failover: Duration = 180.0
+
+
+class ConsumerGroup(Model):
+    name: Name
+    consumers: Annotated[int, Field(ge=0, le=256)]
+    rate_per_consumer: Annotated[float, Field(gt=0)]
+    rebalance: Duration = Field(45.0, description="consumption pause per rebalance")
+    join: Duration = Field(20.0, description="time for a new consumer to start and join")
+    crash_every: Duration = Field(60.0, description="crash loop period on a poison message")
+
+
+class Topic(Model):
+    name: Name
+    partitions: Annotated[int, Field(ge=1, le=1024)]
+    max_lag: Annotated[float, Field(gt=0)] = Field(
+        ..., description="messages of lag at which producers are back-pressured"
+    )
+    msgs_per_request: Annotated[float, Field(gt=0)] = 1.0
+    group: ConsumerGroup
+
+
+class Flag(Model):
+    name: Name
+    enabled: bool
+    description: str = ""
+    propagation: Duration = Field(30.0, description="time for a flip to reach every pod")
+    kill_switch: bool = False
+    off_cost: str | None = Field(None, description="what is given up while a kill switch is off")
+
+
+class Topology(Model):
+    services: Annotated[list[Service], Field(min_length=1)]
+    dependencies: list[Dependency] = []
+    databases: list[Database] = []
+    topics: list[Topic] = []
+    flags: list[Flag] = []
+
+
+# ---------------------------------------------------------------- time line
+
+
+class Region(Model):
+    name: Name
+    share: Annotated[float, Field(gt=0, le=1)]
+
+
+class Surge(Model):
+    at: Duration
+    multiplier: Annotated[float, Field(gt=0, le=100)]
+    ramp: Duration = 300.0
+    hold: Duration | None = Field(None, description="omitted: the surge lasts to the end")
+
+
+class Traffic(Model):
+    base_rps: Annotated[float, Field(gt=0)]
+    users: Annotated[int, Field(ge=1)] = 100_000
+    noise_pct: Annotated[float, Field(ge=0, le=50)] = 2.0
+    surges: list[Surge] = []
+    regions: list[Region] = []
+
+
+class Migration(Model):
+    id: Name
+    description: str = ""
+    reversible: bool
+    corrupt_pct: Pct = Field(
+        20.0, description="share of writes old code corrupts after an irreversible migration"
+    )
+
+
+class Change(Model):
+    """An entry of the change feed before the drill starts (a decoy or the culprit)."""
+
+    id: Name
+    kind: Literal["deploy", "config", "migration", "flag", "infra", "data", "automation"]
+    at: Duration
+    service: str | None = None
+    summary: Text
+    version: str | None = None
+    migration: Migration | None = None
+    by: str = "deploy pipeline"
+
+
+class FaultBase(Model):
+    id: Name | None = None
+    at: Duration
+    jitter: Duration = Field(0.0, description="seeded +/- shift of `at`")
+    log: str | None = Field(None, description="log line this fault makes the system write")
+
+
+class ReleaseFault(FaultBase):
+    kind: Literal["deploy", "config_push"]
+    service: str
+    version: str
+    summary: str = ""
+    migration: Migration | None = None
+
+
+class PodFault(FaultBase):
+    kind: Literal["pod_failure"]
+    service: str
+    pod: int | Literal["random"] = "random"
+    error_pct: Pct = 100.0
+    latency_ms: Annotated[float, Field(ge=0)] = 0.0
+    reason: str = "pod unhealthy"
+    fixed_by_restart: bool = False
+
+
+class DependencyFault(FaultBase):
+    kind: Literal["dependency"]
+    dependency: str
+    latency_ms: Annotated[float, Field(gt=0)] | None = None
+    error_pct: Pct | None = None
+    recover_at: Duration | None = None
+
+
+class FlagFault(FaultBase):
+    kind: Literal["flag_flip"]
+    flag: str
+    enabled: bool
+
+
+class PoisonFault(FaultBase):
+    kind: Literal["poison"]
+    topic: str
+    count: Annotated[int, Field(ge=1)] = 1
+    partitions: Annotated[int, Field(ge=1)] = 1
+
+
+class BlockerFault(FaultBase):
+    kind: Literal["db_blocker"]
+    database: str
+    hold_factor: Annotated[float, Field(gt=1, le=100_000)] = 200.0
+    description: str = "long-running transaction holding row locks"
+    recurs_after: Duration | None = Field(None, description="the blocker comes back (retries)")
+    stopped_by_flag: str | None = Field(None, description="turning this flag off stops recurrence")
+
+
+Fault = Annotated[
+    ReleaseFault | PodFault | DependencyFault | FlagFault | PoisonFault | BlockerFault,
+    Field(discriminator="kind"),
+]
+
+
+class AlertRule(Model):
+    name: Name
+    metric: str
+    op: Literal[">", ">=", "<", "<="] = ">"
+    threshold: float
+    for_: Duration = Field(60.0, alias="for")
+    severity: Literal["page", "ticket"] = "page"
+    summary: str = ""
+
+
+class Condition(Model):
+    """When an inject fires: after an alert, a metric crossing, or a time after the page."""
+
+    alert: str | None = None
+    metric: str | None = None
+    op: Literal[">", ">=", "<", "<="] = ">"
+    threshold: float | None = None
+    after_page: Duration | None = None
+    no_status_update: bool = Field(False, description="only if no public update was posted yet")
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> Condition:
+        triggers = [self.alert is not None, self.metric is not None, self.after_page is not None]
+        if sum(triggers) != 1:
+            raise ValueError("needs exactly one of `alert`, `metric` or `after_page`")
+        if self.metric is not None and self.threshold is None:
+            raise ValueError("`metric` needs a `threshold`")
+        return self
+
+
+class Inject(Model):
+    id: Slug
+    at: Duration | None = None
+    when: Condition | None = None
+    delay: Duration = 0.0
+    sender: str = Field(..., alias="from")
+    role: Literal["executive", "sme", "customer", "support", "teammate", "system"] = "teammate"
+    channel: Literal["chat", "executive", "customer", "pager"] = "chat"
+    text: Text
+    asks: Literal["eta", "impact", "status"] | None = None
+
+    @model_validator(mode="after")
+    def _timed(self) -> Inject:
+        if (self.at is None) == (self.when is None):
+            raise ValueError("needs exactly one of `at` or `when`")
+        return self
+
+
+class Expert(Model):
+    team: Slug
+    name: str = ""
+    answer: Text
+
+
+class LogLine(Model):
+    """A background log line (noise or red herring) shown by read_logs."""
+
+    service: str
+    text: Text
+    level: Literal["DEBUG", "INFO", "WARN", "ERROR"] = "INFO"
+
+
+class ActionItem(Model):
+    title: Text
+    owner: str
+    due_days: Annotated[int, Field(ge=1, le=365)] = 14
+    verification: Text
+
+
+class Truth(Model):
+    trigger: Text
+    root_cause: Text
+    contributing_factors: list[Text] = []
+    causal_chain: Annotated[list[Text], Field(min_length=1)] = Field(
+        ..., description="why 1..n, ending at a systemic cause"
+    )
+    action_items: list[ActionItem] = []
+    lucky: list[Text] = []
+
+
+class Source(Model):
+    title: Text
+    url: Annotated[str, Field(pattern=r"^https?://")]
+
+
+class Slo(Model):
+    availability_pct: Annotated[float, Field(gt=0, lt=100)] = 99.9
+    window_days: Annotated[int, Field(ge=1, le=365)] = 30
+
+
+class MitigationRule(Model):
+    """A mitigation the grader recognises: an action type, optionally on a target."""
+
+    action: str
+    target: str | None = None
+    why: Text
+
+
+class Expectations(Model):
+    """Scenario-specific grading expectations (see docs/grading.md)."""
+
+    par_mitigate: Duration | None = None
+    correct: list[MitigationRule] = []
+    acceptable: list[MitigationRule] = []
+    harmful: list[MitigationRule] = []
+    windows: dict[str, Duration] = {}
+    weights: dict[str, Annotated[float, Field(ge=0)]] = {}
+    impact_threshold_pct: Annotated[float, Field(gt=0, le=100)] = 5.0
+
+
+class Scenario(Model):
+    id: Slug
+    title: Text
+    summary: Text
+    scenario_class: Literal[
+        "deploy-error-spike",
+        "irreversible-migration",
+        "consumer-lag",
+        "bad-pod",
+        "dependency-failure",
+        "feature-flag",
+        "real-incident",
+    ] = Field(..., alias="class")
+    difficulty: Literal["beginner", "intermediate", "advanced"] = "intermediate"
+    teaches: str = ""
+    tags: list[Slug] = []
+    source: Source | None = None
+    duration: Duration = 1800.0
+    tick: Duration = 1.0
+    sample_every: Duration = 10.0
+    slo: Slo = Slo()
+    traffic: Traffic
+    topology: Topology
+    changes: list[Change] = []
+    faults: list[Fault] = []
+    alerts: list[AlertRule] = []
+    injects: list[Inject] = []
+    experts: list[Expert] = []
+    logs: list[LogLine] = []
+    truth: Truth
+    grading: Expectations = Expectations()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], file: str = "<scenario>") -> Scenario:
+        """Validate plain data; errors carry field paths (no lines without YAML)."""
+        from .yamldoc import Document
+        from .validation import validate_document
+
+        doc = Document(data=data, file=file, lines={})
+        scenario = validate_document(cls, doc, error=ScenarioError)
+        _check_references(scenario, doc)
+        return scenario
+
+    @classmethod
+    def from_yaml(cls, source: str | bytes, file: str = "<scenario>") -> Scenario:
+        """Parse and validate YAML text; every error names file, line and field."""
+        from .validation import validate_document
+        from .yamldoc import load_yaml
+
+        doc = load_yaml(source, file, error=ScenarioError)
+        scenario = validate_document(cls, doc, error=ScenarioError)
+        _check_references(scenario, doc)
+        return scenario
+
+    # -- lookups used by the world model and the action validator
+    def service(self, name: str) -> Service:
+        return next(s for s in self.topology.services if s.name == name)
+
+
+def _check_references(sc: Scenario, doc: Any) -> None:
+    """Cross-field checks pydantic cannot express; located like schema errors."""
+    from .yamldoc import format_path
+
+    topo = sc.topology
+    names = {
+        "service": [s.name for s in topo.services],
+        "dependency": [d.name for d in topo.dependencies],
+        "database": [d.name for d in topo.databases],
+        "topic": [t.name for t in topo.topics],
+        "flag": [f.name for f in topo.flags],
+    }
+    problems: list[Problem] = []
+
+    def bad(path: tuple[str | int, ...], message: str) -> None:
+        problems.append(Problem(doc.file, doc.line_of(path), format_path(path), message))
+
+    def ref(path: tuple[str | int, ...], kind: str, value: str | None) -> None:
+        if value is not None and value not in names[kind]:
+            known = ", ".join(names[kind]) or "none declared"
+            bad(path, f"names an unknown {kind} {value!r} (known: {known})")
+
+    for kind, values in names.items():
+        seen: set[str] = set()
+        for value in values:
+            if value in seen:
+                bad(("topology",), f"declares {kind} {value!r} twice")
+            seen.add(value)
+    for i, s in enumerate(topo.services):
+        base = ("topology", "services", i)
+        versions = [v.name for v in s.versions]
+        if s.version not in versions:
+            bad((*base, "version"), f"must be one of the declared versions {versions} (got {s.version!r})")
+        endpoints = [e.name for e in s.endpoints]
+        total = sum(e.share for e in s.endpoints)
+        if abs(total - 1.0) > 0.01:
+            bad((*base, "endpoints"), f"endpoint shares must add up to 1.0 (got {total:g})")
+        for j, e in enumerate(s.endpoints):
+            for k, dep in enumerate(e.calls):
+                ref((*base, "endpoints", j, "calls", k), "dependency", dep)
+            ref((*base, "endpoints", j, "database"), "database", e.database)
+            ref((*base, "endpoints", j, "produces"), "topic", e.produces)
+        if s.fix_version is not None and s.fix_version not in versions:
+            bad((*base, "fix_version"), f"must be one of the declared versions {versions} (got {s.fix_version!r})")
+        for j, v in enumerate(s.versions):
+            for k, eff in enumerate(v.effects):
+                p = (*base, "versions", j, "effects", k)
+                if eff.endpoint is not None and eff.endpoint not in endpoints:
+                    bad((*p, "endpoint"), f"names an unknown endpoint {eff.endpoint!r} of {s.name} (known: {', '.join(endpoints)})")
+                ref((*p, "when_flag"), "flag", eff.when_flag)
+    shares = sum(s.rps_share for s in topo.services)
+    if shares > 1.0 + 1e-9:
+        bad(("topology", "services"), f"rps_share values must add up to at most 1.0 (got {shares:g})")
+    if sc.traffic.regions:
+        total = sum(r.share for r in sc.traffic.regions)
+        if abs(total - 1.0) > 0.01:
+            bad(("traffic", "regions"), f"region shares must add up to 1.0 (got {total:g})")
+    for i, f in enumerate(sc.faults):
+        p = ("faults", i)
+        if f.at < 0 or f.at > sc.duration:
+            bad((*p, "at"), f"must be within the drill, 0 to {sc.duration:g}s (got {f.at:g})")
+        if isinstance(f, ReleaseFault):
+            ref((*p, "service"), "service", f.service)
+            if f.service in names["service"]:
+                versions = [v.name for v in sc.service(f.service).versions]
+                if f.version not in versions:
+                    bad((*p, "version"), f"must be one of {f.service}'s versions {versions} (got {f.version!r})")
+        elif isinstance(f, PodFault):
+            ref((*p, "service"), "service", f.service)
+            if f.service in names["service"] and isinstance(f.pod, int):
+                n = sc.service(f.service).pods
+                if not 0 <= f.pod < n:
+                    bad((*p, "pod"), f"must be 0..{n - 1} or 'random' (got {f.pod})")
+        elif isinstance(f, DependencyFault):
+            ref((*p, "dependency"), "dependency", f.dependency)
+        elif isinstance(f, FlagFault):
+            ref((*p, "flag"), "flag", f.flag)
+        elif isinstance(f, PoisonFault):
+            ref((*p, "topic"), "topic", f.topic)
+        elif isinstance(f, BlockerFault):
+            ref((*p, "database"), "database", f.database)
+            ref((*p, "stopped_by_flag"), "flag", f.stopped_by_flag)
+    for i, c in enumerate(sc.changes):
+        if c.at > 0:
+            bad(("changes", i, "at"), f"history must be at or before the start, <= 0 (got {c.at:g}); use `faults` for changes during the drill")
+        ref(("changes", i, "service"), "service", c.service)
+    from .metrics import metric_names
+
+    known_metrics = metric_names(sc)
+    for i, a in enumerate(sc.alerts):
+        if a.metric not in known_metrics:
+            bad(("alerts", i, "metric"), f"names an unknown metric {a.metric!r} (e.g. {', '.join(sorted(known_metrics)[:6])}, ...)")
+    alert_names = [a.name for a in sc.alerts]
+    inject_ids: set[str] = set()
+    for i, inj in enumerate(sc.injects):
+        if inj.id in inject_ids:
+            bad(("injects", i, "id"), f"duplicate inject id {inj.id!r}")
+        inject_ids.add(inj.id)
+        if inj.when and inj.when.alert and inj.when.alert not in alert_names:
+            bad(("injects", i, "when", "alert"), f"names an unknown alert {inj.when.alert!r} (known: {', '.join(alert_names) or 'none'})")
+        if inj.when and inj.when.metric and inj.when.metric not in known_metrics:
+            bad(("injects", i, "when", "metric"), f"names an unknown metric {inj.when.metric!r}")
+    for i, line in enumerate(sc.logs):
+        ref(("logs", i, "service"), "service", line.service)
+    if problems:
+        raise ScenarioError(problems)
