@@ -219,7 +219,7 @@ class Drill:
                 return
 
     def _sample(self) -> None:
-        values = {k: round(v, 3) for k, v in self.world.m.items()}
+        values = {k: round(v, 3) for k, v in self.world.sample().items()}
         data: dict[str, Any] = {"values": values}
         if self.revealed:
             data["detail"] = {

@@ -22,7 +22,7 @@ DATABASE = (
 )
 TOPIC = (
     "produce_rate", "consume_rate", "consumer_lag", "lag_seconds", "consumers", "rebalancing",
-    "rebalances", "buffer_fill_pct", "dlq", "throttle_pct",
+    "rebalances", "buffer_fill_pct", "dlq", "outbox", "throttle_pct",
 )
 BUSINESS = (
     "users_affected_pct", "failed_rps", "failed_requests", "impact_minutes",

@@ -128,10 +128,13 @@ class TopicState:
         self.throttle_pct = 100.0  # share of producer demand allowed through
         self.reject_frac = 0.0
         self._demand = 0.0
+        self._deferred = 0.0
+        self.outbox = 0.0  # messages deferred by producer throttling
         self.m: dict[str, float] = {}
 
-    def offer(self, msgs_per_s: float) -> None:
-        self._demand += msgs_per_s
+    def offer(self, requests_per_s: float, allowed: float = 1.0) -> None:
+        self._demand += requests_per_s * allowed
+        self._deferred += requests_per_s * (1.0 - allowed)
 
     def rebalance(self, now: float) -> bool:
         """Stop-the-world pause for the whole group; True if a new one began."""
@@ -155,7 +158,14 @@ class TopicState:
 
     def step(self, now: float, dt: float) -> None:
         demand = self._demand * self.spec.msgs_per_request
-        self._demand = 0.0
+        deferred = self._deferred * self.spec.msgs_per_request
+        self._demand = self._deferred = 0.0
+        # The outbox drains whenever the producer is allowed more than it needs.
+        if self.throttle_pct >= 100.0 and self.outbox > 0:
+            drain = min(self.outbox, demand * 0.5 * dt)
+            self.outbox -= drain
+            demand += drain / dt
+        self.outbox += deferred * dt
         produced = demand * (1.0 - self.reject_frac)
         cap = self.capacity(now)
         consumed = min(cap, self.lag / dt + produced)
@@ -176,5 +186,6 @@ class TopicState:
             "rebalances": float(self.rebalances),
             "buffer_fill_pct": min(100.0, 100.0 * fill),
             "dlq": self.dlq,
+            "outbox": self.outbox,
             "throttle_pct": self.throttle_pct,
         }

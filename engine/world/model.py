@@ -17,6 +17,11 @@ from ..scenario import Scenario
 from .backends import DatabaseState, DependencyState, TopicState
 from .service import ServiceState
 
+CUMULATIVE = (
+    ".failed_requests", ".impact_minutes", ".money_lost", ".rows_corrupted",
+    ".error_budget_used_pct", ".rebalances", ".dlq", ".restarts", ".outbox", ".pods",
+    ".healthy_pods", ".consumers", ".alerts_firing", ".breaker_open", ".throttle_pct", ".up",
+)
 Emit = Callable[[str, dict[str, Any], str], None]
 
 
@@ -44,6 +49,8 @@ class World:
         self.rows_corrupted = 0.0
         self.alerts_firing = 0
         self.m: dict[str, float] = {}
+        self._acc: dict[str, float] = {}
+        self._acc_n = 0
         slo = scenario.slo
         window_requests = scenario.traffic.base_rps * slo.window_days * 86_400
         self.error_budget = window_requests * (1.0 - slo.availability_pct / 100.0)
@@ -147,6 +154,22 @@ class World:
         m["business.alerts_firing"] = float(self.alerts_firing)
         for label, (ok, tot) in business.items():
             m[f"business.{label}_success_pct"] = 100.0 * ok / tot if tot else 100.0
+        acc = self._acc
+        for k, v in m.items():
+            acc[k] = acc.get(k, 0.0) + v
+        self._acc_n += 1
+
+    def sample(self) -> dict[str, float]:
+        """Dashboard values: gauges averaged since the last sample (like a rate
+        over a scrape window, so oscillations do not alias), counters as-is."""
+        n = self._acc_n or 1
+        out = {
+            k: self.m[k] if k.endswith(CUMULATIVE) else self._acc.get(k, self.m[k] * n) / n
+            for k in self.m
+        }
+        self._acc = {}
+        self._acc_n = 0
+        return out
 
     # ----------------------------------------------------------- visibility
     def detail(self, target: str, breakdown: str) -> dict[str, Any]:

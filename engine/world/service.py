@@ -260,10 +260,11 @@ class ServiceState:
                     err4 = 0.0
                     pr = prod[i]
                     if pr is not None:
+                        # Throttled messages wait in the producer's outbox (delayed, not
+                        # failed); back-pressure on the rest fails the request.
                         topic_name, allowed, reject = pr
                         passed = 1.0 - err
-                        err4 = passed * (1.0 - allowed)
-                        world.topics[topic_name].offer(rps_e * passed * allowed)
+                        world.topics[topic_name].offer(rps_e * passed, allowed)
                         err += passed * allowed * reject
                     fail5 = rps_e * err
                     fail4 = rps_e * err4

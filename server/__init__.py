@@ -1,0 +1,1 @@
+"""firedrill's I/O shell: CLI, HTTP/WebSocket server, persistence."""

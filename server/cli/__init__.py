@@ -1,0 +1,24 @@
+"""The ``firedrill`` command line: headless runs, validation, serving."""
+
+from __future__ import annotations
+
+import click
+
+from .headless import run, validate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="firedrill")
+def main() -> None:
+    """firedrill: incident-response drills on a simulated production system."""
+
+
+main.add_command(run)
+main.add_command(validate)
+
+try:  # the live server registers itself when present
+    from .serve import serve
+
+    main.add_command(serve)
+except ImportError:  # pragma: no cover
+    pass

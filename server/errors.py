@@ -1,0 +1,119 @@
+"""Server errors, and the one place that maps every error family to HTTP and WebSocket terms.
+
+The server adds a few families to the engine's tree (see engine/errors.py)::
+
+    FiredrillError
+    ├── AuthorError                        422 invalid_scenario
+    ├── PlayerError (.code)                422; NotAllowed 403
+    ├── DrillStateError                    409 drill_state (IllegalTransition, NotRunning)
+    └── ServerError
+        ├── BadRequest                     400 bad_frame / bad_request
+        ├── Unauthorized                   401 unauthorized
+        ├── Forbidden                      403 forbidden
+        ├── NotFound                       404 not_found
+        ├── Conflict                       409 conflict
+        ├── RateLimited                    429 rate_limited
+        └── LimitReached                   503 limit_reached
+
+Errors answering one client frame become an ``error`` frame carrying the
+same ``code``; errors about the connection itself close it with a code from
+:data:`CLOSE`.
+"""
+
+from __future__ import annotations
+
+from engine.errors import (
+    AuthorError,
+    DrillStateError,
+    FiredrillError,
+    NotAllowed,
+    PlayerError,
+)
+
+
+class ServerError(FiredrillError):
+    code = "server_error"
+
+
+class BadRequest(ServerError):
+    code = "bad_request"
+
+
+class BadFrame(BadRequest):
+    """A client frame that is not JSON, not an object, or not a known frame."""
+
+    code = "bad_frame"
+
+    def __init__(self, message: str, frame_id: str | None = None) -> None:
+        super().__init__(message)
+        self.frame_id = frame_id  # echoed in the error frame when the frame had a usable id
+
+
+class Unauthorized(ServerError):
+    code = "unauthorized"
+
+
+class Forbidden(ServerError):
+    code = "forbidden"
+
+
+class NotFound(ServerError):
+    code = "not_found"
+
+
+class Conflict(ServerError):
+    code = "conflict"
+
+
+class RateLimited(ServerError):
+    code = "rate_limited"
+
+
+class LimitReached(ServerError):
+    code = "limit_reached"
+
+
+# Most specific first: the first isinstance match wins.
+HTTP_STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (BadRequest, 400),
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (NotAllowed, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (DrillStateError, 409),
+    (PlayerError, 422),
+    (AuthorError, 422),
+    (RateLimited, 429),
+    (LimitReached, 503),
+)
+
+# WebSocket close codes (4000-4999 are ours; 1xxx are RFC 6455's).
+CLOSE: dict[str, int] = {
+    "going_away": 1001,  # the server is shutting down; reconnect later
+    "too_big": 1009,  # a frame over the size limit
+    "limit_reached": 1013,  # too many clients on this drill; try again later
+    "bad_hello": 4000,  # the first frame was not a valid hello
+    "unauthorized": 4001,  # the hello's token is not valid for this drill
+    "hello_timeout": 4002,  # no hello within the time limit
+    "too_slow": 4008,  # the client did not read its frames fast enough
+}
+
+
+def http_status(exc: Exception) -> int:
+    for cls, status in HTTP_STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+def error_code(exc: Exception) -> str:
+    """The machine-readable code clients branch on (also used in error frames)."""
+    if isinstance(exc, AuthorError):
+        return "invalid_scenario"
+    code = getattr(exc, "code", None)
+    if isinstance(code, str):
+        return code
+    if isinstance(exc, DrillStateError):
+        return "drill_state"
+    return "internal"

@@ -1,0 +1,228 @@
+"""Durable storage of drills: what is needed to rebuild each one, and nothing more.
+
+A drill is a function of (scenario, seed, inputs with their sim times), so
+the store keeps exactly that, plus the tokens' digests and the last known
+sim time. Events are never stored: they are rebuilt by replay (see
+server/replay.py). An input is appended and committed *before* the engine
+applies it and before the client is acked, so an acked input survives a
+crash. :class:`Store` is the interface the server uses; :class:`SqliteStore`
+(WAL, one connection, used from the event loop thread) is the default. A
+PostgreSQL implementation for sharded deployments would implement the same
+methods.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+
+from .auth import Principal
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS drills (
+    id TEXT PRIMARY KEY,
+    scenario TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    speed REAL NOT NULL,
+    status TEXT NOT NULL,
+    sim_time REAL NOT NULL DEFAULT 0,
+    facilitator TEXT NOT NULL,
+    player_code_hash TEXT NOT NULL,
+    observer_code_hash TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    hash TEXT PRIMARY KEY,
+    drill_id TEXT NOT NULL REFERENCES drills(id),
+    role TEXT NOT NULL,
+    name TEXT NOT NULL,
+    incident_role TEXT,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tokens_by_drill ON tokens(drill_id);
+CREATE TABLE IF NOT EXISTS inputs (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    drill_id TEXT NOT NULL REFERENCES drills(id),
+    t REAL NOT NULL,
+    actor TEXT NOT NULL,
+    role TEXT NOT NULL,
+    by TEXT,
+    data BLOB NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS inputs_by_drill ON inputs(drill_id, n);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class DrillRecord:
+    id: str
+    scenario: str
+    seed: int
+    speed: float
+    status: str
+    sim_time: float
+    facilitator: str
+    player_code_hash: str
+    observer_code_hash: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredInput:
+    n: int
+    t: float
+    actor: str
+    role: str
+    by: str | None
+    data: dict[str, Any]
+
+
+class Store(Protocol):
+    def create_drill(self, record: DrillRecord, facilitator_token_hash: str) -> None: ...
+    def drill(self, drill_id: str) -> DrillRecord | None: ...
+    def drills(self, statuses: tuple[str, ...]) -> list[DrillRecord]: ...
+    def update_drill(self, drill_id: str, **fields: Any) -> None: ...
+    def add_token(self, token_hash: str, who: Principal) -> None: ...
+    def principal(self, token_hash: str) -> Principal | None: ...
+    def participants(self, drill_id: str) -> list[Principal]: ...
+    def append_input(
+        self, drill_id: str, t: float, actor: str, role: str, by: str | None,
+        data: dict[str, Any],
+    ) -> int: ...
+    def drop_input(self, n: int) -> None: ...
+    def inputs(self, drill_id: str) -> list[StoredInput]: ...
+    def close(self) -> None: ...
+
+
+_DRILL_FIELDS = {"speed", "status", "sim_time", "player_code_hash", "observer_code_hash"}
+
+
+class SqliteStore:
+    """The embedded default: one SQLite file in WAL mode."""
+
+    def __init__(self, path: str | Path, sync: str = "normal") -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # autocommit mode: each statement below is its own transaction, committed on return
+        self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, SCHEMA_VERSION):
+            raise RuntimeError(
+                f"{path}: database schema version {version}; this firedrill reads {SCHEMA_VERSION}"
+            )
+        self.db.executescript(SCHEMA)
+        self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    # ------------------------------------------------------------- drills
+    def create_drill(self, record: DrillRecord, facilitator_token_hash: str) -> None:
+        r = record
+        with self._tx():
+            self.db.execute(
+                "INSERT INTO drills VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (r.id, r.scenario, r.seed, r.speed, r.status, r.sim_time, r.facilitator,
+                 r.player_code_hash, r.observer_code_hash, r.created_at, r.created_at),
+            )
+            self.db.execute(
+                "INSERT INTO tokens VALUES (?,?,?,?,?,?)",
+                (facilitator_token_hash, r.id, "facilitator", r.facilitator, None, time.time()),
+            )
+
+    def drill(self, drill_id: str) -> DrillRecord | None:
+        row = self.db.execute(_SELECT_DRILL + " WHERE id = ?", (drill_id,)).fetchone()
+        return DrillRecord(*row) if row else None
+
+    def drills(self, statuses: tuple[str, ...]) -> list[DrillRecord]:
+        marks = ",".join("?" * len(statuses))
+        rows = self.db.execute(
+            _SELECT_DRILL + f" WHERE status IN ({marks}) ORDER BY created_at", statuses
+        ).fetchall()
+        return [DrillRecord(*row) for row in rows]
+
+    def update_drill(self, drill_id: str, **fields: Any) -> None:
+        unknown = set(fields) - _DRILL_FIELDS
+        if unknown:
+            raise ValueError(f"cannot update drill fields {sorted(unknown)}")
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        self.db.execute(
+            f"UPDATE drills SET {sets}, updated_at = ? WHERE id = ?",
+            (*fields.values(), time.time(), drill_id),
+        )
+
+    # ------------------------------------------------------------- tokens
+    def add_token(self, token_hash: str, who: Principal) -> None:
+        self.db.execute(
+            "INSERT INTO tokens VALUES (?,?,?,?,?,?)",
+            (token_hash, who.drill_id, who.role, who.name, who.incident_role, time.time()),
+        )
+
+    def principal(self, token_hash: str) -> Principal | None:
+        row = self.db.execute(
+            "SELECT drill_id, role, name, incident_role FROM tokens WHERE hash = ?",
+            (token_hash,),
+        ).fetchone()
+        return Principal(*row) if row else None
+
+    def participants(self, drill_id: str) -> list[Principal]:
+        rows = self.db.execute(
+            "SELECT drill_id, role, name, incident_role FROM tokens WHERE drill_id = ? "
+            "ORDER BY created_at, rowid", (drill_id,),
+        ).fetchall()
+        return [Principal(*row) for row in rows]
+
+    # ------------------------------------------------------------- inputs
+    def append_input(
+        self, drill_id: str, t: float, actor: str, role: str, by: str | None,
+        data: dict[str, Any],
+    ) -> int:
+        cur = self.db.execute(
+            "INSERT INTO inputs (drill_id, t, actor, role, by, data, created_at) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (drill_id, t, actor, role, by, orjson.dumps(data), time.time()),
+        )
+        return int(cur.lastrowid or 0)
+
+    def drop_input(self, n: int) -> None:
+        """Remove an input the engine refused (replay would skip it anyway)."""
+        self.db.execute("DELETE FROM inputs WHERE n = ?", (n,))
+
+    def inputs(self, drill_id: str) -> list[StoredInput]:
+        rows = self.db.execute(
+            "SELECT n, t, actor, role, by, data FROM inputs WHERE drill_id = ? ORDER BY n",
+            (drill_id,),
+        ).fetchall()
+        return [StoredInput(n, t, a, r, b, orjson.loads(d)) for n, t, a, r, b, d in rows]
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self.db)
+
+
+_SELECT_DRILL = (
+    "SELECT id, scenario, seed, speed, status, sim_time, facilitator, player_code_hash, "
+    "observer_code_hash, created_at FROM drills"
+)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN")
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
