@@ -45,11 +45,6 @@ def roll(drill: Drill, svc: ServiceState, version: str, duration: float, why: st
     svc.rolling = True
     per_pod = duration / max(1, len(svc.pods))
     restart = min(svc.spec.restart, per_pod)
-    if migration is not None:
-        svc.migration = (svc.version_order.index(version), migration)
-        svc.invalidate()
-        drill.state(svc_name, "migration applied", vis="facilitator", migration=migration.id,
-                    reversible=migration.reversible)
 
     def run() -> Generator[Any, Any, None]:
         drill.state(svc_name, f"{why} started", version=version, for_seq=for_seq)
@@ -66,6 +61,11 @@ def roll(drill: Drill, svc: ServiceState, version: str, duration: float, why: st
             pod.state = "running"
             if per_pod > restart:
                 yield drill.env.timeout(per_pod - restart)
+        if migration is not None:
+            # A post-deploy (contract) migration: it runs once every pod is new.
+            svc.migration = (svc.version_order.index(version), migration)
+            svc.invalidate()
+            drill.state(svc_name, "migration applied", migration=migration.id)
         svc.current_version = version
         svc.rolling = False
         drill.state(svc_name, f"{why} complete", version=version, for_seq=for_seq)

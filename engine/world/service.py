@@ -280,7 +280,7 @@ class ServiceState:
                     e_p50 = base50 * q + prof.lat[i] + dep_lat[i]
                     e_p99 = base99 * q + prof.lat[i] + dep_lat[i] * 1.5
                     if err > 0.02:
-                        e_p99 = max(e_p99, dep_lat[i] * 2.0, e_p50 * 3.0)
+                        e_p99 = max(e_p99, dep_lat[i] * 1.2, e_p50 * 3.0)
                     ep[i].rps += rps_e
                     ep[i].err5 += fail5
                     ep[i].err4 += fail4

@@ -22,3 +22,10 @@ try:  # the live server registers itself when present
     main.add_command(serve)
 except ImportError:  # pragma: no cover
     pass
+
+try:  # the scenario self-check
+    from .check import check
+
+    main.add_command(check)
+except ImportError:  # pragma: no cover
+    pass
