@@ -213,7 +213,7 @@ def mitigate(drill: Drill, inp: I.Input) -> Plan:
         def plan(seq: int) -> None:
             n = len(svc.pods)
             if inp.pods < n:
-                del svc.pods[inp.pods:]
+                svc.remove_pods(inp.pods)
                 drill.effect(seq, svc.name, "scaled in", pods=inp.pods)
             for _ in range(inp.pods - n):
                 pod = svc.add_pod(svc.current_version, state="starting")

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from .scenario import Scenario
 
 SERVICE = (
-    "rps", "err_5xx_pct", "err_4xx_pct", "shed_pct", "p50_ms", "p99_ms", "cpu_pct",
+    "rps", "err_5xx_pct", "err_4xx_pct", "p50_ms", "p99_ms", "cpu_pct",
     "worker_busy_pct", "healthy_pods", "pods", "restarts",
 )
 DEPENDENCY = ("latency_ms", "error_pct", "timeouts_per_s", "breaker_open", "calls_per_s")

@@ -8,6 +8,7 @@ The server adds a few families to the engine's tree (see engine/errors.py)::
     ├── DrillStateError                    409 drill_state (IllegalTransition, NotRunning)
     └── ServerError
         ├── BadRequest                     400 bad_frame / bad_request
+        ├── Invalid                        422 invalid_request
         ├── Unauthorized                   401 unauthorized
         ├── Forbidden                      403 forbidden
         ├── NotFound                       404 not_found
@@ -49,6 +50,12 @@ class BadFrame(BadRequest):
         self.frame_id = frame_id  # echoed in the error frame when the frame had a usable id
 
 
+class Invalid(ServerError):
+    """A well-formed request whose values do not fit together (422)."""
+
+    code = "invalid_request"
+
+
 class Unauthorized(ServerError):
     code = "unauthorized"
 
@@ -83,6 +90,7 @@ HTTP_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (Conflict, 409),
     (DrillStateError, 409),
     (PlayerError, 422),
+    (Invalid, 422),
     (AuthorError, 422),
     (RateLimited, 429),
     (LimitReached, 503),

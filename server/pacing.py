@@ -108,6 +108,11 @@ class Pacer:
         if self._wake is not None and not self._wake.done():
             self._wake.set_result(False)
 
+    def cancel(self) -> None:
+        """Stop ticking (safe to call from inside ``on_tick``)."""
+        if self._task is not None:
+            self._task.cancel()
+
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .. import metrics
+
 if TYPE_CHECKING:
     from ..scenario import BlockerFault, Database, Dependency, Topic
 
@@ -23,7 +25,12 @@ class DependencyState:
         self.breaker_open = False
         self.timeout_frac = 0.0
         self._demand = 0.0
-        self.m: dict[str, float] = {}
+        self._keys = [f"{spec.name}.{k}" for k in metrics.DEPENDENCY]
+        self.vals: tuple[float, ...] = (0.0,) * len(self._keys)
+
+    @property
+    def m(self) -> dict[str, float]:
+        return dict(zip(metrics.DEPENDENCY, self.vals, strict=True))
 
     def effect(self) -> tuple[float, float]:
         """(failure fraction, added latency ms) for one call by a caller."""
@@ -37,18 +44,19 @@ class DependencyState:
     def offer(self, calls_per_s: float) -> None:
         self._demand += calls_per_s
 
-    def step(self) -> None:
+    def step(self, out: dict[str, float]) -> None:
         # Share of calls over the timeout: none well below it, all well above.
         ratio = self.latency_ms / self.spec.timeout_ms
         self.timeout_frac = min(1.0, max(0.0, (ratio - 0.7) / 0.6))
         calls = 0.0 if self.breaker_open else self._demand
-        self.m = {
-            "latency_ms": 0.0 if self.breaker_open else min(self.latency_ms, self.spec.timeout_ms),
-            "error_pct": 0.0 if self.breaker_open else self.effect()[0] * 100.0,
-            "timeouts_per_s": calls * self.timeout_frac,
-            "breaker_open": 1.0 if self.breaker_open else 0.0,
-            "calls_per_s": calls,
-        }
+        self.vals = (
+            0.0 if self.breaker_open else min(self.latency_ms, self.spec.timeout_ms),
+            0.0 if self.breaker_open else self.effect()[0] * 100.0,
+            calls * self.timeout_frac,
+            1.0 if self.breaker_open else 0.0,
+            calls,
+        )
+        out.update(zip(self._keys, self.vals))
         self._demand = 0.0
 
 
@@ -66,7 +74,12 @@ class DatabaseState:
         self.wait_ms = 0.0
         self.locks = 40.0
         self._arrivals = 0.0
-        self.m: dict[str, float] = {}
+        self._keys = [f"{spec.name}.{k}" for k in metrics.DATABASE]
+        self.vals: tuple[float, ...] = (0.0,) * len(self._keys)
+
+    @property
+    def m(self) -> dict[str, float]:
+        return dict(zip(metrics.DATABASE, self.vals, strict=True))
 
     def offer(self, queries_per_s: float) -> None:
         self._arrivals += queries_per_s
@@ -75,7 +88,7 @@ class DatabaseState:
         factor = self.blocker.hold_factor if self.blocker is not None else 1.0
         return self.spec.query_ms * factor / 1000.0
 
-    def step(self, now: float, dt: float) -> None:
+    def step(self, now: float, dt: float, out: dict[str, float]) -> None:
         arrivals = self._arrivals
         self._arrivals = 0.0
         pool = float(self.spec.pool_size)
@@ -100,15 +113,16 @@ class DatabaseState:
         self.locks += (lock_target - self.locks) * min(1.0, dt / 30.0)
         active = min(pool, self.demand_conns)
         waiting = max(0.0, self.demand_conns - pool)
-        self.m = {
-            "pool_active": active,
-            "pool_waiting": waiting,
-            "pool_util_pct": 100.0 * active / pool,
-            "timeouts_per_s": arrivals * self.timeout_frac,
-            "avg_query_ms": self.wait_ms if up else 0.0,
-            "locks": self.locks,
-            "up": 1.0 if up else 0.0,
-        }
+        self.vals = (
+            active,
+            waiting,
+            100.0 * active / pool,
+            arrivals * self.timeout_frac,
+            self.wait_ms if up else 0.0,
+            self.locks,
+            1.0 if up else 0.0,
+        )
+        out.update(zip(self._keys, self.vals))
 
 
 class TopicState:
@@ -130,7 +144,12 @@ class TopicState:
         self._demand = 0.0
         self._deferred = 0.0
         self.outbox = 0.0  # messages deferred by producer throttling
-        self.m: dict[str, float] = {}
+        self._keys = [f"{spec.name}.{k}" for k in metrics.TOPIC]
+        self.vals: tuple[float, ...] = (0.0,) * len(self._keys)
+
+    @property
+    def m(self) -> dict[str, float]:
+        return dict(zip(metrics.TOPIC, self.vals, strict=True))
 
     def offer(self, requests_per_s: float, allowed: float = 1.0) -> None:
         self._demand += requests_per_s * allowed
@@ -156,7 +175,7 @@ class TopicState:
     def nominal_rate(self) -> float:
         return min(self.consumers, self.spec.partitions) * self.spec.group.rate_per_consumer
 
-    def step(self, now: float, dt: float) -> None:
+    def step(self, now: float, dt: float, out: dict[str, float]) -> None:
         demand = self._demand * self.spec.msgs_per_request
         deferred = self._deferred * self.spec.msgs_per_request
         self._demand = self._deferred = 0.0
@@ -176,16 +195,17 @@ class TopicState:
             self.reject_frac = squeeze * max(0.0, 1.0 - consumed / demand)
         else:
             self.reject_frac = 0.0
-        self.m = {
-            "produce_rate": produced,
-            "consume_rate": consumed,
-            "consumer_lag": self.lag,
-            "lag_seconds": self.lag / max(1.0, self.nominal_rate()),
-            "consumers": float(self.consumers),
-            "rebalancing": 1.0 if now < self.paused_until else 0.0,
-            "rebalances": float(self.rebalances),
-            "buffer_fill_pct": min(100.0, 100.0 * fill),
-            "dlq": self.dlq,
-            "outbox": self.outbox,
-            "throttle_pct": self.throttle_pct,
-        }
+        self.vals = (
+            produced,
+            consumed,
+            self.lag,
+            self.lag / max(1.0, self.nominal_rate()),
+            float(self.consumers),
+            1.0 if now < self.paused_until else 0.0,
+            float(self.rebalances),
+            min(100.0, 100.0 * fill),
+            self.dlq,
+            self.outbox,
+            self.throttle_pct,
+        )
+        out.update(zip(self._keys, self.vals))

@@ -37,6 +37,8 @@ class World:
         self.services = {
             s.name: ServiceState(s, regions, f"{rng.getrandbits(16):04x}") for s in topo.services
         }
+        for svc in self.services.values():
+            svc.region_shares = self.region_shares
         self.deps = {d.name: DependencyState(d) for d in topo.dependencies}
         self.dbs = {d.name: DatabaseState(d) for d in topo.databases}
         self.topics = {t.name: TopicState(t) for t in topo.topics}
@@ -49,7 +51,7 @@ class World:
         self.rows_corrupted = 0.0
         self.alerts_firing = 0
         self.m: dict[str, float] = {}
-        self._acc: dict[str, float] = {}
+        self._acc: list[float] = []
         self._acc_n = 0
         slo = scenario.slo
         window_requests = scenario.traffic.base_rps * slo.window_days * 86_400
@@ -88,11 +90,11 @@ class World:
             1.0 + self.noise
         )
         for svc in self.services.values():
-            svc.step(self.rps_total, self.region_shares, self)
+            svc.step(self.rps_total, self)
         for dep in self.deps.values():
-            dep.step()
+            dep.step(self.m)
         for db in self.dbs.values():
-            db.step(now, dt)
+            db.step(now, dt, self.m)
         for topic in self.topics.values():
             if topic.poison and topic.consumers > 0 and now >= topic.next_crash:
                 topic.next_crash = now + topic.spec.group.crash_every
@@ -107,7 +109,7 @@ class World:
                         },
                         "all",
                     )
-            topic.step(now, dt)
+            topic.step(now, dt, self.m)
         self._business(dt)
 
     def _business(self, dt: float) -> None:
@@ -135,14 +137,6 @@ class World:
         self.money_lost += revenue * dt
         self.rows_corrupted += corrupt * dt
         m = self.m
-        m.clear()
-        for svc in self.services.values():
-            for k, v in svc.m.items():
-                m[f"{svc.name}.{k}"] = v
-        for group in (self.deps, self.dbs, self.topics):
-            for name, comp in group.items():
-                for k, v in comp.m.items():
-                    m[f"{name}.{k}"] = v
         m["business.users_affected_pct"] = affected_pct
         m["business.failed_rps"] = failed
         m["business.failed_requests"] = self.failed_requests
@@ -154,20 +148,23 @@ class World:
         m["business.alerts_firing"] = float(self.alerts_firing)
         for label, (ok, tot) in business.items():
             m[f"business.{label}_success_pct"] = 100.0 * ok / tot if tot else 100.0
-        acc = self._acc
-        for k, v in m.items():
-            acc[k] = acc.get(k, 0.0) + v
+        if len(self._acc) == len(m):
+            self._acc = [a + v for a, v in zip(self._acc, m.values(), strict=True)]
+        else:  # the first tick after a reset
+            self._acc = list(m.values())
         self._acc_n += 1
 
     def sample(self) -> dict[str, float]:
         """Dashboard values: gauges averaged since the last sample (like a rate
         over a scrape window, so oscillations do not alias), counters as-is."""
-        n = self._acc_n or 1
+        n = self._acc_n
+        if n == 0 or len(self._acc) != len(self.m):
+            return dict(self.m)
         out = {
-            k: self.m[k] if k.endswith(CUMULATIVE) else self._acc.get(k, self.m[k] * n) / n
-            for k in self.m
+            k: v if k.endswith(CUMULATIVE) else a / n
+            for (k, v), a in zip(self.m.items(), self._acc, strict=True)
         }
-        self._acc = {}
+        self._acc = []
         self._acc_n = 0
         return out
 
@@ -190,16 +187,16 @@ class World:
                 rows[p.name] = row
             return rows
         if breakdown == "endpoint":
-            return {
-                e.name: {
-                    "rps": _r(r.rps),
-                    "err_5xx_pct": _r(100.0 * r.err5 / r.rps if r.rps else 0.0),
-                    "err_4xx_pct": _r(100.0 * r.err4 / r.rps if r.rps else 0.0),
-                    "p50_ms": _r(r.p50),
-                    "p99_ms": _r(r.p99),
+            rows = {}
+            for i, e in enumerate(svc.spec.endpoints):
+                rps = svc.ep_rps[i] if svc.ep_rps else 0.0
+                rows[e.name] = {
+                    "rps": _r(rps),
+                    "err_5xx_pct": _r(100.0 * svc.ep_err5[i] / rps if rps else 0.0),
+                    "p50_ms": _r(svc.ep_lat_w[i] / rps if rps else svc.spec.latency_ms.p50),
+                    "p99_ms": _r(svc.ep_p99[i] or svc.spec.latency_ms.p99),
                 }
-                for e, r in zip(svc.spec.endpoints, svc.endpoints, strict=True)
-            }
+            return rows
         return {
             region: {"rps": _r(tot), "err_5xx_pct": _r(100.0 * bad / tot if tot else 0.0)}
             for region, (tot, bad) in svc.region_err.items()
@@ -211,7 +208,7 @@ class World:
         rows = [
             {"level": line.split(" ", 1)[0] if line[:4] in ("ERRO", "WARN") else "ERROR",
              "text": line, "per_min": int(math.ceil(weight * 60))}
-            for line, weight in sorted(svc.active_logs.items(), key=lambda kv: (-kv[1], kv[0]))
+            for line, weight in sorted(svc.log_weights(self).items(), key=lambda kv: (-kv[1], kv[0]))
         ]
         for extra in self.scenario.logs:
             if extra.service == service:

@@ -18,15 +18,27 @@ if TYPE_CHECKING:
     from .model import World
 
 
-@dataclass(slots=True)
 class Pod:
-    name: str
-    index: int
-    region: str
-    version: str
-    state: str = "running"  # running | draining | drained | restarting | starting
-    fault: PodFault | None = None
-    restarts: int = 0
+    """One pod. Any change to it invalidates its fleet's cached layout."""
+
+    __slots__ = ("fault", "index", "name", "owner", "region", "restarts", "state", "version")
+
+    def __init__(self, owner: ServiceState | None, name: str, index: int, region: str,
+                 version: str, state: str = "running") -> None:
+        object.__setattr__(self, "owner", owner)
+        self.name = name
+        self.index = index
+        self.region = region
+        self.version = version
+        self.state = state  # running | draining | drained | restarting | starting
+        self.fault: PodFault | None = None
+        self.restarts = 0
+
+    def __setattr__(self, key: str, value: object) -> None:
+        object.__setattr__(self, key, value)
+        owner = self.owner
+        if owner is not None:
+            owner._layout = None
 
     @property
     def serving(self) -> bool:
@@ -82,7 +94,10 @@ class ServiceState:
         self.regions = list(spec.regions) or (region_names[:1] or ["global"])
         self.pod_tag = pod_tag
         self.pods: list[Pod] = []
-        for i in range(spec.pods):
+        self._layout: list[tuple[str, float, int, list[tuple[object, int, Profile]]]] | None = None
+        self.region_shares: dict[str, float] = {}
+        self._restarts = 0
+        for _ in range(spec.pods):
             self.add_pod(spec.version)
         self.current_version = spec.version
         self.history: list[str] = [spec.version]
@@ -91,7 +106,6 @@ class ServiceState:
         self.migration: tuple[int, Migration] | None = None
         self._profiles: dict[tuple[object, ...], Profile] = {}
         # results of the last tick
-        self.endpoints = [EndpointResult() for _ in spec.endpoints]
         self.groups: dict[tuple[object, ...], GroupResult] = {}
         self.region_err: dict[str, tuple[float, float]] = {}
         self.m: dict[str, float] = {}
@@ -100,26 +114,62 @@ class ServiceState:
         self.revenue_lost_per_s = 0.0
         self.corrupt_per_s = 0.0
         self.business: dict[str, tuple[float, float]] = {}
-        self.active_logs: dict[str, float] = {}
+        self.ep_rps: list[float] = []
+        self.ep_err5: list[float] = []
+        self.ep_lat_w: list[float] = []
+        self.ep_p99: list[float] = []
+        self.down_err: list[float] = []
+        eps = spec.endpoints
+        self._shares = [e.share for e in eps]
+        self._revenue = [e.revenue_per_request for e in eps]
+        self._calls = [tuple(e.calls) for e in eps]
+        self._db = [e.database for e in eps]
+        self._prod = [e.produces for e in eps]
+        self._business_label = [e.business for e in eps]
+        from ..metrics import SERVICE
+
+        self._keys = [f"{self.name}.{m}" for m in SERVICE]
 
     # ------------------------------------------------------------------ pods
     def add_pod(self, version: str, state: str = "running") -> Pod:
         i = len(self.pods)
-        pod = Pod(
-            name=f"{self.name}-{self.pod_tag}-{i}",
-            index=i,
-            region=self.regions[i % len(self.regions)],
-            version=version,
-            state=state,
-        )
+        pod = Pod(self, f"{self.name}-{self.pod_tag}-{i}", i,
+                  self.regions[i % len(self.regions)], version, state)
         self.pods.append(pod)
+        self._layout = None
         return pod
+
+    def remove_pods(self, keep: int) -> None:
+        del self.pods[keep:]
+        self._layout = None
 
     def pod(self, name: str) -> Pod | None:
         return next((p for p in self.pods if p.name == name), None)
 
     def invalidate(self) -> None:
+        """Forget cached behaviour (flags, faults or schema changed)."""
         self._profiles.clear()
+        self._layout = None
+
+    def layout(self, world: World) -> list[tuple[str, float, int, list[tuple[object, int, Profile]]]]:
+        """Per region: (name, traffic share, serving pods, groups of alike pods)."""
+        if self._layout is not None:
+            return self._layout
+        out = []
+        self._restarts = sum(p.restarts for p in self.pods)
+        for region in self.regions:
+            share = self.region_shares.get(region, 1.0 / len(self.regions))
+            serving = [p for p in self.pods if p.serving and p.region == region]
+            groups: dict[object, list[object]] = {}
+            for p in serving:
+                key, prof = self._profile(p, world)
+                if key in groups:
+                    groups[key][1] += 1  # type: ignore[operator]
+                else:
+                    groups[key] = [key, 1, prof]
+            out.append((region, share, len(serving), [tuple(g) for g in groups.values()]))
+        self._layout = out  # type: ignore[assignment]
+        return out  # type: ignore[return-value]
 
     # ---------------------------------------------------------------- profile
     def _profile(self, pod: Pod, world: World) -> tuple[tuple[object, ...], Profile]:
@@ -165,49 +215,43 @@ class ServiceState:
         return key, prof
 
     # ------------------------------------------------------------------- tick
-    def step(self, rps_total: float, region_shares: dict[str, float], world: World) -> None:
+    def step(self, rps_total: float, world: World) -> None:
+        """Advance one tick; writes this service's metrics into ``world.m``."""
         spec = self.spec
-        eps = spec.endpoints
-        n_e = len(eps)
+        shares = self._shares
+        n_e = len(shares)
         offered = rps_total * spec.rps_share
         admitted = offered * (1.0 - self.shed_pct / 100.0)
         shed = offered - admitted
         self.offered = offered
 
-        # Per-endpoint downstream conditions, same for every pod this tick.
-        dep_err = [0.0] * n_e
-        dep_lat = [0.0] * n_e
-        hold_lat = [0.0] * n_e  # latency that holds a worker (timeouts count fully)
-        db_q: list[str | None] = [None] * n_e
-        prod: list[tuple[str, float, float] | None] = [None] * n_e
-        for i, e in enumerate(eps):
-            ferr = 0.0
-            flat = 0.0
-            for d in e.calls:
-                dep = world.deps[d]
-                de, dl = dep.effect()
-                ferr = combine(ferr, de)
-                flat += dl
-            if e.database is not None:
-                db = world.dbs[e.database]
-                ferr = combine(ferr, db.timeout_frac)
-                flat += db.wait_ms
-                db_q[i] = e.database
-            dep_err[i] = ferr
-            dep_lat[i] = flat
-            hold_lat[i] = flat
-            if e.produces is not None:
-                topic = world.topics[e.produces]
-                prod[i] = (e.produces, topic.throttle_pct / 100.0, topic.reject_frac)
+        # Downstream conditions per endpoint, the same for every pod this tick.
+        down_err = [0.0] * n_e
+        down_lat = [0.0] * n_e
+        for i in range(n_e):
+            ok = 1.0
+            lat = 0.0
+            for d in self._calls[i]:
+                de, dl = world.deps[d].effect()
+                ok *= 1.0 - de
+                lat += dl
+            db_name = self._db[i]
+            if db_name is not None:
+                db = world.dbs[db_name]
+                ok *= 1.0 - db.timeout_frac
+                lat += db.wait_ms
+            down_err[i] = 1.0 - ok
+            down_lat[i] = lat
 
-        ep = [EndpointResult() for _ in eps]
-        lat_w = [0.0] * n_e  # rps-weighted p50 accumulators
+        ep_rps = [0.0] * n_e
+        ep_err5 = [0.0] * n_e
+        lat_w = [0.0] * n_e
         p99_max = [0.0] * n_e
-        self.groups = {}
-        region_err: dict[str, list[float]] = {}
+        groups: dict[object, GroupResult] = {}
+        region_err: dict[str, tuple[float, float]] = {}
+        revenue = self._revenue
         revenue_lost = 0.0
         corrupt = 0.0
-        log_weights: dict[str, float] = {}
         base50 = spec.latency_ms.p50
         base99 = spec.latency_ms.p99
         cap = spec.capacity_rps_per_pod
@@ -216,157 +260,151 @@ class ServiceState:
         busy_sum = 0.0
         n_serving_total = 0
 
-        for region in self.regions:
-            share = region_shares.get(region, 1.0 / len(self.regions))
+        for region, share, n_serving, region_groups in self.layout(world):
             r_adm = admitted * share
-            serving = [p for p in self.pods if p.serving and p.region == region]
-            acc = region_err.setdefault(region, [0.0, 0.0])
-            acc[0] += r_adm
-            if not serving:
-                # no healthy upstream: the load balancer answers 503 for the region
-                for i, e in enumerate(eps):
-                    ep[i].rps += r_adm * e.share
-                    ep[i].err5 += r_adm * e.share
-                    revenue_lost += r_adm * e.share * e.revenue_per_request
-                acc[1] += r_adm
-                if r_adm > 0:
-                    log_weights[f"ERROR upstream connect error: no healthy upstream ({region})"] = r_adm
+            if n_serving == 0:
+                # No healthy upstream: the load balancer answers 503 for the region.
+                for i in range(n_e):
+                    ep_rps[i] += r_adm * shares[i]
+                    ep_err5[i] += r_adm * shares[i]
+                    revenue_lost += r_adm * shares[i] * revenue[i]
+                region_err[region] = (r_adm, r_adm)
                 continue
-            n_serving_total += len(serving)
-            r_pod = r_adm / len(serving)
-            groups: dict[tuple[object, ...], tuple[int, Profile]] = {}
-            for p in serving:
-                key, prof = self._profile(p, world)
-                count, _ = groups.get(key, (0, prof))
-                groups[key] = (count + 1, prof)
-            for key, (count, prof) in groups.items():
+            n_serving_total += n_serving
+            r_pod = r_adm / n_serving
+            r_fail = 0.0
+            for key, count, prof in region_groups:
                 u = r_pod * prof.cpu / cap
                 sat = 1.0 - 1.0 / u if u > 1.0 else 0.0
-                q = 1.0 + max(0.0, u - 0.7) * 6.0
+                q = 1.0 + (u - 0.7) * 6.0 if u > 0.7 else 1.0
                 if q > 10.0:
                     q = 10.0
-                mean_hold = 0.0
-                for i, e in enumerate(eps):
-                    mean_hold += e.share * (base50 * q + prof.lat[i] + hold_lat[i])
-                need = r_pod * (1.0 - sat) * mean_hold / 1000.0
+                hold = 0.0
+                for i in range(n_e):
+                    hold += shares[i] * (base50 * q + prof.lat[i] + down_lat[i])
+                need = r_pod * (1.0 - sat) * hold / 1000.0
                 starve = 1.0 - workers / need if need > workers else 0.0
+                local_ok = (1.0 - sat) * (1.0 - starve)
                 g_rps = r_pod * count
                 g_fail = 0.0
-                g_p99 = 0.0
                 g_p50 = 0.0
-                for i, e in enumerate(eps):
-                    rps_e = g_rps * e.share
-                    err = combine(prof.err[i], sat, starve, dep_err[i])
-                    err4 = 0.0
-                    pr = prod[i]
+                g_p99 = 0.0
+                for i in range(n_e):
+                    rps_e = g_rps * shares[i]
+                    reach = local_ok * (1.0 - prof.err[i])  # share reaching downstreams
+                    err = 1.0 - reach * (1.0 - down_err[i])
+                    pr = self._prod[i]
                     if pr is not None:
                         # Throttled messages wait in the producer's outbox (delayed, not
                         # failed); back-pressure on the rest fails the request.
-                        topic_name, allowed, reject = pr
+                        topic = world.topics[pr]
                         passed = 1.0 - err
-                        world.topics[topic_name].offer(rps_e * passed, allowed)
-                        err += passed * allowed * reject
-                    fail5 = rps_e * err
-                    fail4 = rps_e * err4
-                    ok = rps_e - fail5 - fail4
-                    if db_q[i] is not None:
-                        world.dbs[db_q[i]].offer(rps_e * (1.0 - combine(prof.err[i], sat, starve)))
-                    for d in e.calls:
-                        world.deps[d].offer(rps_e * (1.0 - combine(prof.err[i], sat, starve)))
+                        topic.offer(rps_e * passed, topic.throttle_pct / 100.0)
+                        err += passed * topic.throttle_pct / 100.0 * topic.reject_frac
+                    if self._db[i] is not None:
+                        world.dbs[self._db[i]].offer(rps_e * reach)  # type: ignore[index]
+                    for d in self._calls[i]:
+                        world.deps[d].offer(rps_e * reach)
+                    fail = rps_e * err
                     if prof.corrupt[i]:
-                        corrupt += ok * prof.corrupt[i]
-                    lost = fail5 + fail4
-                    revenue_lost += lost * e.revenue_per_request
-                    e_p50 = base50 * q + prof.lat[i] + dep_lat[i]
-                    e_p99 = base99 * q + prof.lat[i] + dep_lat[i] * 1.5
+                        corrupt += (rps_e - fail) * prof.corrupt[i]
+                    revenue_lost += fail * revenue[i]
+                    e_p50 = base50 * q + prof.lat[i] + down_lat[i]
+                    e_p99 = base99 * q + prof.lat[i] + down_lat[i] * 1.5
                     if err > 0.02:
-                        e_p99 = max(e_p99, dep_lat[i] * 1.2, e_p50 * 3.0)
-                    ep[i].rps += rps_e
-                    ep[i].err5 += fail5
-                    ep[i].err4 += fail4
+                        e_p99 = max(e_p99, down_lat[i] * 1.2, e_p50 * 3.0)
+                    ep_rps[i] += rps_e
+                    ep_err5[i] += fail
                     lat_w[i] += rps_e * e_p50
-                    if e_p99 > p99_max[i] and (count / len(serving) >= 0.01 or err > 0.5):
+                    if e_p99 > p99_max[i] and (count >= 0.01 * n_serving or err > 0.5):
                         p99_max[i] = e_p99
-                    g_fail += fail5
-                    g_p50 += e.share * e_p50
-                    g_p99 = max(g_p99, e_p99)
-                acc[1] += g_fail
-                for line in prof.logs:
-                    log_weights[line] = log_weights.get(line, 0.0) + g_rps * max(0.01, g_fail / max(g_rps, 1e-9))
-                cpu = min(100.0, u * 100.0 * 0.8)
-                busy = min(100.0, 100.0 * need / workers)
+                    g_fail += fail
+                    g_p50 += shares[i] * e_p50
+                    if e_p99 > g_p99:
+                        g_p99 = e_p99
+                r_fail += g_fail
+                cpu = u * 80.0 if u < 1.25 else 100.0
+                busy = 100.0 * need / workers if need < workers else 100.0
                 cpu_sum += cpu * count
                 busy_sum += busy * count
-                self.groups[key] = GroupResult(
-                    rps=r_pod,
-                    err_pct=100.0 * g_fail / g_rps if g_rps else 0.0,
-                    p50=g_p50,
-                    p99=g_p99,
-                    cpu_pct=cpu,
-                    busy_pct=busy,
+                groups[key] = GroupResult(
+                    r_pod, 100.0 * g_fail / g_rps if g_rps else 0.0, g_p50, g_p99, cpu, busy
                 )
+            region_err[region] = (r_adm, r_fail)
 
         total_rps = 0.0
         fail5 = 0.0
-        fail4 = 0.0
         w50 = 0.0
         p99 = 0.0
         business: dict[str, tuple[float, float]] = {}
-        for i, e in enumerate(eps):
-            r = ep[i]
-            r.p50 = lat_w[i] / r.rps if r.rps else base50
-            r.p99 = p99_max[i] or base99
-            total_rps += r.rps
-            fail5 += r.err5
-            fail4 += r.err4
+        for i in range(n_e):
+            total_rps += ep_rps[i]
+            fail5 += ep_err5[i]
             w50 += lat_w[i]
-            if r.rps * 100 >= total_rps and r.p99 > p99:
-                p99 = r.p99
-            if e.business:
-                ok_b, tot_b = business.get(e.business, (0.0, 0.0))
-                business[e.business] = (ok_b + r.rps - r.err5 - r.err4, tot_b + r.rps)
-            if dep_err[i] > 0.05 and r.rps > 0:
-                for d in e.calls:
-                    dep = world.deps[d]
-                    if dep.breaker_open:
-                        continue
-                    line = f"ERROR {e.name}: upstream {d} failed: " + (
-                        f"timeout after {dep.spec.timeout_ms:.0f}ms"
-                        if dep.timeout_frac > 0.2
-                        else "503 Service Unavailable"
-                    )
-                    log_weights[line] = log_weights.get(line, 0.0) + r.rps * dep_err[i]
-            if e.database and world.dbs[e.database].timeout_frac > 0.02:
-                line = (
-                    f"ERROR {e.name}: could not obtain connection from pool "
-                    f"'{e.database}' within {world.dbs[e.database].spec.wait_timeout_ms:.0f}ms"
-                )
-                log_weights[line] = log_weights.get(line, 0.0) + r.rps
-            if e.produces and world.topics[e.produces].reject_frac > 0.01:
-                line = (
-                    f"ERROR {e.name}: produce to '{e.produces}' failed: "
-                    "BufferExhaustedException: failed to allocate memory within max.block.ms"
-                )
-                log_weights[line] = log_weights.get(line, 0.0) + r.rps
-        self.endpoints = ep
+        for i in range(n_e):
+            if ep_rps[i] * 100 >= total_rps and p99_max[i] > p99:
+                p99 = p99_max[i]
+            label = self._business_label[i]
+            if label is not None:
+                ok_b, tot_b = business.get(label, (0.0, 0.0))
+                business[label] = (ok_b + ep_rps[i] - ep_err5[i], tot_b + ep_rps[i])
+        self.ep_rps, self.ep_err5, self.ep_lat_w, self.ep_p99 = ep_rps, ep_err5, lat_w, p99_max
+        self.down_err = down_err
+        self.groups = groups
+        self.region_err = region_err
         self.revenue_lost_per_s = revenue_lost
         self.corrupt_per_s = corrupt
-        self.failed_rps = fail5 + fail4 + shed
+        self.failed_rps = fail5 + shed
         self.business = business
-        self.region_err = {k: (v[0], v[1]) for k, v in region_err.items()}
-        self.active_logs = log_weights
-        n_pods = len(self.pods)
         total = total_rps + shed
-        self.m = {
-            "rps": offered,
-            "err_5xx_pct": 100.0 * fail5 / total if total else 0.0,
-            "err_4xx_pct": 100.0 * fail4 / total if total else 0.0,
-            "shed_pct": 100.0 * shed / total if total else 0.0,
-            "p50_ms": w50 / total_rps if total_rps else base50,
-            "p99_ms": p99 or base99,
-            "cpu_pct": cpu_sum / n_serving_total if n_serving_total else 0.0,
-            "worker_busy_pct": busy_sum / n_serving_total if n_serving_total else 0.0,
-            "healthy_pods": float(sum(1 for p in self.pods if p.serving)),
-            "pods": float(n_pods),
-            "restarts": float(sum(p.restarts for p in self.pods)),
-        }
+        m = world.m
+        k = self._keys
+        m[k[0]] = offered
+        m[k[1]] = 100.0 * fail5 / total if total else 0.0
+        m[k[2]] = 100.0 * shed / total if total else 0.0  # shed load answers 429
+        m[k[3]] = w50 / total_rps if total_rps else base50
+        m[k[4]] = p99 or base99
+        m[k[5]] = cpu_sum / n_serving_total if n_serving_total else 0.0
+        m[k[6]] = busy_sum / n_serving_total if n_serving_total else 0.0
+        m[k[7]] = float(n_serving_total)
+        m[k[8]] = float(len(self.pods))
+        m[k[9]] = float(self._restarts)
+
+    # ------------------------------------------------------------------- logs
+    def log_weights(self, world: World) -> dict[str, float]:
+        """Log lines the fleet writes now, with lines per second (from the last tick)."""
+        weights: dict[str, float] = {}
+        for region, _share, n_serving, region_groups in self.layout(world):
+            if n_serving == 0:
+                tot, _ = self.region_err.get(region, (0.0, 0.0))
+                if tot > 0:
+                    weights[f"ERROR upstream connect error: no healthy upstream ({region})"] = tot
+            for key, _count, prof in region_groups:
+                g = self.groups.get(key)
+                if g is None:
+                    continue
+                for line in prof.logs:
+                    rate = g.rps * max(0.01, g.err_pct / 100.0)
+                    weights[line] = weights.get(line, 0.0) + rate
+        for i, e in enumerate(self.spec.endpoints):
+            rps = self.ep_rps[i] if self.ep_rps else 0.0
+            if not rps:
+                continue
+            for d in e.calls:
+                dep = world.deps[d]
+                if dep.breaker_open or dep.effect()[0] < 0.05:
+                    continue
+                why = (f"timeout after {dep.spec.timeout_ms:.0f}ms" if dep.timeout_frac > 0.2
+                       else "503 Service Unavailable")
+                line = f"ERROR {e.name}: upstream {d} failed: {why}"
+                weights[line] = weights.get(line, 0.0) + rps * dep.effect()[0]
+            if e.database and world.dbs[e.database].timeout_frac > 0.02:
+                db = world.dbs[e.database]
+                line = (f"ERROR {e.name}: could not obtain connection from pool "
+                        f"'{e.database}' within {db.spec.wait_timeout_ms:.0f}ms")
+                weights[line] = weights.get(line, 0.0) + rps * db.timeout_frac
+            if e.produces and world.topics[e.produces].reject_frac > 0.01:
+                line = (f"ERROR {e.name}: produce to '{e.produces}' failed: "
+                        "BufferExhaustedException: failed to allocate memory within max.block.ms")
+                weights[line] = weights.get(line, 0.0) + rps * world.topics[e.produces].reject_frac
+        return weights

@@ -1,0 +1,250 @@
+"""The drills of this process: creating, joining, authenticating, recovering after a crash.
+
+Live drills (created, running, paused) stay in memory with their pacers;
+ended drills are rebuilt from the store on demand, in a worker thread, and a
+few are kept for export. On startup, :meth:`Drills.recover` rebuilds every
+drill that had not ended by replaying its stored inputs; a drill that was
+running comes back paused, so nobody loses time to a restart they did not see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+
+from engine.drill import Drill
+from engine.errors import FiredrillError
+
+from .auth import IncidentRole, Principal, digest, matches, new_code, new_token
+from .errors import (
+    CLOSE,
+    Conflict,
+    Forbidden,
+    Invalid,
+    LimitReached,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+)
+from .library import Library
+from .lifecycle import Status
+from .pacing import Lateness
+from .ratelimit import TokenBucket
+from .replay import rebuild
+from .session import DrillSession
+from .settings import Settings
+from .store import DrillRecord, Store
+
+log = logging.getLogger("firedrill.server")
+DRILL_ID = re.compile(r"^[A-Za-z0-9_-]{6,32}$")
+LIVE = (Status.CREATED, Status.RUNNING, Status.PAUSED)
+
+
+@dataclass(frozen=True, slots=True)
+class Secrets:
+    """Shown once, at creation; the store keeps only their digests."""
+
+    facilitator_token: str
+    player_code: str
+    observer_code: str
+
+
+class Drills:
+    def __init__(self, store: Store, library: Library, settings: Settings) -> None:
+        self.store = store
+        self.library = library
+        self.settings = settings
+        self.limits = settings.limits
+        self.lateness = Lateness()
+        self.live: dict[str, DrillSession] = {}
+        self.ended: OrderedDict[str, DrillSession] = OrderedDict()
+        self._loading: dict[str, asyncio.Future[DrillSession]] = {}
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    # ------------------------------------------------------------ creating
+    def create(self, scenario_id: str, seed: int, speed: float, facilitator: str) -> tuple[
+        DrillSession, Secrets
+    ]:
+        if len(self.live) >= self.limits.drills:
+            raise LimitReached(
+                f"this server already runs {len(self.live)} live drills, its limit; "
+                "end one or try again later"
+            )
+        scenario = self.library.get(scenario_id)
+        drill = Drill(scenario, seed)
+        secrets_ = Secrets(new_token(), new_code(), new_code())
+        record = DrillRecord(
+            id=secrets.token_urlsafe(8), scenario=scenario_id, seed=seed, speed=speed,
+            status=str(Status.CREATED), sim_time=drill.now, facilitator=facilitator,
+            player_code_hash=digest(secrets_.player_code),
+            observer_code_hash=digest(secrets_.observer_code), created_at=time.time(),
+        )
+        self.store.create_drill(record, digest(secrets_.facilitator_token))
+        who = Principal(record.id, "facilitator", facilitator)
+        return self._serve(record, drill, [who]), secrets_
+
+    def _serve(self, record: DrillRecord, drill: Drill, people: list[Principal]) -> DrillSession:
+        session = DrillSession(
+            record, drill.scenario, drill, self.store, self.settings, people, self.lateness
+        )
+        session.on_end = self._ended
+        if session.status is Status.ENDED:
+            self._cache(session)
+        else:
+            self.live[record.id] = session
+            session.pacer.start()
+        return session
+
+    def _ended(self, session: DrillSession) -> None:
+        self.live.pop(session.id, None)
+        self._cache(session)
+
+    def _cache(self, session: DrillSession) -> None:
+        self.ended[session.id] = session
+        self.ended.move_to_end(session.id)
+        while len(self.ended) > self.settings.ended_cache:
+            self.ended.popitem(last=False)  # connected clients keep their own reference
+
+    # ------------------------------------------------------------ finding
+    async def get(self, drill_id: str) -> DrillSession:
+        """The drill with this id, rebuilding an ended one from the store if needed."""
+        session = self.live.get(drill_id) or self.ended.get(drill_id)
+        if session is not None:
+            return session
+        record = self.store.drill(drill_id) if DRILL_ID.match(drill_id) else None
+        if record is None:
+            raise NotFound(f"no drill with id {drill_id!r}")
+        pending = self._loading.get(drill_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        fut: asyncio.Future[DrillSession] = asyncio.get_running_loop().create_future()
+        self._loading[drill_id] = fut
+        try:
+            scenario = self.library.get(record.scenario)
+            inputs = self.store.inputs(drill_id)
+            drill = await asyncio.to_thread(rebuild, scenario, record.seed, inputs, record.sim_time)
+            session = self.ended.get(drill_id) or self._serve(
+                record, drill, self.store.participants(drill_id)
+            )
+            fut.set_result(session)
+            return session
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # retrieved: waiters re-raise it, nobody else needs to
+            raise
+        finally:
+            del self._loading[drill_id]
+
+    def recover(self) -> list[str]:
+        """Rebuild every drill that had not ended; running ones come back paused."""
+        recovered = []
+        for record in self.store.drills(tuple(str(s) for s in LIVE)):
+            try:
+                scenario = self.library.get(record.scenario)
+                inputs = self.store.inputs(record.id)
+                until = max([record.sim_time, *(i.t for i in inputs)])
+                drill = rebuild(scenario, record.seed, inputs, until)
+            except FiredrillError as exc:
+                log.error("cannot recover drill %s (%s): %s", record.id, record.scenario, exc)
+                continue
+            status = Status(record.status)
+            if drill.ended:
+                status = Status.ENDED
+            elif status is Status.RUNNING:
+                status = Status.PAUSED
+            self.store.update_drill(record.id, status=str(status), sim_time=drill.now)
+            record = replace(record, status=str(status), sim_time=drill.now)
+            self._serve(record, drill, self.store.participants(record.id))
+            recovered.append(record.id)
+            log.info("recovered drill %s (%s) %s at t=%.1f with %d inputs",
+                     record.id, record.scenario, status, drill.now, len(inputs))
+        return recovered
+
+    # ------------------------------------------------------------ people
+    def authenticate(self, drill_id: str, token: str) -> Principal:
+        who = self.store.principal(digest(token))
+        if who is None:
+            raise Unauthorized("token not recognised; join the drill to get one")
+        if who.drill_id != drill_id:
+            raise Forbidden(f"this token belongs to another drill, not {drill_id}")
+        return who
+
+    def join(
+        self, session: DrillSession, code: str, name: str | None,
+        incident_role: IncidentRole | None,
+    ) -> tuple[Principal, str]:
+        """Exchange a join code for a personal token; the code decides the role."""
+        record = self.store.drill(session.id)
+        assert record is not None
+        if matches(code, record.player_code_hash):
+            role = "player"
+        elif matches(code, record.observer_code_hash):
+            role = "observer"
+        else:
+            raise Unauthorized("join code not valid for this drill (it may have been rotated)")
+        if len(session.participants) >= self.limits.clients_per_drill * 2:
+            raise LimitReached(f"drill {session.id} has {len(session.participants)} participants")
+        if role == "player":
+            if session.status is Status.ENDED:
+                raise Conflict("the drill has ended; join with the observer code to review it")
+            if not name:
+                raise Invalid("players need a `name`: it is how the drill log knows you")
+            if session.name_taken(name):
+                raise Conflict(f"the name {name!r} is taken in this drill; choose another")
+        else:
+            if incident_role is not None:
+                raise Invalid("observers take no incident `role`; join with the player code for one")
+            name = self._free_name(session, name or "observer")
+        assert name is not None
+        who = Principal(session.id, role, name, incident_role)  # type: ignore[arg-type]
+        token = new_token()
+        self.store.add_token(digest(token), who)
+        session.add_participant(who)
+        return who, token
+
+    @staticmethod
+    def _free_name(session: DrillSession, base: str) -> str:
+        name, n = base, 1
+        while session.name_taken(name):
+            n += 1
+            name = f"{base}-{n}"
+        return name
+
+    def rotate_codes(self, session: DrillSession) -> tuple[str, str]:
+        player, observer = new_code(), new_code()
+        self.store.update_drill(
+            session.id, player_code_hash=digest(player), observer_code_hash=digest(observer)
+        )
+        return player, observer
+
+    def throttle(self, who: Principal, now: float) -> None:
+        """Rate-limit REST inputs per participant (WebSocket ones are limited per connection)."""
+        key = f"{who.drill_id}/{who.name}"
+        bucket = self._buckets.pop(key, None) or TokenBucket(
+            self.limits.inputs_per_second, self.limits.input_burst
+        )
+        self._buckets[key] = bucket
+        if len(self._buckets) > 10_000:
+            self._buckets.popitem(last=False)
+        if not bucket.take(now):
+            raise RateLimited(
+                f"more than {self.limits.inputs_per_second:g} inputs per second "
+                f"(bursts of {self.limits.input_burst}); slow down"
+            )
+
+    # ------------------------------------------------------------ stopping
+    async def close(self) -> None:
+        """Save where every live drill is and tell clients to come back later."""
+        sessions = [*self.live.values(), *self.ended.values()]
+        for s in sessions:
+            s.pacer.cancel()
+            if s.status is not Status.ENDED:
+                self.store.update_drill(s.id, sim_time=s.drill.now)
+            s.hub.close_all(CLOSE["going_away"], "server shutting down; reconnect with last seq")
+        await asyncio.gather(*(s.pacer.stop() for s in sessions))
+

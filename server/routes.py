@@ -1,0 +1,218 @@
+"""The REST API: scenarios, drills, joining, controls, log export, reports, health."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from engine import __version__
+
+from .auth import Principal, may, require
+from .drills import Drills
+from .errors import Conflict, Unauthorized
+from .lifecycle import Status
+from .reports import find, to_json
+from .schemas import (
+    Accepted,
+    Codes,
+    Control,
+    CreateDrill,
+    DrillCreated,
+    DrillState,
+    ErrorBody,
+    Health,
+    Join,
+    Joined,
+    ScenarioInfo,
+    SubmitInput,
+    Urls,
+)
+from .session import DrillSession
+
+router = APIRouter(prefix="/api")
+bearer = HTTPBearer(
+    auto_error=False, description="A token from POST /api/drills (facilitator) or /join."
+)
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {c: {"model": ErrorBody} for c in codes}
+
+
+def drills_of(request: Request) -> Drills:
+    return request.app.state.drills  # type: ignore[no-any-return]
+
+
+DrillsDep = Annotated[Drills, Depends(drills_of)]
+
+
+async def session_of(drill_id: str, drills: DrillsDep) -> DrillSession:
+    return await drills.get(drill_id)
+
+
+async def principal_of(
+    drill_id: str,
+    drills: DrillsDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if creds is None:
+        raise Unauthorized("send your token as `Authorization: Bearer <token>`")
+    return drills.authenticate(drill_id, creds.credentials)
+
+
+SessionDep = Annotated[DrillSession, Depends(session_of)]
+WhoDep = Annotated[Principal, Depends(principal_of)]
+
+
+def _urls(request: Request, drill_id: str) -> tuple[str, str]:
+    base = str(request.base_url).rstrip("/")
+    ws = "ws" + base[4:] if base.startswith("http") else base
+    return base, f"{ws}/ws/{drill_id}"
+
+
+# ------------------------------------------------------------------ routes
+@router.get("/health", response_model=Health, tags=["server"])
+async def health(drills: DrillsDep) -> dict[str, Any]:
+    """Liveness, load and pacing quality of this process."""
+    clients = sum(len(s.hub) for s in drills.live.values())
+    return {
+        "status": "ok", "version": __version__,
+        "drills": {"live": len(drills.live), "limit": drills.limits.drills},
+        "clients": clients, "tick_lateness": drills.lateness.percentiles(),
+    }
+
+
+@router.get("/scenarios", response_model=list[ScenarioInfo], tags=["scenarios"])
+async def scenarios(drills: DrillsDep) -> list[dict[str, Any]]:
+    """The scenario library: what each drill teaches, how hard it is, where it comes from."""
+    return drills.library.infos()
+
+
+@router.post(
+    "/drills", response_model=DrillCreated, status_code=status.HTTP_201_CREATED,
+    tags=["drills"], responses=errors(404, 422, 503),
+)
+async def create_drill(body: CreateDrill, request: Request, drills: DrillsDep) -> dict[str, Any]:
+    """Create a drill (status `created`). The token and codes are shown only here."""
+    session, s = drills.create(body.scenario, body.seed, body.speed, body.facilitator)
+    base, ws = _urls(request, session.id)
+    return {
+        "drill_id": session.id, "status": str(session.status),
+        "facilitator_token": s.facilitator_token,
+        "player_code": s.player_code, "observer_code": s.observer_code,
+        # secrets ride in the fragment, which browsers never send to a server
+        "urls": Urls(
+            facilitator=f"{base}/drills/{session.id}/facilitate#token={s.facilitator_token}",
+            player_join=f"{base}/drills/{session.id}/join#code={s.player_code}",
+            observer_join=f"{base}/drills/{session.id}/join#code={s.observer_code}",
+            websocket=ws,
+        ),
+    }
+
+
+@router.post(
+    "/drills/{drill_id}/join", response_model=Joined, status_code=status.HTTP_201_CREATED,
+    tags=["drills"], responses=errors(401, 404, 409, 422, 503),
+)
+async def join(
+    body: Join, session: SessionDep, drills: DrillsDep, request: Request
+) -> dict[str, Any]:
+    """Trade the player code (with a name) or observer code for a personal token."""
+    who, token = drills.join(session, body.code, body.name, body.role)
+    return {"drill_id": session.id, "token": token, **who.public(),
+            "websocket": _urls(request, session.id)[1]}
+
+
+@router.get(
+    "/drills/{drill_id}", response_model=DrillState, tags=["drills"],
+    responses=errors(401, 403, 404),
+)
+async def drill_state(session: SessionDep, who: WhoDep) -> dict[str, Any]:
+    """The drill as the token holder may see it (hidden truth for the facilitator only)."""
+    require(who.role, "read:state")
+    return session.state(who)
+
+
+@router.post(
+    "/drills/{drill_id}/control", response_model=Accepted, tags=["drills"],
+    responses=errors(401, 403, 404, 409, 422),
+)
+async def control(body: Control, session: SessionDep, who: WhoDep) -> dict[str, Any]:
+    """Facilitator clock: start, pause, resume, speed, step, jump, end (logged as inputs)."""
+    require(who.role, f"control:{body.action}")
+    data = body.model_dump(exclude_none=True)
+    action = data.pop("action")
+    inp = {"type": "end", **data} if action == "end" else {"type": "clock", "action": action, **data}
+    event = session.apply(who, inp)
+    return {"seq": event.seq, "status": str(session.status), "t": session.drill.now}
+
+
+@router.post(
+    "/drills/{drill_id}/inputs", response_model=Accepted, tags=["drills"],
+    responses=errors(401, 403, 404, 409, 422, 429),
+)
+async def submit(
+    body: SubmitInput, session: SessionDep, who: WhoDep, drills: DrillsDep
+) -> dict[str, Any]:
+    """Submit one engine input, as over the WebSocket (for scripts and bots)."""
+    drills.throttle(who, asyncio.get_running_loop().time())
+    event = session.apply(who, body.input, body.as_)
+    return {"seq": event.seq, "status": str(session.status), "t": session.drill.now}
+
+
+@router.post(
+    "/drills/{drill_id}/codes", response_model=Codes, tags=["drills"],
+    responses=errors(401, 403, 404),
+)
+async def rotate_codes(session: SessionDep, who: WhoDep, drills: DrillsDep) -> dict[str, str]:
+    """Replace both join codes (tokens already issued keep working)."""
+    require(who.role, "drill:codes")
+    player, observer = drills.rotate_codes(session)
+    return {"player_code": player, "observer_code": observer}
+
+
+@router.get(
+    "/drills/{drill_id}/log", tags=["drills"], response_class=Response,
+    responses={200: {"content": {"application/x-ndjson": {}},
+                     "description": "The drill log as JSON lines, filtered to your view."},
+               **errors(401, 403, 404)},
+)
+async def export_log(session: SessionDep, who: WhoDep) -> Response:
+    """The drill log (JSONL). The facilitator gets every event; others their view."""
+    require(who.role, "read:log")
+    body = session.export(who.view)
+    return Response(body, media_type="application/x-ndjson", headers={
+        "X-Log-Digest": hashlib.sha256(body).hexdigest(),
+        "X-Log-Seq": str(session.seq),
+        "Content-Disposition": f'attachment; filename="{session.id}.jsonl"',
+    })
+
+
+async def _report(kind: str, session: DrillSession, who: Principal) -> Any:
+    fn = find(kind)
+    if session.status is not Status.ENDED and not may(who.role, "read:report_live"):
+        raise Conflict(
+            f"the {kind} is available once the drill has ended (it is {session.status}); "
+            "only the facilitator sees it live"
+        )
+    require(who.role, "read:report")
+    events = list(session.drill.log.events)
+    return to_json(await asyncio.to_thread(fn, session.scenario, events))
+
+
+@router.get("/drills/{drill_id}/grade", tags=["reports"], responses=errors(401, 403, 404, 409))
+async def grade(session: SessionDep, who: WhoDep) -> Any:
+    """The explainable grade (after the end; live for the facilitator)."""
+    return await _report("grade", session, who)
+
+
+@router.get(
+    "/drills/{drill_id}/postmortem", tags=["reports"], responses=errors(401, 403, 404, 409)
+)
+async def postmortem(session: SessionDep, who: WhoDep) -> Any:
+    """The postmortem draft (after the end; live for the facilitator)."""
+    return await _report("postmortem", session, who)

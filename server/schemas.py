@@ -1,0 +1,129 @@
+"""REST request and response bodies (they are the OpenAPI schema too)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ScenarioId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$", examples=["checkout-deploy-500s"])]
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=40, pattern=r"^[\w][\w .'@-]*$", examples=["alice"],
+          description="Letters, digits, spaces and . ' @ - (up to 40 characters)."),
+]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateDrill(Body):
+    scenario: ScenarioId = Field(description="A scenario id from GET /api/scenarios.")
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    speed: Annotated[float, Field(gt=0, le=600, description="Sim seconds per wall second.")] = 1.0
+    facilitator: Name = "facilitator"
+
+
+class Join(Body):
+    code: Annotated[str, Field(min_length=1, max_length=64, description="Player or observer code.")]
+    name: Name | None = Field(None, description="Required for players; observers get one.")
+    role: Literal["ic", "comms", "ops", "scribe"] | None = Field(
+        None, description="Incident role a player takes on joining (players only)."
+    )
+
+
+class Control(Body):
+    action: Literal["start", "pause", "resume", "speed", "step", "jump", "end"]
+    speed: Annotated[float, Field(gt=0, le=600)] | None = None
+    seconds: Annotated[float, Field(gt=0, le=3600)] | None = None
+    reason: Annotated[str, Field(max_length=200)] | None = None
+
+
+class SubmitInput(Body):
+    input: dict[str, Any] = Field(description="An engine input, e.g. {\"type\": \"take_command\"}.")
+    as_: Name | None = Field(None, alias="as", description="Facilitator only: act as this player.")
+
+
+class Urls(BaseModel):
+    facilitator: str = Field(description="Opens the drill as facilitator (token in the fragment).")
+    player_join: str
+    observer_join: str
+    websocket: str
+
+
+class DrillCreated(BaseModel):
+    drill_id: str
+    status: str
+    facilitator_token: str = Field(description="Shown once; keep it secret.")
+    player_code: str
+    observer_code: str
+    urls: Urls
+
+
+class Codes(BaseModel):
+    player_code: str
+    observer_code: str
+
+
+class Joined(BaseModel):
+    drill_id: str
+    token: str = Field(description="Your personal token: send it in the WebSocket hello.")
+    role: str
+    name: str
+    incident_role: str | None
+    websocket: str
+
+
+class Participant(BaseModel):
+    name: str
+    role: str
+    incident_role: str | None
+
+
+class ClockState(BaseModel):
+    status: str
+    speed: float
+    t: float
+    seq: int
+
+
+class DrillState(ClockState):
+    drill_id: str
+    scenario: str
+    seed: int
+    you: Participant
+    roster: list[Participant]
+    clients: int
+    snapshot: dict[str, Any]
+
+
+class Accepted(BaseModel):
+    seq: int = Field(description="Seq of the logged input event.")
+    status: str
+    t: float
+
+
+class ScenarioInfo(BaseModel):
+    id: str
+    title: str
+    summary: str
+    class_: str = Field(alias="class")
+    difficulty: str
+    teaches: str
+    tags: list[str]
+    duration: float
+    source: dict[str, str] | None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    drills: dict[str, int]
+    clients: int
+    tick_lateness: dict[str, float | None]
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="Machine-readable code, e.g. not_found, illegal_transition.")
+    message: str = Field(description="What was wrong and what was expected.")

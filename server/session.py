@@ -1,0 +1,245 @@
+"""One drill being served: the engine drill with its lifecycle, clock, pacer, hub and roster.
+
+Every change (a tick, an input, a clock control) is a synchronous method
+that ends in :meth:`DrillSession.flush`. So between two awaits every event
+in the drill's log has been published exactly once and in order, which is
+what lets a client attach (welcome + missed events + live events) without
+a gap or a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from engine import inputs as I
+from engine.drill import Drill
+from engine.errors import InvalidInput
+from engine.log import Event
+from engine.scenario import Scenario
+
+from .auth import Principal, require
+from .errors import LimitReached, NotFound
+from .hub import Client, Hub
+from .lifecycle import Lifecycle, Status
+from .pacing import Clock, Lateness, Pacer, phase_of
+from .protocol import VERSION, dumps, events_frame
+from .settings import Settings
+from .store import DrillRecord, Store
+
+
+class DrillSession:
+    def __init__(
+        self,
+        record: DrillRecord,
+        scenario: Scenario,
+        drill: Drill,
+        store: Store,
+        settings: Settings,
+        participants: list[Principal],
+        lateness: Lateness | None = None,
+    ) -> None:
+        self.id = record.id
+        self.record = record
+        self.scenario = scenario
+        self.drill = drill
+        self.store = store
+        self.settings = settings
+        self.limits = settings.limits
+        self.life = Lifecycle(Status(record.status))
+        self.clock = Clock(record.speed, drill.now)
+        self.pacer = Pacer(
+            self.clock, self.tick, tick=scenario.tick, phase=phase_of(record.id),
+            min_interval=settings.min_tick, lateness=lateness,
+        )
+        self.hub = Hub()
+        self.participants: dict[str, Principal] = {p.name.casefold(): p for p in participants}
+        self.on_end: Callable[[DrillSession], None] | None = None
+        self._blobs: list[bytes] = [e.to_json() for e in drill.log.events]  # index = seq - 1
+        self._published = drill.log.last_seq
+        self._saved_at = 0.0
+
+    # -------------------------------------------------------------- reading
+    @property
+    def status(self) -> Status:
+        return self.life.status
+
+    @property
+    def seq(self) -> int:
+        return self.drill.log.last_seq
+
+    def clock_info(self) -> dict[str, Any]:
+        return {"status": str(self.status), "speed": self.clock.speed, "t": self.drill.now,
+                "seq": self.seq}
+
+    def roster(self) -> list[dict[str, str | None]]:
+        return [p.public() for p in self.participants.values()]
+
+    def state(self, who: Principal) -> dict[str, Any]:
+        """What GET /api/drills/{id} returns to ``who``."""
+        return {
+            "drill_id": self.id, "scenario": self.record.scenario, "seed": self.record.seed,
+            **self.clock_info(), "you": who.public(), "roster": self.roster(),
+            "clients": len(self.hub), "snapshot": self.drill.snapshot(who.role),
+        }
+
+    def visible(self, view: str, after: int = 0) -> Iterator[int]:
+        """Indexes (seq - 1) of the events after ``after`` that ``view`` may see."""
+        events = self.drill.log.events
+        if view == "facilitator":
+            yield from range(after, len(events))
+        else:
+            yield from (i for i in range(after, len(events)) if events[i].vis == "all")
+
+    def export(self, view: str) -> bytes:
+        """The log as JSON lines, as ``view`` may see it (the same bytes as DrillLog.to_jsonl)."""
+        blobs = self._blobs
+        return b"".join(blobs[i] + b"\n" for i in self.visible(view))
+
+    # -------------------------------------------------------------- changes
+    def tick(self, wall: float) -> None:
+        """Advance to the clock's sim time (called by the pacer on each tick boundary)."""
+        self.drill.advance(self.clock.sim_at(wall))
+        self.flush()
+        if self.status is Status.RUNNING and wall - self._saved_at >= self.settings.checkpoint_every:
+            self._saved_at = wall
+            self.store.update_drill(self.id, sim_time=self.drill.now)
+
+    def flush(self) -> None:
+        """Publish events not yet sent; notice the end of the drill."""
+        log = self.drill.log
+        if log.last_seq > self._published:
+            new = log.since(self._published)
+            blobs = [e.to_json() for e in new]
+            self._blobs.extend(blobs)
+            self._published = new[-1].seq
+            self.hub.publish(new, blobs)
+        if self.drill.ended and self.status is not Status.ENDED:
+            self._finish()
+
+    def apply(self, who: Principal, data: Any, as_name: str | None = None) -> Event:
+        """Check, store, then apply one input; a refused input changes nothing anywhere."""
+        inp = I.parse_input(data)  # UnknownAction / InvalidInput saying what is valid
+        actor, role, by = who.name, who.role, None
+        if as_name is not None:
+            require(who.role, "input:as_player")
+            actor, role, by = self._player(as_name).name, "player", who.name
+        require(role, f"input:{inp.type}")
+        action = _clock_action(inp)
+        if action is not None:
+            self.life.check(action)
+        self.life.check_input(who.role, inp.type)
+        wall = asyncio.get_running_loop().time()
+        if self.clock.running:
+            # events up to this instant go out before the input's own
+            self.drill.advance(self.clock.sim_at(wall))
+            self.flush()
+            self.life.check_input(who.role, inp.type)  # time may have run out just now
+        n = self.store.append_input(self.id, self.drill.now, actor, role, by, data)
+        try:
+            event = self.drill.submit(data, actor, role, by)
+        except BaseException:
+            self.store.drop_input(n)
+            raise
+        if action is not None:
+            self._clock(action, inp, wall)
+        self.flush()
+        return event
+
+    def _clock(self, action: str, inp: I.Input, wall: float) -> None:
+        now = self.drill.now
+        if action in ("start", "resume"):
+            self.life.apply(action)
+            self.clock.run(wall, now)
+        elif action == "pause":
+            self.life.apply(action)
+            self.clock.stop(now)
+        elif action == "speed":
+            assert isinstance(inp, I.Clock) and inp.speed is not None
+            self.clock.set_speed(wall, now, inp.speed)
+        elif action in ("step", "jump"):
+            assert isinstance(inp, I.Clock)
+            self.drill.advance(now + (inp.seconds or self.scenario.tick))
+            self.clock.anchor(wall, self.drill.now)
+        if action != "end":  # the end is saved and announced by _finish
+            self.pacer.changed()
+            self.store.update_drill(
+                self.id, status=str(self.status), speed=self.clock.speed, sim_time=self.drill.now
+            )
+            self.hub.broadcast(dumps({"v": VERSION, "type": "clock", **self.clock_info()}))
+
+    def _finish(self) -> None:
+        self.life.apply("end")
+        self.clock.stop(self.drill.now)
+        self.pacer.cancel()
+        self.store.update_drill(self.id, status=str(Status.ENDED), sim_time=self.drill.now)
+        self.hub.broadcast(dumps({"v": VERSION, "type": "clock", **self.clock_info()}))
+        if self.on_end is not None:
+            self.on_end(self)
+
+    def _player(self, name: str) -> Principal:
+        p = self.participants.get(name.casefold())
+        if p is None or p.role != "player":
+            names = [q.name for q in self.participants.values() if q.role == "player"]
+            raise NotFound(
+                f"no player named {name!r} in this drill; players: {', '.join(names) or 'none yet'}"
+            )
+        return p
+
+    # -------------------------------------------------------------- clients
+    def attach(self, client: Client, last_seq: int | None) -> None:
+        """Welcome a client, send what it missed (or a snapshot), then stream live events."""
+        if len(self.hub) >= self.limits.clients_per_drill:
+            raise LimitReached(
+                f"drill {self.id} already has {len(self.hub)} clients, the limit; try again later"
+            )
+        who = client.principal
+        after = last_seq or 0
+        missed = list(self.visible(client.view, after)) if after <= self.seq else []
+        if last_seq is not None and last_seq > self.seq:
+            mode = "snapshot"  # the client is ahead of a log rebuilt after a restart
+        elif len(missed) > self.limits.backlog_events:
+            mode = "snapshot"
+        else:
+            mode = "events"
+        client.send(dumps({
+            "v": VERSION, "type": "welcome", "drill_id": self.id, **who.public(),
+            **self.clock_info(),
+            "resume": {"from": last_seq, "mode": mode, "events": len(missed) if mode == "events" else 0},
+            "snapshot": self.drill.snapshot(who.role),
+            "roster": self.roster(),
+            "limits": {"frame_bytes": self.limits.frame_bytes,
+                       "inputs_per_second": self.limits.inputs_per_second,
+                       "input_burst": self.limits.input_burst},
+        }))
+        if mode == "events":
+            step = self.limits.chunk_events
+            for i in range(0, len(missed), step):
+                chunk = missed[i:i + step]
+                client.send(events_frame([self._blobs[j] for j in chunk], chunk[-1] + 1))
+        self.hub.add(client)
+
+    def detach(self, client: Client) -> None:
+        self.hub.discard(client)
+
+    def add_participant(self, who: Principal) -> None:
+        self.participants[who.name.casefold()] = who
+        self.hub.broadcast(dumps({"v": VERSION, "type": "roster", "roster": self.roster()}))
+
+    def name_taken(self, name: str) -> bool:
+        return name.casefold() in self.participants or name.casefold() == "system"
+
+
+def _clock_action(inp: I.Input) -> str | None:
+    """The lifecycle action an input stands for, after checking its parameters."""
+    if isinstance(inp, I.End):
+        return "end"
+    if not isinstance(inp, I.Clock):
+        return None
+    if inp.action == "speed" and inp.speed is None:
+        raise InvalidInput("clock speed needs `speed`: a factor in (0, 600], e.g. 10")
+    if inp.action == "jump" and inp.seconds is None:
+        raise InvalidInput("clock jump needs `seconds`: how far to move the clock, in (0, 3600]")
+    return inp.action
+
