@@ -48,14 +48,25 @@ class Drill:
         self.alerts_seen: set[str] = set()
         self.public_updates = 0
         self.incident: dict[str, Any] = {
-            "commander": None, "severity": None, "roles": {}, "status": None,
+            "commander": None,
+            "severity": None,
+            "roles": {},
+            "status": None,
         }
         self.world = World(scenario, self.rng, self._emit)
         self.alerts = AlertEngine(list(scenario.alerts))
-        self.log.append(0.0, "system", "drill.created", {
-            "scenario": scenario.id, "title": scenario.title, "seed": seed,
-            "duration": scenario.duration, "engine": __version__,
-        })
+        self.log.append(
+            0.0,
+            "system",
+            "drill.created",
+            {
+                "scenario": scenario.id,
+                "title": scenario.title,
+                "seed": seed,
+                "duration": scenario.duration,
+                "engine": __version__,
+            },
+        )
         for i in range(WARMUP_TICKS):  # settle pools and noise before the clock starts
             self.world.step(float(i - WARMUP_TICKS), 1.0)
         self._schedule_faults()
@@ -91,7 +102,7 @@ class Drill:
         """Apply one input at the current time; a refused input changes nothing."""
         if self.ended:
             raise DrillStateError("the drill has ended; no more inputs are accepted")
-        inp = I.parse_input(dict(data))
+        inp = I.parse_input(dict(data) if isinstance(data, Mapping) else data)
         if inp.type not in I.PERMISSIONS.get(role, frozenset()):
             raise NotAllowed(f"a {role} may not send {inp.type}")
         category = I.CATEGORY[inp.type]
@@ -113,8 +124,12 @@ class Drill:
         if result is not None:
             if isinstance(inp, I.ViewDashboard) and result["panel"] not in self.revealed:
                 self.revealed.append(result["panel"])
-            self.log.append(self.now, "system", "observation",
-                            {"for": event.seq, "kind": inp.type, "result": result})
+            self.log.append(
+                self.now,
+                "system",
+                "observation",
+                {"for": event.seq, "kind": inp.type, "result": result},
+            )
         if plan is not None:
             plan(event.seq)
         self._after_input(inp, actor)
@@ -128,15 +143,22 @@ class Drill:
         """What a client of ``role`` needs to draw the war room right now."""
         last = next((e for e in reversed(self.log.events) if e.type == "metrics"), None)
         snap: dict[str, Any] = {
-            "seq": self.log.last_seq, "t": self.now, "page_at": self.page_at,
-            "ended": self.ended, "metrics": last.data if last else {},
-            "alerts": sorted(self.alerts.firing), "incident": self.incident,
-            "revealed": list(self.revealed), "flags": dict(self.world.flags),
+            "seq": self.log.last_seq,
+            "t": self.now,
+            "page_at": self.page_at,
+            "ended": self.ended,
+            "metrics": last.data if last else {},
+            "alerts": sorted(self.alerts.firing),
+            "incident": self.incident,
+            "revealed": list(self.revealed),
+            "flags": dict(self.world.flags),
             "scenario": public_info(self.scenario),
         }
         if role == "facilitator":
             snap["truth"] = self.scenario.truth.model_dump(mode="json")
-            snap["injects"] = [j.model_dump(mode="json", by_alias=True) for j in self.scenario.injects]
+            snap["injects"] = [
+                j.model_dump(mode="json", by_alias=True) for j in self.scenario.injects
+            ]
         return snap
 
     def end(self, reason: str = "ended") -> None:
@@ -153,14 +175,21 @@ class Drill:
             yield self.env.timeout(delay)
             if not self.ended:
                 fn()
+
         self.env.process(run())
 
     def state(self, component: str, what: str, vis: str = "all", **data: Any) -> None:
-        self.log.append(self.now, "system", "state", {"component": component, "what": what, **data}, vis)
+        self.log.append(
+            self.now, "system", "state", {"component": component, "what": what, **data}, vis
+        )
 
     def effect(self, for_seq: int, component: str, what: str, **data: Any) -> None:
-        self.log.append(self.now, "system", "effect",
-                        {"for": for_seq, "component": component, "what": what, **data})
+        self.log.append(
+            self.now,
+            "system",
+            "effect",
+            {"for": for_seq, "component": component, "what": what, **data},
+        )
 
     def unknown(self, kind: str, value: str, valid: list[str]) -> InvalidInput:
         return InvalidInput(f"unknown {kind} {value!r}; valid: {', '.join(valid) or 'none'}")
@@ -198,11 +227,19 @@ class Drill:
             now = self.now
             self.world.step(now, dt)
             for kind, rule, value in self.alerts.step(now, self.world.m):
-                self.log.append(now, "system", f"alert.{kind}", {
-                    "name": rule.name, "metric": rule.metric, "value": round(value, 3),
-                    "threshold": rule.threshold, "severity": rule.severity,
-                    "summary": rule.summary,
-                })
+                self.log.append(
+                    now,
+                    "system",
+                    f"alert.{kind}",
+                    {
+                        "name": rule.name,
+                        "metric": rule.metric,
+                        "value": round(value, 3),
+                        "threshold": rule.threshold,
+                        "severity": rule.severity,
+                        "summary": rule.summary,
+                    },
+                )
                 if kind == "fired":
                     self.alerts_seen.add(rule.name)
                     if rule.severity == "page" and self.page_at is None:
@@ -247,10 +284,19 @@ class Drill:
                 self.later(inj.delay, lambda inj=inj: self._inject(inj))
 
     def _inject(self, inj: Inject) -> None:
-        self.log.append(self.now, inj.sender, "inject", {
-            "id": inj.id, "from": inj.sender, "role": inj.role, "channel": inj.channel,
-            "text": inj.text, "asks": inj.asks,
-        })
+        self.log.append(
+            self.now,
+            inj.sender,
+            "inject",
+            {
+                "id": inj.id,
+                "from": inj.sender,
+                "role": inj.role,
+                "channel": inj.channel,
+                "text": inj.text,
+                "asks": inj.asks,
+            },
+        )
 
     def _after_input(self, inp: I.Input, actor: str) -> None:
         inc = self.incident
@@ -269,10 +315,19 @@ class Drill:
         elif isinstance(inp, I.FireInject):
             self._inject(next(j for j in self.scenario.injects if j.id == inp.id))
         elif isinstance(inp, I.Message):
-            self.log.append(self.now, inp.sender, "inject", {
-                "id": None, "from": inp.sender, "role": inp.role, "channel": inp.channel,
-                "text": inp.text, "asks": None,
-            })
+            self.log.append(
+                self.now,
+                inp.sender,
+                "inject",
+                {
+                    "id": None,
+                    "from": inp.sender,
+                    "role": inp.role,
+                    "channel": inp.channel,
+                    "text": inp.text,
+                    "asks": None,
+                },
+            )
         elif isinstance(inp, I.End):
             self.end(inp.reason)
 
@@ -281,8 +336,12 @@ def public_info(sc: Scenario) -> dict[str, Any]:
     """Scenario facts every participant may see (no faults, no truth)."""
     topo = sc.topology
     return {
-        "id": sc.id, "title": sc.title, "summary": sc.summary, "class": sc.scenario_class,
-        "difficulty": sc.difficulty, "duration": sc.duration,
+        "id": sc.id,
+        "title": sc.title,
+        "summary": sc.summary,
+        "class": sc.scenario_class,
+        "difficulty": sc.difficulty,
+        "duration": sc.duration,
         "services": [
             {"name": s.name, "pods": s.pods, "endpoints": [e.name for e in s.endpoints]}
             for s in topo.services
@@ -292,6 +351,8 @@ def public_info(sc: Scenario) -> dict[str, Any]:
         "topics": [t.name for t in topo.topics],
         "flags": [{"name": f.name, "description": f.description} for f in topo.flags],
         "experts": sorted({e.team for e in sc.experts}),
-        "alerts": [{"name": a.name, "metric": a.metric, "op": a.op, "threshold": a.threshold}
-                   for a in sc.alerts],
+        "alerts": [
+            {"name": a.name, "metric": a.metric, "op": a.op, "threshold": a.threshold}
+            for a in sc.alerts
+        ],
     }

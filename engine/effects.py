@@ -38,11 +38,20 @@ SKIP_S = 60.0
 
 
 # ------------------------------------------------------------- rollouts
-def roll(drill: Drill, svc: ServiceState, version: str, duration: float, why: str,
-         for_seq: int | None, migration: Migration | None = None) -> None:
+def roll(
+    drill: Drill,
+    svc: ServiceState,
+    version: str,
+    duration: float,
+    why: str,
+    for_seq: int | None,
+    migration: Migration | None = None,
+) -> None:
     """Roll ``version`` over the fleet pod by pod; each pod restarts on the way."""
     svc_name = svc.name
     svc.rolling = True
+    svc.roll_gen += 1
+    gen = svc.roll_gen  # a newer roll (e.g. a rollback mid-deploy) supersedes this one
     per_pod = duration / max(1, len(svc.pods))
     restart = min(svc.spec.restart, per_pod)
 
@@ -52,8 +61,13 @@ def roll(drill: Drill, svc: ServiceState, version: str, duration: float, why: st
             if pod.state in ("drained", "starting"):
                 pod.version = version
                 continue
+            if gen != svc.roll_gen:
+                return
             pod.state = "restarting"
             yield drill.env.timeout(restart)
+            if gen != svc.roll_gen:
+                pod.state = "running"
+                return
             pod.version = version
             pod.restarts += 1
             if pod.fault is not None and pod.fault.fixed_by_restart:
@@ -88,17 +102,30 @@ def apply_fault(drill: Drill, fault: Any, pod_index: int | None) -> None:
     if isinstance(fault, ReleaseFault):
         svc = w.services[fault.service]
         kind = "deploy" if fault.kind == "deploy" else "config"
-        drill.changes.append({
-            "id": fault.id or f"{kind}-{fault.version}", "kind": kind, "at": round(drill.now, 3),
-            "service": fault.service, "summary": fault.summary or f"{kind} {fault.version}",
-            "version": fault.version, "has_migration": fault.migration is not None,
-            "by": "deploy pipeline",
-        })
+        drill.changes.append(
+            {
+                "id": fault.id or f"{kind}-{fault.version}",
+                "kind": kind,
+                "at": round(drill.now, 3),
+                "service": fault.service,
+                "summary": fault.summary or f"{kind} {fault.version}",
+                "version": fault.version,
+                "has_migration": fault.migration is not None,
+                "by": "deploy pipeline",
+            }
+        )
         if fault.migration is not None:
             drill.migrations.setdefault(fault.service, []).append((fault.version, fault.migration))
         svc.history.append(fault.version)
-        roll(drill, svc, fault.version, svc.spec.rollout if kind == "deploy" else 30.0,
-             kind, None, fault.migration)
+        roll(
+            drill,
+            svc,
+            fault.version,
+            svc.spec.rollout if kind == "deploy" else 30.0,
+            kind,
+            None,
+            fault.migration,
+        )
     elif isinstance(fault, PodFault):
         svc = w.services[fault.service]
         assert pod_index is not None
@@ -112,23 +139,35 @@ def apply_fault(drill: Drill, fault: Any, pod_index: int | None) -> None:
         if fault.error_pct is not None:
             dep.error_pct = fault.error_pct
         if fault.recover_at is not None:
+
             def recover() -> None:
                 dep.latency_ms = dep.spec.latency_ms
                 dep.error_pct = dep.spec.error_pct
                 drill.state(dep.spec.name, "dependency recovered", vis="facilitator")
+
             drill.at(fault.recover_at, recover)
     elif isinstance(fault, FlagFault):
-        drill.changes.append({
-            "id": fault.id or f"flag-{fault.flag}", "kind": "flag", "at": round(drill.now, 3),
-            "service": None, "summary": f"flag {fault.flag} set to {fault.enabled}",
-            "version": None, "has_migration": False, "by": "flag console",
-        })
+        drill.changes.append(
+            {
+                "id": fault.id or f"flag-{fault.flag}",
+                "kind": "flag",
+                "at": round(drill.now, 3),
+                "service": None,
+                "summary": f"flag {fault.flag} set to {fault.enabled}",
+                "version": None,
+                "has_migration": False,
+                "by": "flag console",
+            }
+        )
         w.set_flag(fault.flag, fault.enabled)
         drill.state(fault.flag, "flag changed", enabled=fault.enabled)
     elif isinstance(fault, PoisonFault):
         topic = w.topics[fault.topic]
-        parts = sorted(drill.rng.sample(range(topic.spec.partitions),
-                                        min(fault.partitions, topic.spec.partitions)))
+        parts = sorted(
+            drill.rng.sample(
+                range(topic.spec.partitions), min(fault.partitions, topic.spec.partitions)
+            )
+        )
         for p in parts:
             topic.poison[p] = topic.poison.get(p, 0) + fault.count
         topic.next_crash = drill.now
@@ -165,8 +204,6 @@ def mitigate(drill: Drill, inp: I.Input) -> Plan:
     w = drill.world
     if isinstance(inp, I.Rollback):
         svc = drill.need_service(inp.service)
-        if svc.rolling:
-            raise NotAllowed(f"a rollout of {svc.name} is already in progress")
         target = previous_version(svc)
         if target is None:
             raise NotAllowed(f"{svc.name} has no earlier version to roll back to")
@@ -177,6 +214,7 @@ def mitigate(drill: Drill, inp: I.Input) -> Plan:
             else:
                 svc.history[-1] = target
             roll(drill, svc, target, svc.spec.rollback, "rollback", seq)
+
         return plan
     if isinstance(inp, I.ForwardFix):
         svc = drill.need_service(inp.service)
@@ -188,8 +226,10 @@ def mitigate(drill: Drill, inp: I.Input) -> Plan:
                 if version != svc.current_version:
                     svc.history.append(version)
                 roll(drill, svc, version, svc.spec.rollout, "forward fix", seq)
+
             drill.at(drill.now + svc.spec.fix_time, ship)
             drill.effect(seq, svc.name, "fix in progress", ready_in_s=svc.spec.fix_time)
+
         return plan
     if isinstance(inp, I.DrainPod):
         svc = drill.need_service(inp.service)
@@ -204,6 +244,7 @@ def mitigate(drill: Drill, inp: I.Input) -> Plan:
                 drill.later(DRAIN_S, lambda: _set_pod(drill, seq, svc, pod.name, "drained"))
             else:
                 drill.later(DRAIN_S, lambda: _set_pod(drill, seq, svc, pod.name, "running"))
+
         return plan
     if isinstance(inp, I.Scale):
         svc = drill.need_service(inp.service)
@@ -217,7 +258,10 @@ def mitigate(drill: Drill, inp: I.Input) -> Plan:
                 drill.effect(seq, svc.name, "scaled in", pods=inp.pods)
             for _ in range(inp.pods - n):
                 pod = svc.add_pod(svc.current_version, state="starting")
-                drill.later(svc.spec.scale_up, lambda p=pod: _set_pod(drill, seq, svc, p.name, "running"))
+                drill.later(
+                    svc.spec.scale_up, lambda p=pod: _set_pod(drill, seq, svc, p.name, "running")
+                )
+
         return plan
     if isinstance(inp, I.ScaleConsumers):
         topic = drill.need("topic", inp.topic, w.topics)
@@ -229,14 +273,23 @@ def mitigate(drill: Drill, inp: I.Input) -> Plan:
             if delta < 0:
                 topic.consumers = max(0, topic.consumers + delta)
                 topic.rebalance(drill.now)
-                drill.effect(seq, topic.spec.name, "consumers left; rebalancing", consumers=topic.consumers)
+                drill.effect(
+                    seq, topic.spec.name, "consumers left; rebalancing", consumers=topic.consumers
+                )
             for i in range(delta):
+
                 def join() -> None:
                     topic.consumers += 1
                     topic.rebalance(drill.now)
-                    drill.effect(seq, topic.spec.name, "consumer joined; group rebalancing",
-                                 consumers=topic.consumers)
+                    drill.effect(
+                        seq,
+                        topic.spec.name,
+                        "consumer joined; group rebalancing",
+                        consumers=topic.consumers,
+                    )
+
                 drill.later(g.join * (i + 1), join)
+
         return plan
     if isinstance(inp, I.SetFlag):
         flag = drill.need("flag", inp.flag, {f.name: f for f in drill.scenario.topology.flags})
@@ -245,7 +298,9 @@ def mitigate(drill: Drill, inp: I.Input) -> Plan:
             def flip() -> None:
                 w.set_flag(flag.name, inp.enabled)
                 drill.effect(seq, flag.name, "flag propagated", enabled=inp.enabled)
+
             drill.later(flag.propagation, flip)
+
         return plan
     if isinstance(inp, I.SetBreaker):
         dep = drill.need("dependency", inp.dependency, w.deps)
@@ -254,7 +309,9 @@ def mitigate(drill: Drill, inp: I.Input) -> Plan:
             def flip() -> None:
                 dep.breaker_open = inp.state == "open"
                 drill.effect(seq, dep.spec.name, f"circuit breaker {inp.state}")
+
             drill.later(BREAKER_S, flip)
+
         return plan
     if isinstance(inp, I.ThrottleProducer):
         topic = drill.need("topic", inp.topic, w.topics)
@@ -262,8 +319,12 @@ def mitigate(drill: Drill, inp: I.Input) -> Plan:
         def plan(seq: int) -> None:
             def apply() -> None:
                 topic.throttle_pct = inp.allow_pct
-                drill.effect(seq, topic.spec.name, "producer throttle applied", allow_pct=inp.allow_pct)
+                drill.effect(
+                    seq, topic.spec.name, "producer throttle applied", allow_pct=inp.allow_pct
+                )
+
             drill.later(THROTTLE_S, apply)
+
         return plan
     if isinstance(inp, I.SkipPoison):
         topic = drill.need("topic", inp.topic, w.topics)
@@ -275,9 +336,15 @@ def mitigate(drill: Drill, inp: I.Input) -> Plan:
                 topic.dlq += moved
                 if moved:
                     topic.rebalance(drill.now)
-                drill.effect(seq, topic.spec.name, "offsets advanced past poison messages",
-                             moved_to_dlq=moved)
+                drill.effect(
+                    seq,
+                    topic.spec.name,
+                    "offsets advanced past poison messages",
+                    moved_to_dlq=moved,
+                )
+
             drill.later(SKIP_S, apply)
+
         return plan
     if isinstance(inp, I.Restart):
         return _restart(drill, inp)
@@ -289,6 +356,7 @@ def mitigate(drill: Drill, inp: I.Input) -> Plan:
             if db.blocker is not None:
                 _clear_blocker(drill, db.spec.name)
             drill.effect(seq, db.spec.name, "failover started", down_for_s=db.spec.failover)
+
         return plan
     if isinstance(inp, I.ShedLoad):
         svc = drill.need_service(inp.service)
@@ -297,7 +365,9 @@ def mitigate(drill: Drill, inp: I.Input) -> Plan:
             def apply() -> None:
                 svc.shed_pct = inp.pct
                 drill.effect(seq, svc.name, "load shedding set", pct=inp.pct)
+
             drill.later(SHED_S, apply)
+
         return plan
     if isinstance(inp, I.KillQuery):
         db = drill.need("database", inp.database, w.dbs)
@@ -310,7 +380,9 @@ def mitigate(drill: Drill, inp: I.Input) -> Plan:
                 pid = drill.blocker_pids.get(db.spec.name)
                 _clear_blocker(drill, db.spec.name)
                 drill.effect(seq, db.spec.name, "blocking transaction cancelled", pid=pid)
+
             drill.later(KILL_S, apply)
+
         return plan
     raise AssertionError(f"not a mitigation: {inp.type}")  # pragma: no cover
 
@@ -344,22 +416,32 @@ def _restart(drill: Drill, inp: I.Restart) -> Plan:
 
             for i, pod in enumerate(pods):
                 start = 0.0 if inp.mode == "all" else i * restart
+
                 def down(p: str = pod.name) -> None:
                     q = svc.pod(p)
                     if q is not None:
                         q.state = "restarting"
+
                 drill.later(start, down) if start else down()
                 drill.later(start + restart, lambda p=pod.name: one(p))
-            drill.later(restart * (1 if inp.mode == "all" else len(pods)),
-                        lambda: drill.effect(seq, svc.name, "restart complete", mode=inp.mode))
+            drill.later(
+                restart * (1 if inp.mode == "all" else len(pods)),
+                lambda: drill.effect(seq, svc.name, "restart complete", mode=inp.mode),
+            )
+
         return plan
     if inp.target in w.dbs:
         db = w.dbs[inp.target]
 
         def plan(seq: int) -> None:
             db.down_until = drill.now + db.spec.restart
-            drill.effect(seq, db.spec.name, "pool restarted; clients reconnecting",
-                         down_for_s=db.spec.restart)
+            drill.effect(
+                seq,
+                db.spec.name,
+                "pool restarted; clients reconnecting",
+                down_for_s=db.spec.restart,
+            )
+
         return plan
     if inp.target in w.topics:
         topic = w.topics[inp.target]
@@ -367,6 +449,7 @@ def _restart(drill: Drill, inp: I.Restart) -> Plan:
         def plan(seq: int) -> None:
             topic.rebalance(drill.now)
             drill.effect(seq, topic.spec.name, "consumer group restarted; rebalancing")
+
         return plan
     valid = [*w.services, *w.dbs, *w.topics]
     raise drill.unknown("restart target", inp.target, valid)

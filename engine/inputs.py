@@ -228,31 +228,82 @@ class End(Input):
 
 
 AnyInput = Annotated[
-    DeclareIncident | TakeCommand | AssignRole | PageTeam | Decide | Hypothesis
-    | ViewDashboard | ReadLogs | ListChanges | CheckMigration | InspectQueue
-    | InspectDependency | InspectDatabase | AskSme | StateImpact
-    | Rollback | DrainPod | Scale | ScaleConsumers | SetFlag | SetBreaker | ThrottleProducer
-    | SkipPoison | Restart | Failover | ShedLoad | KillQuery | ForwardFix
-    | StatusUpdate | Chat | FireInject | Message | Note | Clock | End,
+    DeclareIncident
+    | TakeCommand
+    | AssignRole
+    | PageTeam
+    | Decide
+    | Hypothesis
+    | ViewDashboard
+    | ReadLogs
+    | ListChanges
+    | CheckMigration
+    | InspectQueue
+    | InspectDependency
+    | InspectDatabase
+    | AskSme
+    | StateImpact
+    | Rollback
+    | DrainPod
+    | Scale
+    | ScaleConsumers
+    | SetFlag
+    | SetBreaker
+    | ThrottleProducer
+    | SkipPoison
+    | Restart
+    | Failover
+    | ShedLoad
+    | KillQuery
+    | ForwardFix
+    | StatusUpdate
+    | Chat
+    | FireInject
+    | Message
+    | Note
+    | Clock
+    | End,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyInput)
 
 CATEGORY: dict[str, str] = {
-    "declare_incident": "command", "take_command": "command", "assign_role": "command",
-    "page_team": "command", "decide": "command", "hypothesis": "investigate",
-    "view_dashboard": "investigate", "read_logs": "investigate", "list_changes": "investigate",
-    "check_migration": "investigate", "inspect_queue": "investigate",
-    "inspect_dependency": "investigate", "inspect_database": "investigate",
-    "ask_sme": "investigate", "state_impact": "impact",
-    "rollback": "mitigate", "drain_pod": "mitigate", "undrain_pod": "mitigate",
-    "scale": "mitigate", "scale_consumers": "mitigate", "set_flag": "mitigate",
-    "set_breaker": "mitigate", "throttle_producer": "mitigate", "skip_poison": "mitigate",
-    "restart": "mitigate", "failover": "mitigate", "shed_load": "mitigate",
-    "kill_query": "mitigate", "forward_fix": "mitigate",
-    "status_update": "communicate", "chat": "communicate",
-    "inject": "facilitate", "message": "facilitate", "note": "facilitate",
-    "clock": "facilitate", "end": "facilitate",
+    "declare_incident": "command",
+    "take_command": "command",
+    "assign_role": "command",
+    "page_team": "command",
+    "decide": "command",
+    "hypothesis": "investigate",
+    "view_dashboard": "investigate",
+    "read_logs": "investigate",
+    "list_changes": "investigate",
+    "check_migration": "investigate",
+    "inspect_queue": "investigate",
+    "inspect_dependency": "investigate",
+    "inspect_database": "investigate",
+    "ask_sme": "investigate",
+    "state_impact": "impact",
+    "rollback": "mitigate",
+    "drain_pod": "mitigate",
+    "undrain_pod": "mitigate",
+    "scale": "mitigate",
+    "scale_consumers": "mitigate",
+    "set_flag": "mitigate",
+    "set_breaker": "mitigate",
+    "throttle_producer": "mitigate",
+    "skip_poison": "mitigate",
+    "restart": "mitigate",
+    "failover": "mitigate",
+    "shed_load": "mitigate",
+    "kill_query": "mitigate",
+    "forward_fix": "mitigate",
+    "status_update": "communicate",
+    "chat": "communicate",
+    "inject": "facilitate",
+    "message": "facilitate",
+    "note": "facilitate",
+    "clock": "facilitate",
+    "end": "facilitate",
 }
 INPUT_TYPES: tuple[str, ...] = tuple(CATEGORY)
 
@@ -270,9 +321,7 @@ def parse_input(data: Any) -> Input:
         raise InvalidInput(f"an input must be an object with a `type` (got {type(data).__name__})")
     kind = data.get("type")
     if kind not in CATEGORY:
-        raise UnknownAction(
-            f"unknown action {kind!r}; valid actions: {', '.join(INPUT_TYPES)}"
-        )
+        raise UnknownAction(f"unknown action {kind!r}; valid actions: {', '.join(INPUT_TYPES)}")
     try:
         return _ADAPTER.validate_python(data)  # type: ignore[no-any-return]
     except ValidationError as exc:

@@ -31,8 +31,12 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "seq": self.seq, "t": self.t, "actor": self.actor,
-            "type": self.type, "data": self.data, "vis": self.vis,
+            "seq": self.seq,
+            "t": self.t,
+            "actor": self.actor,
+            "type": self.type,
+            "data": self.data,
+            "vis": self.vis,
         }
 
     def to_json(self) -> bytes:
@@ -41,8 +45,12 @@ class Event:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Event:
         return cls(
-            seq=int(d["seq"]), t=float(d["t"]), actor=str(d["actor"]), type=str(d["type"]),
-            data=dict(d["data"]), vis=str(d.get("vis", "all")),
+            seq=int(d["seq"]),
+            t=float(d["t"]),
+            actor=str(d["actor"]),
+            type=str(d["type"]),
+            data=dict(d["data"]),
+            vis=str(d.get("vis", "all")),
         )
 
 
@@ -74,7 +82,7 @@ class DrillLog:
 
     def since(self, seq: int) -> list[Event]:
         """Events with a seq greater than ``seq`` (seqs are 1..n, so index = seq)."""
-        return self.events[max(0, seq):]
+        return self.events[max(0, seq) :]
 
     def subscribe(self, fn: Subscriber) -> Callable[[], None]:
         self._subscribers.append(fn)

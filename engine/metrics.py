@@ -13,20 +13,49 @@ if TYPE_CHECKING:
     from .scenario import Scenario
 
 SERVICE = (
-    "rps", "err_5xx_pct", "err_4xx_pct", "p50_ms", "p99_ms", "cpu_pct",
-    "worker_busy_pct", "healthy_pods", "pods", "restarts",
+    "rps",
+    "err_5xx_pct",
+    "err_4xx_pct",
+    "p50_ms",
+    "p99_ms",
+    "cpu_pct",
+    "worker_busy_pct",
+    "healthy_pods",
+    "pods",
+    "restarts",
 )
 DEPENDENCY = ("latency_ms", "error_pct", "timeouts_per_s", "breaker_open", "calls_per_s")
 DATABASE = (
-    "pool_active", "pool_waiting", "pool_util_pct", "timeouts_per_s", "avg_query_ms", "locks", "up",
+    "pool_active",
+    "pool_waiting",
+    "pool_util_pct",
+    "timeouts_per_s",
+    "avg_query_ms",
+    "locks",
+    "up",
 )
 TOPIC = (
-    "produce_rate", "consume_rate", "consumer_lag", "lag_seconds", "consumers", "rebalancing",
-    "rebalances", "buffer_fill_pct", "dlq", "outbox", "throttle_pct",
+    "produce_rate",
+    "consume_rate",
+    "consumer_lag",
+    "lag_seconds",
+    "consumers",
+    "rebalancing",
+    "rebalances",
+    "buffer_fill_pct",
+    "dlq",
+    "outbox",
+    "throttle_pct",
 )
 BUSINESS = (
-    "users_affected_pct", "failed_rps", "failed_requests", "impact_minutes",
-    "money_lost_per_min", "money_lost", "rows_corrupted", "error_budget_used_pct",
+    "users_affected_pct",
+    "failed_rps",
+    "failed_requests",
+    "impact_minutes",
+    "money_lost_per_min",
+    "money_lost",
+    "rows_corrupted",
+    "error_budget_used_pct",
     "alerts_firing",
 )
 

@@ -390,8 +390,8 @@ class Scenario(Model):
     @classmethod
     def from_dict(cls, data: dict[str, Any], file: str = "<scenario>") -> Scenario:
         """Validate plain data; errors carry field paths (no lines without YAML)."""
-        from .yamldoc import Document
         from .validation import validate_document
+        from .yamldoc import Document
 
         doc = Document(data=data, file=file, lines={})
         scenario = validate_document(cls, doc, error=ScenarioError)
@@ -446,7 +446,10 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         base = ("topology", "services", i)
         versions = [v.name for v in s.versions]
         if s.version not in versions:
-            bad((*base, "version"), f"must be one of the declared versions {versions} (got {s.version!r})")
+            bad(
+                (*base, "version"),
+                f"must be one of the declared versions {versions} (got {s.version!r})",
+            )
         endpoints = [e.name for e in s.endpoints]
         total = sum(e.share for e in s.endpoints)
         if abs(total - 1.0) > 0.01:
@@ -457,16 +460,26 @@ def _check_references(sc: Scenario, doc: Any) -> None:
             ref((*base, "endpoints", j, "database"), "database", e.database)
             ref((*base, "endpoints", j, "produces"), "topic", e.produces)
         if s.fix_version is not None and s.fix_version not in versions:
-            bad((*base, "fix_version"), f"must be one of the declared versions {versions} (got {s.fix_version!r})")
+            bad(
+                (*base, "fix_version"),
+                f"must be one of the declared versions {versions} (got {s.fix_version!r})",
+            )
         for j, v in enumerate(s.versions):
             for k, eff in enumerate(v.effects):
                 p = (*base, "versions", j, "effects", k)
                 if eff.endpoint is not None and eff.endpoint not in endpoints:
-                    bad((*p, "endpoint"), f"names an unknown endpoint {eff.endpoint!r} of {s.name} (known: {', '.join(endpoints)})")
+                    bad(
+                        (*p, "endpoint"),
+                        f"names an unknown endpoint {eff.endpoint!r} of {s.name} "
+                        f"(known: {', '.join(endpoints)})",
+                    )
                 ref((*p, "when_flag"), "flag", eff.when_flag)
     shares = sum(s.rps_share for s in topo.services)
     if shares > 1.0 + 1e-9:
-        bad(("topology", "services"), f"rps_share values must add up to at most 1.0 (got {shares:g})")
+        bad(
+            ("topology", "services"),
+            f"rps_share values must add up to at most 1.0 (got {shares:g})",
+        )
     if sc.traffic.regions:
         total = sum(r.share for r in sc.traffic.regions)
         if abs(total - 1.0) > 0.01:
@@ -480,7 +493,10 @@ def _check_references(sc: Scenario, doc: Any) -> None:
             if f.service in names["service"]:
                 versions = [v.name for v in sc.service(f.service).versions]
                 if f.version not in versions:
-                    bad((*p, "version"), f"must be one of {f.service}'s versions {versions} (got {f.version!r})")
+                    bad(
+                        (*p, "version"),
+                        f"must be one of {f.service}'s versions {versions} (got {f.version!r})",
+                    )
         elif isinstance(f, PodFault):
             ref((*p, "service"), "service", f.service)
             if f.service in names["service"] and isinstance(f.pod, int):
@@ -498,14 +514,27 @@ def _check_references(sc: Scenario, doc: Any) -> None:
             ref((*p, "stopped_by_flag"), "flag", f.stopped_by_flag)
     for i, c in enumerate(sc.changes):
         if c.at > 0:
-            bad(("changes", i, "at"), f"history must be at or before the start, <= 0 (got {c.at:g}); use `faults` for changes during the drill")
+            bad(
+                ("changes", i, "at"),
+                f"history must be at or before the start, <= 0 (got {c.at:g}); "
+                "use `faults` for changes during the drill",
+            )
         ref(("changes", i, "service"), "service", c.service)
     from .metrics import metric_names
 
     known_metrics = metric_names(sc)
+
+    def metric_hint(name: str) -> str:
+        import difflib
+
+        same = sorted(m for m in known_metrics if m.split(".")[0] == name.split(".")[0])
+        close = difflib.get_close_matches(name, known_metrics, n=3)
+        pool = same or close or sorted(known_metrics)[:6]
+        return f"names an unknown metric {name!r} (did you mean: {', '.join(pool)}?)"
+
     for i, a in enumerate(sc.alerts):
         if a.metric not in known_metrics:
-            bad(("alerts", i, "metric"), f"names an unknown metric {a.metric!r} (e.g. {', '.join(sorted(known_metrics)[:6])}, ...)")
+            bad(("alerts", i, "metric"), metric_hint(a.metric))
     alert_names = [a.name for a in sc.alerts]
     inject_ids: set[str] = set()
     for i, inj in enumerate(sc.injects):
@@ -513,9 +542,13 @@ def _check_references(sc: Scenario, doc: Any) -> None:
             bad(("injects", i, "id"), f"duplicate inject id {inj.id!r}")
         inject_ids.add(inj.id)
         if inj.when and inj.when.alert and inj.when.alert not in alert_names:
-            bad(("injects", i, "when", "alert"), f"names an unknown alert {inj.when.alert!r} (known: {', '.join(alert_names) or 'none'})")
+            bad(
+                ("injects", i, "when", "alert"),
+                f"names an unknown alert {inj.when.alert!r} "
+                f"(known: {', '.join(alert_names) or 'none'})",
+            )
         if inj.when and inj.when.metric and inj.when.metric not in known_metrics:
-            bad(("injects", i, "when", "metric"), f"names an unknown metric {inj.when.metric!r}")
+            bad(("injects", i, "when", "metric"), metric_hint(inj.when.metric))
     for i, line in enumerate(sc.logs):
         ref(("logs", i, "service"), "service", line.service)
     if problems:

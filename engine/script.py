@@ -56,7 +56,9 @@ class Step(BaseModel):
     def _check(self) -> Step:
         if self.do not in CATEGORY or CATEGORY[self.do] == "facilitate":
             allowed = [t for t in INPUT_TYPES if CATEGORY[t] != "facilitate"]
-            raise ValueError(f"`do` must be a player action, one of: {', '.join(allowed)} (got {self.do!r})")
+            raise ValueError(
+                f"`do` must be a player action, one of: {', '.join(allowed)} (got {self.do!r})"
+            )
         if self.at is not None and self.when is not None:
             raise ValueError("a step takes `at` or `when`, not both")
         if self.at is not None:
@@ -170,9 +172,12 @@ def _resolve(drill: Drill, data: dict[str, Any], value: Any, step: int) -> Any:
         return value
     want = f"{data.get('service')}/pod"
     for e in reversed(drill.log.events):
-        if e.type == "observation" and e.data["kind"] == "view_dashboard":
-            if e.data["result"]["panel"] == want:
-                rows = e.data["result"]["rows"]
-                scored = [(r.get("err_5xx_pct", -1.0), name) for name, r in rows.items()]
-                return max(scored)[1]
+        if (
+            e.type == "observation"
+            and e.data["kind"] == "view_dashboard"
+            and e.data["result"]["panel"] == want
+        ):
+            rows = e.data["result"]["rows"]
+            scored = [(r.get("err_5xx_pct", -1.0), name) for name, r in rows.items()]
+            return max(scored)[1]
     raise RunError(f"step {step}: `$worst_pod` used before the {want} breakdown was viewed")

@@ -35,7 +35,7 @@ def parse_duration(value: Any) -> float:
 def format_clock(seconds: float) -> str:
     """``T+mm:ss`` style clock used in timelines and CLI output."""
     sign = "-" if seconds < 0 else "+"
-    s = int(round(abs(seconds)))
+    s = round(abs(seconds))
     return f"T{sign}{s // 60:02d}:{s % 60:02d}"
 
 

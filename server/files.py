@@ -17,7 +17,9 @@ def read_bytes(path: Path, error: type[ScenarioError] | type[ScriptError]) -> by
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise error([Problem(str(path), None, "", f"is {size} bytes; the limit is {MAX_BYTES}")])
+            raise error(
+                [Problem(str(path), None, "", f"is {size} bytes; the limit is {MAX_BYTES}")]
+            )
         return path.read_bytes()
     except OSError as exc:
         raise error([Problem(str(path), None, "", f"cannot be read: {exc.strerror}")]) from None

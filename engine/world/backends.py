@@ -56,7 +56,7 @@ class DependencyState:
             1.0 if self.breaker_open else 0.0,
             calls,
         )
-        out.update(zip(self._keys, self.vals))
+        out.update(zip(self._keys, self.vals, strict=True))
         self._demand = 0.0
 
 
@@ -122,7 +122,7 @@ class DatabaseState:
             self.locks,
             1.0 if up else 0.0,
         )
-        out.update(zip(self._keys, self.vals))
+        out.update(zip(self._keys, self.vals, strict=True))
 
 
 class TopicState:
@@ -208,4 +208,4 @@ class TopicState:
             self.outbox,
             self.throttle_pct,
         )
-        out.update(zip(self._keys, self.vals))
+        out.update(zip(self._keys, self.vals, strict=True))

@@ -18,9 +18,22 @@ from .backends import DatabaseState, DependencyState, TopicState
 from .service import ServiceState
 
 CUMULATIVE = (
-    ".failed_requests", ".impact_minutes", ".money_lost", ".rows_corrupted",
-    ".error_budget_used_pct", ".rebalances", ".dlq", ".restarts", ".outbox", ".pods",
-    ".healthy_pods", ".consumers", ".alerts_firing", ".breaker_open", ".throttle_pct", ".up",
+    ".failed_requests",
+    ".impact_minutes",
+    ".money_lost",
+    ".rows_corrupted",
+    ".error_budget_used_pct",
+    ".rebalances",
+    ".dlq",
+    ".restarts",
+    ".outbox",
+    ".pods",
+    ".healthy_pods",
+    ".consumers",
+    ".alerts_firing",
+    ".breaker_open",
+    ".throttle_pct",
+    ".up",
 )
 Emit = Callable[[str, dict[str, Any], str], None]
 
@@ -86,8 +99,8 @@ class World:
         sigma = self.scenario.traffic.noise_pct / 100.0
         # AR(1) noise: traffic wanders smoothly instead of jittering each tick.
         self.noise = 0.95 * self.noise + self.rng.gauss(0.0, sigma * 0.3122)
-        self.rps_total = self.scenario.traffic.base_rps * self.traffic_multiplier(now) * (
-            1.0 + self.noise
+        self.rps_total = (
+            self.scenario.traffic.base_rps * self.traffic_multiplier(now) * (1.0 + self.noise)
         )
         for svc in self.services.values():
             svc.step(self.rps_total, self)
@@ -181,8 +194,11 @@ class World:
                     g = svc.groups.get(key)
                     if g is not None:
                         row.update(
-                            rps=_r(g.rps), err_5xx_pct=_r(g.err_pct), p99_ms=_r(g.p99),
-                            cpu_pct=_r(g.cpu_pct), worker_busy_pct=_r(g.busy_pct),
+                            rps=_r(g.rps),
+                            err_5xx_pct=_r(g.err_pct),
+                            p99_ms=_r(g.p99),
+                            cpu_pct=_r(g.cpu_pct),
+                            worker_busy_pct=_r(g.busy_pct),
                         )
                 rows[p.name] = row
             return rows
@@ -206,13 +222,20 @@ class World:
         """Recent log lines, loudest first, with per-minute counts (deterministic)."""
         svc = self.services[service]
         rows = [
-            {"level": line.split(" ", 1)[0] if line[:4] in ("ERRO", "WARN") else "ERROR",
-             "text": line, "per_min": int(math.ceil(weight * 60))}
-            for line, weight in sorted(svc.log_weights(self).items(), key=lambda kv: (-kv[1], kv[0]))
+            {
+                "level": line.split(" ", 1)[0] if line[:4] in ("ERRO", "WARN") else "ERROR",
+                "text": line,
+                "per_min": math.ceil(weight * 60),
+            }
+            for line, weight in sorted(
+                svc.log_weights(self).items(), key=lambda kv: (-kv[1], kv[0])
+            )
         ]
         for extra in self.scenario.logs:
             if extra.service == service:
-                rows.append({"level": extra.level, "text": extra.text, "per_min": 1 + len(extra.text) % 7})
+                rows.append(
+                    {"level": extra.level, "text": extra.text, "per_min": 1 + len(extra.text) % 7}
+                )
         return rows[:limit]
 
 

@@ -10,7 +10,7 @@ dependencies and database it calls, and producer back-pressure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,8 +23,15 @@ class Pod:
 
     __slots__ = ("fault", "index", "name", "owner", "region", "restarts", "state", "version")
 
-    def __init__(self, owner: ServiceState | None, name: str, index: int, region: str,
-                 version: str, state: str = "running") -> None:
+    def __init__(
+        self,
+        owner: ServiceState | None,
+        name: str,
+        index: int,
+        region: str,
+        version: str,
+        state: str = "running",
+    ) -> None:
         object.__setattr__(self, "owner", owner)
         self.name = name
         self.index = index
@@ -103,6 +110,7 @@ class ServiceState:
         self.history: list[str] = [spec.version]
         self.shed_pct = 0.0
         self.rolling = False
+        self.roll_gen = 0
         self.migration: tuple[int, Migration] | None = None
         self._profiles: dict[tuple[object, ...], Profile] = {}
         # results of the last tick
@@ -133,8 +141,14 @@ class ServiceState:
     # ------------------------------------------------------------------ pods
     def add_pod(self, version: str, state: str = "running") -> Pod:
         i = len(self.pods)
-        pod = Pod(self, f"{self.name}-{self.pod_tag}-{i}", i,
-                  self.regions[i % len(self.regions)], version, state)
+        pod = Pod(
+            self,
+            f"{self.name}-{self.pod_tag}-{i}",
+            i,
+            self.regions[i % len(self.regions)],
+            version,
+            state,
+        )
         self.pods.append(pod)
         self._layout = None
         return pod
@@ -151,7 +165,9 @@ class ServiceState:
         self._profiles.clear()
         self._layout = None
 
-    def layout(self, world: World) -> list[tuple[str, float, int, list[tuple[object, int, Profile]]]]:
+    def layout(
+        self, world: World
+    ) -> list[tuple[str, float, int, list[tuple[object, int, Profile]]]]:
         """Per region: (name, traffic share, serving pods, groups of alike pods)."""
         if self._layout is not None:
             return self._layout
@@ -185,7 +201,9 @@ class ServiceState:
         corrupt = [0.0] * n
         logs: list[str] = []
         names = [e.name for e in self.spec.endpoints]
-        effects: list[Effect] = [e for e in version.effects if e.when_flag is None or flags(e.when_flag)]
+        effects: list[Effect] = [
+            e for e in version.effects if e.when_flag is None or flags(e.when_flag)
+        ]
         for eff in effects:
             idx = range(n) if eff.endpoint is None else [names.index(eff.endpoint)]
             for i in idx:
@@ -394,17 +412,24 @@ class ServiceState:
                 dep = world.deps[d]
                 if dep.breaker_open or dep.effect()[0] < 0.05:
                     continue
-                why = (f"timeout after {dep.spec.timeout_ms:.0f}ms" if dep.timeout_frac > 0.2
-                       else "503 Service Unavailable")
+                why = (
+                    f"timeout after {dep.spec.timeout_ms:.0f}ms"
+                    if dep.timeout_frac > 0.2
+                    else "503 Service Unavailable"
+                )
                 line = f"ERROR {e.name}: upstream {d} failed: {why}"
                 weights[line] = weights.get(line, 0.0) + rps * dep.effect()[0]
             if e.database and world.dbs[e.database].timeout_frac > 0.02:
                 db = world.dbs[e.database]
-                line = (f"ERROR {e.name}: could not obtain connection from pool "
-                        f"'{e.database}' within {db.spec.wait_timeout_ms:.0f}ms")
+                line = (
+                    f"ERROR {e.name}: could not obtain connection from pool "
+                    f"'{e.database}' within {db.spec.wait_timeout_ms:.0f}ms"
+                )
                 weights[line] = weights.get(line, 0.0) + rps * db.timeout_frac
             if e.produces and world.topics[e.produces].reject_frac > 0.01:
-                line = (f"ERROR {e.name}: produce to '{e.produces}' failed: "
-                        "BufferExhaustedException: failed to allocate memory within max.block.ms")
+                line = (
+                    f"ERROR {e.name}: produce to '{e.produces}' failed: "
+                    "BufferExhaustedException: failed to allocate memory within max.block.ms"
+                )
                 weights[line] = weights.get(line, 0.0) + rps * world.topics[e.produces].reject_frac
         return weights

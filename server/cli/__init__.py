@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .headless import run, validate
+from .headless import run, schema, validate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,6 +15,7 @@ def main() -> None:
 
 main.add_command(run)
 main.add_command(validate)
+main.add_command(schema)
 
 try:  # the live server registers itself when present
     from .serve import serve

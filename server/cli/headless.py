@@ -38,17 +38,25 @@ def describe(scenario: Scenario, out: Outcome, run: ScriptRun, script_name: str)
         lines.append(f"  paged at {format_clock(out.page_at)}")
     par = scenario.grading.par_mitigate
     if out.mitigated_at is not None:
-        ttm = f", {format_clock(out.time_to_mitigate or 0.0)[2:]} after the page" if out.page_at is not None else ""
+        ttm = (
+            f", {format_clock(out.time_to_mitigate or 0.0)[2:]} after the page"
+            if out.page_at is not None
+            else ""
+        )
         par_s = f" (par {format_clock(par)[2:]})" if par else ""
         lines.append(f"  mitigated at {format_clock(out.mitigated_at)}{ttm}{par_s}")
     elif out.impact_started_at is not None:
-        lines.append(f"  NOT mitigated: {out.final_users_affected_pct:.1f}% of users affected at the end")
+        lines.append(
+            f"  NOT mitigated: {out.final_users_affected_pct:.1f}% of users affected at the end"
+        )
     else:
         lines.append("  impact never crossed the threshold")
     lines += [
-        f"  peak users affected {out.peak_users_affected_pct:.1f}%, peak 5xx {out.peak_err_5xx_pct:.1f}%",
+        f"  peak users affected {out.peak_users_affected_pct:.1f}%, "
+        f"peak 5xx {out.peak_err_5xx_pct:.1f}%",
         f"  failed requests {out.failed_requests:,.0f}, money lost ${out.money_lost:,.0f}, "
-        f"impact {out.impact_minutes:.1f} user-minutes, error budget used {out.error_budget_used_pct:.1f}%",
+        f"impact {out.impact_minutes:.1f} user-minutes, "
+        f"error budget used {out.error_budget_used_pct:.1f}%",
     ]
     if out.rows_corrupted:
         lines.append(f"  rows corrupted {out.rows_corrupted:,.0f}")
@@ -62,11 +70,19 @@ def describe(scenario: Scenario, out: Outcome, run: ScriptRun, script_name: str)
 
 @click.command()
 @click.argument("scenario")
-@click.option("--script", "script_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Decision script (YAML) to play; omitted = nobody responds.")
+@click.option(
+    "--script",
+    "script_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Decision script (YAML) to play; omitted = nobody responds.",
+)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--log", "log_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Write the drill log here as JSON lines.")
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the drill log here as JSON lines.",
+)
 def run(scenario: str, script_path: Path | None, seed: int, log_path: Path | None) -> None:
     """Play SCENARIO (a file or a library id) headless, as fast as possible."""
     try:
@@ -129,3 +145,11 @@ def _kind_error(path: Path) -> type[AuthorError]:
     from engine.errors import ScenarioError
 
     return ScenarioError
+
+
+@click.command()
+def schema() -> None:
+    """Print the scenario JSON Schema (draft-07) to standard output."""
+    from engine.schema import scenario_schema_json
+
+    click.echo(scenario_schema_json().decode(), nl=False)
