@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Generator, Mapping
+from functools import partial
 from typing import Any, TypeVar
 
 import simpy
@@ -73,7 +74,7 @@ class Drill:
         self._conditional: list[Inject] = []
         for inj in scenario.injects:
             if inj.at is not None:
-                self.at(inj.at + inj.delay, lambda inj=inj: self._inject(inj))
+                self.at(inj.at + inj.delay, partial(self._inject, inj))
             else:
                 self._conditional.append(inj)
         self._sample()
@@ -215,7 +216,7 @@ class Drill:
             if isinstance(fault, PodFault):
                 n = self.scenario.service(fault.service).pods
                 pod = self.rng.randrange(n) if fault.pod == "random" else fault.pod
-            self.at(round(at, 3), lambda f=fault, p=pod: apply_fault(self, f, p))
+            self.at(round(at, 3), partial(apply_fault, self, fault, pod))
 
     def _ticker(self) -> Generator[Any, Any, None]:
         sc = self.scenario
@@ -281,7 +282,7 @@ class Drill:
                 self._conditional.remove(inj)
                 if c.no_status_update and self.public_updates:
                     continue
-                self.later(inj.delay, lambda inj=inj: self._inject(inj))
+                self.later(inj.delay, partial(self._inject, inj))
 
     def _inject(self, inj: Inject) -> None:
         self.log.append(

@@ -10,6 +10,7 @@ joining a group triggers a stop-the-world rebalance.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from . import inputs as I
@@ -259,7 +260,7 @@ def mitigate(drill: Drill, inp: I.Input) -> Plan:
             for _ in range(inp.pods - n):
                 pod = svc.add_pod(svc.current_version, state="starting")
                 drill.later(
-                    svc.spec.scale_up, lambda p=pod: _set_pod(drill, seq, svc, p.name, "running")
+                    svc.spec.scale_up, partial(_set_pod, drill, seq, svc, pod.name, "running")
                 )
 
         return plan
@@ -423,7 +424,7 @@ def _restart(drill: Drill, inp: I.Restart) -> Plan:
                         q.state = "restarting"
 
                 drill.later(start, down) if start else down()
-                drill.later(start + restart, lambda p=pod.name: one(p))
+                drill.later(start + restart, partial(one, pod.name))
             drill.later(
                 restart * (1 if inp.mode == "all" else len(pods)),
                 lambda: drill.effect(seq, svc.name, "restart complete", mode=inp.mode),

@@ -20,6 +20,7 @@ Long = Annotated[str, Field(min_length=1, max_length=2000)]
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    type: str
 
 
 # ----------------------------------------------------------------- command

@@ -485,33 +485,33 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         if abs(total - 1.0) > 0.01:
             bad(("traffic", "regions"), f"region shares must add up to 1.0 (got {total:g})")
     for i, f in enumerate(sc.faults):
-        p = ("faults", i)
+        fp: tuple[str | int, ...] = ("faults", i)
         if f.at < 0 or f.at > sc.duration:
-            bad((*p, "at"), f"must be within the drill, 0 to {sc.duration:g}s (got {f.at:g})")
+            bad((*fp, "at"), f"must be within the drill, 0 to {sc.duration:g}s (got {f.at:g})")
         if isinstance(f, ReleaseFault):
-            ref((*p, "service"), "service", f.service)
+            ref((*fp, "service"), "service", f.service)
             if f.service in names["service"]:
                 versions = [v.name for v in sc.service(f.service).versions]
                 if f.version not in versions:
                     bad(
-                        (*p, "version"),
+                        (*fp, "version"),
                         f"must be one of {f.service}'s versions {versions} (got {f.version!r})",
                     )
         elif isinstance(f, PodFault):
-            ref((*p, "service"), "service", f.service)
+            ref((*fp, "service"), "service", f.service)
             if f.service in names["service"] and isinstance(f.pod, int):
                 n = sc.service(f.service).pods
                 if not 0 <= f.pod < n:
-                    bad((*p, "pod"), f"must be 0..{n - 1} or 'random' (got {f.pod})")
+                    bad((*fp, "pod"), f"must be 0..{n - 1} or 'random' (got {f.pod})")
         elif isinstance(f, DependencyFault):
-            ref((*p, "dependency"), "dependency", f.dependency)
+            ref((*fp, "dependency"), "dependency", f.dependency)
         elif isinstance(f, FlagFault):
-            ref((*p, "flag"), "flag", f.flag)
+            ref((*fp, "flag"), "flag", f.flag)
         elif isinstance(f, PoisonFault):
-            ref((*p, "topic"), "topic", f.topic)
+            ref((*fp, "topic"), "topic", f.topic)
         elif isinstance(f, BlockerFault):
-            ref((*p, "database"), "database", f.database)
-            ref((*p, "stopped_by_flag"), "flag", f.stopped_by_flag)
+            ref((*fp, "database"), "database", f.database)
+            ref((*fp, "stopped_by_flag"), "flag", f.stopped_by_flag)
     for i, c in enumerate(sc.changes):
         if c.at > 0:
             bad(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..scenario import Effect, Migration, PodFault, Service
+    from .backends import DatabaseState, DependencyState, TopicState
     from .model import World
 
 
@@ -22,6 +23,7 @@ class Pod:
     """One pod. Any change to it invalidates its fleet's cached layout."""
 
     __slots__ = ("fault", "index", "name", "owner", "region", "restarts", "state", "version")
+    owner: ServiceState | None
 
     def __init__(
         self,
@@ -114,7 +116,7 @@ class ServiceState:
         self.migration: tuple[int, Migration] | None = None
         self._profiles: dict[tuple[object, ...], Profile] = {}
         # results of the last tick
-        self.groups: dict[tuple[object, ...], GroupResult] = {}
+        self.groups: dict[object, GroupResult] = {}
         self.region_err: dict[str, tuple[float, float]] = {}
         self.m: dict[str, float] = {}
         self.failed_rps = 0.0
@@ -134,6 +136,8 @@ class ServiceState:
         self._db = [e.database for e in eps]
         self._prod = [e.produces for e in eps]
         self._business_label = [e.business for e in eps]
+        self._refs: tuple[list[tuple[DependencyState, ...]], list[DatabaseState | None],
+                          list[TopicState | None]] | None = None
         from ..metrics import SERVICE
 
         self._keys = [f"{self.name}.{m}" for m in SERVICE]
@@ -243,23 +247,37 @@ class ServiceState:
         shed = offered - admitted
         self.offered = offered
 
+        if self._refs is None:  # resolve names to components once
+            self._refs = (
+                [tuple(world.deps[d] for d in c) for c in self._calls],
+                [world.dbs[d] if d else None for d in self._db],
+                [world.topics[t] if t else None for t in self._prod],
+            )
+        dep_refs, db_refs, topic_refs = self._refs
         # Downstream conditions per endpoint, the same for every pod this tick.
         down_err = [0.0] * n_e
         down_lat = [0.0] * n_e
+        allowed = [1.0] * n_e
+        reject = [0.0] * n_e
         for i in range(n_e):
             ok = 1.0
             lat = 0.0
-            for d in self._calls[i]:
-                de, dl = world.deps[d].effect()
+            for dep in dep_refs[i]:
+                de, dl = dep.effect()
                 ok *= 1.0 - de
                 lat += dl
-            db_name = self._db[i]
-            if db_name is not None:
-                db = world.dbs[db_name]
+            db = db_refs[i]
+            if db is not None:
                 ok *= 1.0 - db.timeout_frac
                 lat += db.wait_ms
             down_err[i] = 1.0 - ok
             down_lat[i] = lat
+            topic = topic_refs[i]
+            if topic is not None:
+                allowed[i] = topic.throttle_pct / 100.0
+                reject[i] = topic.reject_frac
+        reach_rps = [0.0] * n_e  # requests that got as far as calling downstreams
+        passed_rps = [0.0] * n_e  # requests that got as far as producing
 
         ep_rps = [0.0] * n_e
         ep_err5 = [0.0] * n_e
@@ -310,19 +328,14 @@ class ServiceState:
                 for i in range(n_e):
                     rps_e = g_rps * shares[i]
                     reach = local_ok * (1.0 - prof.err[i])  # share reaching downstreams
+                    reach_rps[i] += rps_e * reach
                     err = 1.0 - reach * (1.0 - down_err[i])
-                    pr = self._prod[i]
-                    if pr is not None:
+                    if topic_refs[i] is not None:
                         # Throttled messages wait in the producer's outbox (delayed, not
                         # failed); back-pressure on the rest fails the request.
-                        topic = world.topics[pr]
                         passed = 1.0 - err
-                        topic.offer(rps_e * passed, topic.throttle_pct / 100.0)
-                        err += passed * topic.throttle_pct / 100.0 * topic.reject_frac
-                    if self._db[i] is not None:
-                        world.dbs[self._db[i]].offer(rps_e * reach)  # type: ignore[index]
-                    for d in self._calls[i]:
-                        world.deps[d].offer(rps_e * reach)
+                        passed_rps[i] += rps_e * passed
+                        err += passed * allowed[i] * reject[i]
                     fail = rps_e * err
                     if prof.corrupt[i]:
                         corrupt += (rps_e - fail) * prof.corrupt[i]
@@ -349,6 +362,16 @@ class ServiceState:
                     r_pod, 100.0 * g_fail / g_rps if g_rps else 0.0, g_p50, g_p99, cpu, busy
                 )
             region_err[region] = (r_adm, r_fail)
+
+        for i in range(n_e):
+            for dep in dep_refs[i]:
+                dep.offer(reach_rps[i])
+            db = db_refs[i]
+            if db is not None:
+                db.offer(reach_rps[i])
+            topic = topic_refs[i]
+            if topic is not None:
+                topic.offer(passed_rps[i], allowed[i])
 
         total_rps = 0.0
         fail5 = 0.0
