@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .ci_commands import batch, replay_cmd
 from .headless import run, schema, validate
 
 
@@ -16,6 +17,8 @@ def main() -> None:
 main.add_command(run)
 main.add_command(validate)
 main.add_command(schema)
+main.add_command(replay_cmd)
+main.add_command(batch)
 
 try:  # the live server registers itself when present
     from .serve import serve

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
+import orjson
 
-from engine.drill import Drill
 from engine.errors import AuthorError, FiredrillError
-from engine.outcome import Outcome, outcome
+from engine.outcome import Outcome
 from engine.scenario import Scenario
-from engine.script import DecisionScript, ScriptRun, play
+from engine.script import DecisionScript, ScriptRun
 from engine.timeexpr import format_clock
 
-from ..files import load_scenario, load_script, read_bytes
+from ..ci.reports import junit_xml, lost_points, result_dict, step_summary
+from ..ci.run import RunResult, run_files
+from ..ci.thresholds import Expect, Thresholds, evaluate, parse_expect
+from ..files import read_bytes
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -23,11 +27,6 @@ def fail_invalid(exc: AuthorError) -> None:
     for p in exc.problems:
         click.echo(f"error: {p}", err=True)
     sys.exit(EXIT_INVALID)
-
-
-def headless(scenario: Scenario, script: DecisionScript | None, seed: int) -> ScriptRun:
-    drill = Drill(scenario, seed=seed)
-    return play(drill, script or DecisionScript(name="no-op", steps=[]))
 
 
 def describe(scenario: Scenario, out: Outcome, run: ScriptRun, script_name: str) -> str:
@@ -68,6 +67,15 @@ def describe(scenario: Scenario, out: Outcome, run: ScriptRun, script_name: str)
     return "\n".join(lines)
 
 
+def _expect(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[Expect, ...]:
+    try:
+        return tuple(parse_expect(v) for v in values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @click.command()
 @click.argument("scenario")
 @click.option(
@@ -83,23 +91,130 @@ def describe(scenario: Scenario, out: Outcome, run: ScriptRun, script_name: str)
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write the drill log here as JSON lines.",
 )
-def run(scenario: str, script_path: Path | None, seed: int, log_path: Path | None) -> None:
-    """Play SCENARIO (a file or a library id) headless, as fast as possible."""
+@click.option("--grade", "show_grade", is_flag=True, help="Print the grade (Markdown).")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the full result (grade, outcome, log digest) as JSON.",
+)
+@click.option(
+    "--junit",
+    "junit_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write a JUnit XML report (one test case).",
+)
+@click.option(
+    "--postmortem",
+    "postmortem_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the postmortem draft (Markdown).",
+)
+@click.option("--min-score", type=click.FloatRange(0, 100), help="Fail below this overall score.")
+@click.option(
+    "--expect",
+    "expects",
+    multiple=True,
+    callback=_expect,
+    metavar="DIM>=N",
+    help="Per-dimension threshold, e.g. mitigation>=70 (repeatable).",
+)
+@click.option(
+    "--max-impact-minutes",
+    type=click.FloatRange(min=0),
+    help="Fail if user-impact minutes exceed this.",
+)
+@click.option("--max-money-lost", type=click.FloatRange(min=0))
+@click.option("--max-rows-corrupted", type=click.FloatRange(min=0))
+@click.option("--must-mitigate", is_flag=True, help="Fail if impact is still ongoing at the end.")
+@click.option("--within-par", is_flag=True, help="Fail if mitigation took longer than par.")
+@click.option(
+    "--allow-refused",
+    is_flag=True,
+    help="Do not fail when a script step is refused by the scenario.",
+)
+def run(
+    scenario: str,
+    script_path: Path | None,
+    seed: int,
+    log_path: Path | None,
+    show_grade: bool,
+    json_path: Path | None,
+    junit_path: Path | None,
+    postmortem_path: Path | None,
+    min_score: float | None,
+    expects: tuple[Expect, ...],
+    max_impact_minutes: float | None,
+    max_money_lost: float | None,
+    max_rows_corrupted: float | None,
+    must_mitigate: bool,
+    within_par: bool,
+    allow_refused: bool,
+) -> None:
+    """Play SCENARIO (a file or a library id) headless, as fast as possible.
+
+    Exit codes: 0 passed, 1 a threshold failed, 2 invalid input.
+    """
+    th = Thresholds(
+        min_score=min_score,
+        expect=expects,
+        max_impact_minutes=max_impact_minutes,
+        max_money_lost=max_money_lost,
+        max_rows_corrupted=max_rows_corrupted,
+        must_mitigate=must_mitigate,
+        within_par=within_par,
+        allow_refused=allow_refused,
+    )
     try:
-        sc = load_scenario(scenario)
-        script = load_script(script_path) if script_path else None
+        result = run_files(scenario, script_path, seed)
     except AuthorError as exc:
         fail_invalid(exc)
         return
-    try:
-        result = headless(sc, script, seed)
     except FiredrillError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
-    out = outcome(sc, result.drill.log.events)
+    result.failures = evaluate(result, th)
     if log_path is not None:
         log_path.write_bytes(result.drill.log.to_jsonl())
-    click.echo(describe(sc, out, result, script.name if script else "no response"))
+    if json_path is not None:
+        json_path.write_bytes(orjson.dumps(result_dict(result, th), option=orjson.OPT_INDENT_2))
+    if junit_path is not None:
+        junit_path.write_text(junit_xml([result]))
+    if postmortem_path is not None:
+        from engine.postmortem import postmortem
+
+        pm = postmortem(result.scenario, result.drill.log.events, result.grade)
+        postmortem_path.write_text(pm.to_markdown())
+    append_step_summary([result])
+    run_view = ScriptRun(result.drill, result.rejected)
+    click.echo(
+        describe(
+            result.scenario,
+            result.outcome,
+            run_view,
+            result.script.name if script_path else "no response",
+        )
+    )
+    scores = result.grade.scores
+    click.echo("  grade: " + ", ".join(f"{k} {v}" for k, v in scores.items()))
+    if show_grade:
+        click.echo("")
+        click.echo(result.grade.to_markdown())
+    if result.failures:
+        click.echo("FAILED:", err=True)
+        for f in result.failures:
+            click.echo(f"  - {f}", err=True)
+        for line in lost_points(result.grade, limit=3):
+            click.echo(f"  * {line}", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+def append_step_summary(results: list[RunResult]) -> None:
+    """Append a Markdown summary to GitHub's job summary when running there."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if target:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(step_summary(results))
 
 
 @click.command()

@@ -1,0 +1,1 @@
+"""Headless replay for CI: runs, thresholds, reports, batches, the pytest plugin."""
