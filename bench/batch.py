@@ -1,0 +1,48 @@
+"""Scenario replays per second: one process vs all cores, in the same run.
+
+Replays the library's strong reference scripts over seeds (grade included),
+first in one process, then across every core, and prints both rates and the
+speed-up. Goal (PERFORMANCE.md row 1): >= 20 replays/s on 2 cores.
+
+    python bench/batch.py [--seeds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from server.ci.batch import Task, run_batch
+from server.files import ROOT, library
+
+
+def tasks(seeds: int) -> list[Task]:
+    out = []
+    for path in library():
+        script = ROOT / "tests" / "reference" / path.stem / "strong.yaml"
+        out += [Task(str(path), str(script) if script.exists() else None, s) for s in range(seeds)]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=4)
+    args = ap.parse_args()
+    work = tasks(args.seeds)
+    run_batch(work[:2], jobs=1)  # warm imports
+    t0 = time.perf_counter()
+    run_batch(work, jobs=1)
+    one = time.perf_counter() - t0
+    cores = os.cpu_count() or 1
+    t0 = time.perf_counter()
+    run_batch(work, jobs=cores)
+    many = time.perf_counter() - t0
+    print(f"{len(work)} replays (library strong scripts x {args.seeds} seeds, graded)")
+    print(f"  1 process   : {len(work) / one:6.1f} replays/s  ({one * 1000 / len(work):.0f} ms each)")
+    print(f"  {cores} processes : {len(work) / many:6.1f} replays/s  speed-up {one / many:.2f}x "
+          f"(goal >= 20 replays/s)")
+
+
+if __name__ == "__main__":
+    main()
