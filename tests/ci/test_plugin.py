@@ -9,6 +9,11 @@ import pytest
 REF = Path(__file__).resolve().parents[1] / "reference"
 
 
+@pytest.fixture(autouse=True)
+def _quiet_ini(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+
+
 def test_drill_files_pass_and_fail_with_grade_evidence(pytester: pytest.Pytester) -> None:
     """One item per seed; a failing run lists the failed thresholds and lost checks."""
     pytester.makefile(".drill.yaml", good=f"""
