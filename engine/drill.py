@@ -41,12 +41,13 @@ class Drill:
         self.env = simpy.Environment()
         self.log = DrillLog()
         self.changes: list[dict[str, Any]] = []
-        self.migrations: dict[str, list[tuple[str, Migration]]] = {}
+        self.migrations: dict[str, list[tuple[str, str, Migration]]] = {}
         self.blocker_pids: dict[str, int] = {}
         self.revealed: list[str] = []
         self.page_at: float | None = None
         self.ended = False
         self.alerts_seen: set[str] = set()
+        self.injected: set[str] = set()
         self.public_updates = 0
         self.incident: dict[str, Any] = {
             "commander": None,
@@ -70,6 +71,8 @@ class Drill:
         )
         for i in range(WARMUP_TICKS):  # settle pools and noise before the clock starts
             self.world.step(float(i - WARMUP_TICKS), 1.0)
+        self.world.reset_counters()
+        self._apply_history()
         self._schedule_faults()
         self._conditional: list[Inject] = []
         for inj in scenario.injects:
@@ -105,7 +108,8 @@ class Drill:
             raise DrillStateError("the drill has ended; no more inputs are accepted")
         inp = I.parse_input(dict(data) if isinstance(data, Mapping) else data)
         if inp.type not in I.PERMISSIONS.get(role, frozenset()):
-            raise NotAllowed(f"a {role} may not send {inp.type}")
+            article = "an" if role[:1] in "aeiou" else "a"
+            raise NotAllowed(f"{article} {role} may not send {inp.type}")
         category = I.CATEGORY[inp.type]
         result: dict[str, Any] | None = None
         plan: Callable[[int], None] | None = None
@@ -179,7 +183,7 @@ class Drill:
 
         self.env.process(run())
 
-    def state(self, component: str, what: str, vis: str = "all", **data: Any) -> None:
+    def state(self, component: str, what: str, *, vis: str = "all", **data: Any) -> None:
         self.log.append(
             self.now, "system", "state", {"component": component, "what": what, **data}, vis
         )
@@ -206,6 +210,16 @@ class Drill:
     # -------------------------------------------------------------- internals
     def _emit(self, type: str, data: dict[str, Any], vis: str) -> None:
         self.log.append(self.now, "system", type, data, vis)
+
+    def _apply_history(self) -> None:
+        """Migrations already run before the drill constrain rollbacks like in-drill ones."""
+        for c in sorted(self.scenario.changes, key=lambda c: c.at):
+            if c.migration is None or c.service is None or c.version is None:
+                continue
+            svc = self.world.services[c.service]
+            if c.version in svc.version_order:
+                svc.migration = (svc.version_order.index(c.version), c.migration)
+                svc.invalidate()
 
     def _schedule_faults(self) -> None:
         for fault in self.scenario.faults:
@@ -284,7 +298,10 @@ class Drill:
                     continue
                 self.later(inj.delay, partial(self._inject, inj))
 
-    def _inject(self, inj: Inject) -> None:
+    def _inject(self, inj: Inject, manual: bool = False) -> None:
+        if inj.id in self.injected and not manual:
+            return  # the facilitator already sent it by hand
+        self.injected.add(inj.id)
         self.log.append(
             self.now,
             inj.sender,
@@ -314,7 +331,7 @@ class Drill:
                 self.public_updates += 1
                 inc["status"] = inp.state
         elif isinstance(inp, I.FireInject):
-            self._inject(next(j for j in self.scenario.injects if j.id == inp.id))
+            self._inject(next(j for j in self.scenario.injects if j.id == inp.id), manual=True)
         elif isinstance(inp, I.Message):
             self.log.append(
                 self.now,

@@ -47,6 +47,7 @@ def roll(
     why: str,
     for_seq: int | None,
     migration: Migration | None = None,
+    change_id: str | None = None,
 ) -> None:
     """Roll ``version`` over the fleet pod by pod; each pod restarts on the way."""
     svc_name = svc.name
@@ -57,7 +58,7 @@ def roll(
     restart = min(svc.spec.restart, per_pod)
 
     def run() -> Generator[Any, Any, None]:
-        drill.state(svc_name, f"{why} started", version=version, for_seq=for_seq)
+        drill.state(svc_name, f"{why} started", version=version, **_for(for_seq))
         for pod in list(svc.pods):
             if pod.state in ("drained", "starting"):
                 pod.version = version
@@ -80,12 +81,20 @@ def roll(
             # A post-deploy (contract) migration: it runs once every pod is new.
             svc.migration = (svc.version_order.index(version), migration)
             svc.invalidate()
+            drill.migrations.setdefault(svc_name, []).append(
+                (change_id or version, version, migration)
+            )
             drill.state(svc_name, "migration applied", migration=migration.id)
         svc.current_version = version
         svc.rolling = False
-        drill.state(svc_name, f"{why} complete", version=version, for_seq=for_seq)
+        drill.state(svc_name, f"{why} complete", version=version, **_for(for_seq))
 
     drill.env.process(run())
+
+
+def _for(seq: int | None) -> dict[str, Any]:
+    """Events caused by an input cite it as ``for``, like effect events do."""
+    return {} if seq is None else {"for": seq}
 
 
 def previous_version(svc: ServiceState) -> str | None:
@@ -115,8 +124,6 @@ def apply_fault(drill: Drill, fault: Any, pod_index: int | None) -> None:
                 "by": "deploy pipeline",
             }
         )
-        if fault.migration is not None:
-            drill.migrations.setdefault(fault.service, []).append((fault.version, fault.migration))
         svc.history.append(fault.version)
         roll(
             drill,
@@ -126,6 +133,7 @@ def apply_fault(drill: Drill, fault: Any, pod_index: int | None) -> None:
             kind,
             None,
             fault.migration,
+            fault.id or f"{kind}-{fault.version}",
         )
     elif isinstance(fault, PodFault):
         svc = w.services[fault.service]
@@ -139,11 +147,13 @@ def apply_fault(drill: Drill, fault: Any, pod_index: int | None) -> None:
             dep.latency_ms = fault.latency_ms
         if fault.error_pct is not None:
             dep.error_pct = fault.error_pct
+        dep.fault_log = fault.log
         if fault.recover_at is not None:
 
             def recover() -> None:
                 dep.latency_ms = dep.spec.latency_ms
                 dep.error_pct = dep.spec.error_pct
+                dep.fault_log = None
                 drill.state(dep.spec.name, "dependency recovered", vis="facilitator")
 
             drill.at(fault.recover_at, recover)

@@ -58,13 +58,13 @@ def investigate(drill: Drill, inp: I.Input) -> dict[str, Any]:
         ]
         found += [
             {
-                "change": f"deploy-{v}",
+                "change": change,
                 "version": v,
                 "migration": m.id,
                 "description": m.description,
                 "reversible": m.reversible,
             }
-            for v, m in drill.migrations.get(svc.name, [])
+            for change, v, m in drill.migrations.get(svc.name, [])
         ]
         unsafe = [f for f in found if not f["reversible"]]
         verdict = (

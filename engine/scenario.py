@@ -20,6 +20,8 @@ Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][
 Slug = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Pct = Annotated[float, Field(ge=0, le=100)]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
+Period = Annotated[Duration, Field(gt=0, le=86_400)]  # a positive length of time
+Delay = Annotated[Duration, Field(ge=0, le=86_400)]  # zero or more
 
 
 class Model(BaseModel):
@@ -74,13 +76,13 @@ class Service(Model):
     versions: list[Version]
     endpoints: Annotated[list[Endpoint], Field(min_length=1)]
     regions: list[Name] = Field([], description="pods are spread over these round-robin")
-    restart: Duration = 45.0
-    rollout: Duration = Field(120.0, description="time to roll a new version over the fleet")
-    rollback: Duration = Field(300.0, description="time to roll back over the fleet")
+    restart: Period = 45.0
+    rollout: Period = Field(120.0, description="time to roll a new version over the fleet")
+    rollback: Period = Field(300.0, description="time to roll back over the fleet")
     max_pods: Annotated[int, Field(ge=1, le=256)] = 32
-    scale_up: Duration = Field(90.0, description="time for a new pod to become ready")
+    scale_up: Period = Field(90.0, description="time for a new pod to become ready")
     fix_version: str | None = Field(None, description="version a forward fix ships")
-    fix_time: Duration = Field(600.0, description="time to write, review and build a fix")
+    fix_time: Period = Field(600.0, description="time to write, review and build a fix")
 
 
 class Dependency(Model):
@@ -99,17 +101,17 @@ class Database(Model):
     pool_size: Annotated[int, Field(ge=1, le=100_000)]
     query_ms: Annotated[float, Field(gt=0)] = 5.0
     wait_timeout_ms: Annotated[float, Field(gt=0)] = 3000.0
-    restart: Duration = 30.0
-    failover: Duration = 180.0
+    restart: Period = 30.0
+    failover: Period = 180.0
 
 
 class ConsumerGroup(Model):
     name: Name
     consumers: Annotated[int, Field(ge=0, le=256)]
     rate_per_consumer: Annotated[float, Field(gt=0)]
-    rebalance: Duration = Field(45.0, description="consumption pause per rebalance")
-    join: Duration = Field(20.0, description="time for a new consumer to start and join")
-    crash_every: Duration = Field(60.0, description="crash loop period on a poison message")
+    rebalance: Period = Field(45.0, description="consumption pause per rebalance")
+    join: Period = Field(20.0, description="time for a new consumer to start and join")
+    crash_every: Period = Field(60.0, description="crash loop period on a poison message")
 
 
 class Topic(Model):
@@ -126,7 +128,7 @@ class Flag(Model):
     name: Name
     enabled: bool
     description: str = ""
-    propagation: Duration = Field(30.0, description="time for a flip to reach every pod")
+    propagation: Period = Field(30.0, description="time for a flip to reach every pod")
     kill_switch: bool = False
     off_cost: str | None = Field(None, description="what is given up while a kill switch is off")
 
@@ -150,8 +152,8 @@ class Region(Model):
 class Surge(Model):
     at: Duration
     multiplier: Annotated[float, Field(gt=0, le=100)]
-    ramp: Duration = 300.0
-    hold: Duration | None = Field(None, description="omitted: the surge lasts to the end")
+    ramp: Delay = 300.0
+    hold: Period | None = Field(None, description="omitted: the surge lasts to the end")
 
 
 class Traffic(Model):
@@ -187,7 +189,7 @@ class Change(Model):
 class FaultBase(Model):
     id: Name | None = None
     at: Duration
-    jitter: Duration = Field(0.0, description="seeded +/- shift of `at`")
+    jitter: Delay = Field(0.0, description="seeded +/- shift of `at`")
     log: str | None = Field(None, description="log line this fault makes the system write")
 
 
@@ -235,7 +237,7 @@ class BlockerFault(FaultBase):
     database: str
     hold_factor: Annotated[float, Field(gt=1, le=100_000)] = 200.0
     description: str = "long-running transaction holding row locks"
-    recurs_after: Duration | None = Field(None, description="the blocker comes back (retries)")
+    recurs_after: Period | None = Field(None, description="the blocker comes back (retries)")
     stopped_by_flag: str | None = Field(None, description="turning this flag off stops recurrence")
 
 
@@ -250,7 +252,7 @@ class AlertRule(Model):
     metric: str
     op: Literal[">", ">=", "<", "<="] = ">"
     threshold: float
-    for_: Duration = Field(60.0, alias="for")
+    for_: Delay = Field(60.0, alias="for")
     severity: Literal["page", "ticket"] = "page"
     summary: str = ""
 
@@ -262,7 +264,7 @@ class Condition(Model):
     metric: str | None = None
     op: Literal[">", ">=", "<", "<="] = ">"
     threshold: float | None = None
-    after_page: Duration | None = None
+    after_page: Delay | None = None
     no_status_update: bool = Field(False, description="only if no public update was posted yet")
 
     @model_validator(mode="after")
@@ -277,9 +279,9 @@ class Condition(Model):
 
 class Inject(Model):
     id: Slug
-    at: Duration | None = None
+    at: Delay | None = None
     when: Condition | None = None
-    delay: Duration = 0.0
+    delay: Delay = 0.0
     sender: str = Field(..., alias="from")
     role: Literal["executive", "sme", "customer", "support", "teammate", "system"] = "teammate"
     channel: Literal["chat", "executive", "customer", "pager"] = "chat"
@@ -346,11 +348,11 @@ class MitigationRule(Model):
 class Expectations(Model):
     """Scenario-specific grading expectations (see docs/grading.md)."""
 
-    par_mitigate: Duration | None = None
+    par_mitigate: Period | None = None
     correct: list[MitigationRule] = []
     acceptable: list[MitigationRule] = []
     harmful: list[MitigationRule] = []
-    windows: dict[str, Duration] = {}
+    windows: dict[str, Period] = {}
     weights: dict[str, Annotated[float, Field(ge=0)]] = {}
     impact_threshold_pct: Annotated[float, Field(gt=0, le=100)] = 5.0
 
@@ -372,9 +374,9 @@ class Scenario(Model):
     teaches: str = ""
     tags: list[Slug] = []
     source: Source | None = None
-    duration: Duration = 1800.0
-    tick: Duration = 1.0
-    sample_every: Duration = 10.0
+    duration: Annotated[Duration, Field(ge=60, le=14_400)] = 1800.0
+    tick: Annotated[Duration, Field(gt=0, le=60)] = 1.0
+    sample_every: Annotated[Duration, Field(gt=0, le=600)] = 10.0
     slo: Slo = Slo()
     traffic: Traffic
     topology: Topology
@@ -436,12 +438,18 @@ def _check_references(sc: Scenario, doc: Any) -> None:
             known = ", ".join(names[kind]) or "none declared"
             bad(path, f"names an unknown {kind} {value!r} (known: {known})")
 
+    owner: dict[str, str] = {}
     for kind, values in names.items():
-        seen: set[str] = set()
         for value in values:
-            if value in seen:
-                bad(("topology",), f"declares {kind} {value!r} twice")
-            seen.add(value)
+            if value in owner:
+                other = owner[value]
+                what = "twice" if other == kind else f"as a {kind} and as a {other}"
+                bad(("topology",), f"declares the name {value!r} {what}; names must be unique")
+            owner[value] = kind
+    if sc.sample_every < sc.tick:
+        bad(
+            ("sample_every",), f"must be at least the tick ({sc.tick:g}s) (got {sc.sample_every:g})"
+        )
     for i, s in enumerate(topo.services):
         base = ("topology", "services", i)
         versions = [v.name for v in s.versions]
@@ -505,6 +513,12 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                     bad((*fp, "pod"), f"must be 0..{n - 1} or 'random' (got {f.pod})")
         elif isinstance(f, DependencyFault):
             ref((*fp, "dependency"), "dependency", f.dependency)
+            if f.recover_at is not None and f.recover_at <= f.at + f.jitter:
+                bad(
+                    (*fp, "recover_at"),
+                    f"must be after the fault starts, > {f.at + f.jitter:g}s "
+                    f"(at + jitter) (got {f.recover_at:g})",
+                )
         elif isinstance(f, FlagFault):
             ref((*fp, "flag"), "flag", f.flag)
         elif isinstance(f, PoisonFault):
@@ -549,7 +563,36 @@ def _check_references(sc: Scenario, doc: Any) -> None:
             )
         if inj.when and inj.when.metric and inj.when.metric not in known_metrics:
             bad(("injects", i, "when", "metric"), metric_hint(inj.when.metric))
+    for i, inj in enumerate(sc.injects):
+        if inj.at is not None and inj.at > sc.duration:
+            bad(
+                ("injects", i, "at"),
+                f"must be within the drill, <= {sc.duration:g}s (got {inj.at:g})",
+            )
+    _check_grading(sc, doc, bad, {v for vs in names.values() for v in vs})
     for i, line in enumerate(sc.logs):
         ref(("logs", i, "service"), "service", line.service)
     if problems:
         raise ScenarioError(problems)
+
+
+def _check_grading(sc: Scenario, doc: Any, bad: Any, components: set[str]) -> None:
+    """Grading overrides name real windows, weights, actions and components."""
+    from .grading.rubric import override_problems
+    from .inputs import CATEGORY
+
+    g = sc.grading
+    for message in override_problems(g.windows, g.weights):
+        field, _, rest = message.partition(": ")
+        bad(tuple(field.split(".")), rest)
+    mitigations = sorted(t for t, c in CATEGORY.items() if c == "mitigate")
+    for group in ("correct", "acceptable", "harmful"):
+        for i, rule in enumerate(getattr(g, group)):
+            path: tuple[str | int, ...] = ("grading", group, i)
+            if rule.action not in mitigations:
+                bad(
+                    (*path, "action"),
+                    f"must be a mitigation, one of: {', '.join(mitigations)} (got {rule.action!r})",
+                )
+            if rule.target is not None and rule.target not in components:
+                bad((*path, "target"), f"names an unknown component {rule.target!r}")

@@ -139,6 +139,14 @@ def play(drill: Drill, script: DecisionScript) -> ScriptRun:
                 while drill.page_at is None and not drill.ended:
                     drill.advance(drill.now + tick)
                 if drill.page_at is None:
+                    run.rejected.append(
+                        Rejected(
+                            i,
+                            drill.now,
+                            "the drill never paged: this page-relative step "
+                            "and the steps after it did not run",
+                        )
+                    )
                     break
                 drill.advance(drill.page_at + offset)
             else:

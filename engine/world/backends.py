@@ -23,6 +23,7 @@ class DependencyState:
         self.latency_ms = spec.latency_ms
         self.error_pct = spec.error_pct
         self.breaker_open = False
+        self.fault_log: str | None = None  # what callers log while a fault lasts
         self.timeout_frac = 0.0
         self._demand = 0.0
         self._keys = [f"{spec.name}.{k}" for k in metrics.DEPENDENCY]

@@ -35,6 +35,7 @@ CUMULATIVE = (
     ".throttle_pct",
     ".up",
 )
+LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 Emit = Callable[[str, dict[str, Any], str], None]
 
 
@@ -69,6 +70,14 @@ class World:
         slo = scenario.slo
         window_requests = scenario.traffic.base_rps * slo.window_days * 86_400
         self.error_budget = window_requests * (1.0 - slo.availability_pct / 100.0)
+
+    def reset_counters(self) -> None:
+        """Start cumulative counters at zero when the drill clock starts."""
+        self.failed_requests = self.total_requests = 0.0
+        self.impact_minutes = self.money_lost = self.rows_corrupted = 0.0
+        for k in list(self.m):
+            if k.startswith("business.") and k.endswith(CUMULATIVE):
+                self.m[k] = 0.0
 
     # ---------------------------------------------------------------- helpers
     def flag_on(self, name: str) -> bool:
@@ -223,7 +232,7 @@ class World:
         svc = self.services[service]
         rows = [
             {
-                "level": line.split(" ", 1)[0] if line[:4] in ("ERRO", "WARN") else "ERROR",
+                "level": lvl if (lvl := line.split(" ", 1)[0]) in LEVELS else "ERROR",
                 "text": line,
                 "per_min": math.ceil(weight * 60),
             }

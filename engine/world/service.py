@@ -100,7 +100,7 @@ class ServiceState:
         self.name = spec.name
         self.version_order = [v.name for v in spec.versions]
         self.versions = {v.name: v for v in spec.versions}
-        self.regions = list(spec.regions) or (region_names[:1] or ["global"])
+        self.regions = list(spec.regions) or ["global"]
         self.pod_tag = pod_tag
         self.pods: list[Pod] = []
         self._layout: list[tuple[str, float, int, list[tuple[object, int, Profile]]]] | None = None
@@ -136,8 +136,14 @@ class ServiceState:
         self._db = [e.database for e in eps]
         self._prod = [e.produces for e in eps]
         self._business_label = [e.business for e in eps]
-        self._refs: tuple[list[tuple[DependencyState, ...]], list[DatabaseState | None],
-                          list[TopicState | None]] | None = None
+        self._refs: (
+            tuple[
+                list[tuple[DependencyState, ...]],
+                list[DatabaseState | None],
+                list[TopicState | None],
+            ]
+            | None
+        ) = None
         from ..metrics import SERVICE
 
         self._keys = [f"{self.name}.{m}" for m in SERVICE]
@@ -169,6 +175,14 @@ class ServiceState:
         self._profiles.clear()
         self._layout = None
 
+    def _region_share(self, region: str) -> float:
+        """Share of this service's traffic that region serves (its pods are its LB pool)."""
+        known = [r for r in self.regions if r in self.region_shares]
+        if not known:
+            return 1.0 / len(self.regions)
+        total = sum(self.region_shares[r] for r in known)
+        return self.region_shares.get(region, 0.0) / total
+
     def layout(
         self, world: World
     ) -> list[tuple[str, float, int, list[tuple[object, int, Profile]]]]:
@@ -178,7 +192,7 @@ class ServiceState:
         out = []
         self._restarts = sum(p.restarts for p in self.pods)
         for region in self.regions:
-            share = self.region_shares.get(region, 1.0 / len(self.regions))
+            share = self._region_share(region)
             serving = [p for p in self.pods if p.serving and p.region == region]
             groups: dict[object, list[object]] = {}
             for p in serving:
@@ -382,13 +396,19 @@ class ServiceState:
             total_rps += ep_rps[i]
             fail5 += ep_err5[i]
             w50 += lat_w[i]
+        if shed > 0:  # shed requests are refused (429): lost revenue, failed business flow
+            for i in range(n_e):
+                revenue_lost += shed * shares[i] * revenue[i]
         for i in range(n_e):
             if ep_rps[i] * 100 >= total_rps and p99_max[i] > p99:
                 p99 = p99_max[i]
             label = self._business_label[i]
             if label is not None:
                 ok_b, tot_b = business.get(label, (0.0, 0.0))
-                business[label] = (ok_b + ep_rps[i] - ep_err5[i], tot_b + ep_rps[i])
+                business[label] = (
+                    ok_b + ep_rps[i] - ep_err5[i],
+                    tot_b + ep_rps[i] + shed * shares[i],
+                )
         self.ep_rps, self.ep_err5, self.ep_lat_w, self.ep_p99 = ep_rps, ep_err5, lat_w, p99_max
         self.down_err = down_err
         self.groups = groups
@@ -440,7 +460,7 @@ class ServiceState:
                     if dep.timeout_frac > 0.2
                     else "503 Service Unavailable"
                 )
-                line = f"ERROR {e.name}: upstream {d} failed: {why}"
+                line = f"ERROR {e.name}: " + (dep.fault_log or f"upstream {d} failed: {why}")
                 weights[line] = weights.get(line, 0.0) + rps * dep.effect()[0]
             if e.database and world.dbs[e.database].timeout_frac > 0.02:
                 db = world.dbs[e.database]

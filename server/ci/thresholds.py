@@ -92,7 +92,7 @@ def evaluate(result: Any, th: Thresholds) -> list[str]:
             failures.append(f"time to mitigate {got} exceeds par {format_clock(par)[2:]}")
     if th.max_impact_minutes is not None and out.impact_minutes > th.max_impact_minutes:
         failures.append(
-            f"impact {out.impact_minutes:.2f} user-minutes exceeds {th.max_impact_minutes:g}"
+            f"impact {out.impact_minutes:.2f} impact-minutes exceeds {th.max_impact_minutes:g}"
         )
     if th.max_money_lost is not None and out.money_lost > th.max_money_lost:
         failures.append(f"money lost ${out.money_lost:,.0f} exceeds ${th.max_money_lost:,.0f}")

@@ -54,7 +54,7 @@ def describe(scenario: Scenario, out: Outcome, run: ScriptRun, script_name: str)
         f"  peak users affected {out.peak_users_affected_pct:.1f}%, "
         f"peak 5xx {out.peak_err_5xx_pct:.1f}%",
         f"  failed requests {out.failed_requests:,.0f}, money lost ${out.money_lost:,.0f}, "
-        f"impact {out.impact_minutes:.1f} user-minutes, "
+        f"impact {out.impact_minutes:.1f} impact-minutes, "
         f"error budget used {out.error_budget_used_pct:.1f}%",
     ]
     if out.rows_corrupted:

@@ -65,7 +65,7 @@ def test_impact_limits_and_mitigation_requirement_fail_a_no_response_run() -> No
     """Nobody acting: --must-mitigate and --max-impact-minutes both fail, exit 1."""
     r = firedrill("run", "gateway-bad-pod", "--must-mitigate", "--max-impact-minutes", "0.5")
     assert r.returncode == 1
-    assert "impact was not mitigated" in r.stderr and "user-minutes exceeds 0.5" in r.stderr
+    assert "impact was not mitigated" in r.stderr and "impact-minutes exceeds 0.5" in r.stderr
 
 
 def test_invalid_threshold_flags_exit_2_with_the_expected_form() -> None:

@@ -88,7 +88,7 @@ def test_observers_may_do_nothing_and_players_may_not_facilitate() -> None:
     d = Drill(load("checkout-deploy-500s"))
     with pytest.raises(NotAllowed, match="a player may not send inject"):
         d.submit({"type": "inject", "id": "vp-eta"}, actor="bob")
-    with pytest.raises(NotAllowed, match="a observer may not send chat"):
+    with pytest.raises(NotAllowed, match="an observer may not send chat"):
         d.submit({"type": "chat", "text": "hi"}, actor="eve", role="observer")
 
 

@@ -1,0 +1,355 @@
+"""Self-check of a scenario: is it a drill worth playing, and is it wired up?
+
+:func:`check` plays the scenario headless with nobody responding and with its
+strong reference script, over a few seeds, and returns findings:
+
+- the strong play mitigates within par (plus :data:`PAR_TOLERANCE`) without
+  corrupting data and with no step refused, and its first seed replays to
+  the same log (determinism);
+- doing nothing pages, breaches the impact threshold and is still not
+  mitigated at the end, or leaves data damage (rows corrupted);
+- everything declared is reachable: each fault starts, each inject fires
+  and each page alert fires when nobody responds (or, for alerts and injects
+  that watch for harm a player can cause, in the harmful reference play);
+  each dependency, database
+  and topic is used by an endpoint; each flag is used by an effect, a fault
+  or a grading rule; each grading rule names a mitigation and a real target.
+
+Pure: no file I/O, no clock; the caller loads the scenario and the script.
+``firedrill check`` is the command-line shell (server/cli/check.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .drill import Drill
+from .inputs import CATEGORY
+from .log import Event
+from .outcome import Outcome, outcome
+from .scenario import BlockerFault, FlagFault, Scenario
+from .script import DecisionScript, RunError, play
+from .timeexpr import format_clock
+
+DEFAULT_PAR = 900.0  # the grader's mitigation_par window when a scenario sets none
+PAR_TOLERANCE = 60.0  # a strong play may land this long after par
+SEEDS = (0, 1, 2)
+NOBODY = DecisionScript(name="no-op", steps=[])
+
+# What each graded mitigation acts on: the kinds of component its target may name.
+TARGET_KINDS: dict[str, tuple[str, ...]] = {
+    "rollback": ("service",),
+    "forward_fix": ("service",),
+    "drain_pod": ("service",),
+    "undrain_pod": ("service",),
+    "scale": ("service",),
+    "shed_load": ("service",),
+    "scale_consumers": ("topic",),
+    "throttle_producer": ("topic",),
+    "skip_poison": ("topic",),
+    "set_flag": ("flag",),
+    "set_breaker": ("dependency",),
+    "restart": ("service", "database", "topic"),
+    "failover": ("database",),
+    "kill_query": ("database",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem: ``error`` fails the check, ``warning`` is advice."""
+
+    level: str  # "error" | "warning"
+    code: str  # e.g. "strong.par", "noop.recovers", "unused.flag"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level}: [{self.code}] {self.message}"
+
+
+def check(
+    scenario: Scenario,
+    strong: DecisionScript | None,
+    seeds: Sequence[int] = SEEDS,
+    harmful: DecisionScript | None = None,
+) -> list[Finding]:
+    """Every finding for ``scenario`` played with ``strong`` over ``seeds``.
+
+    ``harmful``, when given, is played once (first seed) so that alerts and
+    injects which only react to a harmful move count as reachable.
+    """
+    found: list[Finding] = []
+    seeds = list(seeds) or [0]
+    found += _wiring(scenario)
+    noop_logs = []
+    for seed in seeds:
+        drill = Drill(scenario, seed=seed)
+        play(drill, NOBODY)
+        events = drill.log.events
+        noop_logs.append(events)
+        found += _nobody(scenario, outcome(scenario, events), seed)
+    harm_events: list[Event] = []
+    if harmful is not None:
+        drill = Drill(scenario, seed=seeds[0])
+        try:
+            play(drill, harmful)
+            harm_events = drill.log.events
+        except RunError as exc:
+            found.append(Finding("error", "harmful.run", f"{harmful.name} cannot be played: {exc}"))
+    found += _reachable(scenario, noop_logs[0], harm_events)
+    if strong is None:
+        found.append(Finding("error", "strong.missing", "no strong reference script to play"))
+    else:
+        for i, seed in enumerate(seeds):
+            found += _strong(scenario, strong, seed, replay=i == 0)
+    return _dedupe(found)
+
+
+# ----------------------------------------------------------------- plays
+def _nobody(sc: Scenario, out: Outcome, seed: int) -> list[Finding]:
+    threshold = sc.grading.impact_threshold_pct
+    if out.page_at is None:
+        return [
+            Finding(
+                "error",
+                "noop.no_page",
+                f"seed {seed}: no page fires when nobody responds, so the drill never starts",
+            )
+        ]
+    if out.impact_started_at is None:
+        return [
+            Finding(
+                "error",
+                "noop.no_impact",
+                f"seed {seed}: doing nothing never reaches the impact threshold "
+                f"({threshold:g}% of users; peak {out.peak_users_affected_pct:.1f}%)",
+            )
+        ]
+    if out.mitigated_at is not None and out.rows_corrupted <= 0:
+        return [
+            Finding(
+                "error",
+                "noop.recovers",
+                f"seed {seed}: doing nothing recovers by itself at "
+                f"{format_clock(out.mitigated_at)} with no data damage",
+            )
+        ]
+    return []
+
+
+def _strong(sc: Scenario, script: DecisionScript, seed: int, replay: bool) -> list[Finding]:
+    name = script.name
+    drill = Drill(sc, seed=seed)
+    try:
+        run = play(drill, script)
+    except RunError as exc:
+        return [Finding("error", "strong.run", f"seed {seed}: {name} cannot be played: {exc}")]
+    found = [
+        Finding(
+            "error",
+            "strong.refused",
+            f"seed {seed}: {name} step {r.step} refused at {format_clock(r.t)}: {r.message}",
+        )
+        for r in run.rejected
+    ]
+    out = outcome(sc, drill.log.events)
+    par = sc.grading.par_mitigate if sc.grading.par_mitigate is not None else DEFAULT_PAR
+    if out.impact_started_at is None:
+        found.append(
+            Finding(
+                "warning",
+                "strong.no_impact",
+                f"seed {seed}: impact never reached the threshold in the strong "
+                "play, so there is nothing to mitigate",
+            )
+        )
+    elif out.time_to_mitigate is None:
+        found.append(
+            Finding(
+                "error",
+                "strong.unmitigated",
+                f"seed {seed}: {name} does not mitigate: "
+                f"{out.final_users_affected_pct:.1f}% of users affected at the end",
+            )
+        )
+    elif out.time_to_mitigate > par + PAR_TOLERANCE:
+        found.append(
+            Finding(
+                "error",
+                "strong.par",
+                f"seed {seed}: {name} mitigates {_mmss(out.time_to_mitigate)} after "
+                f"the page; par is {_mmss(par)} (+{PAR_TOLERANCE:g}s)",
+            )
+        )
+    if out.rows_corrupted > 0:
+        found.append(
+            Finding(
+                "error",
+                "strong.damage",
+                f"seed {seed}: {name} corrupts {out.rows_corrupted:,.0f} rows",
+            )
+        )
+    if not replay:
+        return found
+    again = Drill(sc, seed=seed)
+    play(again, script)
+    if again.log.digest() != drill.log.digest():
+        found.append(
+            Finding(
+                "error", "determinism", f"seed {seed}: two runs of {name} produced different logs"
+            )
+        )
+    return found
+
+
+# ---------------------------------------------------------------- wiring
+def _reachable(sc: Scenario, events: Sequence[Event], harm: Sequence[Event]) -> list[Finding]:
+    """Faults that never start when nobody responds; injects and page alerts that
+    happen neither then nor in the harmful play."""
+    found = []
+    either = [*events, *harm]
+    also = " or in the harmful play" if harm else ""
+    started = {
+        e.data.get("fault")
+        for e in events
+        if e.type == "state" and e.data.get("what") == "fault started"
+    }
+    for i, f in enumerate(sc.faults):
+        label = f.id or f.kind
+        if label not in started:
+            found.append(
+                Finding(
+                    "error",
+                    "unreached.fault",
+                    f"faults[{i}] ({label}) never starts when nobody responds",
+                )
+            )
+    fired = {e.data["name"] for e in either if e.type == "alert.fired"}
+    for a in sc.alerts:
+        if a.severity == "page" and a.name not in fired:
+            found.append(
+                Finding(
+                    "error",
+                    "unreached.alert",
+                    f"page alert {a.name} never fires when nobody responds{also} "
+                    f"({a.metric} {a.op} {a.threshold:g})",
+                )
+            )
+    injected = {e.data.get("id") for e in either if e.type == "inject"}
+    for inj in sc.injects:
+        if inj.id in injected:
+            continue
+        why = ""
+        if inj.when is not None and inj.when.alert is not None and inj.when.alert not in fired:
+            why = f": its alert {inj.when.alert} never fires"
+        elif inj.when is not None and inj.when.metric is not None:
+            why = f": {inj.when.metric} never crosses {inj.when.threshold:g}"
+        found.append(
+            Finding(
+                "error",
+                "unreached.inject",
+                f"inject {inj.id} never fires when nobody responds{also}{why}",
+            )
+        )
+    return found
+
+
+def _wiring(sc: Scenario) -> list[Finding]:
+    """Declared components nothing uses, and grading rules that name nothing real."""
+    topo = sc.topology
+    endpoints = [e for s in topo.services for e in s.endpoints]
+    called = {d for e in endpoints for d in e.calls}
+    dbs = {e.database for e in endpoints if e.database}
+    topics = {e.produces for e in endpoints if e.produces}
+    rules = [*sc.grading.correct, *sc.grading.acceptable, *sc.grading.harmful]
+    flags_used = {eff.when_flag for s in topo.services for v in s.versions for eff in v.effects}
+    flags_used |= {f.flag for f in sc.faults if isinstance(f, FlagFault)}
+    flags_used |= {f.stopped_by_flag for f in sc.faults if isinstance(f, BlockerFault)}
+    flags_used |= {r.target for r in rules if r.action == "set_flag"}
+    found = []
+    for d in topo.dependencies:
+        if d.name not in called:
+            found.append(
+                Finding(
+                    "error",
+                    "unused.dependency",
+                    f"dependency {d.name} is called by no endpoint, so its faults "
+                    "and breaker change nothing",
+                )
+            )
+    for db in topo.databases:
+        if db.name not in dbs:
+            found.append(
+                Finding("error", "unused.database", f"database {db.name} is used by no endpoint")
+            )
+    for t in topo.topics:
+        if t.name not in topics:
+            found.append(
+                Finding("error", "unused.topic", f"topic {t.name} is produced to by no endpoint")
+            )
+    for f in topo.flags:
+        if f.name not in flags_used:
+            found.append(
+                Finding(
+                    "warning",
+                    "unused.flag",
+                    f"flag {f.name} guards no effect, fault or grading rule",
+                )
+            )
+    names = {
+        "service": {s.name for s in topo.services},
+        "dependency": {d.name for d in topo.dependencies},
+        "database": {d.name for d in topo.databases},
+        "topic": {t.name for t in topo.topics},
+        "flag": {f.name for f in topo.flags},
+    }
+    for kind, group in (
+        ("correct", sc.grading.correct),
+        ("acceptable", sc.grading.acceptable),
+        ("harmful", sc.grading.harmful),
+    ):
+        for i, r in enumerate(group):
+            where = f"grading.{kind}[{i}]"
+            if CATEGORY.get(r.action) != "mitigate":
+                found.append(
+                    Finding(
+                        "error",
+                        "grading.action",
+                        f"{where}: {r.action!r} is not a mitigation action",
+                    )
+                )
+                continue
+            allowed = TARGET_KINDS.get(r.action, ())
+            if r.target is not None and not any(r.target in names[k] for k in allowed):
+                found.append(
+                    Finding(
+                        "error",
+                        "grading.target",
+                        f"{where}: {r.action} target {r.target!r} names no "
+                        f"{' or '.join(allowed)} of this scenario",
+                    )
+                )
+    if not sc.grading.correct:
+        found.append(
+            Finding("warning", "grading.no_correct", "grading lists no correct mitigation")
+        )
+    return found
+
+
+def _mmss(seconds: float) -> str:
+    return format_clock(seconds)[2:]
+
+
+def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
+    seen: set[Finding] = set()
+    out = []
+    for f in findings:
+        if f not in seen:
+            seen.add(f)
+            out.append(f)
+    return out
+
+
+def errors(findings: Iterable[Finding]) -> list[Finding]:
+    return [f for f in findings if f.level == "error"]
