@@ -6,6 +6,9 @@
     ├── AuthorError              the input *file* is wrong (scenario, script, log);
     │   │                        raised at load time, before any drill exists
     │   ├── ScenarioError        a scenario document
+    │   │   └── PostmortemError  its truth cannot make a blameless postmortem
+    │   │       ├── HumanRootCause      (engine.postmortem.language)
+    │   │       └── WishfulActionItem   "be more careful", "add monitoring"
     │   └── ScriptError          a decision script (headless runbook)
     ├── PlayerError              an input is wrong *now*; the drill is unchanged
     │   ├── UnknownAction        no such action type

@@ -409,6 +409,9 @@ class Scenario(Model):
         doc = load_yaml(source, file, error=ScenarioError)
         scenario = validate_document(cls, doc, error=ScenarioError)
         _check_references(scenario, doc)
+        from .postmortem import check_truth
+
+        check_truth(scenario, doc)  # a blameless postmortem must be possible
         return scenario
 
     # -- lookups used by the world model and the action validator
