@@ -11,9 +11,9 @@ strong reference script, over a few seeds, and returns findings:
 - everything declared is reachable: each fault starts, each inject fires
   and each page alert fires when nobody responds (or, for alerts and injects
   that watch for harm a player can cause, in the harmful reference play);
-  each dependency, database
-  and topic is used by an endpoint; each flag is used by an effect, a fault
-  or a grading rule; each grading rule names a mitigation and a real target.
+  each dependency, database and topic is used by an endpoint; each flag is
+  used by an effect, a fault or a grading rule; each grading rule names a
+  mitigation and a target of the kind that mitigation acts on.
 
 Pure: no file I/O, no clock; the caller loads the scenario and the script.
 ``firedrill check`` is the command-line shell (server/cli/check.py).
