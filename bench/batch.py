@@ -39,9 +39,13 @@ def main() -> None:
     run_batch(work, jobs=cores)
     many = time.perf_counter() - t0
     print(f"{len(work)} replays (library strong scripts x {args.seeds} seeds, graded)")
-    print(f"  1 process   : {len(work) / one:6.1f} replays/s  ({one * 1000 / len(work):.0f} ms each)")
-    print(f"  {cores} processes : {len(work) / many:6.1f} replays/s  speed-up {one / many:.2f}x "
-          f"(goal >= 20 replays/s)")
+    print(
+        f"  1 process   : {len(work) / one:6.1f} replays/s  ({one * 1000 / len(work):.0f} ms each)"
+    )
+    print(
+        f"  {cores} processes : {len(work) / many:6.1f} replays/s  speed-up {one / many:.2f}x "
+        f"(goal >= 20 replays/s)"
+    )
 
 
 if __name__ == "__main__":

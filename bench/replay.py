@@ -71,11 +71,15 @@ def main() -> None:
     base = [bare(n, sc.duration, sc.tick) for _ in range(args.runs)]
     eng = [engine_run(sc, i) for i in range(args.runs)]
     b, e = statistics.median(base), statistics.median(eng)
-    print(f"scenario: {sc.id}, {n} components, {sc.duration / 60:.0f} simulated minutes, "
-          f"{sc.tick:g} s ticks, {args.runs} runs (medians)")
+    print(
+        f"scenario: {sc.id}, {n} components, {sc.duration / 60:.0f} simulated minutes, "
+        f"{sc.tick:g} s ticks, {args.runs} runs (medians)"
+    )
     print(f"  bare SimPy, {n} processes ticking : {b * 1000:7.1f} ms")
-    print(f"  firedrill headless + log recorded : {e * 1000:7.1f} ms   ratio {e / b:.2f}x  "
-          f"(goal <= 2.5x, <= 100 ms)")
+    print(
+        f"  firedrill headless + log recorded : {e * 1000:7.1f} ms   ratio {e / b:.2f}x  "
+        f"(goal <= 2.5x, <= 100 ms)"
+    )
     print(f"  replays per second, one process   : {1 / e:7.1f}")
     loads = []
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
@@ -85,8 +89,11 @@ def main() -> None:
             Scenario.from_yaml(data, str(path))
         loads.append(((time.perf_counter() - t0) / 20, path.name, data.count(b"\n")))
     worst = max(loads)
-    print(f"  scenario load + validation         : median {statistics.median(x[0] for x in loads) * 1000:.2f} ms, "
-          f"worst {worst[0] * 1000:.2f} ms ({worst[1]}, {worst[2]} lines)  (goal <= 10 ms)")
+    print(
+        "  scenario load + validation         : "
+        f"median {statistics.median(x[0] for x in loads) * 1000:.2f} ms, "
+        f"worst {worst[0] * 1000:.2f} ms ({worst[1]}, {worst[2]} lines)  (goal <= 10 ms)"
+    )
 
 
 if __name__ == "__main__":
