@@ -5,8 +5,9 @@ Every participant holds its own token (256 random bits); join codes are
 store keeps only SHA-256 digests of both, so a leaked database grants
 nothing. Tokens are looked up by their digest (timing of an index lookup
 reveals nothing about a 256-bit secret); codes, which are compared against
-one drill's stored digests, use :func:`hmac.compare_digest`. What each role may do is :data:`PERMISSIONS`: the engine's own
-input table (engine.inputs.PERMISSIONS) plus the server's controls and routes.
+one drill's stored digests, use :func:`hmac.compare_digest`. What each role
+may do is :data:`PERMISSIONS`: the engine's own input table
+(engine.inputs.PERMISSIONS) plus the server's controls and routes.
 """
 
 from __future__ import annotations
@@ -56,12 +57,30 @@ def require(role: str, action: str) -> None:
     """Raise Forbidden naming the action and who may perform it."""
     if not may(role, action):
         who = sorted(PERMISSIONS.get(action, frozenset()))
-        kind, _, what = action.partition(":")
-        allowed = " or ".join(f"a {w}" for w in who) if who else "nobody"
-        raise Forbidden(f"a {role} may not {_VERBS.get(kind, kind)} {what}; only {allowed} may")
+        allowed = " or ".join(_a(w) for w in who) if who else "nobody"
+        raise Forbidden(f"{_a(role)} may not {describe(action)}; only {allowed} may")
 
 
-_VERBS = {"input": "send", "control": "use the clock control", "read": "read", "drill": "change"}
+_DESCRIBE = {
+    "input:as_player": "act on behalf of a player (`as`)",
+    "control:end": "end the drill",
+    "read:truth": "see the hidden truth",
+    "read:report_live": "read the grade or postmortem before the drill ends",
+    "read:report": "read the grade or postmortem",
+    "drill:codes": "rotate the join codes",
+}
+
+
+def describe(action: str) -> str:
+    if action in _DESCRIBE:
+        return _DESCRIBE[action]
+    kind, _, what = action.partition(":")
+    return {"input": f"send {what}", "control": f"{what} the clock",
+            "read": f"read the {what}"}.get(kind, action)
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
 
 
 def new_token() -> str:

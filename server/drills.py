@@ -127,9 +127,10 @@ class Drills:
         try:
             scenario = self.library.get(record.scenario)
             inputs = self.store.inputs(drill_id)
-            drill = await asyncio.to_thread(rebuild, scenario, record.seed, inputs, record.sim_time)
-            session = self.ended.get(drill_id) or self._serve(
-                record, drill, self.store.participants(drill_id)
+            until = max([record.sim_time, *(i.t for i in inputs)])
+            drill = await asyncio.to_thread(rebuild, scenario, record.seed, inputs, until)
+            session = self.live.get(drill_id) or self.ended.get(drill_id) or self._revive(
+                record, drill
             )
             fut.set_result(session)
             return session
@@ -152,18 +153,23 @@ class Drills:
             except FiredrillError as exc:
                 log.error("cannot recover drill %s (%s): %s", record.id, record.scenario, exc)
                 continue
-            status = Status(record.status)
-            if drill.ended:
-                status = Status.ENDED
-            elif status is Status.RUNNING:
-                status = Status.PAUSED
-            self.store.update_drill(record.id, status=str(status), sim_time=drill.now)
-            record = replace(record, status=str(status), sim_time=drill.now)
-            self._serve(record, drill, self.store.participants(record.id))
+            session = self._revive(record, drill)
             recovered.append(record.id)
             log.info("recovered drill %s (%s) %s at t=%.1f with %d inputs",
-                     record.id, record.scenario, status, drill.now, len(inputs))
+                     record.id, record.scenario, session.status, drill.now, len(inputs))
         return recovered
+
+    def _revive(self, record: DrillRecord, drill: Drill) -> DrillSession:
+        """Serve a rebuilt drill; one that was running comes back paused."""
+        status = Status(record.status)
+        if drill.ended:
+            status = Status.ENDED
+        elif status is Status.RUNNING:
+            status = Status.PAUSED
+        if (str(status), drill.now) != (record.status, record.sim_time):
+            self.store.update_drill(record.id, status=str(status), sim_time=drill.now)
+        record = replace(record, status=str(status), sim_time=drill.now)
+        return self._serve(record, drill, self.store.participants(record.id))
 
     # ------------------------------------------------------------ people
     def authenticate(self, drill_id: str, token: str) -> Principal:
@@ -198,7 +204,7 @@ class Drills:
                 raise Conflict(f"the name {name!r} is taken in this drill; choose another")
         else:
             if incident_role is not None:
-                raise Invalid("observers take no incident `role`; join with the player code for one")
+                raise Invalid("observers take no incident `role`; join with the player code")
             name = self._free_name(session, name or "observer")
         assert name is not None
         who = Principal(session.id, role, name, incident_role)  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ The server adds a few families to the engine's tree (see engine/errors.py)::
 
     FiredrillError
     ├── AuthorError                        422 invalid_scenario
-    ├── PlayerError (.code)                422; NotAllowed 403
+    ├── PlayerError (.code)                422; NotAllowed 409
     ├── DrillStateError                    409 drill_state (IllegalTransition, NotRunning)
     └── ServerError
         ├── BadRequest                     400 bad_frame / bad_request
@@ -85,7 +85,7 @@ HTTP_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (BadRequest, 400),
     (Unauthorized, 401),
     (Forbidden, 403),
-    (NotAllowed, 403),
+    (NotAllowed, 409),  # legal action, illegal in this state of the world
     (NotFound, 404),
     (Conflict, 409),
     (DrillStateError, 409),

@@ -1,17 +1,21 @@
 """Fan-out of one drill's frames to its clients, without letting a slow one hold up the rest.
 
-Each client owns a bounded queue drained by its own task, so publishing is a
-synchronous ``put_nowait`` per client and one stuck socket delays nobody.
-A client whose queue is full is cut off with close code 4008 and a reason
-telling it to reconnect with its last seq. Frames are built once per view
-("facilitator": every event; "public": events with ``vis == "all"``) and the
-same string goes to every client of that view.
+Publishing writes to every client synchronously, like ``websockets.broadcast``:
+each client's send is stepped eagerly, which for a socket that is keeping
+up completes at once (one ``transport.write``, no task switch). A client
+whose socket is not writable gets a bounded backlog drained by its own task;
+when the backlog is full the client is cut off with close code 4008 and a
+reason telling it to reconnect with its last seq. Nobody else ever waits.
+Frames are built once per view ("facilitator": every event; "public": events
+with ``vis == "all"``) and the same string goes to every client of that view.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from engine.log import Event
 
@@ -19,46 +23,100 @@ from .auth import Principal
 from .errors import CLOSE
 from .protocol import events_frame
 
-Send = Callable[[str], Awaitable[None]]
+Send = Callable[[str], Coroutine[Any, Any, None]]
 VIEWS = ("facilitator", "public")
 
 
 class Client:
-    """One connected socket: its principal, its outgoing queue, and why it must close."""
+    """One connected socket: its principal, its backlog, and why it must close."""
 
     def __init__(self, principal: Principal, send: Send, max_frames: int) -> None:
         self.principal = principal
         self.view = principal.view
+        self.max_frames = max_frames
         self._send = send
-        self.queue: asyncio.Queue[str] = asyncio.Queue(max_frames)
+        self.backlog: deque[str] = deque()
+        self._flusher: asyncio.Task[None] | None = None
         self.close_code: int | None = None
         self.close_reason = ""
         self.closing = asyncio.Event()
 
     def send(self, frame: str) -> None:
-        """Queue a frame; never blocks. A full queue means the client cannot keep up."""
+        """Send now if the socket can take it, else queue it; never blocks."""
         if self.close_code is not None:
             return
+        if self._flusher is not None:  # earlier frames are still waiting: keep the order
+            if len(self.backlog) >= self.max_frames:
+                self.close(
+                    CLOSE["too_slow"],
+                    f"too slow: {self.max_frames} frames were waiting; "
+                    "reconnect with your last seq to resume",
+                )
+            else:
+                self.backlog.append(frame)
+            return
+        coro = self._send(frame)
         try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            self.close(
-                CLOSE["too_slow"],
-                f"too slow: {self.queue.maxsize} frames were waiting; "
-                "reconnect with your last seq to resume",
-            )
+            blocker = _step(coro)
+        except StopIteration:
+            return  # written
+        except Exception:
+            self.close(CLOSE["going_away"], "send failed")
+            return
+        # The socket's buffer is full: finish this send, then the backlog, in the background.
+        self._flusher = asyncio.get_running_loop().create_task(self._flush(coro, blocker))
+
+    async def _flush(self, coro: Coroutine[Any, Any, Any], blocker: Any) -> None:
+        try:
+            await _finish(coro, blocker)
+            while self.backlog:
+                await self._send(self.backlog.popleft())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.close(CLOSE["going_away"], "send failed")
+        finally:
+            self._flusher = None
 
     def close(self, code: int, reason: str) -> None:
-        """Ask the connection to close (the connection's own task does the closing)."""
+        """Ask the connection to close (its own task does the closing)."""
         if self.close_code is None:
             self.close_code, self.close_reason = code, reason
             self.closing.set()
 
-    async def drain(self) -> None:
-        """Send queued frames in order until cancelled or the socket fails."""
+    async def aclose(self) -> None:
+        """Stop sending (the connection is ending)."""
+        self.close_code = self.close_code or CLOSE["going_away"]
+        flusher, self._flusher = self._flusher, None
+        if flusher is not None:
+            flusher.cancel()
+            await asyncio.gather(flusher, return_exceptions=True)
+
+
+def _step(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine up to its first suspension; StopIteration means it finished."""
+    return coro.send(None)
+
+
+async def _finish(coro: Coroutine[Any, Any, Any], blocker: Any) -> None:
+    """Drive a coroutine started by :func:`_step` to completion on the event loop.
+
+    It suspended on ``blocker`` (an asyncio future, or None for a bare yield);
+    wait for that without consuming its outcome, then resume the coroutine,
+    which reads the outcome itself. This is what ``Task`` does for each step.
+    """
+    try:
         while True:
-            frame = await self.queue.get()
-            await self._send(frame)
+            if blocker is None:
+                await asyncio.sleep(0)
+            elif not blocker.done():
+                await asyncio.wait([blocker])
+            try:
+                blocker = coro.send(None)
+            except StopIteration:
+                return
+    finally:
+        coro.close()
 
 
 class Hub:

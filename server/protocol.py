@@ -55,7 +55,8 @@ class ControlFrame(_Frame):
     def as_input(self) -> dict[str, Any]:
         """The engine input this control stands for (clock and end are logged inputs)."""
         if self.action == "end":
-            return {"type": "end"} if self.reason is None else {"type": "end", "reason": self.reason}
+            reason = {} if self.reason is None else {"reason": self.reason}
+            return {"type": "end", **reason}
         data: dict[str, Any] = {"type": "clock", "action": self.action}
         if self.speed is not None:
             data["speed"] = self.speed

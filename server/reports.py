@@ -29,7 +29,9 @@ def find(kind: str) -> Callable[..., Any]:
     except ModuleNotFoundError as exc:
         if exc.name != module_name:
             raise  # the module exists but is broken: a real error, not "not yet"
-        raise NotFound(f"{kind} is not available on this server yet ({module_name} is missing)") from None
+        raise NotFound(
+            f"{kind} is not available on this server yet ({module_name} is missing)"
+        ) from None
     for name in names:
         fn = getattr(module, name, None)
         if callable(fn):
@@ -48,3 +50,16 @@ def to_json(result: Any) -> Any:
     if dataclasses.is_dataclass(result) and not isinstance(result, type):
         return dataclasses.asdict(result)
     return result
+
+
+def render_report(kind: str, scenario: Any, events: list[Any]) -> dict[str, Any]:
+    """The grade, or the postmortem built with the grade; both with their Markdown."""
+    from engine.grading import grade
+
+    g = grade(scenario, events)
+    if kind == "grade":
+        return {**g.to_dict(), "markdown": g.to_markdown()}
+    from engine.postmortem import postmortem
+
+    pm = postmortem(scenario, events, g)
+    return {**pm.to_dict(), "markdown": pm.to_markdown()}

@@ -6,7 +6,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ScenarioId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$", examples=["checkout-deploy-500s"])]
+ScenarioId = Annotated[
+    str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$", examples=["checkout-deploy-500s"])
+]
 Name = Annotated[
     str,
     Field(min_length=1, max_length=40, pattern=r"^[\w][\w .'@-]*$", examples=["alice"],

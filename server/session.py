@@ -10,6 +10,7 @@ a gap or a duplicate.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,6 +28,8 @@ from .pacing import Clock, Lateness, Pacer, phase_of
 from .protocol import VERSION, dumps, events_frame
 from .settings import Settings
 from .store import DrillRecord, Store
+
+logger = logging.getLogger("firedrill.server")
 
 
 class DrillSession:
@@ -100,9 +103,22 @@ class DrillSession:
     # -------------------------------------------------------------- changes
     def tick(self, wall: float) -> None:
         """Advance to the clock's sim time (called by the pacer on each tick boundary)."""
-        self.drill.advance(self.clock.sim_at(wall))
+        try:
+            self.drill.advance(self.clock.sim_at(wall))
+        except Exception:
+            # An engine bug must not kill the pacer silently: stop the clock where it is,
+            # keep what was logged, and let the facilitator see a paused drill.
+            logger.exception("drill %s: the engine failed at t=%.3f; pausing",
+                             self.id, self.drill.now)
+            self.life.apply("pause")
+            self.clock.stop(self.drill.now)
+            self.store.update_drill(self.id, status=str(self.status), sim_time=self.drill.now)
+            self.flush()
+            self.hub.broadcast(dumps({"v": VERSION, "type": "clock", **self.clock_info()}))
+            return
         self.flush()
-        if self.status is Status.RUNNING and wall - self._saved_at >= self.settings.checkpoint_every:
+        due = wall - self._saved_at >= self.settings.checkpoint_every
+        if due and self.status is Status.RUNNING:
             self._saved_at = wall
             self.store.update_drill(self.id, sim_time=self.drill.now)
 
@@ -142,9 +158,10 @@ class DrillSession:
         except BaseException:
             self.store.drop_input(n)
             raise
+        self.flush()
         if action is not None:
             self._clock(action, inp, wall)
-        self.flush()
+            self.flush()
         return event
 
     def _clock(self, action: str, inp: I.Input, wall: float) -> None:
@@ -162,7 +179,8 @@ class DrillSession:
             assert isinstance(inp, I.Clock)
             self.drill.advance(now + (inp.seconds or self.scenario.tick))
             self.clock.anchor(wall, self.drill.now)
-        if action != "end":  # the end is saved and announced by _finish
+            self.flush()  # a jump past the end finishes the drill here
+        if self.status is not Status.ENDED:  # the end is saved and announced by _finish
             self.pacer.changed()
             self.store.update_drill(
                 self.id, status=str(self.status), speed=self.clock.speed, sim_time=self.drill.now
@@ -206,7 +224,8 @@ class DrillSession:
         client.send(dumps({
             "v": VERSION, "type": "welcome", "drill_id": self.id, **who.public(),
             **self.clock_info(),
-            "resume": {"from": last_seq, "mode": mode, "events": len(missed) if mode == "events" else 0},
+            "resume": {"from": last_seq, "mode": mode,
+                       "events": len(missed) if mode == "events" else 0},
             "snapshot": self.drill.snapshot(who.role),
             "roster": self.roster(),
             "limits": {"frame_bytes": self.limits.frame_bytes,

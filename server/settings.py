@@ -20,7 +20,7 @@ class Limits:
     queue_frames: int = 256  # frames waiting for one client before it is cut off as too slow
     hello_timeout: float = 5.0
     backlog_events: int = 5000  # further behind than this, a reconnecting client gets a snapshot
-    chunk_events: int = 500  # events per frame when replaying a backlog
+    chunk_events: int = 200  # events per frame when replaying a backlog
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,7 +76,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # the sync API marks a loop running: end it with the module
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

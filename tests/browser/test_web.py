@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,8 @@ def shoot(page: Any, shots: Path, name: str, docs: bool = True) -> None:
     """Save a screenshot under test-results/; the four README ones also go to docs/screenshots/."""
     path = shots / f"{name}.png"
     page.screenshot(path=str(path))
-    if docs:
+    # Refresh the README screenshots only when asked: a test run must not edit tracked files.
+    if docs and os.environ.get("FIREDRILL_UPDATE_SCREENSHOTS") == "1":
         DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOCS_SHOTS / f"{name}.png")
 
