@@ -138,19 +138,18 @@ def _accuracy(tl: Timeline, rb: R.Rubric, claims: list[Event], full: float,
          "Check whether data is corrupted (integrity alerts, migrations) or only delayed "
          "(consumer lag) before saying it is safe."),
     ):
-        frac, e = best(table)
-        if e is None and claims:
-            e = claims[0]
-        if e is None:
+        frac, found = best(table)
+        stmt = found if found is not None else claims[0] if claims else None
+        if stmt is None:
             out.append(scored(rb, cid, 0.0, "No impact statement to compare with the simulation.",
                               stronger, none))
             continue
-        sample = tl.sample_at(e.t)
-        ev: list[Evidence] = [tl.ev(e)]
+        sample = tl.sample_at(stmt.t)
+        ev: list[Evidence] = [tl.ev(stmt)]
         if sample is not None:
             ev.append(tl.sample_ev(sample, f"users affected {sample.values.get(USERS, 0.0):.1f}%"))
-        out.append(scored(rb, cid, frac, f"{e.actor} at {tl.at(e.t)}: {truth_of(e)}.", stronger,
-                          ev, [e.actor]))
+        out.append(scored(rb, cid, frac, f"{stmt.actor} at {tl.at(stmt.t)}: {truth_of(stmt)}.",
+                          stronger, ev, [stmt.actor]))
     return out
 
 

@@ -11,13 +11,14 @@ had been applied to it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from ..log import Event
-from ..scenario import MitigationRule
+from ..scenario import Migration, MitigationRule, ReleaseFault, Scenario
 from . import rubric as R
 from .model import MitigationVerdict
-from .timeline import ROWS, USERS, Sample, Timeline, target
+from .timeline import ROWS, Sample, Timeline, target
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +29,9 @@ class Judged:
     rule: str  # correct | acceptable | harmful | unlisted | no-op
     why: str | None
     landed: Event | None
-    before: float
-    after: Sample | None
+    before: float  # mean user impact over the minute before it was submitted
+    after_pct: float | None  # ... over the minute from ``settle`` after it landed
+    after: Sample | None  # the last sample of that minute
     verdict: str  # helped | no visible effect | made worse | pending
     corruption: Sample | None  # the first sample showing corruption it started
     checked: Event | None  # a check_migration of the same service before a rollback
@@ -41,12 +43,21 @@ class Judged:
 
     @property
     def credible(self) -> bool:
-        """May earn credit: not harmful by rule, not a no-op, did not make things worse."""
-        return self.rule not in ("harmful", "no-op") and self.verdict != "made worse"
+        """May earn credit: not harmful by rule, not a no-op, made nothing worse."""
+        return self.discredit is None
 
     @property
-    def after_pct(self) -> float | None:
-        return None if self.after is None else float(self.after.values.get(USERS, 0.0))
+    def discredit(self) -> str | None:
+        """Why this mitigation can earn no credit, if it cannot."""
+        if self.rule == "harmful":
+            return "the scenario marks it harmful"
+        if self.rule == "no-op":
+            return "it changed nothing (already in that state)"
+        if self.corruption is not None:
+            return "rows started being corrupted after it"
+        if self.verdict == "made worse":
+            return "impact got worse after it"
+        return None
 
     def to_verdict(self) -> MitigationVerdict:
         notes = []
@@ -86,12 +97,21 @@ def judge_all(tl: Timeline, rb: R.Rubric) -> list[Judged]:
     flags = {f.name: f.enabled for f in tl.scenario.topology.flags}
     breakers = {d.name: False for d in tl.scenario.topology.dependencies}
     checks: dict[str, Event] = {}
-    migrations: dict[str, Event] = {}
+    migrations: dict[str, Event] = {}  # the last irreversible migration applied, by service
+    reversible = {m.id for m in _migrations(tl.scenario) if m.reversible}
     out: list[Judged] = []
+    mits = [e for e in tl.inputs if e.data.get("type") in R.MITIGATIONS]
+    # Mitigations within a minute of each other are one move, judged together; a later
+    # one cuts off the window in which an earlier one is judged.
+    following = {a.seq: next((b.t for b in mits if b.t > a.t + R.BATCH_S), None)
+                 for a in mits}
     for e in tl.events:
         d = e.data
-        if e.type == "state" and d.get("what") == "migration applied":
+        if e.type == "state" and d.get("what") == "migration applied" \
+                and str(d.get("migration")) not in reversible:
             migrations[str(d.get("component"))] = e
+        elif e.type in ("state", "effect") and "enabled" in d and d.get("component") in flags:
+            flags[str(d["component"])] = bool(d["enabled"])  # a flip by a fault or an action
         if e.type != "input" or d.get("type") not in R.MITIGATIONS:
             if e.type == "input" and d.get("type") == "check_migration":
                 checks.setdefault(str(d.get("service")), e)
@@ -108,38 +128,77 @@ def judge_all(tl: Timeline, rb: R.Rubric) -> list[Judged]:
             breakers[tgt] = want
         rule, why = ("no-op", None) if noop else match(action, tgt, rules)
         out.append(_judge(tl, rb, e, action, tgt, rule, why, checks.get(tgt or ""),
-                          migrations.get(tgt or "") if action == "rollback" else None))
+                          migrations.get(tgt or "") if action == "rollback" else None,
+                          following.get(e.seq)))
+    return _blame_corruption(tl, rb, out)
+
+
+def _migrations(sc: Scenario) -> list[Migration]:
+    found = [c.migration for c in sc.changes if c.migration is not None]
+    found += [f.migration for f in sc.faults
+              if isinstance(f, ReleaseFault) and f.migration is not None]
+    return found
+
+
+def corruption_onsets(tl: Timeline, window: float) -> list[Sample]:
+    """Samples where ``business.rows_corrupted`` starts growing after being flat."""
+    out = []
+    for prev, s in pairwise(tl.samples):
+        if s.values.get(ROWS, 0.0) - prev.values.get(ROWS, 0.0) > 0.5 and \
+                prev.values.get(ROWS, 0.0) - tl.value(ROWS, prev.t - window) <= 0.5:
+            out.append(s)
     return out
 
 
+def _blame_corruption(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[Judged]:
+    """Each onset of corruption goes to one mitigation that was taking effect: a
+    rollback over an applied migration if there is one, else the latest."""
+    blamed: dict[int, Sample] = {}
+    for onset in corruption_onsets(tl, rb.w("trend")):
+        live = [j for j in judged if j.event.t < onset.t <= (
+            j.landed.t if j.landed is not None else tl.end_t) + rb.w("settle")]
+        if not live:
+            continue
+        pick = ([j for j in live if j.migration is not None] or live)[-1]
+        blamed.setdefault(pick.event.seq, onset)
+    return [replace(j, corruption=blamed.get(j.event.seq)) for j in judged]
+
+
 def _judge(tl: Timeline, rb: R.Rubric, e: Event, action: str, tgt: str | None, rule: str,
-           why: str | None, checked: Event | None, migration: Event | None) -> Judged:
-    t = e.t
-    before = tl.users(t)
+           why: str | None, checked: Event | None, migration: Event | None,
+           cutoff: float | None) -> Judged:
+    """Judge one mitigation by the metrics. Its effect is read no later than the next
+    mitigation's submission (``cutoff``): what follows that is the next one's doing."""
+    span = R.AVERAGE_S
     landed = tl.landed(e)
+    t = tl.began(e)
+    before, _ = tl.mean_users(t - span, t)
     after = verdict = None
+    level = None
     if landed is None:
         verdict = "pending"
     else:
-        after = tl.sample_after(landed.t + rb.w("settle"))
-        assert after is not None
-        level = float(after.values.get(USERS, 0.0))
+        start = landed.t + rb.w("settle")
+        if cutoff is not None and cutoff > e.t:
+            start = min(start, max(t, cutoff - span))
+        level, after = tl.mean_users(start, start + span)
         window = rb.w("trend")
-        slope = max(0.0, (before - tl.users(t - window)) / window)
-        expected = before + slope * max(0.0, after.t - t)
-        if level > max(before, expected) + max(R.WORSE_ABS, R.WORSE_REL * before):
+        slope = max(0.0, (before - tl.mean_users(t - window - span, t - window)[0]) / window)
+        expected = before + slope * max(0.0, start - t)
+        limit = max(before, expected) + max(R.WORSE_ABS, R.WORSE_REL * before)
+        # The worst minute while it took effect counts too: a restart of the whole
+        # fleet fails every request for a while, then looks harmless afterwards.
+        worst = max(((tl.mean_users(s.t - span, s.t)[0], s)
+                     for s in tl.samples_between(t, start)), default=(0.0, None),
+                    key=lambda x: x[0])
+        if worst[1] is not None and worst[0] > limit and worst[0] > level:
+            level, after = worst
+        if level > limit:
             verdict = "made worse"
         elif level < before - max(R.HELPED_ABS, R.HELPED_REL * before):
             verdict = "helped"
         else:
             verdict = "no visible effect"
-    corruption = None
-    grew_before = tl.value(ROWS, t) - tl.value(ROWS, t - rb.w("trend"))
-    if grew_before <= 0.5:
-        start = tl.value(ROWS, t)
-        horizon = (landed.t if landed is not None else tl.end_t) + rb.w("settle")
-        corruption = next((s for s in tl.samples_between(t, horizon)
-                           if s.values.get(ROWS, 0.0) - start > 0.5), None)
-    return Judged(e, action, tgt, rule, why, landed, before, after, verdict, corruption,
+    return Judged(e, action, tgt, rule, why, landed, before, level, after, verdict, None,
                   checked if action == "rollback" and checked is not None
                   and checked.seq < e.seq else None, migration)

@@ -40,10 +40,11 @@ USERS_TOL_ABS = 3.0     # a stated users_pct is right within 3 points ...
 USERS_TOL_REL = 0.25    # ... or 25% of the true value, whichever is larger (half at 2x)
 TREND_ABS = 1.0         # a change of more than 1 point (or 10%) over the window is a trend
 TREND_REL = 0.10
-WORSE_ABS = 2.0         # "made worse": impact up by 2 points or 25% beyond its trend
-WORSE_REL = 0.25
+WORSE_ABS = 5.0         # "made worse": impact up by 5 points or 50% beyond its trend
+WORSE_REL = 0.50
 HELPED_ABS = 1.0        # "helped": impact down by 1 point or 25%
 HELPED_REL = 0.25
+AVERAGE_S = 60.0        # impact before/after a mitigation is a mean over this long
 LAG_DELAYED = 1000.0    # consumer lag above this many messages means data is delayed
 
 MITIGATIONS: tuple[str, ...] = tuple(t for t, c in CATEGORY.items() if c == "mitigate")
@@ -52,6 +53,13 @@ ASSESS: tuple[str, ...] = (
 )
 LOOKS: tuple[str, ...] = ASSESS[:4]
 ROOT_CAUSE: tuple[str, ...] = ("read_logs", "list_changes", "forward_fix")
+# Levers undone in seconds with nothing lost; everything else (rollback, forward fix,
+# restart, failover, kill_query, skip_poison) costs capacity, work or time to undo.
+REVERSIBLE: tuple[str, ...] = (
+    "set_flag", "set_breaker", "drain_pod", "undrain_pod", "throttle_producer", "shed_load",
+    "scale", "scale_consumers",
+)
+BATCH_S = 60.0  # mitigations this close to the first one are one first move
 TARGET_FIELD: dict[str, str] = {
     "rollback": "service", "forward_fix": "service", "drain_pod": "service",
     "undrain_pod": "service", "scale": "service", "shed_load": "service",
@@ -100,10 +108,11 @@ SPECS: dict[str, Spec] = {s.id: s for s in (
          ("state_impact", *_W)),
     Spec("blast_radius.root_cause_first", "Root-cause hunting before impact assessment", -20,
          (*ROOT_CAUSE, *ASSESS), cap=-20),
-    Spec("mitigation.choice", "Mitigation chosen", 25, _W),
+    Spec("mitigation.choice", "Mitigation chosen", 20, _W),
+    Spec("mitigation.reversible_first", "Reversible lever first", 10, _W),
     Spec("mitigation.effective", "Impact ended after the mitigation", 25, _W),
     Spec("mitigation.timely", "Impact ended by par", 20, _W),
-    Spec("mitigation.safe", "Mitigations safe given hidden state", 15, (*_W, "check_migration")),
+    Spec("mitigation.safe", "Mitigations safe given hidden state", 10, (*_W, "check_migration")),
     Spec("mitigation.verified", "Mitigation verified on the dashboards", 15, (*_W, *LOOKS)),
     Spec("mitigation.harmful", "Harmful mitigation", -15, _W, cap=-30),
     Spec("mitigation.unsafe_rollback", "Rollback without confirming it is safe", -10,

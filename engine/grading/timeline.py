@@ -33,7 +33,7 @@ class Sample:
 def clock(seconds: float) -> str:
     """``m:ss`` (or ``-m:ss``) for a duration relative to the anchor."""
     sign = "-" if seconds < 0 else ""
-    s = int(round(abs(seconds)))
+    s = round(abs(seconds))
     return f"{sign}{s // 60}:{s % 60:02d}"
 
 
@@ -50,10 +50,9 @@ class Timeline:
         self.related: dict[int, list[Event]] = {}
         self.observations: dict[int, Event] = {}
         for e in self.events:
-            if e.type == "effect":
-                self.related.setdefault(int(e.data["for"]), []).append(e)
-            elif e.type == "state" and e.data.get("for_seq") is not None:
-                self.related.setdefault(int(e.data["for_seq"]), []).append(e)
+            cause = e.data.get("for", e.data.get("for_seq"))  # for_seq: older logs
+            if e.type in ("effect", "state") and cause is not None:
+                self.related.setdefault(int(cause), []).append(e)
             elif e.type == "observation":
                 self.observations[int(e.data["for"])] = e
         self.end_t = self.events[-1].t if self.events else 0.0
@@ -97,7 +96,8 @@ class Timeline:
         return self.ev(e, f"{what} (windows start here)")
 
     def end_ev(self) -> Evidence:
-        assert self.end_event is not None
+        if self.end_event is None:
+            return Evidence(0, 0.0, "system", "none", "no events")
         return self.ev(self.end_event, "end of the log")
 
     def sample_ev(self, s: Sample, note: str) -> Evidence:
@@ -125,20 +125,33 @@ class Timeline:
     def users(self, t: float) -> float:
         return self.value(USERS, t)
 
+    def mean_users(self, a: float, b: float) -> tuple[float, Sample | None]:
+        """Mean user impact over samples in [a, b] (the nearest sample if none), and the
+        last sample used: one sample can catch the peak or trough of an oscillation."""
+        used = [s for s in self.samples if a - 1e-9 <= s.t <= b + 1e-9]
+        if not used:
+            s = self.sample_at(b) if a < self.end_t else self.sample_at(self.end_t)
+            used = [s] if s is not None else []
+        if not used:
+            return 0.0, None
+        return sum(s.values.get(USERS, 0.0) for s in used) / len(used), used[-1]
+
     def samples_between(self, a: float, b: float) -> list[Sample]:
         return [s for s in self.samples if a < s.t <= b]
 
-    def trend(self, metric: str, t: float, window: float, sign: float = 1.0) -> str:
-        """rising / stable / falling for ``metric`` over ``window`` seconds before ``t``."""
+    def trend(self, metric: str, t: float, window: float, sign: float = 1.0,
+              scale: float = 1.0) -> str:
+        """rising / stable / falling for ``metric`` over ``window`` seconds before ``t``;
+        ``scale`` shrinks the change that counts, for windows shorter than the usual."""
         now, then = self.value(metric, t), self.value(metric, t - window)
         delta = sign * (now - then)
-        limit = max(R.TREND_ABS, R.TREND_REL * max(abs(now), abs(then)))
+        limit = scale * max(R.TREND_ABS, R.TREND_REL * max(abs(now), abs(then)))
         return "rising" if delta > limit else "falling" if delta < -limit else "stable"
 
     def trends(self, t: float, w: float) -> list[str]:
         """Every trend a fair observer could state at ``t``: user impact over ``w``
         seconds and over the last minute, and the paging signal over ``w``."""
-        found = [self.trend(USERS, t, w), self.trend(USERS, t, 60.0)]
+        found = [self.trend(USERS, t, w), self.trend(USERS, t, 60.0, scale=min(1.0, 60.0 / w))]
         for alert in self.page_alerts.values():
             if alert.metric == USERS:
                 continue
@@ -175,6 +188,15 @@ class Timeline:
     # ---------------------------------------------------------------- inputs
     def inputs_of(self, *types: str) -> list[Event]:
         return [e for e in self.inputs if e.data.get("type") in types]
+
+    def began(self, e: Event) -> float:
+        """When a mitigation started to change the world: a forward fix only once
+        the fix ships (its rollout starts), everything else when submitted."""
+        if e.data.get("type") == "forward_fix":
+            for r in self.related.get(e.seq, []):
+                if str(r.data.get("what", "")).endswith("started"):
+                    return r.t
+        return e.t
 
     def landed(self, e: Event) -> Event | None:
         """The event at which a mitigation had fully taken effect, if it did."""

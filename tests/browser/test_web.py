@@ -11,8 +11,8 @@ facilitator ends the drill and everyone lands on the debrief with grade and post
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any

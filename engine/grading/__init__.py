@@ -1,0 +1,130 @@
+"""Explainable grading: a pure function of the scenario and the drill log.
+
+``grade(scenario, events)`` scores four dimensions (command, blast radius,
+mitigation, communication) from explicit checks, each citing the log events
+behind it and saying what a stronger move would have been, plus an overall
+score (weighted mean; equal weights unless the scenario overrides them) and
+each player's share. Same log, same grade: ``Grade.to_json()`` is canonical.
+docs/grading.md is the rubric.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from ..inputs import CATEGORY
+from ..log import Event
+from ..scenario import Scenario
+from .checks_blast import blast_checks
+from .checks_command import command_checks
+from .checks_comms import comms_checks
+from .checks_mitigation import credited, mitigation_checks
+from .counterfactual import lower, replay_without
+from .judge import Judged, judge_all
+from .model import (
+    DIMENSIONS,
+    GRADE_VERSION,
+    Anchor,
+    Check,
+    Dimension,
+    Evidence,
+    Grade,
+    MitigationVerdict,
+    Player,
+)
+from .rubric import SPECS, WEIGHTS, WINDOWS, Rubric, resolve
+from .timeline import Timeline, describe
+
+__all__ = [
+    "DIMENSIONS", "GRADE_VERSION", "SPECS", "WEIGHTS", "WINDOWS", "Anchor", "Check",
+    "Dimension", "Evidence", "Grade", "MitigationVerdict", "Player", "grade",
+]
+
+
+def grade(scenario: Scenario, events: Sequence[Event]) -> Grade:
+    """Grade a drill log against its scenario; never mutates either."""
+    rb = resolve(scenario.grading)
+    tl = Timeline(scenario, events)
+    judged = judge_all(tl, rb)
+    notes = list(rb.notes)
+    checks = {
+        "command": command_checks(tl, rb),
+        "blast_radius": blast_checks(tl, rb),
+        "mitigation": _mitigation(scenario, events, tl, rb, judged, notes),
+        "communication": comms_checks(tl, rb),
+    }
+    dims = tuple(_dimension(name, checks[name], rb) for name in DIMENSIONS)
+    total_w = sum(rb.weights[d.name] for d in dims)
+    overall = round(sum(rb.weights[d.name] * d.score for d in dims) / total_w)
+    created = next((e for e in tl.events if e.type == "drill.created"), None)
+    seed = created.data.get("seed") if created is not None else None
+    _, end = credited(tl, rb, judged)
+    if created is not None and created.data.get("scenario") != scenario.id:
+        notes.append(f"the log is of scenario {created.data.get('scenario')!r}, "
+                     f"graded against {scenario.id!r}")
+    return Grade(
+        scenario=scenario.id, seed=None if seed is None else int(seed), anchor=tl.anchor,
+        overall=int(overall), dimensions=dims, players=_players(tl, dims),
+        mitigations=tuple(j.to_verdict() for j in judged), mitigated_at=end,
+        ended_at=tl.end_t, windows=tuple(sorted(rb.windows.items())),
+        weights=tuple(sorted(rb.weights.items())), notes=tuple(notes),
+    )
+
+
+def _mitigation(scenario: Scenario, events: Sequence[Event], tl: Timeline, rb: Rubric,
+                judged: list[Judged], notes: list[str]) -> list[Check]:
+    """Mitigation checks; with harmful mitigations, each check keeps the lower of its
+    score in this drill and in a replay of it without them (see counterfactual.py)."""
+    checks = mitigation_checks(tl, rb, judged)
+    harmful = [j for j in judged if j.rule == "harmful"]
+    if not harmful:
+        return checks
+    cf_events = replay_without(scenario, events, {j.event.seq for j in harmful})
+    if cf_events is None:
+        notes.append("could not replay this log without its harmful mitigations; the "
+                     "mitigation checks read this drill only")
+        return checks
+    cf_tl = Timeline(scenario, cf_events)
+    other = {c.id: c for c in mitigation_checks(cf_tl, rb, judge_all(cf_tl, rb))}
+    why = " and ".join(describe(j.event) for j in harmful)
+    cited = tuple(tl.ev(j.event) for j in harmful)
+    out = [lower(c, other[c.id], why, cited) for c in checks]
+    capped = [c.id for c, o in zip(checks, out, strict=True) if o is not c]
+    if capped:
+        notes.append(f"scored without {why} as well, keeping the lower score: "
+                     f"{', '.join(capped)}")
+    return out
+
+
+def _dimension(name: str, checks: list[Check], rb: Rubric) -> Dimension:
+    possible = sum(c.max_points for c in checks)
+    earned = sum(c.points for c in checks)
+    score = 0 if possible <= 0 else round(min(100.0, max(0.0, 100.0 * earned / possible)))
+    return Dimension(name, int(score), round(earned, 3), round(possible, 3),
+                     rb.weights[name], tuple(checks))
+
+
+def _players(tl: Timeline, dims: tuple[Dimension, ...]) -> tuple[Player, ...]:
+    counts: dict[str, Counter[str]] = {}
+    for e in tl.inputs:
+        counts.setdefault(e.actor, Counter())[CATEGORY[str(e.data["type"])]] += 1
+    won: dict[str, float] = {}
+    lost: dict[str, float] = {}
+    ids: dict[str, list[str]] = {}
+    for d in dims:
+        for c in d.checks:
+            if not c.actors or c.points == 0:
+                continue
+            share = c.points / len(c.actors)
+            for a in c.actors:
+                book = won if share > 0 else lost
+                book[a] = book.get(a, 0.0) + share
+                ids.setdefault(a, []).append(c.id)
+    actors = sorted(set(counts) | set(ids))
+    return tuple(
+        Player(a, sum(counts.get(a, Counter()).values()),
+               tuple(sorted(counts.get(a, Counter()).items())), round(won.get(a, 0.0), 3),
+               round(lost.get(a, 0.0), 3), tuple(ids.get(a, [])))
+        for a in actors
+    )

@@ -1,0 +1,111 @@
+"""Blast radius: looks, impact statements against the simulated truth, root cause last."""
+
+from __future__ import annotations
+
+from tests.grading.helpers import Log
+
+
+def ramp(t: float) -> float:
+    """Users affected: 0 until 100 s, then +1 point a minute up to 20%."""
+    return 0.0 if t < 100 else min(20.0, (t - 100) / 60.0)
+
+
+def test_breakdown_of_the_failing_service_earns_full_points() -> None:
+    """view_dashboard of a service whose 5xx reached 2% at page+1:00 earns 25."""
+    log = Log(users=10.0).page(100.0)
+    key = log.input(160.0, "priya", type="view_dashboard", service="rewards-api",
+                    breakdown="endpoint")
+    c = log.grade().check("blast_radius.breakdown")
+    assert (c.points, c.actors) == (25.0, ("priya",))
+    assert c.detail == "priya opened rewards-api/endpoint (an affected service) at page+1:00."
+    assert [e.seq for e in c.evidence] == [log.seq(key)]
+
+
+def test_breadth_wants_two_distinct_views() -> None:
+    """The same panel twice is one view (half); endpoint plus database is two (full)."""
+    same = Log(users=10.0).page(100.0)
+    for t in (160.0, 220.0):
+        same.input(t, "priya", type="view_dashboard", service="rewards-api", breakdown="endpoint")
+    two = Log(users=10.0).page(100.0)
+    two.input(160.0, "priya", type="view_dashboard", service="rewards-api", breakdown="endpoint")
+    two.input(220.0, "priya", type="inspect_database", database="rewards-db")
+    assert same.grade().check("blast_radius.breadth").points == 7.5
+    c = two.grade().check("blast_radius.breadth")
+    assert c.points == 15.0
+    assert c.detail == ("2 distinct view(s) within 15:00, 2 within 25:00: rewards-api/endpoint, "
+                        "inspect_database:rewards-db.")
+
+
+def test_a_stated_share_within_three_points_of_the_truth_is_right() -> None:
+    """12% stated when the simulation has 10% earns the users check; 17% earns half."""
+    near = Log(users=10.0).page(100.0)
+    near.input(200.0, "alex", type="state_impact", users_pct=12, trend="stable", data="intact")
+    far = Log(users=10.0).page(100.0)
+    far.input(200.0, "alex", type="state_impact", users_pct=15.5, trend="stable", data="intact")
+    c = near.grade().check("blast_radius.users")
+    assert (c.points, c.detail) == (
+        15.0, "alex at page+1:40: 12% of users; the simulation had 10.0%.")
+    assert [e.type for e in c.evidence] == ["metrics", "input"]
+    assert far.grade().check("blast_radius.users").points == 7.5
+
+
+def test_trend_is_compared_with_the_slope_over_three_minutes() -> None:
+    """With impact climbing a point a minute, 'rising' is right and 'stable' is wrong."""
+    up = Log(users=ramp).page(100.0)
+    up.input(700.0, "alex", type="state_impact", users_pct=10, trend="rising", data="intact")
+    flat = Log(users=ramp).page(100.0)
+    flat.input(700.0, "alex", type="state_impact", users_pct=10, trend="stable", data="intact")
+    assert up.grade().check("blast_radius.trend").points == 10.0
+    c = flat.grade().check("blast_radius.trend")
+    assert (c.points, c.detail) == (
+        0.0, "alex at page+10:00: stable; the simulation allowed rising.")
+
+
+def test_a_plateau_after_a_climb_may_be_called_rising_or_stable() -> None:
+    """Flat for the last minute after a climb: both readings are fair."""
+    def shape(t: float) -> float:
+        return min(10.0, max(0.0, (t - 100) / 12.0))  # reaches 10% at 220 s, then flat
+
+    log = Log(users=shape).page(100.0)
+    log.input(300.0, "alex", type="state_impact", users_pct=10, trend="stable", data="intact")
+    c = log.grade().check("blast_radius.trend")
+    assert (c.points, c.detail) == (
+        10.0, "alex at page+3:20: stable; the simulation allowed rising or stable.")
+
+
+def test_data_intact_is_wrong_once_rows_are_being_corrupted() -> None:
+    """rows_corrupted above zero makes the truth 'corrupted'; 'intact' earns nothing."""
+    log = Log(users=10.0, rows=lambda t: max(0.0, t - 150.0)).page(100.0)
+    log.input(300.0, "alex", type="state_impact", users_pct=10, trend="stable", data="intact")
+    c = log.grade().check("blast_radius.data")
+    assert (c.points, c.detail) == (
+        0.0, "alex at page+3:20: data intact; the simulation had data corrupted.")
+
+
+def test_consumer_lag_makes_data_delayed() -> None:
+    """A topic's consumer lag above 1000 messages makes 'delayed' the right answer."""
+    log = Log(users=10.0, extra=lambda t: {"orders.consumer_lag": 50_000.0}).page(100.0)
+    log.input(300.0, "alex", type="state_impact", users_pct=10, trend="stable", data="delayed")
+    assert log.grade().check("blast_radius.data").points == 15.0
+
+
+def test_reading_logs_before_any_assessment_is_penalised() -> None:
+    """read_logs before the first dashboard costs 20 and says when the assessment came."""
+    log = Log(users=10.0).page(100.0)
+    key = log.input(130.0, "ben", type="read_logs", service="rewards-api")
+    log.input(400.0, "ben", type="view_dashboard", service="rewards-api", breakdown="pod")
+    c = log.grade().check("blast_radius.root_cause_first")
+    assert c.points == -20.0
+    assert c.detail == ("ben went after the root cause (read_logs) at page+0:30; the first "
+                        "assessment came at page+5:00.")
+    assert c.evidence[0].seq == log.seq(key)
+    assert c.actors == ("ben",)
+
+
+def test_looking_at_impact_first_clears_the_root_cause_penalty() -> None:
+    """A dashboard before list_changes leaves blast_radius.root_cause_first clear."""
+    log = Log(users=10.0).page(100.0)
+    log.input(130.0, "ben", type="view_dashboard", service="rewards-api", breakdown="pod")
+    log.input(140.0, "ben", type="list_changes")
+    c = log.grade().check("blast_radius.root_cause_first")
+    assert (c.points, c.outcome, c.evidence) == (0.0, "clear", ())
