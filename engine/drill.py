@@ -140,6 +140,17 @@ class Drill:
         self._after_input(inp, actor)
         return event
 
+    def reapply(self, recorded: Event) -> Event:
+        """Re-apply a recorded input event at its time (replay, counterfactuals).
+
+        The submitter's role is not in the log; the facilitator may send anything
+        and the resulting events do not depend on the role.
+        """
+        self.advance(recorded.t)
+        data = dict(recorded.data)
+        by = data.pop("by", None)
+        return self.submit(data, actor=recorded.actor, role="facilitator", by=by)
+
     def events_since(self, seq: int, role: str = "facilitator") -> list[Event]:
         events = self.log.since(seq)
         return events if role == "facilitator" else [e for e in events if e.vis == "all"]

@@ -36,11 +36,8 @@ def replay_without(scenario: Scenario, events: Sequence[Event], drop: set[int]
             continue
         if drill.ended:
             break
-        drill.advance(e.t)
-        data = dict(e.data)
-        by = data.pop("by", None)
         try:
-            drill.submit(data, actor=e.actor, role="facilitator", by=by)
+            drill.reapply(e)
         except FiredrillError:
             continue  # refused in this world: it changes nothing, as a refusal does
     last = events[-1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.drill import Drill
-from engine.errors import FiredrillError, PlayerError
+from engine.errors import FiredrillError
 from engine.log import Event
 from engine.scenario import Scenario
 
@@ -46,14 +46,9 @@ def replay(scenario: Scenario, recorded: list[Event]) -> Replayed:
     for e in recorded:
         if e.type != "input":
             continue
-        drill.advance(e.t)
-        data = dict(e.data)
-        by = data.pop("by", None)
         try:
-            # Role is not part of the log; the facilitator may send anything, and the
-            # resulting events do not depend on the role.
-            drill.submit(data, actor=e.actor, role="facilitator", by=by)
-        except PlayerError as exc:
+            drill.reapply(e)
+        except FiredrillError as exc:  # refused, or sent after the end
             return Replayed(drill, recorded, f"seq {e.seq}: the recorded input was refused: {exc}")
     while len(drill.log) < len(recorded) and not drill.ended:
         drill.advance(drill.now + scenario.tick)
