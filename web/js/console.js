@@ -407,7 +407,9 @@ export class CommandLine {
     } else if (ev.key === "ArrowDown" && !open && (!this.history.length || this.input.value === "")) {
       ev.preventDefault();
       this.suggest();
-    } else if (ev.key === "Tab" && open && !ev.shiftKey && this.input.value.trim()) {
+    } else if (ev.key === "Tab" && this.items.length && !ev.shiftKey && this.input.value.trim()) {
+      // The list may have been drawn while focus was elsewhere (a live re-render);
+      // the input has focus now, so complete from the computed suggestions.
       ev.preventDefault();
       this.accept(this.active >= 0 ? this.active : 0);
     } else if (ev.key === "Enter" && open && this.active >= 0) {
