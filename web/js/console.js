@@ -201,18 +201,8 @@ export class ActionConsole {
     clear(
       this.tabs,
       this.cats.map((c) =>
-        h(
-          "button.tab",
-          {
-            type: "button",
-            role: "tab",
-            "aria-selected": String(c === this.cat),
-            tabindex: c === this.cat ? "0" : "-1",
-            onclick: () => this.pick(c),
-            onkeydown: (ev) => tabKeys(ev, this.tabs),
-          },
-          CATEGORIES.find((x) => x[0] === c)[1],
-        ),
+        tabButton(this.tabs, { selected: c === this.cat, onPick: () => this.pick(c) },
+          CATEGORIES.find((x) => x[0] === c)[1]),
       ),
     );
     const specs = VOCAB.filter((v) => v.cat === this.cat && this.types.has(v.type) && v.type !== "clock" && v.type !== "end");
@@ -255,6 +245,24 @@ export class ActionConsole {
     if (focus) form.querySelector(type === "status_update" ? "textarea" : "input, select, textarea, button")?.focus();
     return form;
   }
+}
+
+// One tab of an ARIA tab list: roving tabindex, arrow keys move along ``bar``.
+export function tabButton(bar, { id, selected, onPick, attrs = {} }, ...children) {
+  return h(
+    "button.tab",
+    {
+      type: "button",
+      role: "tab",
+      "aria-selected": String(selected),
+      tabindex: selected ? "0" : "-1",
+      ...(id === undefined ? {} : { dataset: { tab: id } }),
+      onclick: onPick,
+      onkeydown: (ev) => tabKeys(ev, bar),
+      ...attrs,
+    },
+    ...children,
+  );
 }
 
 export function tabKeys(ev, list) {

@@ -2,6 +2,7 @@
 // postmortem draft rendered and downloadable as Markdown.
 
 import { drillLog, report } from "./api.js";
+import { tabButton } from "./console.js";
 import { describe } from "./describe.js";
 import { clear, clock, download, h, num, toast } from "./dom.js";
 import { postmortemMarkdown, renderMarkdown } from "./markdown.js";
@@ -189,22 +190,11 @@ export class EndScreen {
         ["grade", "Grade"],
         ["postmortem", "Postmortem draft"],
       ].map(([id, label]) =>
-        h(
-          "button.tab",
-          {
-            type: "button",
-            role: "tab",
-            "aria-selected": String(id === this.tab),
-            tabindex: id === this.tab ? "0" : "-1",
-            dataset: { tab: id },
-            onclick: () => {
-              this.tab = id;
-              this.drawTabs();
-              this.drawBody();
-            },
-          },
-          label,
-        ),
+        tabButton(this.tabBar, { id, selected: id === this.tab, onPick: () => {
+          this.tab = id;
+          this.drawTabs();
+          this.drawBody();
+        } }, label),
       ),
     );
   }

@@ -2,7 +2,7 @@
 // private notes, acting on behalf of a player, and the join links.
 
 import { report, rotateCodes } from "./api.js";
-import { ActionConsole, showResult, tabKeys } from "./console.js";
+import { ActionConsole, showResult, tabButton } from "./console.js";
 import { describe } from "./describe.js";
 import { clear, clock, copyText, field, h, options, toast } from "./dom.js";
 import { gradeView } from "./endscreen.js";
@@ -64,22 +64,10 @@ export class FacilitatorConsole {
     clear(
       this.tabBar,
       this.tabs.map(([id, label]) =>
-        h(
-          "button.tab",
-          {
-            type: "button",
-            role: "tab",
-            "aria-selected": String(id === this.tab),
-            tabindex: id === this.tab ? "0" : "-1",
-            dataset: { tab: id },
-            onclick: () => {
-              this.tab = id;
-              this.draw();
-            },
-            onkeydown: (ev) => tabKeys(ev, this.tabBar),
-          },
-          label,
-        ),
+        tabButton(this.tabBar, { id, selected: id === this.tab, onPick: () => {
+          this.tab = id;
+          this.draw();
+        } }, label),
       ),
     );
     this.drawBody();

@@ -3,7 +3,7 @@
 // observers watch, the facilitator gets the console in facilitator.js in the right column.
 
 import { Charts } from "./charts.js";
-import { ActionConsole, showResult, tabKeys } from "./console.js";
+import { ActionConsole, showResult, tabButton } from "./console.js";
 import { describe } from "./describe.js";
 import { $, clear, clock, h, mmss, num, options, rafThrottle } from "./dom.js";
 
@@ -447,18 +447,10 @@ class Investigations {
       this.tabs.map((t) => {
         const n = this.count(t);
         const fresh = n > (this.seen[t.id] || 0) && t.id !== this.active;
-        return h(
-          "button.tab",
-          {
-            type: "button",
-            role: "tab",
-            id: `tab-${t.id}`,
-            "aria-selected": String(t.id === this.active),
-            tabindex: t.id === this.active ? "0" : "-1",
-            dataset: { tab: t.id },
-            onclick: () => this.show(t.id),
-            onkeydown: (ev) => tabKeys(ev, this.tabBar),
-          },
+        return tabButton(
+          this.tabBar,
+          { id: t.id, selected: t.id === this.active, onPick: () => this.show(t.id),
+            attrs: { id: `tab-${t.id}` } },
           t.label,
           n ? h("span.count", { class: fresh ? "fresh" : "" }, String(n)) : null,
         );
