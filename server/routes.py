@@ -15,7 +15,7 @@ from .auth import Principal, may, require
 from .drills import Drills
 from .errors import Conflict, Unauthorized
 from .lifecycle import Status
-from .reports import find, render_report
+from .reports import render_report
 from .schemas import (
     Accepted,
     Codes,
@@ -196,7 +196,6 @@ async def export_log(session: SessionDep, who: WhoDep) -> Response:
 
 
 async def _report(kind: str, session: DrillSession, who: Principal) -> Any:
-    fn = find(kind)
     if session.status is not Status.ENDED and not may(who.role, "read:report_live"):
         raise Conflict(
             f"the {kind} is available once the drill has ended (it is {session.status}); "
@@ -204,7 +203,6 @@ async def _report(kind: str, session: DrillSession, who: Principal) -> Any:
         )
     require(who.role, "read:report")
     events = list(session.drill.log.events)
-    del fn  # present: render with the grade feeding the postmortem's lessons
     return await asyncio.to_thread(render_report, kind, session.scenario, events)
 
 
