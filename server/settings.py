@@ -32,6 +32,5 @@ class Settings:
     # "full": it also survives a power cut, at the cost of one fsync per input.
     sync: Literal["normal", "full"] = "normal"
     min_tick: float = 0.02  # never wake a drill more than 50 times a second
-    checkpoint_every: float = 5.0  # wall seconds between saves of a running drill's sim time
     ended_cache: int = 32  # ended drills kept rebuilt in memory for export
     limits: Limits = field(default_factory=Limits)
