@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import orjson
 
-from .drillkit import Connect, Live, bearer, create_drill, join
+from .drillkit import Connect, Live, bearer, create_drill, join, open_peer
 
 
 async def test_a_reconnecting_player_gets_exactly_what_it_missed(
@@ -69,3 +71,44 @@ async def test_a_client_too_far_behind_or_ahead_gets_a_snapshot(
 
         ahead = await peers(server.ws, drill.id, drill.facilitator, last_seq=seq + 100)
         assert ahead.welcome["resume"] == {"from": seq + 100, "mode": "snapshot", "events": 0}
+
+
+async def test_a_reconnect_storm_leaves_no_gap_and_no_duplicate(
+    live: Live, http: httpx.AsyncClient
+) -> None:
+    """Forty clients of a running drill drop at once, three times, and all rejoin together with
+    their last seq while players keep acting: each ends with exactly its view of the log."""
+    drill = await create_drill(http, speed=240, seed=5)
+    tokens = [drill.facilitator]
+    tokens += [await join(http, drill, drill.player_code, f"p{i}") for i in range(12)]
+    tokens += [await join(http, drill, drill.observer_code) for _ in range(27)]
+    seen: list[list[dict]] = [[] for _ in tokens]
+    clients = await asyncio.gather(*(open_peer(live.ws, drill.id, t) for t in tokens))
+    fac = clients[0]
+    await fac.control("start")
+    try:
+        for storm in range(3):
+            await fac.until(lambda f=fac: len(f.events) >= 30)  # the drill moves on
+            for i in range(1, 6):  # players act right up to the storm
+                await clients[i].act({"type": "chat", "text": f"storm {storm}"})
+            for c in clients:  # the network drops: no close handshake
+                c.ws.transport.abort()
+            await asyncio.gather(*(c.wait_closed() for c in clients))
+            for i, c in enumerate(clients):
+                seen[i] += c.events
+            clients = await asyncio.gather(*(
+                open_peer(live.ws, drill.id, t, last_seq=seen[i][-1]["seq"] if seen[i] else None)
+                for i, t in enumerate(tokens)))
+            assert {c.welcome["resume"]["mode"] for c in clients} == {"events"}
+            fac = clients[0]
+        await clients[1].act({"type": "chat", "text": "after the storms"})
+        await fac.control("pause")
+        for i, (t, c) in enumerate(zip(tokens, clients, strict=True)):
+            r = await http.get(f"/api/drills/{drill.id}/log", headers=bearer(t))
+            view = [orjson.loads(line) for line in r.content.splitlines()]
+            await c.until(lambda c=c, i=i, v=view: len(seen[i]) + len(c.events) >= len(v))
+            got = seen[i] + c.events
+            assert [e["seq"] for e in got] == [e["seq"] for e in view], i
+            assert got == view
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
