@@ -88,9 +88,13 @@ class Drills:
         who = Principal(record.id, "facilitator", facilitator)
         return self._serve(record, drill, [who]), secrets_
 
-    def _serve(self, record: DrillRecord, drill: Drill, people: list[Principal]) -> DrillSession:
+    def _serve(
+        self, record: DrillRecord, drill: Drill, people: list[Principal],
+        frames: dict[tuple[str, str], int] | None = None,
+    ) -> DrillSession:
         session = DrillSession(
-            record, drill.scenario, drill, self.store, self.settings, people, self.lateness
+            record, drill.scenario, drill, self.store, self.settings, people, self.lateness,
+            frames,
         )
         session.on_end = self._ended
         if session.status is Status.ENDED:
@@ -128,9 +132,9 @@ class Drills:
             scenario = self.library.get(record.scenario)
             inputs = self.store.inputs(drill_id)
             until = max([record.sim_time, *(i.t for i in inputs)])
-            drill = await asyncio.to_thread(rebuild, scenario, record.seed, inputs, until)
+            drill, frames = await asyncio.to_thread(rebuild, scenario, record.seed, inputs, until)
             session = self.live.get(drill_id) or self.ended.get(drill_id) or self._revive(
-                record, drill
+                record, drill, frames
             )
             fut.set_result(session)
             return session
@@ -149,17 +153,19 @@ class Drills:
                 scenario = self.library.get(record.scenario)
                 inputs = self.store.inputs(record.id)
                 until = max([record.sim_time, *(i.t for i in inputs)])
-                drill = rebuild(scenario, record.seed, inputs, until)
+                drill, frames = rebuild(scenario, record.seed, inputs, until)
             except FiredrillError as exc:
                 log.error("cannot recover drill %s (%s): %s", record.id, record.scenario, exc)
                 continue
-            session = self._revive(record, drill)
+            session = self._revive(record, drill, frames)
             recovered.append(record.id)
             log.info("recovered drill %s (%s) %s at t=%.1f with %d inputs",
                      record.id, record.scenario, session.status, drill.now, len(inputs))
         return recovered
 
-    def _revive(self, record: DrillRecord, drill: Drill) -> DrillSession:
+    def _revive(
+        self, record: DrillRecord, drill: Drill, frames: dict[tuple[str, str], int]
+    ) -> DrillSession:
         """Serve a rebuilt drill; one that was running comes back paused."""
         status = Status(record.status)
         if drill.ended:
@@ -169,7 +175,7 @@ class Drills:
         if (str(status), drill.now) != (record.status, record.sim_time):
             self.store.update_drill(record.id, status=str(status), sim_time=drill.now)
         record = replace(record, status=str(status), sim_time=drill.now)
-        return self._serve(record, drill, self.store.participants(record.id))
+        return self._serve(record, drill, self.store.participants(record.id), frames)
 
     # ------------------------------------------------------------ people
     def authenticate(self, drill_id: str, token: str) -> Principal:

@@ -13,6 +13,8 @@ The server adds a few families to the engine's tree (see engine/errors.py)::
         ├── Forbidden                      403 forbidden
         ├── NotFound                       404 not_found
         ├── Conflict                       409 conflict
+        │   └── DuplicateFrame             409 duplicate_frame
+        ├── TooLarge                       413 too_large
         ├── RateLimited                    429 rate_limited
         └── LimitReached                   503 limit_reached
 
@@ -72,6 +74,22 @@ class Conflict(ServerError):
     code = "conflict"
 
 
+class DuplicateFrame(Conflict):
+    """A frame id this sender already used for an applied input: refused, not applied twice."""
+
+    code = "duplicate_frame"
+
+    def __init__(self, message: str, seq: int) -> None:
+        super().__init__(message)
+        self.seq = seq  # the seq the first copy was applied as (sent in the error frame)
+
+
+class TooLarge(ServerError):
+    """A request body over the limit (the WebSocket frame limit; no REST body needs more)."""
+
+    code = "too_large"
+
+
 class RateLimited(ServerError):
     code = "rate_limited"
 
@@ -89,6 +107,7 @@ HTTP_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
     (DrillStateError, 409),
+    (TooLarge, 413),
     (PlayerError, 422),
     (Invalid, 422),
     (AuthorError, 422),

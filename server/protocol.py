@@ -133,5 +133,6 @@ def ack(frame_id: str | None, seq: int) -> str:
     return dumps({"v": VERSION, "type": "ack", "id": frame_id, "seq": seq})
 
 
-def error(frame_id: str | None, code: str, message: str) -> str:
-    return dumps({"v": VERSION, "type": "error", "id": frame_id, "code": code, "message": message})
+def error(frame_id: str | None, code: str, message: str, **extra: Any) -> str:
+    return dumps({"v": VERSION, "type": "error", "id": frame_id, "code": code, "message": message,
+                  **extra})

@@ -19,15 +19,22 @@ from .store import StoredInput
 log = logging.getLogger("firedrill.server")
 
 
-def rebuild(scenario: Scenario, seed: int, inputs: Iterable[StoredInput], until: float) -> Drill:
-    """A drill with every input applied at its time, then advanced to ``until``."""
+def rebuild(
+    scenario: Scenario, seed: int, inputs: Iterable[StoredInput], until: float
+) -> tuple[Drill, dict[tuple[str, str], int]]:
+    """A drill with every input applied at its time, then advanced to ``until``; and the
+    seq each input got, by (sender, frame id), so re-sent frames are still recognised."""
     drill = Drill(scenario, seed)
+    frames: dict[tuple[str, str], int] = {}
     for inp in inputs:
         drill.advance(inp.t)
         try:
-            drill.submit(inp.data, inp.actor, inp.role, inp.by)
+            event = drill.submit(inp.data, inp.actor, inp.role, inp.by)
         except (PlayerError, DrillStateError) as exc:
             # A refused input changed nothing the first time, so skipping it is exact.
             log.warning("replay skipped stored input %d (%s)", inp.n, exc)
+            continue
+        if inp.frame_id is not None:
+            frames[(inp.sender.casefold(), inp.frame_id)] = event.seq
     drill.advance(until)
-    return drill
+    return drill, frames

@@ -21,7 +21,7 @@ from engine.log import Event
 from engine.scenario import Scenario
 
 from .auth import Principal, require
-from .errors import LimitReached, NotFound
+from .errors import DuplicateFrame, LimitReached, NotFound
 from .hub import Client, Hub
 from .lifecycle import Lifecycle, Status
 from .pacing import Clock, Lateness, Pacer, phase_of
@@ -42,6 +42,7 @@ class DrillSession:
         settings: Settings,
         participants: list[Principal],
         lateness: Lateness | None = None,
+        frames: dict[tuple[str, str], int] | None = None,
     ) -> None:
         self.id = record.id
         self.record = record
@@ -62,6 +63,9 @@ class DrillSession:
         self._blobs: list[bytes] = [e.to_json() for e in drill.log.events]  # index = seq - 1
         self._published = drill.log.last_seq
         self._horizon = record.sim_time  # the sim time a rebuild is known to reach
+        # (sender, frame id) -> seq of every applied input sent with an id: a re-sent frame
+        # (a client retrying after a reconnect) is recognised instead of applied twice
+        self.frames: dict[tuple[str, str], int] = dict(frames or {})
 
     # -------------------------------------------------------------- reading
     @property
@@ -138,8 +142,16 @@ class DrillSession:
         if self.drill.ended and self.status is not Status.ENDED:
             self._finish()
 
-    def apply(self, who: Principal, data: Any, as_name: str | None = None) -> Event:
+    def apply(
+        self, who: Principal, data: Any, as_name: str | None = None, frame_id: str | None = None
+    ) -> Event:
         """Check, store, then apply one input; a refused input changes nothing anywhere."""
+        key = None if frame_id is None else (who.name.casefold(), frame_id)
+        if key in self.frames:
+            seq = self.frames[key]  # type: ignore[index]
+            raise DuplicateFrame(
+                f"frame id {frame_id!r} was already applied, as seq {seq}; "
+                "it is not applied again (use a new id for a new input)", seq)
         inp = I.parse_input(data)  # UnknownAction / InvalidInput saying what is valid
         actor, role, by = who.name, who.role, None
         if as_name is not None:
@@ -156,12 +168,14 @@ class DrillSession:
             self.drill.advance(self.clock.sim_at(wall))
             self.flush()
             self.life.check_input(who.role, inp.type)  # time may have run out just now
-        n = self.store.append_input(self.id, self.drill.now, actor, role, by, data)
+        n = self.store.append_input(self.id, self.drill.now, actor, role, by, data, frame_id)
         try:
             event = self.drill.submit(data, actor, role, by)
         except BaseException:
             self.store.drop_input(n)
             raise
+        if key is not None:
+            self.frames[key] = event.seq
         self._horizon = max(self._horizon, self.drill.now)  # a rebuild replays up to the input
         self.flush()
         if action is not None:

@@ -23,7 +23,7 @@ import orjson
 
 from .auth import Principal
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: inputs.frame_id
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS drills (
     id TEXT PRIMARY KEY,
@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS inputs (
     role TEXT NOT NULL,
     by TEXT,
     data BLOB NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    frame_id TEXT  -- the sender's frame id: a re-sent frame is recognised, not applied twice
 );
 CREATE INDEX IF NOT EXISTS inputs_by_drill ON inputs(drill_id, n);
 """
@@ -83,6 +84,12 @@ class StoredInput:
     role: str
     by: str | None
     data: dict[str, Any]
+    frame_id: str | None = None
+
+    @property
+    def sender(self) -> str:
+        """Who sent it: the actor, or the facilitator who acted on the actor's behalf."""
+        return self.by or self.actor
 
 
 class Store(Protocol):
@@ -95,7 +102,7 @@ class Store(Protocol):
     def participants(self, drill_id: str) -> list[Principal]: ...
     def append_input(
         self, drill_id: str, t: float, actor: str, role: str, by: str | None,
-        data: dict[str, Any],
+        data: dict[str, Any], frame_id: str | None = None,
     ) -> int: ...
     def drop_input(self, n: int) -> None: ...
     def inputs(self, drill_id: str) -> list[StoredInput]: ...
@@ -118,10 +125,12 @@ class SqliteStore:
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA busy_timeout=5000")
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, SCHEMA_VERSION):
+        if version not in (0, 1, SCHEMA_VERSION):
             raise RuntimeError(
                 f"{path}: database schema version {version}; this firedrill reads {SCHEMA_VERSION}"
             )
+        if version == 1:  # the one migration so far: remember frame ids
+            self.db.execute("ALTER TABLE inputs ADD COLUMN frame_id TEXT")
         self.db.executescript(SCHEMA)
         self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -184,12 +193,12 @@ class SqliteStore:
     # ------------------------------------------------------------- inputs
     def append_input(
         self, drill_id: str, t: float, actor: str, role: str, by: str | None,
-        data: dict[str, Any],
+        data: dict[str, Any], frame_id: str | None = None,
     ) -> int:
         cur = self.db.execute(
-            "INSERT INTO inputs (drill_id, t, actor, role, by, data, created_at) "
-            "VALUES (?,?,?,?,?,?,?)",
-            (drill_id, t, actor, role, by, orjson.dumps(data), time.time()),
+            "INSERT INTO inputs (drill_id, t, actor, role, by, data, created_at, frame_id) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            (drill_id, t, actor, role, by, orjson.dumps(data), time.time(), frame_id),
         )
         return int(cur.lastrowid or 0)
 
@@ -199,10 +208,10 @@ class SqliteStore:
 
     def inputs(self, drill_id: str) -> list[StoredInput]:
         rows = self.db.execute(
-            "SELECT n, t, actor, role, by, data FROM inputs WHERE drill_id = ? ORDER BY n",
-            (drill_id,),
+            "SELECT n, t, actor, role, by, data, frame_id FROM inputs WHERE drill_id = ? "
+            "ORDER BY n", (drill_id,),
         ).fetchall()
-        return [StoredInput(n, t, a, r, b, orjson.loads(d)) for n, t, a, r, b, d in rows]
+        return [StoredInput(n, t, a, r, b, orjson.loads(d), f) for n, t, a, r, b, d, f in rows]
 
     def close(self) -> None:
         self.db.close()

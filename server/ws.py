@@ -25,7 +25,7 @@ from engine.errors import FiredrillError
 
 from .auth import Principal, require
 from .drills import Drills
-from .errors import CLOSE, BadFrame, LimitReached, RateLimited, error_code
+from .errors import CLOSE, BadFrame, DuplicateFrame, LimitReached, RateLimited, error_code
 from .hub import Client, Send
 from .protocol import ControlFrame, Hello, InputFrame, Ping, ack, error, parse_frame
 from .ratelimit import TokenBucket
@@ -187,8 +187,9 @@ class Connection:
                     )
                 client.send(ack(frame_id, self._handle(client.principal, frame)))
             except FiredrillError as exc:
+                extra = {"seq": exc.seq} if isinstance(exc, DuplicateFrame) else {}
                 client.send(error(getattr(exc, "frame_id", None) or frame_id,
-                                  error_code(exc), str(exc)))
+                                  error_code(exc), str(exc), **extra))
             except Exception:
                 log.exception("drill %s: frame %r failed", self.session.id, frame_id)
                 client.send(error(frame_id, "internal", "the server failed on this frame; "
@@ -212,8 +213,8 @@ class Connection:
             raise BadFrame("this connection already said hello", frame.id)
         if isinstance(frame, ControlFrame):
             require(who.role, f"control:{frame.action}")
-            return self.session.apply(who, frame.as_input()).seq
-        return self.session.apply(who, frame.input, frame.as_).seq
+            return self.session.apply(who, frame.as_input(), frame_id=frame.id).seq
+        return self.session.apply(who, frame.input, frame.as_, frame.id).seq
 
     async def _close(self, code: int, reason: str) -> None:
         # A peer that stopped reading may never let the close frame out; returning

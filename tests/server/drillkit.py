@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import signal
 import socket
@@ -27,6 +28,7 @@ from server.cli.serve import uvicorn_options
 from server.settings import Settings
 
 SCENARIO = "checkout-deploy-500s"
+_PEERS = itertools.count(1)
 
 
 # ------------------------------------------------------------------ servers
@@ -167,6 +169,8 @@ class Peer:
         self.closed: tuple[int | None, str] | None = None
         self._changed = asyncio.Event()
         self._n = 0
+        # frame ids are unique per sender and drill (a re-used one is refused as a replay)
+        self._prefix = f"{next(_PEERS)}-"
         self._reader = asyncio.create_task(self._read())
 
     @property
@@ -213,7 +217,8 @@ class Peer:
     async def request(self, frame: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
         """Send a frame with a fresh id; return its ack or error frame."""
         self._n += 1
-        fid = frame.get("id") or f"f{self._n}"
+        fid = frame.get("id") or f"{self._prefix}{self._n}"
+        self.replies.pop(fid, None)  # a re-sent id waits for its new reply
         await self.ws.send(orjson.dumps({**frame, "id": fid}).decode())
         return await self.until(lambda: self.replies.get(fid), timeout)  # type: ignore[no-any-return]
 
@@ -232,6 +237,7 @@ class Peer:
 
 
 Connect = Callable[..., Awaitable[Peer]]
+
 
 
 async def open_peer(base: str, drill_id: str, token: str, last_seq: int | None = None,

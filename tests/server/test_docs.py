@@ -24,8 +24,8 @@ def test_every_frame_code_and_close_code_is_documented() -> None:
     text = (DOCS / "protocol.md").read_text()
     server_frames = ("welcome", "events", "ack", "error", "clock", "roster")
     codes = ("bad_frame", "unknown_action", "invalid_input", "not_allowed", "forbidden",
-             "not_found", "illegal_transition", "not_running", "rate_limited", "unauthorized",
-             "internal")
+             "not_found", "duplicate_frame", "illegal_transition", "not_running", "rate_limited",
+             "unauthorized", "internal")
     for name in (*FRAME_TYPES, *server_frames, *codes, *ACTIONS):
         assert f"`{name}`" in text, name
     for code in CLOSE.values():

@@ -193,3 +193,40 @@ async def test_bad_http_bodies_get_400_or_422_saying_what_was_expected(
                         headers=bearer(drill.facilitator))
     assert r.status_code == 422
     assert r.json()["message"].startswith("`body.action`: Input should be 'start'")
+
+
+async def test_replayed_frames_are_refused_and_ids_need_no_order(
+    live: Live, http: httpx.AsyncClient, peers: Connect
+) -> None:
+    """Ids are opaque (any order is fine); re-sending an applied input's id, even from a new
+    connection, gets `duplicate_frame` with the first copy's seq, and nothing is applied."""
+    drill = await create_drill(http)
+    token = await join(http, drill, drill.player_code, "rex")
+    fac = await peers(live.ws, drill.id, drill.facilitator)
+    p = await peers(live.ws, drill.id, token)
+    await fac.control("start")
+    acks = {fid: await p.request({"id": fid, "type": "input",
+                                  "input": {"type": "chat", "text": fid}})
+            for fid in ("9", "3", "zz", "1")}
+    assert {a["type"] for a in acks.values()} == {"ack"}
+
+    again = await peers(live.ws, drill.id, token)  # a client retrying after a reconnect
+    for conn in (p, again):
+        dup = await conn.request({"id": "3", "type": "input",
+                                  "input": {"type": "chat", "text": "3"}})
+        assert (dup["type"], dup["code"], dup["seq"]) == ("error", "duplicate_frame",
+                                                          acks["3"]["seq"])
+        assert dup["message"] == (f"frame id '3' was already applied, as seq {acks['3']['seq']}; "
+                                  "it is not applied again (use a new id for a new input)")
+    # a refused frame applied nothing, so its id stays free; another sender's ids are theirs
+    bad = await p.request({"id": "r", "type": "input", "input": {"type": "rollback"}})
+    assert bad["code"] == "invalid_input"
+    assert (await p.request({"id": "r", "type": "input",
+                             "input": {"type": "chat", "text": "r"}}))["type"] == "ack"
+    assert (await fac.request({"id": "3", "type": "input",
+                               "input": {"type": "note", "text": "mine"}}))["type"] == "ack"
+    await fac.control("pause")
+    r = await http.get(f"/api/drills/{drill.id}/log", headers=bearer(drill.facilitator))
+    chats = [e["data"]["text"] for e in map(orjson.loads, r.content.splitlines())
+             if e["data"].get("type") == "chat"]
+    assert chats == ["9", "3", "zz", "1", "r"]

@@ -68,7 +68,7 @@ async def test_stopped_paused_and_ended_drills_come_back_byte_identical(process:
         assert (r.status_code, r.json()["error"]) == (409, "conflict")
 
 
-async def _chatter(peer: Peer, name: str, acked: dict[int, str]) -> None:
+async def _chatter(peer: Peer, name: str, acked: dict[int, tuple[str, str, str]]) -> None:
     """Send chat until the connection dies; remember every input the server acknowledged."""
     n = 0
     with contextlib.suppress(Exception):
@@ -78,7 +78,7 @@ async def _chatter(peer: Peer, name: str, acked: dict[int, str]) -> None:
             reply = await peer.request({"type": "input", "input": {"type": "chat", "text": text}},
                                        timeout=5)
             if reply["type"] == "ack":
-                acked[reply["seq"]] = text
+                acked[reply["seq"]] = (name, reply["id"], text)
             await asyncio.sleep(0.06)  # within the 20 inputs/s rate limit
 
 
@@ -101,7 +101,7 @@ async def test_a_server_killed_mid_drill_with_clients_connected_loses_nothing(
         fac = peers["facilitator"]
         assert (await fac.control("start"))["type"] == "ack"
         assert (await peers["finn"].act({"type": "take_command"}))["type"] == "ack"
-        acked: dict[int, str] = {}
+        acked: dict[int, tuple[str, str, str]] = {}
         typing = [asyncio.create_task(_chatter(peers[n], n, acked)) for n in ("finn", "gwen")]
         await fac.until(lambda: len(acked) >= 20 and fac.last_seq and fac.last_seq > 60)
         early = await export(client, drill.id, drill.facilitator)
@@ -120,8 +120,9 @@ async def test_a_server_killed_mid_drill_with_clients_connected_loses_nothing(
         assert rebuilt.startswith(early)
         log = parse(rebuilt)
         by_seq = {e["seq"]: e for e in log}
-        for seq, text in acked.items():
-            assert by_seq[seq]["type"] == "input" and by_seq[seq]["data"]["text"] == text
+        for seq, (name, _, text) in acked.items():
+            assert (by_seq[seq]["type"], by_seq[seq]["actor"]) == ("input", name)
+            assert by_seq[seq]["data"]["text"] == text
         for name, peer in peers.items():  # what each client saw before the crash is still there
             view = parse(await export(client, drill.id, tokens[name]))
             assert peer.events == view[:len(peer.events)], name
@@ -134,6 +135,11 @@ async def test_a_server_killed_mid_drill_with_clients_connected_loses_nothing(
             for name, peer in again.items():
                 assert peer.welcome["status"] == "paused"
                 assert peer.welcome["resume"]["mode"] == "events", name
+            # a client re-sending an input acked before the crash is told it was applied
+            seq, (name, fid, text) = max(acked.items())
+            dup = await again[name].request({"id": fid, "type": "input",
+                                             "input": {"type": "chat", "text": text}})
+            assert (dup["code"], dup["seq"]) == ("duplicate_frame", seq)
             fac2 = again["facilitator"]
             assert (await fac2.control("resume"))["type"] == "ack"
             assert (await again["gwen"].act({"type": "chat", "text": "we are back"}))["type"] == "ack"

@@ -41,3 +41,29 @@ def test_a_drill_and_its_inputs_survive_reopening(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cannot update drill fields"):
         store.update_drill("abcdefgh", seed=3)
     store.close()
+
+
+def test_a_version_1_database_gains_frame_ids_and_keeps_its_inputs(tmp_path: Path) -> None:
+    """Opening a database written before frame ids were stored migrates it in place."""
+    db = tmp_path / "old.db"
+    store = SqliteStore(db)
+    store.create_drill(record(), "tokenhash")
+    store.append_input("abcdefgh", 1.0, "ann", "player", None, {"type": "take_command"})
+    store.db.execute("ALTER TABLE inputs DROP COLUMN frame_id")  # what version 1 wrote
+    store.db.execute("PRAGMA user_version=1")
+    store.close()
+
+    store = SqliteStore(db)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == 2
+    store.append_input("abcdefgh", 2.0, "fac", "facilitator", None, {"type": "note", "text": "n"},
+                       "f-1")
+    assert [(i.data["type"], i.frame_id) for i in store.inputs("abcdefgh")] == [
+        ("take_command", None), ("note", "f-1")]
+    store.close()
+
+    (tmp_path / "new.db").write_bytes(b"")
+    newer = SqliteStore(tmp_path / "new.db")
+    newer.db.execute("PRAGMA user_version=9")
+    newer.close()
+    with pytest.raises(RuntimeError, match="database schema version 9; this firedrill reads 2"):
+        SqliteStore(tmp_path / "new.db")

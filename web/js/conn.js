@@ -32,6 +32,9 @@ export class Connection {
     this.attempt = 0;
     this.connectedOnce = false;
     this.pending = new Map();
+    // Frame ids must be unique per participant across page loads: the server refuses a
+    // re-used id as a replay (duplicate_frame) instead of applying the input twice.
+    this.idPrefix = Array.from(crypto.getRandomValues(new Uint32Array(2)), (x) => x.toString(36)).join("");
     this.n = 0;
     this.stopped = false;
     this.catchUp = null;
@@ -212,7 +215,7 @@ export class Connection {
         new FrameError("not_connected", "not connected to the drill right now; reconnecting, try again in a moment"),
       );
     }
-    const id = `c${++this.n}`;
+    const id = `${this.idPrefix}-${++this.n}`;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
