@@ -321,7 +321,7 @@ def parse_input(data: Any) -> Input:
     if not isinstance(data, dict):
         raise InvalidInput(f"an input must be an object with a `type` (got {type(data).__name__})")
     kind = data.get("type")
-    if kind not in CATEGORY:
+    if not isinstance(kind, str) or kind not in CATEGORY:  # a list or dict is unhashable
         raise UnknownAction(f"unknown action {kind!r}; valid actions: {', '.join(INPUT_TYPES)}")
     try:
         return _ADAPTER.validate_python(data)  # type: ignore[no-any-return]

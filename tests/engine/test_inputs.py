@@ -17,6 +17,8 @@ GARBAGE = [
         "unknown action 'reboot_everything'; valid actions: declare_incident",
     ),
     ({"severity": "SEV1"}, UnknownAction, "unknown action None"),
+    ({"type": ["chat"]}, UnknownAction, "unknown action ['chat']"),  # unhashable: no TypeError
+    ({"type": {"a": 1}}, UnknownAction, "unknown action {'a': 1}"),
     ("rollback", InvalidInput, "an input must be an object with a `type` (got str)"),
     (
         {"type": "rollback"},
