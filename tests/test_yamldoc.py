@@ -106,7 +106,7 @@ def test_top_level_list_is_refused() -> None:
 def test_billion_laughs_is_stopped() -> None:
     """The alias bomb hits the expansion limit instead of building 9**9 strings."""
     assert rejection("billion_laughs.yaml") == (
-        "billion_laughs.yaml line 7: `f[1]` alias expansion exceeds the limit of 200,000 values"
+        "billion_laughs.yaml line 6: `e[1]` alias expansion exceeds the limit of 20,000 values"
     )
 
 

@@ -1,0 +1,71 @@
+"""How quickly hostile YAML is refused, against loading a real scenario in the same run.
+
+Each hazard from tests/malformed (alias bomb, 10,000-deep nesting, duplicate
+keys, non-UTF-8, tags, ...) plus two built here (a file just over the 1 MB
+limit, and a 90 KB flow list of 30,000 values that trips the value limit) is fed
+to ``Scenario.from_yaml``; the figure is the median time to the error, as a
+ratio of the median time to load and validate checkout-deploy-500s.
+
+    python bench/hazards.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from engine.errors import ScenarioError
+from engine.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def median_ms(fn: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def refuse(source: bytes, name: str) -> Callable[[], str]:
+    def run() -> str:
+        try:
+            Scenario.from_yaml(source, name)
+        except ScenarioError as exc:
+            return str(exc.first)
+        raise AssertionError(f"{name} was accepted")
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+
+    real = (ROOT / "scenarios" / "checkout-deploy-500s.yaml").read_bytes()
+    baseline = median_ms(lambda: Scenario.from_yaml(real, "checkout-deploy-500s.yaml"), args.runs)
+    hazards = {p.name: p.read_bytes() for p in sorted((ROOT / "tests" / "malformed").glob("*"))}
+    hazards["over_1mb.yaml"] = b"# padding\n" * 110_000
+    hazards["30k_values.yaml"] = b"id: x\nitems: [" + b"1, " * 30_000 + b"1]\n"
+
+    print(f"baseline: load + validate checkout-deploy-500s ({len(real):,} bytes): "
+          f"{baseline:.2f} ms (median of {args.runs})")
+    print(f"{'hazard':<24} {'bytes':>10} {'ms':>8} {'x baseline':>11}  error")
+    worst = 0.0
+    for name, source in hazards.items():
+        message = refuse(source, name)()
+        ms = median_ms(refuse(source, name), args.runs)
+        worst = max(worst, ms / baseline)
+        print(f"{name:<24} {len(source):>10,} {ms:>8.2f} {ms / baseline:>11.2f}  "
+              f"{message[:70]}")
+    print(f"slowest refusal: {worst:.2f}x the baseline load")
+
+
+if __name__ == "__main__":
+    main()
