@@ -154,8 +154,9 @@ def batch(
             sc = load_scenario(ref)
             path = str(resolve_scenario(ref))
             scripts = list(script_paths) or sorted((scripts_dir / sc.id).glob("*.yaml"))
-            for script in scripts or [None]:
-                tasks += [Task(path, str(script) if script else None, s) for s in seeds]
+            named: list[str | None] = [str(x) for x in scripts]
+            for script in named or [None]:
+                tasks += [Task(path, script, s) for s in seeds]
     except AuthorError as exc:
         fail_invalid(exc)
         return

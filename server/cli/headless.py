@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import orjson
 
-from engine.errors import AuthorError, FiredrillError
+from engine.errors import AuthorError, FiredrillError, ScenarioError
 from engine.outcome import Outcome
 from engine.scenario import Scenario
 from engine.script import DecisionScript, ScriptRun
@@ -232,7 +232,7 @@ def validate(paths: tuple[Path, ...]) -> None:
     bad = 0
     for f in files:
         try:
-            text = read_bytes(f, _kind_error(f))
+            text = read_bytes(f, ScenarioError)
             kind = _kind(text)
             if kind == "script":
                 DecisionScript.from_yaml(text, str(f))
@@ -241,8 +241,8 @@ def validate(paths: tuple[Path, ...]) -> None:
             click.echo(f"ok: {f} ({kind})")
         except AuthorError as exc:
             bad += 1
-            for p in exc.problems:
-                click.echo(f"error: {p}", err=True)
+            for problem in exc.problems:
+                click.echo(f"error: {problem}", err=True)
         except yaml.YAMLError as exc:  # pragma: no cover - load_yaml wraps these
             bad += 1
             click.echo(f"error: {f}: {exc}", err=True)
@@ -254,12 +254,6 @@ def validate(paths: tuple[Path, ...]) -> None:
 def _kind(text: bytes) -> str:
     head = text[:4000]
     return "script" if b"\nsteps:" in b"\n" + head or head.startswith(b"steps:") else "scenario"
-
-
-def _kind_error(path: Path) -> type[AuthorError]:
-    from engine.errors import ScenarioError
-
-    return ScenarioError
 
 
 @click.command()
