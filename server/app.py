@@ -12,13 +12,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine import __version__
 from engine.errors import FiredrillError
 
 from . import routes, ws
 from .drills import Drills
-from .errors import error_code, http_status
+from .errors import TooLarge, UnsupportedMediaType, error_code, http_status
 from .library import Library
 from .settings import Settings
 from .store import SqliteStore
@@ -54,11 +55,90 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(ws.router)
     app.add_middleware(ws.KeepRawSend)
+    app.add_middleware(BodyLimit, limit=settings.limits.frame_bytes)
     app.add_exception_handler(FiredrillError, _firedrill_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     _web(app)
+    _document_errors_truthfully(app)
     return app
+
+
+class BodyLimit:
+    """Read each HTTP request body up to ``limit`` bytes before the app sees it; refuse more.
+
+    Uvicorn puts no bound on a body, and the framework would read all of it into memory before
+    validating; REST bodies are small (an input is capped like a WebSocket frame), so a bigger
+    one is refused with 413 as soon as it is declared or, when chunked, as soon as it gets there.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send, int(declared))
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                await self._refuse(scope, receive, send, None)
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # waits for the disconnect, as it would have
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, size: int | None) -> None:
+        got = f" (got {size})" if size is not None else ""
+        exc = TooLarge(f"the request body is over the limit of {self.limit} bytes{got}; "
+                       "no request of this API needs that much")
+        # the rest of the body stays unread, so this connection cannot carry another request
+        await _answer(exc, {"Connection": "close"})(scope, receive, send)
+
+
+def _document_errors_truthfully(app: FastAPI) -> None:
+    """Drop the 422 the framework documents for every route with a parameter.
+
+    Its shape (``HTTPValidationError``) is not what this server answers, and a route without a
+    body cannot fail validation at all (its only parameter is a string in the path); routes with
+    a body document their own 422 (``InvalidBody``), which the framework then leaves alone.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        fresh = app.openapi_schema is None
+        spec = generate()
+        if fresh:
+            framework = "#/components/schemas/HTTPValidationError"
+            for ops in spec["paths"].values():
+                for op in ops.values():
+                    r422 = op["responses"].get("422", {})
+                    if r422.get("content", {}).get("application/json", {}).get("schema") == {
+                        "$ref": framework
+                    }:
+                        del op["responses"]["422"]
+            for name in ("HTTPValidationError", "ValidationError"):
+                spec.get("components", {}).get("schemas", {}).pop(name, None)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -66,14 +146,24 @@ def _body(code: str, message: str, **extra: Any) -> dict[str, Any]:
 
 
 async def _firedrill_error(request: Request, exc: Exception) -> JSONResponse:
+    return _answer(exc)
+
+
+def _answer(exc: Exception, headers: dict[str, str] | None = None) -> JSONResponse:
     status = http_status(exc)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse(_body(error_code(exc), str(exc)), status_code=status, headers=headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errs = list(exc.errors())
+    # a body the framework did not parse as JSON because of its content type arrives as bytes
+    if any(e.get("loc") == ("body",) and isinstance(e.get("input"), bytes) for e in errs):
+        sent = request.headers.get("content-type") or "no content type"
+        return _answer(UnsupportedMediaType(
+            f"send the body as JSON with `Content-Type: application/json` (got {sent})"))
     if any(e.get("type") == "json_invalid" for e in errs):
         ctx = next(e.get("ctx", {}) for e in errs if e.get("type") == "json_invalid")
         why = ctx.get("error", "")
@@ -100,10 +190,15 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(
+        exc.status_code, "http_error"
+    )
     message = str(exc.detail)
     if exc.status_code == 404:
         message = f"no route {request.method} {request.url.path}; the API is described at /docs"
+    elif exc.status_code == 400 and exc.__cause__ is not None:
+        # the framework could not even decode the body (e.g. bytes that are not UTF-8)
+        message = f"the body is not valid JSON ({exc.__cause__}); send a JSON object in UTF-8"
     return JSONResponse(_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
 

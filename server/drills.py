@@ -75,6 +75,9 @@ class Drills:
                 f"this server already runs {len(self.live)} live drills, its limit; "
                 "end one or try again later"
             )
+        if facilitator.casefold() == "system":
+            raise Invalid("the name 'system' is reserved for the simulation's own events; "
+                          "choose another `facilitator` name")
         scenario = self.library.get(scenario_id)
         drill = Drill(scenario, seed)
         secrets_ = Secrets(new_token(), new_code(), new_code())
@@ -122,7 +125,8 @@ class Drills:
             return session
         record = self.store.drill(drill_id) if DRILL_ID.match(drill_id) else None
         if record is None:
-            raise NotFound(f"no drill with id {drill_id!r}")
+            shown = drill_id if len(drill_id) <= 40 else drill_id[:37] + "..."  # no echo of junk
+            raise NotFound(f"no drill with id {shown!r}")
         pending = self._loading.get(drill_id)
         if pending is not None:
             return await asyncio.shield(pending)

@@ -15,6 +15,7 @@ The server adds a few families to the engine's tree (see engine/errors.py)::
         ├── Conflict                       409 conflict
         │   └── DuplicateFrame             409 duplicate_frame
         ├── TooLarge                       413 too_large
+        ├── UnsupportedMediaType           415 unsupported_media_type
         ├── RateLimited                    429 rate_limited
         └── LimitReached                   503 limit_reached
 
@@ -90,6 +91,12 @@ class TooLarge(ServerError):
     code = "too_large"
 
 
+class UnsupportedMediaType(ServerError):
+    """A body sent as something other than JSON (form data, text, no content type)."""
+
+    code = "unsupported_media_type"
+
+
 class RateLimited(ServerError):
     code = "rate_limited"
 
@@ -108,6 +115,7 @@ HTTP_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (Conflict, 409),
     (DrillStateError, 409),
     (TooLarge, 413),
+    (UnsupportedMediaType, 415),
     (PlayerError, 422),
     (Invalid, 422),
     (AuthorError, 422),

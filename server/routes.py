@@ -25,8 +25,10 @@ from .schemas import (
     DrillState,
     ErrorBody,
     Health,
+    InvalidBody,
     Join,
     Joined,
+    Report,
     ScenarioInfo,
     SubmitInput,
     Urls,
@@ -40,7 +42,12 @@ bearer = HTTPBearer(
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {c: {"model": ErrorBody} for c in codes}
+    return {c: {"model": InvalidBody if c == 422 else ErrorBody} for c in codes}
+
+
+# What any route with a JSON body may answer: not JSON (400), too big (413), not sent as JSON
+# (415), of the wrong shape (422).
+BODY = (400, 413, 415, 422)
 
 
 async def drills_of(request: Request) -> Drills:  # async: no threadpool hop
@@ -94,7 +101,7 @@ async def scenarios(drills: DrillsDep) -> list[dict[str, Any]]:
 
 @router.post(
     "/drills", response_model=DrillCreated, status_code=status.HTTP_201_CREATED,
-    tags=["drills"], responses=errors(404, 422, 503),
+    tags=["drills"], responses=errors(*BODY, 404, 503),
 )
 async def create_drill(body: CreateDrill, request: Request, drills: DrillsDep) -> dict[str, Any]:
     """Create a drill (status `created`). The token and codes are shown only here."""
@@ -116,7 +123,7 @@ async def create_drill(body: CreateDrill, request: Request, drills: DrillsDep) -
 
 @router.post(
     "/drills/{drill_id}/join", response_model=Joined, status_code=status.HTTP_201_CREATED,
-    tags=["drills"], responses=errors(401, 404, 409, 422, 503),
+    tags=["drills"], responses=errors(*BODY, 401, 404, 409, 503),
 )
 async def join(
     body: Join, session: SessionDep, drills: DrillsDep, request: Request
@@ -139,7 +146,7 @@ async def drill_state(session: SessionDep, who: WhoDep) -> dict[str, Any]:
 
 @router.post(
     "/drills/{drill_id}/control", response_model=Accepted, tags=["drills"],
-    responses=errors(401, 403, 404, 409, 422),
+    responses=errors(*BODY, 401, 403, 404, 409),
 )
 async def control(body: Control, session: SessionDep, who: WhoDep) -> dict[str, Any]:
     """Facilitator clock: start, pause, resume, speed, step, jump, end (logged as inputs)."""
@@ -156,7 +163,7 @@ async def control(body: Control, session: SessionDep, who: WhoDep) -> dict[str, 
 
 @router.post(
     "/drills/{drill_id}/inputs", response_model=Accepted, tags=["drills"],
-    responses=errors(401, 403, 404, 409, 422, 429),
+    responses=errors(*BODY, 401, 403, 404, 409, 429),
 )
 async def submit(
     body: SubmitInput, session: SessionDep, who: WhoDep, drills: DrillsDep
@@ -206,15 +213,17 @@ async def _report(kind: str, session: DrillSession, who: Principal) -> Any:
     return await asyncio.to_thread(render_report, kind, session.scenario, events)
 
 
-@router.get("/drills/{drill_id}/grade", tags=["reports"], responses=errors(401, 403, 404, 409))
+# documented, not enforced: the engine owns the fields, the route only adds `markdown`
+REPORT: dict[int | str, dict[str, Any]] = {200: {"model": Report}, **errors(401, 403, 404, 409)}
+
+
+@router.get("/drills/{drill_id}/grade", tags=["reports"], responses=REPORT)
 async def grade(session: SessionDep, who: WhoDep) -> Any:
     """The explainable grade (after the end; live for the facilitator)."""
     return await _report("grade", session, who)
 
 
-@router.get(
-    "/drills/{drill_id}/postmortem", tags=["reports"], responses=errors(401, 403, 404, 409)
-)
+@router.get("/drills/{drill_id}/postmortem", tags=["reports"], responses=REPORT)
 async def postmortem(session: SessionDep, who: WhoDep) -> Any:
     """The postmortem draft (after the end; live for the facilitator)."""
     return await _report("postmortem", session, who)

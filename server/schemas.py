@@ -126,6 +126,27 @@ class Health(BaseModel):
     tick_lateness: dict[str, float | None]
 
 
+class Report(BaseModel):
+    """The engine's grade or postmortem: the engine's fields (docs/grading.md, postmortem.md)."""
+
+    model_config = ConfigDict(extra="allow")
+    markdown: str = Field(description="The same report, rendered as Markdown.")
+
+
 class ErrorBody(BaseModel):
     error: str = Field(description="Machine-readable code, e.g. not_found, illegal_transition.")
     message: str = Field(description="What was wrong and what was expected.")
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="Where, e.g. [\"body\", \"speed\"].")
+    msg: str
+    type: str
+
+
+class InvalidBody(ErrorBody):
+    """422: a request of the wrong shape (with ``detail``) or an input the drill refused."""
+
+    detail: list[FieldError] | None = Field(
+        None, description="One entry per field, when the request did not fit its schema."
+    )

@@ -158,6 +158,8 @@ async def test_bad_http_bodies_get_400_or_422_saying_what_was_expected(
         ({}, 422, "`body.scenario` is required"),
         ({"scenario": "../../etc/passwd"}, 422, "`body.scenario`: String should match pattern"),
         ({"scenario": "no-such-scenario"}, 404, "unknown scenario 'no-such-scenario'; available: "),
+        ({"scenario": "checkout-deploy-500s", "facilitator": "SYSTEM"}, 422,
+         "the name 'system' is reserved for the simulation's own events"),
     ]
     for body, status, start in cases:
         r = await http.post("/api/drills", json=body)
@@ -187,6 +189,8 @@ async def test_bad_http_bodies_get_400_or_422_saying_what_was_expected(
     r = await http.get("/api/drills/nosuchdrill/log", headers=bearer("x"))
     assert (r.status_code, r.json()) == (
         404, {"error": "not_found", "message": "no drill with id 'nosuchdrill'"})
+    r = await http.get("/api/drills/" + "a" * 2000, headers=bearer("x"))
+    assert (r.status_code, r.json()["message"]) == (404, f"no drill with id '{'a' * 37}...'")
     r = await http.get("/api/nothing")
     assert (r.status_code, r.json()["error"]) == (404, "not_found")
     r = await http.post(f"/api/drills/{drill.id}/control", json={"action": "warp"},
