@@ -3,8 +3,10 @@
 Plays a 45-minute scenario with ten components (3 services, 3 dependencies,
 2 databases, 2 topics; 1 s ticks, metrics recorded every 10 s) and prints its
 time next to bare SimPy scheduling the same ticks: one process per component,
-each waking every simulated second for 45 minutes, doing nothing. Also times
-scenario load + validation of every library file.
+each waking every simulated second for 45 minutes, doing nothing. The two are
+timed alternately, so a busy machine slows both alike. Also times each library
+scenario's strong reference script, and scenario load + validation of every
+library file.
 
     python bench/replay.py [--runs N]
 """
@@ -68,9 +70,12 @@ def main() -> None:
     topo = sc.topology
     n = len(topo.services) + len(topo.dependencies) + len(topo.databases) + len(topo.topics)
     engine_run(sc, 0)  # warm imports and caches
-    base = [bare(n, sc.duration, sc.tick) for _ in range(args.runs)]
-    eng = [engine_run(sc, i) for i in range(args.runs)]
+    base, eng = [], []
+    for i in range(args.runs):  # alternate, so both see the same machine load
+        base.append(bare(n, sc.duration, sc.tick))
+        eng.append(engine_run(sc, i))
     b, e = statistics.median(base), statistics.median(eng)
+    ticks = sc.duration / sc.tick
     print(
         f"scenario: {sc.id}, {n} components, {sc.duration / 60:.0f} simulated minutes, "
         f"{sc.tick:g} s ticks, {args.runs} runs (medians)"
@@ -80,7 +85,30 @@ def main() -> None:
         f"  firedrill headless + log recorded : {e * 1000:7.1f} ms   ratio {e / b:.2f}x  "
         f"(goal <= 2.5x, <= 100 ms)"
     )
+    print(
+        f"  per simulated second              : {e / ticks * 1e6:7.1f} us "
+        f"(bare: {b / ticks * 1e6:.1f} us; best runs {min(eng) * 1000:.1f} / "
+        f"{min(base) * 1000:.1f} ms, ratio {min(eng) / min(base):.2f}x)"
+    )
     print(f"  replays per second, one process   : {1 / e:7.1f}")
+    print("  library strong scripts (median of 5, not graded):")
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        lib = Scenario.from_yaml(path.read_bytes(), str(path))
+        ref = ROOT / "tests" / "reference" / path.stem / "strong.yaml"
+        script = DecisionScript.from_yaml(ref.read_bytes(), str(ref)) if ref.exists() else None
+        runs = []
+        for seed in range(5):
+            t0 = time.perf_counter()
+            drill = Drill(lib, seed=seed)
+            if script is not None:
+                play(drill, script)
+            else:
+                drill.advance(lib.duration + lib.tick)
+            drill.log.to_jsonl()
+            runs.append(time.perf_counter() - t0)
+        ms = statistics.median(runs) * 1000
+        per_tick = statistics.median(runs) / (lib.duration / lib.tick) * 1e6
+        print(f"    {path.stem:34} {ms:6.1f} ms  {per_tick:5.1f} us per simulated second")
     loads = []
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
         data = path.read_bytes()

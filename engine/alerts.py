@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from .scenario import AlertRule
 
@@ -16,17 +16,25 @@ OPS: dict[str, Callable[[float, float], bool]] = {
 
 
 class AlertEngine:
-    def __init__(self, rules: list[AlertRule]) -> None:
+    """Evaluates every rule each tick against the world's metric list.
+
+    ``index`` maps metric names to positions in the list ``step`` gets; rules
+    are resolved to positions once (a metric the world lacks reads as 0.0).
+    """
+
+    def __init__(self, rules: list[AlertRule], index: Mapping[str, int]) -> None:
         self.rules = rules
         self._ops = [OPS[r.op] for r in rules]
+        self._slots = [index.get(r.metric) for r in rules]
         self._since: list[float | None] = [None] * len(rules)
         self.firing: dict[str, float] = {}  # name -> time it fired
 
-    def step(self, now: float, m: dict[str, float]) -> list[tuple[str, AlertRule, float]]:
+    def step(self, now: float, values: Sequence[float]) -> list[tuple[str, AlertRule, float]]:
         """Transitions this tick: ("fired" | "resolved", rule, current value)."""
         out: list[tuple[str, AlertRule, float]] = []
         for i, rule in enumerate(self.rules):
-            value = m.get(rule.metric, 0.0)
+            slot = self._slots[i]
+            value = 0.0 if slot is None else values[slot]
             breach = self._ops[i](value, rule.threshold)
             if breach:
                 since = self._since[i]

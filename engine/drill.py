@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 import simpy
+from simpy.events import URGENT
 
 from . import __version__
 from . import inputs as I
@@ -56,7 +57,8 @@ class Drill:
             "status": None,
         }
         self.world = World(scenario, self.rng, self._emit)
-        self.alerts = AlertEngine(list(scenario.alerts))
+        self._rounded: dict[float, float] = {}  # round(v, 3) memo for samples
+        self.alerts = AlertEngine(list(scenario.alerts), self.world.index)
         self.log.append(
             0.0,
             "system",
@@ -81,7 +83,9 @@ class Drill:
             else:
                 self._conditional.append(inj)
         self._sample()
-        self.env.process(self._ticker())
+        self._ticks = 0
+        self._every = max(1, round(scenario.sample_every / scenario.tick))  # ticks per sample
+        self.env.process(self._start_ticking())
 
     # ------------------------------------------------------------ public API
     @property
@@ -97,7 +101,13 @@ class Drill:
         if to <= self.env.now:
             return []
         before = self.log.last_seq
-        self.env.run(until=to)
+        # env.run(until=to) stops by raising StopSimulation from a callback, and
+        # headless replay advances tick by tick while a script waits for a page
+        # or a trigger. Same stop event (urgent, at now + (to - now)), no raise.
+        stop = _Stop(self.env, to)
+        step = self.env.step
+        while stop.callbacks is not None:
+            step()
         return self.log.since(before)
 
     def submit(
@@ -243,46 +253,66 @@ class Drill:
                 pod = self.rng.randrange(n) if fault.pod == "random" else fault.pod
             self.at(round(at, 3), partial(apply_fault, self, fault, pod))
 
-    def _ticker(self) -> Generator[Any, Any, None]:
+    # The clock: one timeout per tick whose callback steps everything (no process
+    # per tick or per component). Each next timeout is created at the end of the
+    # tick, and the first one by a process started at the end of __init__, so
+    # ties with other events at the same time break exactly as they always have.
+    def _start_ticking(self) -> Generator[Any, Any, None]:
+        self.env.timeout(self.scenario.tick).callbacks.append(self._tick)
+        return
+        yield  # a generator, so SimPy runs it as a process
+
+    def _tick(self, _: simpy.Event) -> None:
         sc = self.scenario
         dt = sc.tick
-        every = max(1, round(sc.sample_every / dt))
-        n = 0
-        while True:
-            yield self.env.timeout(dt)
-            now = self.now
-            self.world.step(now, dt)
-            for kind, rule, value in self.alerts.step(now, self.world.m):
-                self.log.append(
-                    now,
-                    "system",
-                    f"alert.{kind}",
-                    {
-                        "name": rule.name,
-                        "metric": rule.metric,
-                        "value": round(value, 3),
-                        "threshold": rule.threshold,
-                        "severity": rule.severity,
-                        "summary": rule.summary,
-                    },
-                )
-                if kind == "fired":
-                    self.alerts_seen.add(rule.name)
-                    if rule.severity == "page" and self.page_at is None:
-                        self.page_at = now
-                        self.log.append(now, "system", "page", {"alert": rule.name})
-            self.world.alerts_firing = len(self.alerts.firing)
-            if self._conditional:
-                self._check_injects(now)
-            n += 1
-            if n % every == 0:
-                self._sample()
-            if now >= sc.duration - 1e-9:
-                self.end("time")
-                return
+        now = float(self.env.now)
+        self.world.step(now, dt)
+        for kind, rule, value in self.alerts.step(now, self.world.values):
+            self.log.append(
+                now,
+                "system",
+                f"alert.{kind}",
+                {
+                    "name": rule.name,
+                    "metric": rule.metric,
+                    "value": round(value, 3),
+                    "threshold": rule.threshold,
+                    "severity": rule.severity,
+                    "summary": rule.summary,
+                },
+            )
+            if kind == "fired":
+                self.alerts_seen.add(rule.name)
+                if rule.severity == "page" and self.page_at is None:
+                    self.page_at = now
+                    self.log.append(now, "system", "page", {"alert": rule.name})
+        self.world.alerts_firing = len(self.alerts.firing)
+        if self._conditional:
+            self._check_injects(now)
+        self._ticks += 1
+        if self._ticks % self._every == 0:
+            self._sample()
+        if now >= sc.duration - 1e-9:
+            self.end("time")
+            return
+        self.env.timeout(dt).callbacks.append(self._tick)
 
     def _sample(self) -> None:
-        values = {k: round(v, 3) for k, v in self.world.sample().items()}
+        # round(v, 3) is slow (exact decimal conversion) and most values repeat from
+        # one sample to the next (counters, configured latencies), so memoise it.
+        # Zeros skip the memo: round keeps their sign but 0.0 == -0.0 as dict keys.
+        memo = self._rounded
+        if len(memo) > 65_536:
+            memo.clear()
+        rounded = []
+        for v in self.world.sample_values():
+            if v:
+                r = memo.get(v)
+                if r is None:
+                    r = memo[v] = round(v, 3)
+                v = r
+            rounded.append(v)
+        values = dict(zip(self.world.keys, rounded, strict=True))
         data: dict[str, Any] = {"values": values}
         if self.revealed:
             data["detail"] = {
@@ -291,7 +321,7 @@ class Drill:
         self.log.append(self.now, "system", "metrics", data)
 
     def _check_injects(self, now: float) -> None:
-        m = self.world.m
+        metric = self.world.metric
         for inj in list(self._conditional):
             c = inj.when
             assert c is not None
@@ -300,7 +330,7 @@ class Drill:
             elif c.metric is not None:
                 from .alerts import OPS
 
-                due = OPS[c.op](m.get(c.metric, 0.0), c.threshold or 0.0)
+                due = OPS[c.op](metric(c.metric), c.threshold or 0.0)
             else:
                 due = self.page_at is not None and now >= self.page_at + (c.after_page or 0.0)
             if due:
@@ -359,6 +389,16 @@ class Drill:
             )
         elif isinstance(inp, I.End):
             self.end(inp.reason)
+
+
+class _Stop(simpy.Event):
+    """The event ``Environment.run(until=at)`` schedules to end a run."""
+
+    def __init__(self, env: simpy.Environment, at: float) -> None:
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        env.schedule(self, URGENT, at - env.now)
 
 
 def public_info(sc: Scenario) -> dict[str, Any]:

@@ -172,7 +172,7 @@ def _holds(drill: Drill, trig: Trigger) -> bool:
     if trig.alert is not None:
         return trig.alert in drill.alerts_seen
     assert trig.metric is not None and trig.threshold is not None
-    return OPS[trig.op](drill.world.m.get(trig.metric, 0.0), trig.threshold)
+    return OPS[trig.op](drill.world.metric(trig.metric), trig.threshold)
 
 
 def _resolve(drill: Drill, data: dict[str, Any], value: Any, step: int) -> Any:

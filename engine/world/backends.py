@@ -1,8 +1,15 @@
 """Things services call: downstream dependencies, databases, topics.
 
-Each collects the demand services offer during a tick (``offer``), then
-``step`` turns demand into state and into the conditions callers see on the
-next tick (one tick of propagation, like a real network hop).
+Services add the demand they offer during a tick to ``demand`` (a topic's
+throttled share to ``deferred``), then ``step`` turns demand into state and
+into the conditions callers see on the next tick (one tick of propagation,
+like a real network hop).
+
+Replay speed: ``step`` runs for every component every simulated second, so it
+returns its dashboard values as one tuple (the world concatenates them) and
+avoids method calls. ``rev`` counts changes to what *callers* see (a
+dependency's ``effect()``, a pool's timeouts and wait, a topic's throttle and
+back-pressure); services cache what they derive from it until it moves.
 """
 
 from __future__ import annotations
@@ -20,14 +27,45 @@ class DependencyState:
 
     def __init__(self, spec: Dependency) -> None:
         self.spec = spec
-        self.latency_ms = spec.latency_ms
-        self.error_pct = spec.error_pct
-        self.breaker_open = False
+        self.rev = 0
+        self._latency_ms = spec.latency_ms
+        self._error_pct = spec.error_pct
+        self._breaker_open = False
         self.fault_log: str | None = None  # what callers log while a fault lasts
         self.timeout_frac = 0.0
-        self._demand = 0.0
-        self._keys = [f"{spec.name}.{k}" for k in metrics.DEPENDENCY]
-        self.vals: tuple[float, ...] = (0.0,) * len(self._keys)
+        self.demand = 0.0  # calls per second offered this tick
+        self.vals: tuple[float, ...] = (0.0,) * len(metrics.DEPENDENCY)  # this tick's metrics
+        self._static_rev = -1  # rev the cached per-tick constants below belong to
+        self._shown_latency = 0.0
+        self._shown_err = 0.0
+
+    # Faults and the breaker change these between ticks; callers must notice.
+    @property
+    def latency_ms(self) -> float:
+        return self._latency_ms
+
+    @latency_ms.setter
+    def latency_ms(self, value: float) -> None:
+        self._latency_ms = value
+        self.rev += 1
+
+    @property
+    def error_pct(self) -> float:
+        return self._error_pct
+
+    @error_pct.setter
+    def error_pct(self, value: float) -> None:
+        self._error_pct = value
+        self.rev += 1
+
+    @property
+    def breaker_open(self) -> bool:
+        return self._breaker_open
+
+    @breaker_open.setter
+    def breaker_open(self, value: bool) -> None:
+        self._breaker_open = value
+        self.rev += 1
 
     @property
     def m(self) -> dict[str, float]:
@@ -35,30 +73,35 @@ class DependencyState:
 
     def effect(self) -> tuple[float, float]:
         """(failure fraction, added latency ms) for one call by a caller."""
-        if self.breaker_open:
+        if self._breaker_open:
             return (0.0, 1.0) if self.spec.fallback == "degrade" else (1.0, 1.0)
         timeout = self.spec.timeout_ms
-        lat = self.latency_ms if self.latency_ms < timeout else timeout
-        err = 1.0 - (1.0 - self.error_pct / 100.0) * (1.0 - self.timeout_frac)
+        lat = self._latency_ms if self._latency_ms < timeout else timeout
+        err = 1.0 - (1.0 - self._error_pct / 100.0) * (1.0 - self.timeout_frac)
         return err, lat
 
-    def offer(self, calls_per_s: float) -> None:
-        self._demand += calls_per_s
-
-    def step(self, out: dict[str, float]) -> None:
-        # Share of calls over the timeout: none well below it, all well above.
-        ratio = self.latency_ms / self.spec.timeout_ms
-        self.timeout_frac = min(1.0, max(0.0, (ratio - 0.7) / 0.6))
-        calls = 0.0 if self.breaker_open else self._demand
-        self.vals = (
-            0.0 if self.breaker_open else min(self.latency_ms, self.spec.timeout_ms),
-            0.0 if self.breaker_open else self.effect()[0] * 100.0,
+    def step(self) -> tuple[float, ...]:
+        if self._static_rev != self.rev:  # latency, errors or breaker changed
+            # Share of calls over the timeout: none well below it, all well above.
+            ratio = self._latency_ms / self.spec.timeout_ms
+            frac = min(1.0, max(0.0, (ratio - 0.7) / 0.6))
+            if frac != self.timeout_frac:
+                self.timeout_frac = frac
+                self.rev += 1
+            self._static_rev = self.rev
+            closed = not self._breaker_open
+            self._shown_latency = min(self._latency_ms, self.spec.timeout_ms) if closed else 0.0
+            self._shown_err = self.effect()[0] * 100.0 if closed else 0.0
+        calls = 0.0 if self._breaker_open else self.demand
+        self.demand = 0.0
+        self.vals = vals = (
+            self._shown_latency,
+            self._shown_err,
             calls * self.timeout_frac,
-            1.0 if self.breaker_open else 0.0,
+            1.0 if self._breaker_open else 0.0,
             calls,
         )
-        out.update(zip(self._keys, self.vals, strict=True))
-        self._demand = 0.0
+        return vals
 
 
 class DatabaseState:
@@ -68,62 +111,67 @@ class DatabaseState:
 
     def __init__(self, spec: Database) -> None:
         self.spec = spec
+        self.rev = 0
         self.blocker: BlockerFault | None = None
         self.down_until = float("-inf")
         self.demand_conns = 0.0  # smoothed connections wanted
         self.timeout_frac = 0.0
         self.wait_ms = 0.0
         self.locks = 40.0
-        self._arrivals = 0.0
-        self._keys = [f"{spec.name}.{k}" for k in metrics.DATABASE]
-        self.vals: tuple[float, ...] = (0.0,) * len(self._keys)
+        self.demand = 0.0  # queries per second offered this tick
+        self.vals: tuple[float, ...] = (0.0,) * len(metrics.DATABASE)  # this tick's metrics
 
     @property
     def m(self) -> dict[str, float]:
         return dict(zip(metrics.DATABASE, self.vals, strict=True))
 
-    def offer(self, queries_per_s: float) -> None:
-        self._arrivals += queries_per_s
-
     def hold_s(self) -> float:
         factor = self.blocker.hold_factor if self.blocker is not None else 1.0
         return self.spec.query_ms * factor / 1000.0
 
-    def step(self, now: float, dt: float, out: dict[str, float]) -> None:
-        arrivals = self._arrivals
-        self._arrivals = 0.0
-        pool = float(self.spec.pool_size)
+    def step(self, now: float, dt: float) -> tuple[float, ...]:
+        spec = self.spec
+        blocker = self.blocker
+        arrivals = self.demand
+        self.demand = 0.0
+        pool = float(spec.pool_size)
         up = now >= self.down_until
+        before = (self.timeout_frac, self.wait_ms)
         if not up:
-            self.demand_conns = 0.0
-            self.timeout_frac = 1.0
+            self.demand_conns = d = 0.0
+            self.timeout_frac = timeout_frac = 1.0
             self.wait_ms = 0.0
         else:
-            target = arrivals * self.hold_s()
-            alpha = min(1.0, dt / self.TAU)
-            self.demand_conns += (target - self.demand_conns) * alpha
-            d = self.demand_conns
-            self.timeout_frac = 1.0 - pool / d if d > pool else 0.0
+            hold = self.hold_s()
+            target = arrivals * hold
+            alpha = dt / self.TAU
+            alpha = alpha if alpha < 1.0 else 1.0  # min(1.0, ...) without a builtin call
+            self.demand_conns = d = self.demand_conns + (target - self.demand_conns) * alpha
+            self.timeout_frac = timeout_frac = 1.0 - pool / d if d > pool else 0.0
             # Waiters sit up to the pool timeout; those served wait a share of it.
-            self.wait_ms = self.spec.query_ms + (
-                self.spec.wait_timeout_ms * min(1.0, (d / pool) - 0.8) if d > 0.8 * pool else 0.0
+            wait = spec.query_ms + (
+                spec.wait_timeout_ms * min(1.0, (d / pool) - 0.8) if d > 0.8 * pool else 0.0
             )
-            if self.blocker is not None:
-                self.wait_ms += self.hold_s() * 1000.0 * 0.5
-        lock_target = 40.0 + (self.demand_conns * 20.0 if self.blocker is not None else 0.0)
-        self.locks += (lock_target - self.locks) * min(1.0, dt / 30.0)
-        active = min(pool, self.demand_conns)
-        waiting = max(0.0, self.demand_conns - pool)
-        self.vals = (
+            if blocker is not None:
+                wait += hold * 1000.0 * 0.5
+            self.wait_ms = wait
+        if before != (timeout_frac, self.wait_ms):
+            self.rev += 1
+        lock_target = 40.0 + (d * 20.0 if blocker is not None else 0.0)
+        rate = dt / 30.0
+        self.locks += (lock_target - self.locks) * (rate if rate < 1.0 else 1.0)
+        active = d if d < pool else pool
+        waiting = d - pool if d - pool > 0.0 else 0.0
+        self.vals = vals = (
             active,
             waiting,
             100.0 * active / pool,
-            arrivals * self.timeout_frac,
+            arrivals * timeout_frac,
             self.wait_ms if up else 0.0,
             self.locks,
             1.0 if up else 0.0,
         )
-        out.update(zip(self._keys, self.vals, strict=True))
+        return vals
 
 
 class TopicState:
@@ -131,6 +179,7 @@ class TopicState:
 
     def __init__(self, spec: Topic) -> None:
         self.spec = spec
+        self.rev = 0
         g = spec.group
         self.consumers = g.consumers  # members that have joined
         self.target_consumers = g.consumers
@@ -140,21 +189,25 @@ class TopicState:
         self.poison: dict[int, int] = {}  # partition -> poison messages at its head
         self.next_crash = float("-inf")
         self.dlq = 0.0
-        self.throttle_pct = 100.0  # share of producer demand allowed through
+        self._throttle_pct = 100.0  # share of producer demand allowed through
         self.reject_frac = 0.0
-        self._demand = 0.0
-        self._deferred = 0.0
+        self.demand = 0.0  # requests per second allowed through the producer throttle
+        self.deferred = 0.0  # requests per second held back by it
         self.outbox = 0.0  # messages deferred by producer throttling
-        self._keys = [f"{spec.name}.{k}" for k in metrics.TOPIC]
-        self.vals: tuple[float, ...] = (0.0,) * len(self._keys)
+        self.vals: tuple[float, ...] = (0.0,) * len(metrics.TOPIC)  # this tick's metrics
+
+    @property
+    def throttle_pct(self) -> float:
+        return self._throttle_pct
+
+    @throttle_pct.setter
+    def throttle_pct(self, value: float) -> None:
+        self._throttle_pct = value
+        self.rev += 1
 
     @property
     def m(self) -> dict[str, float]:
         return dict(zip(metrics.TOPIC, self.vals, strict=True))
-
-    def offer(self, requests_per_s: float, allowed: float = 1.0) -> None:
-        self._demand += requests_per_s * allowed
-        self._deferred += requests_per_s * (1.0 - allowed)
 
     def rebalance(self, now: float) -> bool:
         """Stop-the-world pause for the whole group; True if a new one began."""
@@ -176,37 +229,55 @@ class TopicState:
     def nominal_rate(self) -> float:
         return min(self.consumers, self.spec.partitions) * self.spec.group.rate_per_consumer
 
-    def step(self, now: float, dt: float, out: dict[str, float]) -> None:
-        demand = self._demand * self.spec.msgs_per_request
-        deferred = self._deferred * self.spec.msgs_per_request
-        self._demand = self._deferred = 0.0
+    def step(self, now: float, dt: float) -> tuple[float, ...]:
+        spec = self.spec
+        per_request = spec.msgs_per_request
+        demand = self.demand * per_request
+        deferred = self.deferred * per_request
+        self.demand = self.deferred = 0.0
         # The outbox drains whenever the producer is allowed more than it needs.
-        if self.throttle_pct >= 100.0 and self.outbox > 0:
+        if self._throttle_pct >= 100.0 and self.outbox > 0:
             drain = min(self.outbox, demand * 0.5 * dt)
             self.outbox -= drain
             demand += drain / dt
         self.outbox += deferred * dt
-        produced = demand * (1.0 - self.reject_frac)
-        cap = self.capacity(now)
-        consumed = min(cap, self.lag / dt + produced)
-        self.lag = max(0.0, self.lag + (produced - consumed) * dt)
-        fill = self.lag / self.spec.max_lag
+        reject = self.reject_frac
+        produced = demand * (1.0 - reject)
+        consumers = self.consumers
+        parts = spec.partitions
+        active = consumers if consumers < parts else parts  # min(consumers, parts)
+        paused = now < self.paused_until
+        if paused or consumers <= 0:
+            cap = 0.0
+        else:  # capacity(now), inlined: this runs every tick
+            cap = active * spec.group.rate_per_consumer * ((parts - len(self.poison)) / parts)
+        lag = self.lag
+        consumed = lag / dt + produced
+        if not consumed < cap:  # min(cap, ...), as the builtin breaks ties
+            consumed = cap
+        lag = lag + (produced - consumed) * dt
+        self.lag = lag = lag if lag > 0.0 else 0.0  # max(0.0, lag) keeps +0.0 for -0.0
+        fill = lag / spec.max_lag
         if fill > 0.9 and demand > 0:
             squeeze = min(1.0, (fill - 0.9) / 0.1)
-            self.reject_frac = squeeze * max(0.0, 1.0 - consumed / demand)
+            reject = squeeze * max(0.0, 1.0 - consumed / demand)
         else:
-            self.reject_frac = 0.0
-        self.vals = (
+            reject = 0.0
+        if reject != self.reject_frac:
+            self.reject_frac = reject
+            self.rev += 1
+        nominal = active * spec.group.rate_per_consumer  # nominal_rate()
+        self.vals = vals = (
             produced,
             consumed,
-            self.lag,
-            self.lag / max(1.0, self.nominal_rate()),
-            float(self.consumers),
-            1.0 if now < self.paused_until else 0.0,
+            lag,
+            lag / (nominal if nominal > 1.0 else 1.0),
+            float(consumers),
+            1.0 if paused else 0.0,
             float(self.rebalances),
-            min(100.0, 100.0 * fill),
+            100.0 * fill if 100.0 * fill < 100.0 else 100.0,
             self.dlq,
             self.outbox,
-            self.throttle_pct,
+            self._throttle_pct,
         )
-        out.update(zip(self._keys, self.vals, strict=True))
+        return vals

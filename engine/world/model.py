@@ -4,6 +4,12 @@ Order within a tick: traffic, then services (which read the downstream state
 of the previous tick and offer demand), then dependencies, databases and
 topics (which turn that demand into the state callers see next tick), then
 business impact. All randomness comes from the drill's own ``random.Random``.
+
+Replay speed: this runs every simulated second, so a tick's metrics are one
+flat list (``values``, in ``keys`` order: services, dependencies, databases,
+topics, business, the order samples have always listed them). Components
+return tuples that are concatenated, the sample window sums the lists with one
+C-level ``map``, and the ``m`` dict is built only when someone asks for it.
 """
 
 from __future__ import annotations
@@ -11,8 +17,11 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
+from itertools import repeat
+from operator import add, truediv
 from typing import Any
 
+from .. import metrics
 from ..scenario import Scenario
 from .backends import DatabaseState, DependencyState, TopicState
 from .service import ServiceState
@@ -56,6 +65,10 @@ class World:
         self.deps = {d.name: DependencyState(d) for d in topo.dependencies}
         self.dbs = {d.name: DatabaseState(d) for d in topo.databases}
         self.topics = {t.name: TopicState(t) for t in topo.topics}
+        self._service_list = list(self.services.values())
+        self._dep_list = list(self.deps.values())
+        self._db_list = list(self.dbs.values())
+        self._topic_list = list(self.topics.values())
         self.noise = 0.0
         self.rps_total = scenario.traffic.base_rps
         self.failed_requests = 0.0
@@ -64,20 +77,54 @@ class World:
         self.money_lost = 0.0
         self.rows_corrupted = 0.0
         self.alerts_firing = 0
-        self.m: dict[str, float] = {}
-        self._acc: list[float] = []
-        self._acc_n = 0
         slo = scenario.slo
         window_requests = scenario.traffic.base_rps * slo.window_days * 86_400
         self.error_budget = window_requests * (1.0 - slo.availability_pct / 100.0)
+        traffic = scenario.traffic
+        self._noise_sd = traffic.noise_pct / 100.0 * 0.3122
+        self._surges = [(s.at, s.ramp, s.multiplier, s.hold) for s in traffic.surges]
+        # Business flows (endpoint labels) in order of first appearance.
+        self._labels: list[str] = []
+        for svc in self.services.values():
+            for _, label in svc.business_labels:
+                if label not in self._labels:
+                    self._labels.append(label)
+        self._label_index = {label: j for j, label in enumerate(self._labels)}
+        keys = [f"{name}.{m}" for name in self.services for m in metrics.SERVICE]
+        keys += [f"{name}.{m}" for name in self.deps for m in metrics.DEPENDENCY]
+        keys += [f"{name}.{m}" for name in self.dbs for m in metrics.DATABASE]
+        keys += [f"{name}.{m}" for name in self.topics for m in metrics.TOPIC]
+        keys += [f"business.{m}" for m in metrics.BUSINESS]
+        keys += [f"business.{label}_success_pct" for label in self._labels]
+        assert len(set(keys)) == len(keys), "component names are unique (validated)"
+        self.keys = keys
+        self.index = {k: i for i, k in enumerate(keys)}
+        self._counters = [i for i, k in enumerate(keys) if k.endswith(CUMULATIVE)]
+        self.values: list[float] = []  # this tick's metrics in ``keys`` order
+        self._m: dict[str, float] | None = None
+        self._acc: list[float] = []  # sums over the sample window (for gauge means)
+        self._acc_n = 0
 
     def reset_counters(self) -> None:
         """Start cumulative counters at zero when the drill clock starts."""
         self.failed_requests = self.total_requests = 0.0
         self.impact_minutes = self.money_lost = self.rows_corrupted = 0.0
-        for k in list(self.m):
+        for i, k in enumerate(self.keys[: len(self.values)]):
             if k.startswith("business.") and k.endswith(CUMULATIVE):
-                self.m[k] = 0.0
+                self.values[i] = 0.0
+        self._m = None
+
+    @property
+    def m(self) -> dict[str, float]:
+        """This tick's metrics by name (empty before the first tick)."""
+        if self._m is None:
+            self._m = dict(zip(self.keys, self.values, strict=False))  # {} before any tick
+        return self._m
+
+    def metric(self, name: str, default: float = 0.0) -> float:
+        """One metric of this tick, without building ``m``."""
+        i = self.index.get(name)
+        return default if i is None or i >= len(self.values) else self.values[i]
 
     # ---------------------------------------------------------------- helpers
     def flag_on(self, name: str) -> bool:
@@ -92,32 +139,52 @@ class World:
 
     def traffic_multiplier(self, t: float) -> float:
         mult = 1.0
-        for s in self.scenario.traffic.surges:
-            if t <= s.at:
+        for at, ramp, multiplier, hold in self._surges:
+            if t <= at:
                 continue
-            up = min(1.0, (t - s.at) / s.ramp) if s.ramp > 0 else 1.0
-            level = 1.0 + (s.multiplier - 1.0) * up
-            if s.hold is not None and t > s.at + s.ramp + s.hold:
-                down = min(1.0, (t - s.at - s.ramp - s.hold) / max(s.ramp, 1.0))
-                level = s.multiplier + (1.0 - s.multiplier) * down
+            up = min(1.0, (t - at) / ramp) if ramp > 0 else 1.0
+            level = 1.0 + (multiplier - 1.0) * up
+            if hold is not None and t > at + ramp + hold:
+                down = min(1.0, (t - at - ramp - hold) / max(ramp, 1.0))
+                level = multiplier + (1.0 - multiplier) * down
             mult *= level
         return mult
 
     # ------------------------------------------------------------------- tick
     def step(self, now: float, dt: float) -> None:
-        sigma = self.scenario.traffic.noise_pct / 100.0
         # AR(1) noise: traffic wanders smoothly instead of jittering each tick.
-        self.noise = 0.95 * self.noise + self.rng.gauss(0.0, sigma * 0.3122)
-        self.rps_total = (
+        self.noise = 0.95 * self.noise + self.rng.gauss(0.0, self._noise_sd)
+        self.rps_total = rps = (
             self.scenario.traffic.base_rps * self.traffic_multiplier(now) * (1.0 + self.noise)
         )
-        for svc in self.services.values():
-            svc.step(self.rps_total, self)
-        for dep in self.deps.values():
-            dep.step(self.m)
-        for db in self.dbs.values():
-            db.step(now, dt, self.m)
-        for topic in self.topics.values():
+        values: list[float] = []
+        extend = values.extend
+        # Business totals accumulate service by service, as each one steps.
+        failed = 0.0
+        offered = 0.0
+        affected = 0.0
+        revenue = 0.0
+        corrupt = 0.0
+        ok_sum = [0.0] * len(self._labels)
+        tot_sum = ok_sum[:]
+        label_index = self._label_index
+        for svc in self._service_list:
+            extend(svc.step(rps, self))
+            failed += svc.failed_rps
+            offered += svc.offered
+            if svc.offered > 0:
+                affected += svc.spec.rps_share * svc.failed_rps / svc.offered
+            revenue += svc.revenue_lost_per_s
+            corrupt += svc.corrupt_per_s
+            for label, (ok, tot) in svc.business.items():
+                j = label_index[label]
+                ok_sum[j] += ok
+                tot_sum[j] += tot
+        for dep in self._dep_list:
+            extend(dep.step())
+        for db in self._db_list:
+            extend(db.step(now, dt))
+        for topic in self._topic_list:
             if topic.poison and topic.consumers > 0 and now >= topic.next_crash:
                 topic.next_crash = now + topic.spec.group.crash_every
                 part = next(iter(topic.poison))
@@ -131,64 +198,55 @@ class World:
                         },
                         "all",
                     )
-            topic.step(now, dt, self.m)
-        self._business(dt)
-
-    def _business(self, dt: float) -> None:
-        failed = 0.0
-        offered = 0.0
-        affected = 0.0
-        revenue = 0.0
-        corrupt = 0.0
-        business: dict[str, list[float]] = {}
-        for svc in self.services.values():
-            failed += svc.failed_rps
-            offered += svc.offered
-            if svc.offered > 0:
-                affected += svc.spec.rps_share * svc.failed_rps / svc.offered
-            revenue += svc.revenue_lost_per_s
-            corrupt += svc.corrupt_per_s
-            for label, (ok, tot) in svc.business.items():
-                acc = business.setdefault(label, [0.0, 0.0])
-                acc[0] += ok
-                acc[1] += tot
+            extend(topic.step(now, dt))
         affected_pct = min(100.0, 100.0 * affected)
         self.failed_requests += failed * dt
         self.total_requests += offered * dt
         self.impact_minutes += affected_pct / 100.0 * dt / 60.0
         self.money_lost += revenue * dt
         self.rows_corrupted += corrupt * dt
-        m = self.m
-        m["business.users_affected_pct"] = affected_pct
-        m["business.failed_rps"] = failed
-        m["business.failed_requests"] = self.failed_requests
-        m["business.impact_minutes"] = self.impact_minutes
-        m["business.money_lost_per_min"] = revenue * 60.0
-        m["business.money_lost"] = self.money_lost
-        m["business.rows_corrupted"] = self.rows_corrupted
-        m["business.error_budget_used_pct"] = 100.0 * self.failed_requests / self.error_budget
-        m["business.alerts_firing"] = float(self.alerts_firing)
-        for label, (ok, tot) in business.items():
-            m[f"business.{label}_success_pct"] = 100.0 * ok / tot if tot else 100.0
-        if len(self._acc) == len(m):
-            self._acc = [a + v for a, v in zip(self._acc, m.values(), strict=True)]
-        else:  # the first tick after a reset
-            self._acc = list(m.values())
+        extend(
+            (
+                affected_pct,
+                failed,
+                self.failed_requests,
+                self.impact_minutes,
+                revenue * 60.0,
+                self.money_lost,
+                self.rows_corrupted,
+                100.0 * self.failed_requests / self.error_budget,
+                float(self.alerts_firing),
+            )
+        )
+        for ok, tot in zip(ok_sum, tot_sum, strict=True):
+            values.append(100.0 * ok / tot if tot else 100.0)
+        self.values = values
+        self._m = None
+        # Sum gauges over the sample window (counters are sampled as-is, but one
+        # C-level map over every value is cheaper than picking the gauges out).
+        if self._acc_n:
+            self._acc = list(map(add, self._acc, values))
+        else:  # the first tick after a sample
+            self._acc = values[:]
         self._acc_n += 1
 
-    def sample(self) -> dict[str, float]:
-        """Dashboard values: gauges averaged since the last sample (like a rate
-        over a scrape window, so oscillations do not alias), counters as-is."""
+    def sample_values(self) -> list[float]:
+        """Dashboard values in ``keys`` order: gauges averaged since the last sample
+        (like a rate over a scrape window, so oscillations do not alias), counters as-is."""
         n = self._acc_n
-        if n == 0 or len(self._acc) != len(self.m):
-            return dict(self.m)
-        out = {
-            k: v if k.endswith(CUMULATIVE) else a / n
-            for (k, v), a in zip(self.m.items(), self._acc, strict=True)
-        }
+        if n == 0:
+            return list(self.values)
+        out = list(map(truediv, self._acc, repeat(n, len(self._acc))))
+        values = self.values
+        for i in self._counters:
+            out[i] = values[i]
         self._acc = []
         self._acc_n = 0
         return out
+
+    def sample(self) -> dict[str, float]:
+        """:meth:`sample_values` by metric name."""
+        return dict(zip(self.keys, self.sample_values(), strict=False))  # {} before any tick
 
     # ----------------------------------------------------------- visibility
     def detail(self, target: str, breakdown: str) -> dict[str, Any]:
@@ -196,19 +254,26 @@ class World:
         svc = self.services[target]
         if breakdown == "pod":
             rows = {}
+            groups = svc.groups
+            shown: dict[object, dict[str, float]] = {}  # alike pods show the same numbers
             for p in svc.pods:
                 row: dict[str, Any] = {"version": p.version, "state": p.state, "region": p.region}
                 if p.serving:
                     key, _ = svc._profile(p, self)
-                    g = svc.groups.get(key)
-                    if g is not None:
-                        row.update(
-                            rps=_r(g.rps),
-                            err_5xx_pct=_r(g.err_pct),
-                            p99_ms=_r(g.p99),
-                            cpu_pct=_r(g.cpu_pct),
-                            worker_busy_pct=_r(g.busy_pct),
+                    if key not in shown:
+                        g = groups.get(key)
+                        shown[key] = (
+                            {}
+                            if g is None
+                            else {
+                                "rps": _r(g.rps),
+                                "err_5xx_pct": _r(g.err_pct),
+                                "p99_ms": _r(g.p99),
+                                "cpu_pct": _r(g.cpu_pct),
+                                "worker_busy_pct": _r(g.busy_pct),
+                            }
                         )
+                    row.update(shown[key])
                 rows[p.name] = row
             return rows
         if breakdown == "endpoint":

@@ -6,17 +6,28 @@ group whose per-endpoint error and latency are computed once. What a request
 sees is the product of independent failure sources: the code it runs, CPU
 saturation, worker starvation (Little's law: busy = rate x latency), the
 dependencies and database it calls, and producer back-pressure.
+
+Replay speed: offered load changes every tick (traffic noise), but what a
+request sees depends on load only through the queueing factor ``q`` and the
+local success share (1.0 unless CPU-saturated or starved of workers). So the
+per-endpoint error and latency of each group are cached until ``q``, that
+share, the layout or a downstream's ``rev`` moves, and a tick only scales them
+by the request rate, in the same arithmetic order as computing them afresh.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..scenario import Effect, Migration, PodFault, Service
     from .backends import DatabaseState, DependencyState, TopicState
     from .model import World
+
+
+_rev = attrgetter("rev")
 
 
 class Pod:
@@ -75,13 +86,42 @@ class GroupResult:
     busy_pct: float = 0.0
 
 
-@dataclass(slots=True)
-class EndpointResult:
-    rps: float = 0.0
-    err5: float = 0.0  # 5xx per second
-    err4: float = 0.0  # 429 per second (throttled)
-    p50: float = 0.0
-    p99: float = 0.0
+# Per endpoint of a group, given q and the local success share: (index, share,
+# reach, passed, err, corrupt, revenue, p50, p99, p99 counts). See ServiceState._rows.
+Row = tuple[int, float, float, float | None, float, float, float, float, float, bool]
+
+
+class Group:
+    """Serving pods of one region that behave alike, with derived values cached."""
+
+    __slots__ = ("count", "cpu", "hold", "key", "major", "ok", "p99", "prof", "q", "result", "rows")
+
+    def __init__(self, key: object, count: int, prof: Profile, n_serving: int) -> None:
+        self.key = key
+        self.count = count
+        self.prof = prof
+        self.cpu = prof.cpu
+        self.major = count >= 0.01 * n_serving  # its p99 counts toward the endpoint's
+        self.q: float | None = None  # the q that hold was computed for
+        self.hold = 0.0  # mean ms a request holds a worker (also the group's p50)
+        self.ok: float | None = None  # the local success share rows/p99 were computed for
+        self.rows: list[Row] = []
+        self.p99 = 0.0
+        # last tick: (rps per pod, failed rps, group rps, p50, p99, cpu %, busy %)
+        self.result: tuple[float, float, float, float, float, float, float] | None = None
+
+
+class Region:
+    """One region's slice of the fleet: traffic share, serving pods, groups."""
+
+    __slots__ = ("err", "groups", "n_serving", "name", "share")
+
+    def __init__(self, name: str, share: float, n_serving: int, groups: list[Group]) -> None:
+        self.name = name
+        self.share = share
+        self.n_serving = n_serving
+        self.groups = groups
+        self.err = (0.0, 0.0)  # last tick: (admitted rps, failed rps)
 
 
 def combine(*fractions: float) -> float:
@@ -103,9 +143,10 @@ class ServiceState:
         self.regions = list(spec.regions) or ["global"]
         self.pod_tag = pod_tag
         self.pods: list[Pod] = []
-        self._layout: list[tuple[str, float, int, list[tuple[object, int, Profile]]]] | None = None
+        self._layout: list[Region] | None = None
+        self._stepped: list[Region] = []  # the layout the last tick used
         self.region_shares: dict[str, float] = {}
-        self._restarts = 0
+        self._fleet = (0.0, 0.0)  # pods and restarts metrics, counted with the layout
         for _ in range(spec.pods):
             self.add_pod(spec.version)
         self.current_version = spec.version
@@ -116,9 +157,6 @@ class ServiceState:
         self.migration: tuple[int, Migration] | None = None
         self._profiles: dict[tuple[object, ...], Profile] = {}
         # results of the last tick
-        self.groups: dict[object, GroupResult] = {}
-        self.region_err: dict[str, tuple[float, float]] = {}
-        self.m: dict[str, float] = {}
         self.failed_rps = 0.0
         self.offered = 0.0
         self.revenue_lost_per_s = 0.0
@@ -128,14 +166,14 @@ class ServiceState:
         self.ep_err5: list[float] = []
         self.ep_lat_w: list[float] = []
         self.ep_p99: list[float] = []
-        self.down_err: list[float] = []
         eps = spec.endpoints
         self._shares = [e.share for e in eps]
         self._revenue = [e.revenue_per_request for e in eps]
         self._calls = [tuple(e.calls) for e in eps]
         self._db = [e.database for e in eps]
         self._prod = [e.produces for e in eps]
-        self._business_label = [e.business for e in eps]
+        # (endpoint index, business flow label) of the endpoints that carry one
+        self.business_labels = [(i, b) for i, e in enumerate(eps) if (b := e.business) is not None]
         self._refs: (
             tuple[
                 list[tuple[DependencyState, ...]],
@@ -144,9 +182,16 @@ class ServiceState:
             ]
             | None
         ) = None
-        from ..metrics import SERVICE
-
-        self._keys = [f"{self.name}.{m}" for m in SERVICE]
+        # Downstream conditions per endpoint (see _downstream), and the revs of
+        # the backends they were read from.
+        self._backends: list[DependencyState | DatabaseState | TopicState] = []
+        self._down_revs = -1
+        self.down_err: list[float] = []
+        self._down_lat: list[float] = []
+        self._allowed: list[float] = []
+        self._reject: list[float] = []
+        self._offers: list[tuple[int, DependencyState | DatabaseState]] = []
+        self._topic_offers: list[tuple[int, TopicState]] = []
 
     # ------------------------------------------------------------------ pods
     def add_pod(self, version: str, state: str = "running") -> Pod:
@@ -183,27 +228,44 @@ class ServiceState:
         total = sum(self.region_shares[r] for r in known)
         return self.region_shares.get(region, 0.0) / total
 
-    def layout(
-        self, world: World
-    ) -> list[tuple[str, float, int, list[tuple[object, int, Profile]]]]:
-        """Per region: (name, traffic share, serving pods, groups of alike pods)."""
+    def layout(self, world: World) -> list[Region]:
+        """Per region: traffic share, serving pods and groups of alike pods."""
         if self._layout is not None:
             return self._layout
         out = []
-        self._restarts = sum(p.restarts for p in self.pods)
+        self._fleet = (float(len(self.pods)), float(sum(p.restarts for p in self.pods)))
         for region in self.regions:
             share = self._region_share(region)
             serving = [p for p in self.pods if p.serving and p.region == region]
-            groups: dict[object, list[object]] = {}
+            counts: dict[tuple[object, ...], int] = {}
+            profiles: dict[tuple[object, ...], Profile] = {}
             for p in serving:
                 key, prof = self._profile(p, world)
-                if key in groups:
-                    groups[key][1] += 1  # type: ignore[operator]
-                else:
-                    groups[key] = [key, 1, prof]
-            out.append((region, share, len(serving), [tuple(g) for g in groups.values()]))
-        self._layout = out  # type: ignore[assignment]
-        return out  # type: ignore[return-value]
+                counts[key] = counts.get(key, 0) + 1
+                profiles[key] = prof
+            n = len(serving)
+            groups = [Group(key, c, profiles[key], n) for key, c in counts.items()]
+            out.append(Region(region, share, n, groups))
+        self._layout = out
+        return out
+
+    @property
+    def groups(self) -> dict[object, GroupResult]:
+        """Per group of alike pods, what the last tick computed (built on request)."""
+        out: dict[object, GroupResult] = {}
+        for region in self._stepped:
+            for g in region.groups:
+                assert g.result is not None
+                r_pod, g_fail, g_rps, p50, p99, cpu, busy = g.result
+                out[g.key] = GroupResult(
+                    r_pod, 100.0 * g_fail / g_rps if g_rps else 0.0, p50, p99, cpu, busy
+                )
+        return out
+
+    @property
+    def region_err(self) -> dict[str, tuple[float, float]]:
+        """Per region, (admitted rps, failed rps) of the last tick."""
+        return {region.name: region.err for region in self._stepped}
 
     # ---------------------------------------------------------------- profile
     def _profile(self, pod: Pod, world: World) -> tuple[tuple[object, ...], Profile]:
@@ -250,25 +312,33 @@ class ServiceState:
         self._profiles[key] = prof
         return key, prof
 
-    # ------------------------------------------------------------------- tick
-    def step(self, rps_total: float, world: World) -> None:
-        """Advance one tick; writes this service's metrics into ``world.m``."""
-        spec = self.spec
-        shares = self._shares
-        n_e = len(shares)
-        offered = rps_total * spec.rps_share
-        admitted = offered * (1.0 - self.shed_pct / 100.0)
-        shed = offered - admitted
-        self.offered = offered
+    # ------------------------------------------------------------- downstream
+    def _resolve(self, world: World) -> None:
+        """Resolve endpoint names to components, once."""
+        deps = [tuple(world.deps[d] for d in c) for c in self._calls]
+        dbs = [world.dbs[d] if d else None for d in self._db]
+        topics = [world.topics[t] if t else None for t in self._prod]
+        self._refs = (deps, dbs, topics)
+        backends: list[DependencyState | DatabaseState | TopicState] = []
+        for i in range(len(deps)):
+            for dep in deps[i]:
+                self._offers.append((i, dep))
+            db = dbs[i]
+            if db is not None:
+                self._offers.append((i, db))
+            topic = topics[i]
+            if topic is not None:
+                self._topic_offers.append((i, topic))
+            for b in (*deps[i], db, topic):
+                if b is not None and b not in backends:
+                    backends.append(b)
+        self._backends = backends
 
-        if self._refs is None:  # resolve names to components once
-            self._refs = (
-                [tuple(world.deps[d] for d in c) for c in self._calls],
-                [world.dbs[d] if d else None for d in self._db],
-                [world.topics[t] if t else None for t in self._prod],
-            )
+    def _downstream(self) -> None:
+        """Per endpoint: failure share and added latency of its calls, producer limits."""
+        assert self._refs is not None
         dep_refs, db_refs, topic_refs = self._refs
-        # Downstream conditions per endpoint, the same for every pod this tick.
+        n_e = len(self._shares)
         down_err = [0.0] * n_e
         down_lat = [0.0] * n_e
         allowed = [1.0] * n_e
@@ -290,6 +360,77 @@ class ServiceState:
             if topic is not None:
                 allowed[i] = topic.throttle_pct / 100.0
                 reject[i] = topic.reject_frac
+        self.down_err, self._down_lat = down_err, down_lat
+        self._allowed, self._reject = allowed, reject
+
+    def _hold(self, g: Group, q: float) -> None:
+        """Mean worker hold time (ms) of a group's requests at queueing factor q."""
+        base50 = self.spec.latency_ms.p50
+        lat = g.prof.lat
+        down_lat = self._down_lat
+        shares = self._shares
+        hold = 0.0
+        for i in range(len(shares)):
+            hold += shares[i] * (base50 * q + lat[i] + down_lat[i])
+        g.q = q
+        g.hold = hold
+        g.ok = None  # rows depend on q too
+
+    def _rows(self, g: Group, q: float, local_ok: float) -> None:
+        """A group's per-endpoint outcome shares and latencies at (q, local success)."""
+        assert self._refs is not None
+        topic_refs = self._refs[2]
+        spec = self.spec
+        base50 = spec.latency_ms.p50
+        base99 = spec.latency_ms.p99
+        prof = g.prof
+        down_err, down_lat = self.down_err, self._down_lat
+        revenue = self._revenue
+        rows: list[Row] = []
+        g_p99 = 0.0
+        for i, share in enumerate(self._shares):
+            reach = local_ok * (1.0 - prof.err[i])  # share reaching downstreams
+            err = 1.0 - reach * (1.0 - down_err[i])
+            passed = None
+            if topic_refs[i] is not None:
+                # Throttled messages wait in the producer's outbox (delayed, not
+                # failed); back-pressure on the rest fails the request.
+                passed = 1.0 - err
+                err += passed * self._allowed[i] * self._reject[i]
+            e_p50 = base50 * q + prof.lat[i] + down_lat[i]
+            e_p99 = base99 * q + prof.lat[i] + down_lat[i] * 1.5
+            if err > 0.02:
+                e_p99 = max(e_p99, down_lat[i] * 1.2, e_p50 * 3.0)
+            if e_p99 > g_p99:
+                g_p99 = e_p99
+            counts = g.major or err > 0.5
+            corrupt = prof.corrupt[i]
+            rows.append((i, share, reach, passed, err, corrupt, revenue[i], e_p50, e_p99, counts))
+        g.ok = local_ok
+        g.rows = rows
+        g.p99 = g_p99
+
+    # ------------------------------------------------------------------- tick
+    def step(self, rps_total: float, world: World) -> tuple[float, ...]:
+        """Advance one tick; returns this service's metrics (``metrics.SERVICE`` order)."""
+        spec = self.spec
+        shares = self._shares
+        n_e = len(shares)
+        offered = rps_total * spec.rps_share
+        admitted = offered * (1.0 - self.shed_pct / 100.0)
+        shed = offered - admitted
+        self.offered = offered
+
+        layout = self._layout if self._layout is not None else self.layout(world)
+        if self._refs is None:
+            self._resolve(world)
+        revs = sum(map(_rev, self._backends))  # revs only grow: the sum moves iff one did
+        if revs != self._down_revs:  # what downstreams show callers changed
+            self._down_revs = revs
+            self._downstream()
+            for region in layout:
+                for g in region.groups:
+                    g.q = None
         reach_rps = [0.0] * n_e  # requests that got as far as calling downstreams
         passed_rps = [0.0] * n_e  # requests that got as far as producing
 
@@ -297,101 +438,82 @@ class ServiceState:
         ep_err5 = [0.0] * n_e
         lat_w = [0.0] * n_e
         p99_max = [0.0] * n_e
-        groups: dict[object, GroupResult] = {}
-        region_err: dict[str, tuple[float, float]] = {}
         revenue = self._revenue
         revenue_lost = 0.0
         corrupt = 0.0
-        base50 = spec.latency_ms.p50
-        base99 = spec.latency_ms.p99
         cap = spec.capacity_rps_per_pod
         workers = spec.workers_per_pod
         cpu_sum = 0.0
         busy_sum = 0.0
         n_serving_total = 0
 
-        for region, share, n_serving, region_groups in self.layout(world):
-            r_adm = admitted * share
+        for region in layout:
+            r_adm = admitted * region.share
+            n_serving = region.n_serving
             if n_serving == 0:
                 # No healthy upstream: the load balancer answers 503 for the region.
                 for i in range(n_e):
                     ep_rps[i] += r_adm * shares[i]
                     ep_err5[i] += r_adm * shares[i]
                     revenue_lost += r_adm * shares[i] * revenue[i]
-                region_err[region] = (r_adm, r_adm)
+                region.err = (r_adm, r_adm)
                 continue
             n_serving_total += n_serving
             r_pod = r_adm / n_serving
             r_fail = 0.0
-            for key, count, prof in region_groups:
-                u = r_pod * prof.cpu / cap
+            for g in region.groups:
+                u = r_pod * g.cpu / cap
                 sat = 1.0 - 1.0 / u if u > 1.0 else 0.0
                 q = 1.0 + (u - 0.7) * 6.0 if u > 0.7 else 1.0
                 if q > 10.0:
                     q = 10.0
-                hold = 0.0
-                for i in range(n_e):
-                    hold += shares[i] * (base50 * q + prof.lat[i] + down_lat[i])
-                need = r_pod * (1.0 - sat) * hold / 1000.0
+                if q != g.q:  # hold time and rows are cached per q (1.0 below 70% CPU)
+                    self._hold(g, q)
+                need = r_pod * (1.0 - sat) * g.hold / 1000.0
                 starve = 1.0 - workers / need if need > workers else 0.0
                 local_ok = (1.0 - sat) * (1.0 - starve)
+                if local_ok != g.ok:  # ... and per local success share (1.0 unless overloaded)
+                    self._rows(g, q, local_ok)
+                count = g.count
                 g_rps = r_pod * count
                 g_fail = 0.0
-                g_p50 = 0.0
-                g_p99 = 0.0
-                for i in range(n_e):
-                    rps_e = g_rps * shares[i]
-                    reach = local_ok * (1.0 - prof.err[i])  # share reaching downstreams
+                # Only the request rate is new this tick: scale the cached shares by it.
+                for i, share, reach, passed, err, corr, price, e_p50, e_p99, counts in g.rows:
+                    rps_e = g_rps * share
                     reach_rps[i] += rps_e * reach
-                    err = 1.0 - reach * (1.0 - down_err[i])
-                    if topic_refs[i] is not None:
-                        # Throttled messages wait in the producer's outbox (delayed, not
-                        # failed); back-pressure on the rest fails the request.
-                        passed = 1.0 - err
+                    if passed is not None:
                         passed_rps[i] += rps_e * passed
-                        err += passed * allowed[i] * reject[i]
                     fail = rps_e * err
-                    if prof.corrupt[i]:
-                        corrupt += (rps_e - fail) * prof.corrupt[i]
-                    revenue_lost += fail * revenue[i]
-                    e_p50 = base50 * q + prof.lat[i] + down_lat[i]
-                    e_p99 = base99 * q + prof.lat[i] + down_lat[i] * 1.5
-                    if err > 0.02:
-                        e_p99 = max(e_p99, down_lat[i] * 1.2, e_p50 * 3.0)
+                    if corr:
+                        corrupt += (rps_e - fail) * corr
+                    revenue_lost += fail * price
                     ep_rps[i] += rps_e
                     ep_err5[i] += fail
                     lat_w[i] += rps_e * e_p50
-                    if e_p99 > p99_max[i] and (count >= 0.01 * n_serving or err > 0.5):
+                    if counts and e_p99 > p99_max[i]:
                         p99_max[i] = e_p99
                     g_fail += fail
-                    g_p50 += shares[i] * e_p50
-                    if e_p99 > g_p99:
-                        g_p99 = e_p99
                 r_fail += g_fail
                 cpu = u * 80.0 if u < 1.25 else 100.0
                 busy = 100.0 * need / workers if need < workers else 100.0
                 cpu_sum += cpu * count
                 busy_sum += busy * count
-                groups[key] = GroupResult(
-                    r_pod, 100.0 * g_fail / g_rps if g_rps else 0.0, g_p50, g_p99, cpu, busy
-                )
-            region_err[region] = (r_adm, r_fail)
+                g.result = (r_pod, g_fail, g_rps, g.hold, g.p99, cpu, busy)
+            region.err = (r_adm, r_fail)
+        self._stepped = layout
 
-        for i in range(n_e):
-            for dep in dep_refs[i]:
-                dep.offer(reach_rps[i])
-            db = db_refs[i]
-            if db is not None:
-                db.offer(reach_rps[i])
-            topic = topic_refs[i]
-            if topic is not None:
-                topic.offer(passed_rps[i], allowed[i])
+        for i, backend in self._offers:
+            backend.demand += reach_rps[i]
+        allowed = self._allowed
+        for i, topic in self._topic_offers:
+            a = allowed[i]
+            topic.demand += passed_rps[i] * a
+            topic.deferred += passed_rps[i] * (1.0 - a)
 
         total_rps = 0.0
         fail5 = 0.0
         w50 = 0.0
         p99 = 0.0
-        business: dict[str, tuple[float, float]] = {}
         for i in range(n_e):
             total_rps += ep_rps[i]
             fail5 += ep_err5[i]
@@ -402,49 +524,54 @@ class ServiceState:
         for i in range(n_e):
             if ep_rps[i] * 100 >= total_rps and p99_max[i] > p99:
                 p99 = p99_max[i]
-            label = self._business_label[i]
-            if label is not None:
-                ok_b, tot_b = business.get(label, (0.0, 0.0))
-                business[label] = (
-                    ok_b + ep_rps[i] - ep_err5[i],
-                    tot_b + ep_rps[i] + shed * shares[i],
-                )
-        self.ep_rps, self.ep_err5, self.ep_lat_w, self.ep_p99 = ep_rps, ep_err5, lat_w, p99_max
-        self.down_err = down_err
-        self.groups = groups
-        self.region_err = region_err
+        business: dict[str, tuple[float, float]] = {}
+        for i, label in self.business_labels:
+            ok_b, tot_b = business.get(label, (0.0, 0.0))
+            business[label] = (
+                ok_b + ep_rps[i] - ep_err5[i],
+                tot_b + ep_rps[i] + shed * shares[i],
+            )
+        self.ep_rps = ep_rps
+        self.ep_err5 = ep_err5
+        self.ep_lat_w = lat_w
+        self.ep_p99 = p99_max
         self.revenue_lost_per_s = revenue_lost
         self.corrupt_per_s = corrupt
         self.failed_rps = fail5 + shed
         self.business = business
         total = total_rps + shed
-        m = world.m
-        k = self._keys
-        m[k[0]] = offered
-        m[k[1]] = 100.0 * fail5 / total if total else 0.0
-        m[k[2]] = 100.0 * shed / total if total else 0.0  # shed load answers 429
-        m[k[3]] = w50 / total_rps if total_rps else base50
-        m[k[4]] = p99 or base99
-        m[k[5]] = cpu_sum / n_serving_total if n_serving_total else 0.0
-        m[k[6]] = busy_sum / n_serving_total if n_serving_total else 0.0
-        m[k[7]] = float(n_serving_total)
-        m[k[8]] = float(len(self.pods))
-        m[k[9]] = float(self._restarts)
+        n = n_serving_total
+        return (
+            offered,
+            100.0 * fail5 / total if total else 0.0,
+            100.0 * shed / total if total else 0.0,  # shed load answers 429
+            w50 / total_rps if total_rps else spec.latency_ms.p50,
+            p99 or spec.latency_ms.p99,
+            cpu_sum / n if n else 0.0,
+            busy_sum / n if n else 0.0,
+            float(n),
+            self._fleet[0],
+            self._fleet[1],
+        )
 
     # ------------------------------------------------------------------- logs
     def log_weights(self, world: World) -> dict[str, float]:
         """Log lines the fleet writes now, with lines per second (from the last tick)."""
         weights: dict[str, float] = {}
-        for region, _share, n_serving, region_groups in self.layout(world):
-            if n_serving == 0:
-                tot, _ = self.region_err.get(region, (0.0, 0.0))
+        groups = self.groups
+        region_err = self.region_err
+        for region in self.layout(world):
+            if region.n_serving == 0:
+                tot, _ = region_err.get(region.name, (0.0, 0.0))
                 if tot > 0:
-                    weights[f"ERROR upstream connect error: no healthy upstream ({region})"] = tot
-            for key, _count, prof in region_groups:
-                g = self.groups.get(key)
+                    weights[
+                        f"ERROR upstream connect error: no healthy upstream ({region.name})"
+                    ] = tot
+            for group in region.groups:
+                g = groups.get(group.key)
                 if g is None:
                     continue
-                for line in prof.logs:
+                for line in group.prof.logs:
                     rate = g.rps * max(0.01, g.err_pct / 100.0)
                     weights[line] = weights.get(line, 0.0) + rate
         for i, e in enumerate(self.spec.endpoints):
