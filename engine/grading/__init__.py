@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from ..floats import total as fsum_lr
 from ..inputs import CATEGORY
 from ..log import Event
 from ..scenario import Scenario
@@ -55,8 +56,8 @@ def grade(scenario: Scenario, events: Sequence[Event]) -> Grade:
         "communication": comms_checks(tl, rb),
     }
     dims = tuple(_dimension(name, checks[name], rb) for name in DIMENSIONS)
-    total_w = sum(rb.weights[d.name] for d in dims)
-    overall = round(sum(rb.weights[d.name] * d.score for d in dims) / total_w)
+    total_w = fsum_lr(rb.weights[d.name] for d in dims)
+    overall = round(fsum_lr(rb.weights[d.name] * d.score for d in dims) / total_w)
     created = next((e for e in tl.events if e.type == "drill.created"), None)
     seed = created.data.get("seed") if created is not None else None
     _, end = credited(tl, rb, judged)

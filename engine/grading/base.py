@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..floats import total as fsum_lr
 from .model import Check, Evidence
 from .rubric import SPECS, Rubric
 
@@ -56,7 +57,7 @@ def penalty(rb: Rubric, cid: str, hits: Sequence[Hit], clear: str) -> Check:
         return Check(cid, spec.dimension, spec.title, 0.0, 0.0, "clear", clear, None, (), (),
                      spec.concerns)
     mult = rb.multipliers.get(cid, 1.0)
-    total = sum((h.points if h.points is not None else spec.points) * mult for h in hits)
+    total = fsum_lr((h.points if h.points is not None else spec.points) * mult for h in hits)
     total = max(rb.cap(cid), total) if spec.cap else total
     evidence = sorted({e for h in hits for e in h.evidence}, key=lambda e: (e.seq, e.note))
     return Check(

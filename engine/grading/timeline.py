@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..floats import total as fsum_lr
 from ..inputs import CATEGORY
 from ..log import Event
 from ..scenario import Scenario
@@ -134,7 +135,7 @@ class Timeline:
             used = [s] if s is not None else []
         if not used:
             return 0.0, None
-        return sum(s.values.get(USERS, 0.0) for s in used) / len(used), used[-1]
+        return fsum_lr(s.values.get(USERS, 0.0) for s in used) / len(used), used[-1]
 
     def samples_between(self, a: float, b: float) -> list[Sample]:
         return [s for s in self.samples if a < s.t <= b]

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
+from ..floats import total as fsum_lr
+
 if TYPE_CHECKING:
     from ..scenario import Effect, Migration, PodFault, Service
     from .backends import DatabaseState, DependencyState, TopicState
@@ -225,7 +227,7 @@ class ServiceState:
         known = [r for r in self.regions if r in self.region_shares]
         if not known:
             return 1.0 / len(self.regions)
-        total = sum(self.region_shares[r] for r in known)
+        total = fsum_lr(self.region_shares[r] for r in known)
         return self.region_shares.get(region, 0.0) / total
 
     def layout(self, world: World) -> list[Region]:
@@ -307,7 +309,7 @@ class ServiceState:
                     f"WARN schema {mig.id}: writing row with legacy layout; "
                     "column defaults applied (code predates migration)"
                 )
-        cpu = sum(e.share * cpu_w[i] for i, e in enumerate(self.spec.endpoints))
+        cpu = fsum_lr(e.share * cpu_w[i] for i, e in enumerate(self.spec.endpoints))
         prof = Profile(err, lat, cpu, corrupt, tuple(logs))
         self._profiles[key] = prof
         return key, prof
