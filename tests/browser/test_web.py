@@ -241,6 +241,20 @@ def test_a_team_plays_a_drill_in_the_browser(
     public = [e["seq"] for e in map(json.loads, log.splitlines()) if e["type"] != "metrics"]
     assert seen == public[: len(seen)] and len(seen) >= len(public) - 3
 
+    # an input in flight when the connection drops is re-sent after the reconnect, same id:
+    # applied exactly once whether or not the server had it before the drop
+    reply = alice.evaluate("""() => {
+        const sent = window.firedrill.send({type: "input", input: {type: "chat", text: "in flight"}});
+        window.firedrill.drop();
+        return sent;
+    }""")
+    assert reply["type"] == "ack"
+    log = httpx.get(f"{server}/api/drills/{drill_id}/log",
+                    headers={"Authorization": f"Bearer {json.loads(token)}"}).text
+    flights = [e["seq"] for e in map(json.loads, log.splitlines())
+               if e["data"].get("text") == "in flight"]
+    assert flights == [reply["seq"]]
+
     # ------------------------------------------------------------ the end
     fac.once("dialog", lambda d: d.accept("drill complete"))
     fac.click("#clock-end")

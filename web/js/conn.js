@@ -130,6 +130,7 @@ export class Connection {
     this.catchUp = reconnect ? { left: missed, total: missed, mode } : null;
     this.setState("open");
     this.on.welcome?.(frame, { reconnect, mode, missed });
+    this.resendPending();
     if (mode === "snapshot") this.lastSeq = frame.seq;
     this.heartbeat();
     if (this.catchUp && (this.catchUp.left <= 0 || mode === "snapshot")) this.finishCatchUp();
@@ -161,7 +162,9 @@ export class Connection {
     }
     this.pending.delete(frame.id);
     clearTimeout(p.timer);
-    if (frame.type === "ack") p.resolve(frame);
+    if (frame.type === "error" && frame.code === "duplicate_frame") {
+      p.resolve({ ...frame, type: "ack", resent: true }); // applied before the drop
+    } else if (frame.type === "ack") p.resolve(frame);
     else p.reject(new FrameError(frame.code, frame.message));
   }
 
@@ -169,9 +172,13 @@ export class Connection {
     if (ws !== this.ws) return;
     clearInterval(this.pingTimer);
     this.ws = null;
+    // Inputs and controls still waiting for their ack are re-sent, with the same id, after
+    // the next welcome: the server applies each frame id once (a copy it already applied is
+    // answered with duplicate_frame and the first seq), so nothing is lost or doubled.
     this.failPending(
       "connection_lost",
       "the connection dropped before the server confirmed this; check the timeline before sending it again",
+      (p) => !p.retry || this.stopped || FATAL.has(ev.code),
     );
     if (this.stopped) return;
     if (FATAL.has(ev.code)) {
@@ -200,12 +207,18 @@ export class Connection {
     }, PING_EVERY_MS);
   }
 
-  failPending(code, message) {
-    for (const [, p] of this.pending) {
+  failPending(code, message, which = () => true) {
+    for (const [id, p] of this.pending) {
+      if (!which(p)) continue;
       clearTimeout(p.timer);
       p.reject(new FrameError(code, message));
+      this.pending.delete(id);
     }
-    this.pending.clear();
+  }
+
+  resendPending() {
+    for (const [, p] of this.pending) this.ws.send(p.text);
+    return this.pending.size;
   }
 
   /** Send one frame with a fresh id; resolves with its ack, rejects with FrameError. */
@@ -221,8 +234,9 @@ export class Connection {
         this.pending.delete(id);
         reject(new FrameError("timeout", "no answer from the server; check the timeline before sending it again"));
       }, timeout);
-      this.pending.set(id, { resolve, reject, timer });
-      this.ws.send(JSON.stringify({ ...frame, id, v: 1 }));
+      const text = JSON.stringify({ ...frame, id, v: 1 });
+      this.pending.set(id, { resolve, reject, timer, text, retry: frame.type !== "ping" });
+      this.ws.send(text);
     });
   }
 

@@ -222,6 +222,7 @@ class DrillApp {
       },
       charts: () => app.view?.charts?.snapshot() || {},
       drop: () => app.conn?.drop("dropped by the test hook"),
+      send: (frame) => app.conn?.send(frame),
       vocab: VOCAB,
     };
   }
