@@ -1,0 +1,1 @@
+"""Benchmarks and load drivers for firedrill (importable so tests can reuse the load kit)."""
