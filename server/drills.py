@@ -45,7 +45,7 @@ from .store import DrillRecord, Store
 log = logging.getLogger("firedrill.server")
 DRILL_ID = re.compile(r"^[A-Za-z0-9_-]{6,32}$")
 LIVE = (Status.CREATED, Status.RUNNING, Status.PAUSED)
-COLLECT_AFTER = 5.0  # seconds from an eviction to the collection that frees it (and its burst)
+COLLECT_AFTER = 2.0  # seconds from an eviction to the collection that frees it (and its burst)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,13 +8,21 @@ resuming with ``last_seq``. No wall-clock thresholds: only counts and memory.
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
+from pathlib import Path
 
 import pytest
 
-from bench.loadkit import LoadConfig, LoadReport, ServerProcess, run_load
+from bench.loadkit import SCENARIO, LoadConfig, LoadReport, ServerProcess, run_load
+from server.auth import Principal
+from server.drills import COLLECT_AFTER, Drills
+from server.library import Library
+from server.settings import Settings
+from server.store import SqliteStore
 
 CI = LoadConfig(drills=6, clients=5, seconds=8, speed=10, rounds=3, seed=7, per_minute=6,
-                reconnect_share=0.4, settle=0.5)
+                reconnect_share=0.4, settle=0.5, rss_tolerance=0.05)  # small rounds: flat RSS
 
 
 @pytest.fixture(scope="module")
@@ -52,3 +60,28 @@ def test_memory_returns_to_the_post_warm_up_baseline(report: LoadReport) -> None
     assert report.rounds[0].drills == CI.cache_fill + CI.drills  # the warm-up fills the cache
     for r in report.rounds[1:]:
         assert r.rss_after <= report.rss_limit, (r.index, r.rss_after, report.rss_limit)
+
+
+async def test_a_drill_pushed_out_of_the_ended_cache_is_freed_within_seconds(
+    tmp_path: Path,
+) -> None:
+    """A drill is a web of reference cycles; the server collects evicted ones itself, soon."""
+    settings = Settings(db=str(tmp_path / "cache.db"), ended_cache=1)
+    store = SqliteStore(settings.db)
+    drills = Drills(store, Library(), settings)
+
+    def create_and_end() -> weakref.ref[object]:
+        session = drills.create(SCENARIO, 1, 10.0, "facilitator")[0]
+        session.apply(Principal(session.id, "facilitator", "facilitator"), {"type": "end"})
+        return weakref.ref(session)
+
+    gc.disable()  # only the server's own collection may free it
+    try:
+        first = create_and_end()
+        create_and_end()  # evicts the first from the one-drill cache
+        await asyncio.sleep(COLLECT_AFTER + 1.0)
+        assert first() is None
+    finally:
+        gc.enable()
+        await drills.close()
+        store.close()
