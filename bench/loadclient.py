@@ -41,9 +41,9 @@ class LoadConfig:
     seed: int = 1
     per_minute: float = 3.0  # inputs per player per *simulated* minute
     reconnect_share: float = 0.2  # clients per drill that drop once and resume
-    rss_tolerance: float = 0.10  # the heap keeps each round's peak: up to +9.5% seen
+    rss_tolerance: float = 0.05
     rss_slack_mib: float = 8.0
-    settle: float = 1.5  # wall seconds for the server to go quiet before measuring RSS
+    settle: float = 3.0  # wall seconds for the server to go quiet (and collect) before RSS
 
     @property
     def players(self) -> int:

@@ -19,14 +19,12 @@ baseline, and every later round must come back to it within
 :attr:`LoadConfig.rss_tolerance` (a share) plus :attr:`LoadConfig.rss_slack_mib`.
 A drill pushed out of the cache is a web of reference cycles (the engine's
 drill and its SimPy callbacks, the session and its pacer) that only a full
-collection frees; the server runs one shortly after evicting drills
-(``Drills._collect_soon``). Without it, CPython's own rare full collections
-let RSS creep by about 0.3 MiB per evicted 8 s drill before falling flat,
-which this check reported as a failure after a few rounds of 6 drills.
-What remains is the allocator: glibc keeps the heap at each round's peak
-(the live set measured inside the server stays flat), and that peak moved
-by up to 9.5% from round to round with 50 drills of 60 s, hence a default
-tolerance of 10% plus 8 MiB.
+collection frees; the server runs one shortly after evicting drills, then
+hands the freed heap back to the OS (``Drills._collect_soon``). Without
+that, evicted drills waited for CPython's rare full collections (RSS crept
+by about 0.3 MiB per evicted 8 s drill before falling flat) and glibc kept
+the heap at each round's peak (RSS after a 60 s round of 50 drills moved by
+up to 10% while the live set measured inside the server stayed flat).
 """
 
 from __future__ import annotations

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import gc
 import logging
 import re
 import secrets
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from engine.drill import Drill
@@ -46,6 +48,17 @@ log = logging.getLogger("firedrill.server")
 DRILL_ID = re.compile(r"^[A-Za-z0-9_-]{6,32}$")
 LIVE = (Status.CREATED, Status.RUNNING, Status.PAUSED)
 COLLECT_AFTER = 2.0  # seconds from an eviction to the collection that frees it (and its burst)
+
+
+def _find_malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``: hands freed heap pages back to the OS (None without glibc)."""
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_MALLOC_TRIM = _find_malloc_trim()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +143,9 @@ class Drills:
         and CPython runs one only once long-lived objects have grown by a
         quarter: until then evicted drills pile up (bench/load.py: +38 MiB
         after a round of fifty 10-minute drills). One collection (20-40 ms
-        here) a few seconds after the first eviction of a burst frees the lot.
+        here) a few seconds after the first eviction of a burst frees the lot;
+        glibc's ``malloc_trim`` then returns the freed pages, so RSS follows the
+        drills in memory instead of staying at the heap's peak.
         """
         if self._collect is None:
             with contextlib.suppress(RuntimeError):  # no loop: nothing is served yet
@@ -140,12 +155,18 @@ class Drills:
     def _collected(self) -> None:
         self._collect = None
         gc.collect()
+        if _MALLOC_TRIM is not None:  # else RSS stays at the heap's peak (+10% seen at 50 drills)
+            _MALLOC_TRIM(0)
 
     # ------------------------------------------------------------ finding
     async def get(self, drill_id: str) -> DrillSession:
         """The drill with this id, rebuilding an ended one from the store if needed."""
-        session = self.live.get(drill_id) or self.ended.get(drill_id)
+        session = self.live.get(drill_id)
         if session is not None:
+            return session
+        session = self.ended.get(drill_id)
+        if session is not None:
+            self.ended.move_to_end(drill_id)  # least recently used goes first
             return session
         record = self.store.drill(drill_id) if DRILL_ID.match(drill_id) else None
         if record is None:

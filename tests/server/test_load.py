@@ -22,7 +22,7 @@ from server.settings import Settings
 from server.store import SqliteStore
 
 CI = LoadConfig(drills=6, clients=5, seconds=8, speed=10, rounds=3, seed=7, per_minute=6,
-                reconnect_share=0.4, settle=0.5, rss_tolerance=0.05)  # small rounds: flat RSS
+                reconnect_share=0.4, settle=0.5)
 
 
 @pytest.fixture(scope="module")
