@@ -147,8 +147,8 @@ class DrillSession:
     ) -> Event:
         """Check, store, then apply one input; a refused input changes nothing anywhere."""
         key = None if frame_id is None else (who.name.casefold(), frame_id)
-        if key in self.frames:
-            seq = self.frames[key]  # type: ignore[index]
+        seq = self.frames.get(key) if key is not None else None
+        if seq is not None:
             raise DuplicateFrame(
                 f"frame id {frame_id!r} was already applied, as seq {seq}; "
                 "it is not applied again (use a new id for a new input)", seq)
