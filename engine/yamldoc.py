@@ -219,7 +219,10 @@ class _Builder:
         # Frame: [path, container, anchor, start entry, key_lines, pending (key, line) | None]
         stack: list[list[Any]] = []
         while True:
-            ev = self.loader.get_event()
+            try:
+                ev = self.loader.get_event()
+            except yaml.MarkedYAMLError as e:
+                raise self._parser_depth(e, stack) from None
             line: int = ev.start_mark.line + 1  # both parsers mark every event
             if isinstance(ev, yaml.SequenceEndEvent | yaml.MappingEndEvent):
                 frame = stack.pop()
@@ -260,14 +263,30 @@ class _Builder:
             else:
                 parent[1].append(value)
 
+    def _parser_depth(self, e: yaml.MarkedYAMLError, stack: list[list[Any]]) -> Exception:
+        """libyaml >= 0.2.5 (PyYAML 6.0.4's wheels) stops deep nesting with its own words.
+
+        It scans ahead, so its limit can fire before ours sees the depth; say it in our
+        words, so the author reads the same message whichever parser and version ran.
+        Any other parser error is returned unchanged, for the caller's translation.
+        """
+        if "nesting depth" not in (e.problem or "") or not stack:
+            return e
+        frame = stack[-1]
+        path = frame[0][:1] if frame[0] else ((frame[5][0],) if frame[5] else ())
+        line = e.problem_mark.line + 1 if e.problem_mark is not None else None
+        return _Reject(line, path, self._depth_message())
+
+    def _depth_message(self) -> str:
+        return f"nesting is deeper than the limit of {self.max_depth} levels"
+
     def _start(self, ev: Any, stack: list[list[Any]], path: Path, line: int) -> None:
         is_map = isinstance(ev, yaml.MappingStartEvent)
         if ev.tag not in (None, "!", _MAP if is_map else _SEQ):
             raise _Reject(line, path, _bad_tag(ev.tag))
         if len(stack) >= self.max_depth:
             # Only the top-level key: the full path would be max_depth segments long.
-            msg = f"nesting is deeper than the limit of {self.max_depth} levels"
-            raise _Reject(line, path[:1], msg)
+            raise _Reject(line, path[:1], self._depth_message())
         if ev.anchor is not None:
             self.open_anchors.add(ev.anchor)
         container: Any = {} if is_map else []

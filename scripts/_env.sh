@@ -1,5 +1,6 @@
 # Shared set-up for scripts/serve and scripts/test: a project virtualenv with
-# firedrill installed (editable), refreshed when pyproject.toml changes.
+# firedrill installed (editable) from the lock file, refreshed when pyproject.toml or
+# requirements.lock changes.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -13,10 +14,12 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 STAMP=.venv/.firedrill-installed
-if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
-  echo "==> installing firedrill and its dependencies into .venv"
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[dev]"
+if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] || [ requirements.lock -nt "$STAMP" ]; then
+  echo "==> installing firedrill and its locked dependencies into .venv"
+  # Exact versions with hashes from requirements.lock (refresh it with scripts/lock), so a
+  # fresh clone installs the same packages on any day; then the project itself, editable.
+  .venv/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+  .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
   touch "$STAMP"
 fi
 export PATH="$ROOT/.venv/bin:$PATH"

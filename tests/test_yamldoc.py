@@ -383,3 +383,28 @@ def test_long_inputs_are_shortened_in_messages() -> None:
         validate_document(Timer, load_yaml("seconds: " + "x" * 200 + "\n", "t.yaml"))
     got = "'" + "x" * 56 + "..."
     assert str(caught.value.first) == f"t.yaml line 1: `seconds` must be an integer (got {got})"
+
+
+def test_parser_own_depth_limit_reads_as_ours(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parser that stops deep nesting itself (libyaml >= 0.2.5) gives the project's message."""
+
+    class StopsDeep(yaml.SafeLoader):
+        depth = 0
+
+        def get_event(self) -> yaml.Event:
+            event = super().get_event()
+            if isinstance(event, yaml.SequenceStartEvent):
+                self.depth += 1
+                if self.depth == 3:
+                    raise yaml.scanner.ScannerError(
+                        "while increasing flow level",
+                        None,
+                        "exceeded maximum nesting depth",
+                        event.start_mark,
+                    )
+            return event
+
+    monkeypatch.setattr(yamldoc, "_Loader", StopsDeep)
+    assert rejection("deep_nesting.yaml") == (
+        "deep_nesting.yaml line 2: `deep` nesting is deeper than the limit of 50 levels"
+    )
