@@ -54,16 +54,17 @@ def main() -> None:
     hazards["over_1mb.yaml"] = b"# padding\n" * 110_000
     hazards["30k_values.yaml"] = b"id: x\nitems: [" + b"1, " * 30_000 + b"1]\n"
 
-    print(f"baseline: load + validate checkout-deploy-500s ({len(real):,} bytes): "
-          f"{baseline:.2f} ms (median of {args.runs})")
+    print(
+        f"baseline: load + validate checkout-deploy-500s ({len(real):,} bytes): "
+        f"{baseline:.2f} ms (median of {args.runs})"
+    )
     print(f"{'hazard':<24} {'bytes':>10} {'ms':>8} {'x baseline':>11}  error")
     worst = 0.0
     for name, source in hazards.items():
         message = refuse(source, name)()
         ms = median_ms(refuse(source, name), args.runs)
         worst = max(worst, ms / baseline)
-        print(f"{name:<24} {len(source):>10,} {ms:>8.2f} {ms / baseline:>11.2f}  "
-              f"{message[:70]}")
+        print(f"{name:<24} {len(source):>10,} {ms:>8.2f} {ms / baseline:>11.2f}  {message[:70]}")
     print(f"slowest refusal: {worst:.2f}x the baseline load")
 
 

@@ -121,9 +121,11 @@ async def part_a(quick: bool) -> None:
             real, cpu, ticks = await server_pacing(n, speed, secs)
             b50, b99 = pct(bare)
             r50, r99 = pct(real)
-            print(f"    {n:>6} {speed:>4g}x   {b50:6.2f} / {b99:6.2f} n={len(bare):<5}"
-                  f"   {r50:6.2f} / {r99:6.2f} n={len(real):<5} cpu {cpu * 100:4.1f}%"
-                  f"  {ticks / secs:6.0f} ticks/s")
+            print(
+                f"    {n:>6} {speed:>4g}x   {b50:6.2f} / {b99:6.2f} n={len(bare):<5}"
+                f"   {r50:6.2f} / {r99:6.2f} n={len(real):<5} cpu {cpu * 100:4.1f}%"
+                f"  {ticks / secs:6.0f} ticks/s"
+            )
 
 
 # ------------------------------------------------------------- (b) fan-out
@@ -136,12 +138,15 @@ def free_port() -> int:
 def spawn_clients(url: str, token: str, n: int, seconds: float) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, __file__, "--clients", url, token, str(n), str(seconds)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
 async def measure(
-    proc: subprocess.Popen[bytes], stamps: dict[int, float], seconds: float,
+    proc: subprocess.Popen[bytes],
+    stamps: dict[int, float],
+    seconds: float,
     on_ready: Callable[[], None],
 ) -> tuple[list[float], float, int]:
     """Wait for the clients to connect, start ticking, time the window, collect receipts."""
@@ -171,8 +176,9 @@ async def fanout_server(sizes: list[int], seconds: float, frame_bytes: list[int]
         settings = Settings(db=f"{tmp}/bench.db")
         app = create_app(settings)
         port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
-                                **uvicorn_options(settings.limits))
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="error", **uvicorn_options(settings.limits)
+        )
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve())
         while not server.started:
@@ -184,8 +190,9 @@ async def fanout_server(sizes: list[int], seconds: float, frame_bytes: list[int]
             stamps: dict[int, float] = {}
             orig = session.tick
 
-            def stamped(wall: float, s: Any = session, orig: Any = orig,
-                        stamps: dict[int, float] = stamps) -> None:
+            def stamped(
+                wall: float, s: Any = session, orig: Any = orig, stamps: dict[int, float] = stamps
+            ) -> None:
                 before = s.seq
                 orig(wall)
                 for seq in range(before + 1, s.seq + 1):
@@ -196,8 +203,11 @@ async def fanout_server(sizes: list[int], seconds: float, frame_bytes: list[int]
             fac = Principal(session.id, "facilitator", "facilitator")
             proc = spawn_clients(f"ws://127.0.0.1:{port}/ws/{session.id}", obs_token, n, seconds)
             lat, cpu, frames = await measure(  # the clock starts once the observers are in
-                proc, stamps, seconds,
-                lambda s=session, fac=fac: s.apply(fac, {"type": "clock", "action": "start"}))
+                proc,
+                stamps,
+                seconds,
+                lambda s=session, fac=fac: s.apply(fac, {"type": "clock", "action": "start"}),
+            )
             results.append((n, lat, cpu, frames))
             session.apply(fac, {"type": "end"})
         server.should_exit = True
@@ -241,8 +251,11 @@ async def fanout_bare(sizes: list[int], seconds: float, size: int) -> list[Any]:
             proc = spawn_clients(f"ws://127.0.0.1:{port}/", "bare", n, seconds)
             tasks: list[asyncio.Task[None]] = []
             lat, cpu, frames = await measure(
-                proc, stamps, seconds,
-                lambda tasks=tasks, t=ticker: tasks.append(asyncio.create_task(t())))
+                proc,
+                stamps,
+                seconds,
+                lambda tasks=tasks, t=ticker: tasks.append(asyncio.create_task(t())),
+            )
             stop.set()
             await asyncio.gather(*tasks)
             results.append((n, lat, cpu, frames))
@@ -256,15 +269,20 @@ async def part_b(quick: bool) -> None:
     ours = await fanout_server(sizes, seconds, frame_bytes)
     size = int(sorted(frame_bytes)[len(frame_bytes) // 2]) if frame_bytes else 1400
     bare = await fanout_bare(sizes, seconds, size)
-    print(f"(b) fan-out of one drill at 100x (~10 frames/s of ~{size} B) to N observers on "
-          "loopback: tick -> receipt, ms (p50 / p99); server CPU = share of one core")
-    print(f"    {'N':>4}   {'bare websockets.broadcast':>32}   {'firedrill server':>32}"
-          "   ratio p99")
+    print(
+        f"(b) fan-out of one drill at 100x (~10 frames/s of ~{size} B) to N observers on "
+        "loopback: tick -> receipt, ms (p50 / p99); server CPU = share of one core"
+    )
+    print(
+        f"    {'N':>4}   {'bare websockets.broadcast':>32}   {'firedrill server':>32}   ratio p99"
+    )
     for (n, blat, bcpu, bf), (_, lat, cpu, f) in zip(bare, ours, strict=True):
         b50, b99 = pct(blat)
         r50, r99 = pct(lat)
-        print(f"    {n:>4}   {b50:6.2f} / {b99:6.2f} cpu {bcpu * 100:5.1f}% ({bf:>5})"
-              f"   {r50:6.2f} / {r99:6.2f} cpu {cpu * 100:5.1f}% ({f:>5})   {r99 / b99:5.2f}x")
+        print(
+            f"    {n:>4}   {b50:6.2f} / {b99:6.2f} cpu {bcpu * 100:5.1f}% ({bf:>5})"
+            f"   {r50:6.2f} / {r99:6.2f} cpu {cpu * 100:5.1f}% ({f:>5})   {r99 / b99:5.2f}x"
+        )
 
 
 # ------------------------------------------------------------- client side
@@ -283,9 +301,13 @@ def run_clients(url: str, token: str, n: int, seconds: float) -> None:
     for _ in range(n):
         sock = socket.create_connection((host, port))
         key = base64.b64encode(os.urandom(16)).decode()
-        sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-                      f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                      "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        sock.sendall(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
         head = b""
         while b"\r\n\r\n" not in head:
             head += sock.recv(4096)
@@ -314,7 +336,7 @@ def run_clients(url: str, token: str, n: int, seconds: float) -> None:
             for payload_head in _frames(buf):
                 if window[0] <= now <= window[1] and payload_head.startswith(prefix):
                     end = payload_head.index(b",", len(prefix))
-                    receipts.append((int(payload_head[len(prefix):end]), now))
+                    receipts.append((int(payload_head[len(prefix) : end]), now))
     for sock in buffers:
         sock.close()
     sys.stdout.write(orjson.dumps(receipts).decode())
@@ -350,16 +372,17 @@ def _frames(buf: bytearray) -> list[bytes]:
             n, i = int.from_bytes(buf[2:10], "big"), 10
         if len(buf) < i + n:
             break
-        out.append(bytes(buf[i:i + min(n, 48)]))
-        del buf[:i + n]
+        out.append(bytes(buf[i : i + min(n, 48)]))
+        del buf[: i + n]
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter windows (about 40 s)")
-    parser.add_argument("--clients", nargs=4, metavar=("URL", "TOKEN", "N", "SECONDS"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--clients", nargs=4, metavar=("URL", "TOKEN", "N", "SECONDS"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.clients:
         url, token, n, secs = args.clients

@@ -39,10 +39,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.loadkit import LoadConfig, LoadReport, MiB, RoundResult, run_with_server  # noqa: E402
 
-HEAD = (f"{'round':>5} {'drills':>6} {'clients':>7} {'secs':>5} {'inputs sent/acked':>17} "
-        f"{'prov':>4} {'frames/s':>8} {'events/s':>8} {'errors':>6} {'lost':>4} {'dup':>3} "
-        f"{'reconn':>7} {'RSS before/peak/after MiB':>25} {'CPU%':>5} {'drvCPU%':>7} "
-        f"{'tick p50/p99':>12} {'reply p50/p99':>13}")
+HEAD = (
+    f"{'round':>5} {'drills':>6} {'clients':>7} {'secs':>5} {'inputs sent/acked':>17} "
+    f"{'prov':>4} {'frames/s':>8} {'events/s':>8} {'errors':>6} {'lost':>4} {'dup':>3} "
+    f"{'reconn':>7} {'RSS before/peak/after MiB':>25} {'CPU%':>5} {'drvCPU%':>7} "
+    f"{'tick p50/p99':>12} {'reply p50/p99':>13}"
+)
 
 
 def ms(v: float | None) -> str:
@@ -58,24 +60,29 @@ def row(r: RoundResult) -> str:
     rss = f"{r.rss_before / MiB:.1f}/{r.rss_peak / MiB:.1f}/{r.rss_after / MiB:.1f}"
     secs = r.seconds or 1.0
     label = f"{r.index}{'w' if r.index == 1 else ''}"
-    return (f"{label:>5} {r.drills:>6} {r.clients:>7} {r.seconds:>5.1f} "
-            f"{f'{t.inputs}/{t.acked}':>17} {t.provoked:>4} {r.frames / secs:>8.0f} "
-            f"{r.events / secs:>8.0f} {t.errors:>6} {t.faults['lost']:>4} "
-            f"{t.faults['duplicate']:>3} {f'{t.reconnects}/{t.drops}':>7} {rss:>25} "
-            f"{r.cpu_pct:>5.1f} {r.driver_cpu_pct:>7.1f} {pair(r.tick_p50, r.tick_p99):>12} "
-            f"{pair(r.reply_ms(0.5), r.reply_ms(0.99)):>13}")
+    return (
+        f"{label:>5} {r.drills:>6} {r.clients:>7} {r.seconds:>5.1f} "
+        f"{f'{t.inputs}/{t.acked}':>17} {t.provoked:>4} {r.frames / secs:>8.0f} "
+        f"{r.events / secs:>8.0f} {t.errors:>6} {t.faults['lost']:>4} "
+        f"{t.faults['duplicate']:>3} {f'{t.reconnects}/{t.drops}':>7} {rss:>25} "
+        f"{r.cpu_pct:>5.1f} {r.driver_cpu_pct:>7.1f} {pair(r.tick_p50, r.tick_p99):>12} "
+        f"{pair(r.reply_ms(0.5), r.reply_ms(0.99)):>13}"
+    )
 
 
 def summary(report: LoadReport) -> list[str]:
     cfg = report.config
-    lines = [f"RSS baseline (after warm-up round 1) {report.baseline / MiB:.1f} MiB; limit "
-             f"{report.rss_limit / MiB:.1f} MiB (+{cfg.rss_tolerance:.0%} + "
-             f"{cfg.rss_slack_mib:g} MiB)"]
+    lines = [
+        f"RSS baseline (after warm-up round 1) {report.baseline / MiB:.1f} MiB; limit "
+        f"{report.rss_limit / MiB:.1f} MiB (+{cfg.rss_tolerance:.0%} + "
+        f"{cfg.rss_slack_mib:g} MiB)"
+    ]
     later = report.rounds[1:]
     if later:
         drift = [(r.rss_after - report.baseline) / MiB for r in later]
-        lines.append("RSS after each later round vs baseline: "
-                     + ", ".join(f"{d:+.1f} MiB" for d in drift))
+        lines.append(
+            "RSS after each later round vs baseline: " + ", ".join(f"{d:+.1f} MiB" for d in drift)
+        )
     return lines
 
 
@@ -87,24 +94,42 @@ def main() -> int:
     parser.add_argument("--speed", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3, help="round 1 is the warm-up")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--per-minute", type=float, default=3.0,
-                        help="inputs per player per simulated minute")
-    parser.add_argument("--reconnect-share", type=float, default=0.2,
-                        help="share of each drill's clients that drop once and resume")
-    parser.add_argument("--rss-tolerance", type=float, default=LoadConfig.rss_tolerance,
-                        help="share over the baseline RSS allowed after a round (plus 8 MiB)")
+    parser.add_argument(
+        "--per-minute", type=float, default=3.0, help="inputs per player per simulated minute"
+    )
+    parser.add_argument(
+        "--reconnect-share",
+        type=float,
+        default=0.2,
+        help="share of each drill's clients that drop once and resume",
+    )
+    parser.add_argument(
+        "--rss-tolerance",
+        type=float,
+        default=LoadConfig.rss_tolerance,
+        help="share over the baseline RSS allowed after a round (plus 8 MiB)",
+    )
     args = parser.parse_args()
     if args.clients < 2 or args.drills < 1 or args.rounds < 2:
         parser.error("need --clients >= 2, --drills >= 1 and --rounds >= 2")
-    cfg = LoadConfig(drills=args.drills, clients=args.clients, seconds=args.seconds,
-                     speed=args.speed, rounds=args.rounds, seed=args.seed,
-                     per_minute=args.per_minute, reconnect_share=args.reconnect_share,
-                     rss_tolerance=args.rss_tolerance)
-    print(f"firedrill load test ({os.cpu_count()} cpus, python {sys.version.split()[0]}): "
-          f"{cfg.drills} drills x {cfg.clients} clients (1 facilitator, {cfg.players} players, "
-          f"{cfg.observers} observers) for {cfg.seconds:g} s at {cfg.speed:g}x, {cfg.rounds} "
-          f"rounds (round 1w: warm-up, {cfg.cache_fill} drills to fill the ended-drill cache, "
-          f"then {cfg.drills}), seed {cfg.seed}")
+    cfg = LoadConfig(
+        drills=args.drills,
+        clients=args.clients,
+        seconds=args.seconds,
+        speed=args.speed,
+        rounds=args.rounds,
+        seed=args.seed,
+        per_minute=args.per_minute,
+        reconnect_share=args.reconnect_share,
+        rss_tolerance=args.rss_tolerance,
+    )
+    print(
+        f"firedrill load test ({os.cpu_count()} cpus, python {sys.version.split()[0]}): "
+        f"{cfg.drills} drills x {cfg.clients} clients (1 facilitator, {cfg.players} players, "
+        f"{cfg.observers} observers) for {cfg.seconds:g} s at {cfg.speed:g}x, {cfg.rounds} "
+        f"rounds (round 1w: warm-up, {cfg.cache_fill} drills to fill the ended-drill cache, "
+        f"then {cfg.drills}), seed {cfg.seed}"
+    )
     print(HEAD, flush=True)
     started = time.monotonic()
     report = run_with_server(cfg, lambda r: print(row(r), flush=True))
@@ -113,8 +138,11 @@ def main() -> int:
     problems = report.problems()
     for p in problems:
         print(f"FAIL {p}")
-    verdict = "FAIL" if problems else "OK: every request answered once, nothing lost or " \
-        "duplicated, memory back to baseline"
+    verdict = (
+        "FAIL"
+        if problems
+        else "OK: every request answered once, nothing lost or duplicated, memory back to baseline"
+    )
     print(f"{verdict} (total {time.monotonic() - started:.0f} s)")
     return 1 if problems else 0
 

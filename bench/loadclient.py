@@ -102,9 +102,15 @@ class Tally:
 
 # ------------------------------------------------------------------ plans
 CHAT = (
-    "looking at checkout now", "seeing 500s on POST /checkout", "anyone touching checkout-api?",
-    "support says coupons fail", "I'll take the dashboards", "payments look fine from here",
-    "rolling back is on the table", "who is on comms?", "error rate still climbing",
+    "looking at checkout now",
+    "seeing 500s on POST /checkout",
+    "anyone touching checkout-api?",
+    "support says coupons fail",
+    "I'll take the dashboards",
+    "payments look fine from here",
+    "rolling back is on the table",
+    "who is on comms?",
+    "error rate still climbing",
     "need a decision in 2 min",
 )
 ACTIONS: tuple[Frame, ...] = (
@@ -122,16 +128,23 @@ ACTIONS: tuple[Frame, ...] = (
     {"type": "hypothesis", "text": "v143 broke the coupon path"},
     {"type": "decide", "text": "roll back checkout-api if errors persist 5 more minutes"},
     {"type": "page_team", "team": "checkout"},
-    {"type": "status_update", "audience": "internal", "state": "investigating",
-     "impact": "some checkouts fail with 500", "next_update_min": 15},
+    {
+        "type": "status_update",
+        "audience": "internal",
+        "state": "investigating",
+        "impact": "some checkouts fail with 500",
+        "next_update_min": 15,
+    },
     {"type": "state_impact", "users_pct": 12, "trend": "rising", "data": "intact"},
     {"type": "set_breaker", "dependency": "payments", "state": "closed"},
 )
 # Deliberate mistakes and the error code each must get (nothing else may fail).
 PROVOKE: dict[str, tuple[tuple[Frame, str], ...]] = {
-    "player": (({"type": "input", "input": {"type": "rollback"}}, "invalid_input"),
-               ({"type": "input", "input": {"type": "restart_everything"}}, "unknown_action"),
-               ({"type": "input", "input": {"type": "note", "text": "x"}}, "forbidden")),
+    "player": (
+        ({"type": "input", "input": {"type": "rollback"}}, "invalid_input"),
+        ({"type": "input", "input": {"type": "restart_everything"}}, "unknown_action"),
+        ({"type": "input", "input": {"type": "note", "text": "x"}}, "forbidden"),
+    ),
     "observer": (({"type": "input", "input": {"type": "chat", "text": "hi"}}, "forbidden"),),
     "facilitator": (({"type": "control", "action": "start"}, "illegal_transition"),),
 }
@@ -175,23 +188,29 @@ def plan(role: str, rng: random.Random, cfg: LoadConfig, drops: bool) -> list[St
     frame, code = rng.choice(PROVOKE[role])
     steps.append(Step(rng.uniform(0.1, 0.9) * cfg.seconds, "provoke", frame, code))
     if drops:
-        steps.append(Step(rng.uniform(0.2, 0.6) * cfg.seconds, "drop",
-                          abort=rng.random() < 0.5, pause=rng.uniform(0.2, 1.0)))
+        steps.append(
+            Step(
+                rng.uniform(0.2, 0.6) * cfg.seconds,
+                "drop",
+                abort=rng.random() < 0.5,
+                pause=rng.uniform(0.2, 1.0),
+            )
+        )
     return sorted(steps, key=lambda s: s.at)
 
 
 def canonical(item: Any) -> bytes:
     """A digest of an event as the log writes it (sorted keys, compact)."""
-    return hashlib.blake2b(orjson.dumps(item, option=orjson.OPT_SORT_KEYS),
-                           digest_size=16).digest()
+    return hashlib.blake2b(orjson.dumps(item, option=orjson.OPT_SORT_KEYS), digest_size=16).digest()
 
 
 # ------------------------------------------------------------------ client
 class LoadClient:
     """One participant: a socket (re-opened after a drop), every event it saw, its checks."""
 
-    def __init__(self, ws_base: str, drill_id: str, token: str, role: str, name: str,
-                 tally: Tally) -> None:
+    def __init__(
+        self, ws_base: str, drill_id: str, token: str, role: str, name: str, tally: Tally
+    ) -> None:
         self.url = f"{ws_base}/ws/{drill_id}"
         self.drill_id, self.token, self.role, self.name = drill_id, token, role, name
         self.tally = tally
@@ -218,8 +237,11 @@ class LoadClient:
         """Open a socket and say hello; False (and a fault) if that failed."""
         try:
             ws = await connect(self.url, compression=None, max_size=4 * MiB, open_timeout=30)
-            await ws.send(orjson.dumps({"type": "hello", "v": 1, "token": self.token,
-                                        "last_seq": last_seq}).decode())
+            await ws.send(
+                orjson.dumps(
+                    {"type": "hello", "v": 1, "token": self.token, "last_seq": last_seq}
+                ).decode()
+            )
             welcome = orjson.loads(await asyncio.wait_for(ws.recv(), REPLY_TIMEOUT))
         except (OSError, TimeoutError, WebSocketException, orjson.JSONDecodeError) as exc:
             self.ws = None

@@ -49,8 +49,17 @@ import orjson
 
 from .loadclient import LoadClient, LoadConfig, MiB, Step, Tally, canonical, plan
 
-__all__ = ["SCENARIO", "LoadConfig", "LoadReport", "MiB", "RoundResult", "ServerProcess",
-           "Tally", "run_load", "run_with_server"]
+__all__ = [
+    "SCENARIO",
+    "LoadConfig",
+    "LoadReport",
+    "MiB",
+    "RoundResult",
+    "ServerProcess",
+    "Tally",
+    "run_load",
+    "run_with_server",
+]
 SCENARIO = "checkout-deploy-500s"
 END_TIMEOUT = 30.0
 
@@ -86,9 +95,18 @@ class ServerProcess:
         exe = Path(sys.executable).parent / "firedrill"
         self._out = open(self.workdir / "server.log", "wb")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(
-            [str(exe), "serve", "--port", str(self.port), "--db",
-             str(self.workdir / "load.db"), "--log-level", "warning"],
-            stdout=self._out, stderr=subprocess.STDOUT,
+            [
+                str(exe),
+                "serve",
+                "--port",
+                str(self.port),
+                "--db",
+                str(self.workdir / "load.db"),
+                "--log-level",
+                "warning",
+            ],
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while not self._healthy():
@@ -140,7 +158,7 @@ def rss(pid: int) -> int:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of the process so far."""
     stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2:].split()  # the name may contain spaces
+    fields = stat[stat.rindex(")") + 2 :].split()  # the name may contain spaces
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -164,8 +182,9 @@ class Rest:
     def __init__(self, client: httpx.AsyncClient, tally: Tally) -> None:
         self.client, self.tally = client, tally
 
-    async def call(self, method: str, path: str, status: int = 200, **kw: Any
-                   ) -> httpx.Response | None:
+    async def call(
+        self, method: str, path: str, status: int = 200, **kw: Any
+    ) -> httpx.Response | None:
         try:
             r = await self.client.request(method, path, **kw)
         except httpx.HTTPError as exc:
@@ -177,22 +196,27 @@ class Rest:
         return r
 
 
-async def setup_drill(rest: Rest, ws: str, cfg: LoadConfig, rng: random.Random
-                      ) -> DrillRun | None:
+async def setup_drill(rest: Rest, ws: str, cfg: LoadConfig, rng: random.Random) -> DrillRun | None:
     """Create a drill, join everyone, plan what each will do, connect everyone."""
-    r = await rest.call("POST", "/api/drills", 201, json={
-        "scenario": SCENARIO, "seed": rng.randrange(1 << 30), "speed": cfg.speed})
+    r = await rest.call(
+        "POST",
+        "/api/drills",
+        201,
+        json={"scenario": SCENARIO, "seed": rng.randrange(1 << 30), "speed": cfg.speed},
+    )
     if r is None:
         return None
     body = r.json()
     did, tally = body["drill_id"], rest.tally
-    run = DrillRun(did, [LoadClient(ws, did, body["facilitator_token"], "facilitator",
-                                    "facilitator", tally)])
+    run = DrillRun(
+        did, [LoadClient(ws, did, body["facilitator_token"], "facilitator", "facilitator", tally)]
+    )
     people = [("player", f"p{i}", body["player_code"]) for i in range(1, cfg.players + 1)]
     people += [("observer", f"o{i}", body["observer_code"]) for i in range(1, cfg.observers + 1)]
     for role, name, code in people:
-        j = await rest.call("POST", f"/api/drills/{did}/join", 201,
-                            json={"code": code, "name": name})
+        j = await rest.call(
+            "POST", f"/api/drills/{did}/join", 201, json={"code": code, "name": name}
+        )
         if j is not None:
             run.clients.append(LoadClient(ws, did, j.json()["token"], role, name, tally))
     n = len(run.clients)
@@ -205,8 +229,7 @@ async def setup_drill(rest: Rest, ws: str, cfg: LoadConfig, rng: random.Random
     return run
 
 
-async def act(client: LoadClient, steps: list[Step], start: float, stop: asyncio.Event
-              ) -> None:
+async def act(client: LoadClient, steps: list[Step], start: float, stop: asyncio.Event) -> None:
     """Walk a client's agenda until the drill's time is up."""
     loop = asyncio.get_running_loop()
     try:
@@ -232,8 +255,12 @@ async def finish(run: DrillRun, rest: Rest, ended: list[DrillRun]) -> None:
     fac = run.facilitator
     reply = await fac.request({"type": "control", "action": "end", "reason": "load test"})
     if reply is None or reply["type"] != "ack":  # already a fault; still end it over REST
-        await rest.call("POST", f"/api/drills/{run.id}/control", json={"action": "end"},
-                        headers={"Authorization": f"Bearer {fac.token}"})
+        await rest.call(
+            "POST",
+            f"/api/drills/{run.id}/control",
+            json={"action": "end"},
+            headers={"Authorization": f"Bearer {fac.token}"},
+        )
     ended.append(run)
     for c in run.clients:
         try:
@@ -248,8 +275,11 @@ async def verify(rest: Rest, client: LoadClient) -> None:
     """What the client received must be exactly its view of the log."""
     if client.ws is None:
         return  # its socket could not be (re)opened: counted as a fault already
-    r = await rest.call("GET", f"/api/drills/{client.drill_id}/log",
-                        headers={"Authorization": f"Bearer {client.token}"})
+    r = await rest.call(
+        "GET",
+        f"/api/drills/{client.drill_id}/log",
+        headers={"Authorization": f"Bearer {client.token}"},
+    )
     if r is None:
         return
     items = [orjson.loads(line) for line in r.content.splitlines()]
@@ -337,8 +367,7 @@ async def play_round(index: int, server: ServerProcess, cfg: LoadConfig) -> Roun
     """One round: a wave of ``cfg.drills`` drills (the warm-up first plays a cache fill)."""
     waves = [cfg.cache_fill, cfg.drills] if index == 1 else [cfg.drills]
     drills = sum(waves)
-    result = RoundResult(index, drills, drills * cfg.clients, Tally(),
-                         rss_before=rss(server.pid))
+    result = RoundResult(index, drills, drills * cfg.clients, Tally(), rss_before=rss(server.pid))
     watch = RssWatch(server.pid)
     async with httpx.AsyncClient(base_url=server.http, timeout=60) as http:
         rest = Rest(http, result.tally)
@@ -350,8 +379,13 @@ async def play_round(index: int, server: ServerProcess, cfg: LoadConfig) -> Roun
     return result
 
 
-async def play_wave(rngs: list[random.Random], server: ServerProcess, cfg: LoadConfig,
-                    result: RoundResult, rest: Rest) -> None:
+async def play_wave(
+    rngs: list[random.Random],
+    server: ServerProcess,
+    cfg: LoadConfig,
+    result: RoundResult,
+    rest: Rest,
+) -> None:
     """Set up one drill per RNG, play them all at once, end them, check every client."""
     made = await bounded(16, (setup_drill(rest, server.ws, cfg, rng) for rng in rngs))
     runs: list[DrillRun] = [r for r in made if r is not None]
@@ -365,18 +399,21 @@ async def play_wave(rngs: list[random.Random], server: ServerProcess, cfg: LoadC
     await check_idle(rest)
 
 
-async def load_phase(runs: list[DrillRun], server: ServerProcess, cfg: LoadConfig,
-                     result: RoundResult, rest: Rest) -> None:
+async def load_phase(
+    runs: list[DrillRun], server: ServerProcess, cfg: LoadConfig, result: RoundResult, rest: Rest
+) -> None:
     """Start every drill, let everyone act for ``cfg.seconds``, then stop them."""
     loop = asyncio.get_running_loop()
     tally = result.tally
     frames, events, t0 = tally.frames, tally.events, loop.time()
     cpu0, mine0 = cpu_seconds(server.pid), time.process_time()
-    await asyncio.gather(*(r.facilitator.request({"type": "control", "action": "start"})
-                           for r in runs))
+    await asyncio.gather(
+        *(r.facilitator.request({"type": "control", "action": "start"}) for r in runs)
+    )
     stop, started = asyncio.Event(), loop.time()
-    agenda = asyncio.gather(*(act(c, r.plans[c.name], started, stop)
-                              for r in runs for c in r.clients))
+    agenda = asyncio.gather(
+        *(act(c, r.plans[c.name], started, stop) for r in runs for c in r.clients)
+    )
     await asyncio.sleep(cfg.seconds)
     health = await rest.call("GET", "/api/health")
     if health is not None:
@@ -413,8 +450,9 @@ class LoadReport:
 
     @property
     def rss_limit(self) -> int:
-        return int(self.baseline * (1 + self.config.rss_tolerance)
-                   + self.config.rss_slack_mib * MiB)
+        return int(
+            self.baseline * (1 + self.config.rss_tolerance) + self.config.rss_slack_mib * MiB
+        )
 
     def memory_ok(self, r: RoundResult) -> bool:
         return r.index == 1 or r.rss_after <= self.rss_limit
@@ -428,19 +466,31 @@ class LoadReport:
 
     def problems(self) -> list[str]:
         """Why the run failed (empty: it passed)."""
-        out = [f"{k}: {n} (e.g. {ex})" for r in self.rounds for k, n in r.tally.faults.items()
-               for ex in [r.tally.examples[k]]]
-        out += [f"round {r.index}: RSS after {r.rss_after / MiB:.1f} MiB > limit "
-                f"{self.rss_limit / MiB:.1f} MiB" for r in self.rounds if not self.memory_ok(r)]
-        out += [f"round {r.index}: {r.tally.inputs - r.tally.acked} inputs not acked"
-                for r in self.rounds if r.tally.acked != r.tally.inputs]
+        out = [
+            f"{k}: {n} (e.g. {ex})"
+            for r in self.rounds
+            for k, n in r.tally.faults.items()
+            for ex in [r.tally.examples[k]]
+        ]
+        out += [
+            f"round {r.index}: RSS after {r.rss_after / MiB:.1f} MiB > limit "
+            f"{self.rss_limit / MiB:.1f} MiB"
+            for r in self.rounds
+            if not self.memory_ok(r)
+        ]
+        out += [
+            f"round {r.index}: {r.tally.inputs - r.tally.acked} inputs not acked"
+            for r in self.rounds
+            if r.tally.acked != r.tally.inputs
+        ]
         if self.server_output.strip():
             out.append("the server logged:\n" + self.server_output[-2000:])
         return out
 
 
-async def run_load(server: ServerProcess, cfg: LoadConfig,
-                   progress: Callable[[RoundResult], None] | None = None) -> LoadReport:
+async def run_load(
+    server: ServerProcess, cfg: LoadConfig, progress: Callable[[RoundResult], None] | None = None
+) -> LoadReport:
     """Play ``cfg.rounds`` rounds against a running server (the first is the warm-up)."""
     report = LoadReport(cfg, [])
     for index in range(1, cfg.rounds + 1):
@@ -453,11 +503,12 @@ async def run_load(server: ServerProcess, cfg: LoadConfig,
     return report
 
 
-def run_with_server(cfg: LoadConfig,
-                    progress: Callable[[RoundResult], None] | None = None) -> LoadReport:
+def run_with_server(
+    cfg: LoadConfig, progress: Callable[[RoundResult], None] | None = None
+) -> LoadReport:
     """Start a server in a temporary directory, load it, stop it."""
-    with tempfile.TemporaryDirectory(prefix="firedrill-load-") as tmp, \
-            ServerProcess(Path(tmp)) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="firedrill-load-") as tmp,
+        ServerProcess(Path(tmp)) as server,
+    ):
         return asyncio.run(run_load(server, cfg, progress))
-
-

@@ -47,7 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             store.close()
 
     app = FastAPI(
-        title="firedrill", version=__version__, lifespan=lifespan,
+        title="firedrill",
+        version=__version__,
+        lifespan=lifespan,
         summary="Incident-response drills on a simulated production system.",
         description="REST API of the live server. The WebSocket protocol (`/ws/{drill_id}`) "
         "is specified in docs/protocol.md.",
@@ -107,8 +109,10 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, size: int | None) -> None:
         got = f" (got {size})" if size is not None else ""
-        exc = TooLarge(f"the request body is over the limit of {self.limit} bytes{got}; "
-                       "no request of this API needs that much")
+        exc = TooLarge(
+            f"the request body is over the limit of {self.limit} bytes{got}; "
+            "no request of this API needs that much"
+        )
         # the rest of the body stays unread, so this connection cannot carry another request
         await _answer(exc, {"Connection": "close"})(scope, receive, send)
 
@@ -162,8 +166,11 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     # a body the framework did not parse as JSON because of its content type arrives as bytes
     if any(e.get("loc") == ("body",) and isinstance(e.get("input"), bytes) for e in errs):
         sent = request.headers.get("content-type") or "no content type"
-        return _answer(UnsupportedMediaType(
-            f"send the body as JSON with `Content-Type: application/json` (got {sent})"))
+        return _answer(
+            UnsupportedMediaType(
+                f"send the body as JSON with `Content-Type: application/json` (got {sent})"
+            )
+        )
     if any(e.get("type") == "json_invalid" for e in errs):
         ctx = next(e.get("ctx", {}) for e in errs if e.get("type") == "json_invalid")
         why = ctx.get("error", "")
@@ -183,9 +190,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             got = got if len(got) <= 60 else got[:57] + "..."
             parts.append(f"`{loc}`: {e.get('msg', 'invalid')} (got {got})")
     detail = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in errs]
-    return JSONResponse(
-        _body("invalid_request", "; ".join(parts), detail=detail), status_code=422
-    )
+    return JSONResponse(_body("invalid_request", "; ".join(parts), detail=detail), status_code=422)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

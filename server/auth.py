@@ -75,8 +75,11 @@ def describe(action: str) -> str:
     if action in _DESCRIBE:
         return _DESCRIBE[action]
     kind, _, what = action.partition(":")
-    return {"input": f"send {what}", "control": f"{what} the clock",
-            "read": f"read the {what}"}.get(kind, action)
+    return {
+        "input": f"send {what}",
+        "control": f"{what} the clock",
+        "read": f"read the {what}",
+    }.get(kind, action)
 
 
 def _a(noun: str) -> str:

@@ -84,36 +84,53 @@ class Drills:
         self._collect: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------ creating
-    def create(self, scenario_id: str, seed: int, speed: float, facilitator: str) -> tuple[
-        DrillSession, Secrets
-    ]:
+    def create(
+        self, scenario_id: str, seed: int, speed: float, facilitator: str
+    ) -> tuple[DrillSession, Secrets]:
         if len(self.live) >= self.limits.drills:
             raise LimitReached(
                 f"this server already runs {len(self.live)} live drills, its limit; "
                 "end one or try again later"
             )
         if facilitator.casefold() == "system":
-            raise Invalid("the name 'system' is reserved for the simulation's own events; "
-                          "choose another `facilitator` name")
+            raise Invalid(
+                "the name 'system' is reserved for the simulation's own events; "
+                "choose another `facilitator` name"
+            )
         scenario = self.library.get(scenario_id)
         drill = Drill(scenario, seed)
         secrets_ = Secrets(new_token(), new_code(), new_code())
         record = DrillRecord(
-            id=secrets.token_urlsafe(8), scenario=scenario_id, seed=seed, speed=speed,
-            status=str(Status.CREATED), sim_time=drill.now, facilitator=facilitator,
+            id=secrets.token_urlsafe(8),
+            scenario=scenario_id,
+            seed=seed,
+            speed=speed,
+            status=str(Status.CREATED),
+            sim_time=drill.now,
+            facilitator=facilitator,
             player_code_hash=digest(secrets_.player_code),
-            observer_code_hash=digest(secrets_.observer_code), created_at=time.time(),
+            observer_code_hash=digest(secrets_.observer_code),
+            created_at=time.time(),
         )
         self.store.create_drill(record, digest(secrets_.facilitator_token))
         who = Principal(record.id, "facilitator", facilitator)
         return self._serve(record, drill, [who]), secrets_
 
     def _serve(
-        self, record: DrillRecord, drill: Drill, people: list[Principal],
+        self,
+        record: DrillRecord,
+        drill: Drill,
+        people: list[Principal],
         frames: dict[tuple[str, str], int] | None = None,
     ) -> DrillSession:
         session = DrillSession(
-            record, drill.scenario, drill, self.store, self.settings, people, self.lateness,
+            record,
+            drill.scenario,
+            drill,
+            self.store,
+            self.settings,
+            people,
+            self.lateness,
             frames,
         )
         session.on_end = self._ended
@@ -182,8 +199,10 @@ class Drills:
             inputs = self.store.inputs(drill_id)
             until = max([record.sim_time, *(i.t for i in inputs)])
             drill, frames = await asyncio.to_thread(rebuild, scenario, record.seed, inputs, until)
-            session = self.live.get(drill_id) or self.ended.get(drill_id) or self._revive(
-                record, drill, frames
+            session = (
+                self.live.get(drill_id)
+                or self.ended.get(drill_id)
+                or self._revive(record, drill, frames)
             )
             fut.set_result(session)
             return session
@@ -208,8 +227,14 @@ class Drills:
                 continue
             session = self._revive(record, drill, frames)
             recovered.append(record.id)
-            log.info("recovered drill %s (%s) %s at t=%.1f with %d inputs",
-                     record.id, record.scenario, session.status, drill.now, len(inputs))
+            log.info(
+                "recovered drill %s (%s) %s at t=%.1f with %d inputs",
+                record.id,
+                record.scenario,
+                session.status,
+                drill.now,
+                len(inputs),
+            )
         return recovered
 
     def _revive(
@@ -236,7 +261,10 @@ class Drills:
         return who
 
     def join(
-        self, session: DrillSession, code: str, name: str | None,
+        self,
+        session: DrillSession,
+        code: str,
+        name: str | None,
         incident_role: IncidentRole | None,
     ) -> tuple[Principal, str]:
         """Exchange a join code for a personal token; the code decides the role."""
@@ -311,4 +339,3 @@ class Drills:
                 self.store.update_drill(s.id, sim_time=s.drill.now)
             s.hub.close_all(CLOSE["going_away"], "server shutting down; reconnect with last seq")
         await asyncio.gather(*(s.pacer.stop() for s in sessions))
-

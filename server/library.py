@@ -49,10 +49,17 @@ class Library:
             except AuthorError as exc:
                 log.warning("scenario %s is invalid and not offered: %s", sid, exc.first)
                 continue
-            out.append({
-                "id": sid, "title": sc.title, "summary": sc.summary, "class": sc.scenario_class,
-                "difficulty": sc.difficulty, "teaches": sc.teaches, "tags": list(sc.tags),
-                "duration": sc.duration,
-                "source": sc.source.model_dump(mode="json") if sc.source else None,
-            })
+            out.append(
+                {
+                    "id": sid,
+                    "title": sc.title,
+                    "summary": sc.summary,
+                    "class": sc.scenario_class,
+                    "difficulty": sc.difficulty,
+                    "teaches": sc.teaches,
+                    "tags": list(sc.tags),
+                    "duration": sc.duration,
+                    "source": sc.source.model_dump(mode="json") if sc.source else None,
+                }
+            )
         return out

@@ -27,11 +27,18 @@ TRANSITIONS: dict[tuple[Status, str], Status] = {
     (R, "pause"): P,
     (P, "resume"): R,
     # speed and jump re-time the clock without changing the state
-    (C, "speed"): C, (R, "speed"): R, (P, "speed"): P,
-    (C, "jump"): C, (R, "jump"): R, (P, "jump"): P,
+    (C, "speed"): C,
+    (R, "speed"): R,
+    (P, "speed"): P,
+    (C, "jump"): C,
+    (R, "jump"): R,
+    (P, "jump"): P,
     # step moves a stopped clock by one tick (or `seconds`); a running clock moves itself
-    (C, "step"): C, (P, "step"): P,
-    (C, "end"): E, (R, "end"): E, (P, "end"): E,
+    (C, "step"): C,
+    (P, "step"): P,
+    (C, "end"): E,
+    (R, "end"): E,
+    (P, "end"): E,
 }
 ACTIONS: tuple[str, ...] = ("start", "pause", "resume", "speed", "step", "jump", "end")
 

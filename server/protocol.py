@@ -114,8 +114,14 @@ def describe_errors(exc: ValidationError, skip: int = 1) -> list[str]:
 
 
 def _kind(value: Any) -> str:
-    return {list: "an array", str: "a string", int: "a number", float: "a number",
-            bool: "a boolean", type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        list: "an array",
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "a boolean",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 # ------------------------------------------------------------ server frames
@@ -134,5 +140,6 @@ def ack(frame_id: str | None, seq: int) -> str:
 
 
 def error(frame_id: str | None, code: str, message: str, **extra: Any) -> str:
-    return dumps({"v": VERSION, "type": "error", "id": frame_id, "code": code, "message": message,
-                  **extra})
+    return dumps(
+        {"v": VERSION, "type": "error", "id": frame_id, "code": code, "message": message, **extra}
+    )

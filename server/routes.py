@@ -87,9 +87,11 @@ async def health(drills: DrillsDep) -> dict[str, Any]:
     """Liveness, load and pacing quality of this process."""
     clients = sum(len(s.hub) for s in drills.live.values())
     return {
-        "status": "ok", "version": __version__,
+        "status": "ok",
+        "version": __version__,
         "drills": {"live": len(drills.live), "limit": drills.limits.drills},
-        "clients": clients, "tick_lateness": drills.lateness.percentiles(),
+        "clients": clients,
+        "tick_lateness": drills.lateness.percentiles(),
     }
 
 
@@ -100,17 +102,22 @@ async def scenarios(drills: DrillsDep) -> list[dict[str, Any]]:
 
 
 @router.post(
-    "/drills", response_model=DrillCreated, status_code=status.HTTP_201_CREATED,
-    tags=["drills"], responses=errors(*BODY, 404, 503),
+    "/drills",
+    response_model=DrillCreated,
+    status_code=status.HTTP_201_CREATED,
+    tags=["drills"],
+    responses=errors(*BODY, 404, 503),
 )
 async def create_drill(body: CreateDrill, request: Request, drills: DrillsDep) -> dict[str, Any]:
     """Create a drill (status `created`). The token and codes are shown only here."""
     session, s = drills.create(body.scenario, body.seed, body.speed, body.facilitator)
     base, ws = _urls(request, session.id)
     return {
-        "drill_id": session.id, "status": str(session.status),
+        "drill_id": session.id,
+        "status": str(session.status),
         "facilitator_token": s.facilitator_token,
-        "player_code": s.player_code, "observer_code": s.observer_code,
+        "player_code": s.player_code,
+        "observer_code": s.observer_code,
         # secrets ride in the fragment, which browsers never send to a server
         "urls": Urls(
             facilitator=f"{base}/drills/{session.id}/facilitate#token={s.facilitator_token}",
@@ -122,20 +129,29 @@ async def create_drill(body: CreateDrill, request: Request, drills: DrillsDep) -
 
 
 @router.post(
-    "/drills/{drill_id}/join", response_model=Joined, status_code=status.HTTP_201_CREATED,
-    tags=["drills"], responses=errors(*BODY, 401, 404, 409, 503),
+    "/drills/{drill_id}/join",
+    response_model=Joined,
+    status_code=status.HTTP_201_CREATED,
+    tags=["drills"],
+    responses=errors(*BODY, 401, 404, 409, 503),
 )
 async def join(
     body: Join, session: SessionDep, drills: DrillsDep, request: Request
 ) -> dict[str, Any]:
     """Trade the player code (with a name) or observer code for a personal token."""
     who, token = drills.join(session, body.code, body.name, body.role)
-    return {"drill_id": session.id, "token": token, **who.public(),
-            "websocket": _urls(request, session.id)[1]}
+    return {
+        "drill_id": session.id,
+        "token": token,
+        **who.public(),
+        "websocket": _urls(request, session.id)[1],
+    }
 
 
 @router.get(
-    "/drills/{drill_id}", response_model=DrillState, tags=["drills"],
+    "/drills/{drill_id}",
+    response_model=DrillState,
+    tags=["drills"],
     responses=errors(401, 403, 404),
 )
 async def drill_state(session: SessionDep, who: WhoDep) -> dict[str, Any]:
@@ -145,7 +161,9 @@ async def drill_state(session: SessionDep, who: WhoDep) -> dict[str, Any]:
 
 
 @router.post(
-    "/drills/{drill_id}/control", response_model=Accepted, tags=["drills"],
+    "/drills/{drill_id}/control",
+    response_model=Accepted,
+    tags=["drills"],
     responses=errors(*BODY, 401, 403, 404, 409),
 )
 async def control(body: Control, session: SessionDep, who: WhoDep) -> dict[str, Any]:
@@ -162,7 +180,9 @@ async def control(body: Control, session: SessionDep, who: WhoDep) -> dict[str, 
 
 
 @router.post(
-    "/drills/{drill_id}/inputs", response_model=Accepted, tags=["drills"],
+    "/drills/{drill_id}/inputs",
+    response_model=Accepted,
+    tags=["drills"],
     responses=errors(*BODY, 401, 403, 404, 409, 429),
 )
 async def submit(
@@ -175,7 +195,9 @@ async def submit(
 
 
 @router.post(
-    "/drills/{drill_id}/codes", response_model=Codes, tags=["drills"],
+    "/drills/{drill_id}/codes",
+    response_model=Codes,
+    tags=["drills"],
     responses=errors(401, 403, 404),
 )
 async def rotate_codes(session: SessionDep, who: WhoDep, drills: DrillsDep) -> dict[str, str]:
@@ -186,20 +208,30 @@ async def rotate_codes(session: SessionDep, who: WhoDep, drills: DrillsDep) -> d
 
 
 @router.get(
-    "/drills/{drill_id}/log", tags=["drills"], response_class=Response,
-    responses={200: {"content": {"application/x-ndjson": {}},
-                     "description": "The drill log as JSON lines, filtered to your view."},
-               **errors(401, 403, 404)},
+    "/drills/{drill_id}/log",
+    tags=["drills"],
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/x-ndjson": {}},
+            "description": "The drill log as JSON lines, filtered to your view.",
+        },
+        **errors(401, 403, 404),
+    },
 )
 async def export_log(session: SessionDep, who: WhoDep) -> Response:
     """The drill log (JSONL). The facilitator gets every event; others their view."""
     require(who.role, "read:log")
     body = session.export(who.view)
-    return Response(body, media_type="application/x-ndjson", headers={
-        "X-Log-Digest": hashlib.sha256(body).hexdigest(),
-        "X-Log-Seq": str(session.seq),
-        "Content-Disposition": f'attachment; filename="{session.id}.jsonl"',
-    })
+    return Response(
+        body,
+        media_type="application/x-ndjson",
+        headers={
+            "X-Log-Digest": hashlib.sha256(body).hexdigest(),
+            "X-Log-Seq": str(session.seq),
+            "Content-Disposition": f'attachment; filename="{session.id}.jsonl"',
+        },
+    )
 
 
 async def _report(kind: str, session: DrillSession, who: Principal) -> Any:

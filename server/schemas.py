@@ -11,8 +11,13 @@ ScenarioId = Annotated[
 ]
 Name = Annotated[
     str,
-    Field(min_length=1, max_length=40, pattern=r"^[\w][\w .'@-]*$", examples=["alice"],
-          description="Letters, digits, spaces and . ' @ - (up to 40 characters)."),
+    Field(
+        min_length=1,
+        max_length=40,
+        pattern=r"^[\w][\w .'@-]*$",
+        examples=["alice"],
+        description="Letters, digits, spaces and . ' @ - (up to 40 characters).",
+    ),
 ]
 
 
@@ -43,7 +48,7 @@ class Control(Body):
 
 
 class SubmitInput(Body):
-    input: dict[str, Any] = Field(description="An engine input, e.g. {\"type\": \"take_command\"}.")
+    input: dict[str, Any] = Field(description='An engine input, e.g. {"type": "take_command"}.')
     as_: Name | None = Field(None, alias="as", description="Facilitator only: act as this player.")
 
 
@@ -139,7 +144,7 @@ class ErrorBody(BaseModel):
 
 
 class FieldError(BaseModel):
-    loc: list[str | int] = Field(description="Where, e.g. [\"body\", \"speed\"].")
+    loc: list[str | int] = Field(description='Where, e.g. ["body", "speed"].')
     msg: str
     type: str
 

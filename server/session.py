@@ -54,8 +54,12 @@ class DrillSession:
         self.life = Lifecycle(Status(record.status))
         self.clock = Clock(record.speed, drill.now)
         self.pacer = Pacer(
-            self.clock, self.tick, tick=scenario.tick, phase=phase_of(record.id),
-            min_interval=settings.min_tick, lateness=lateness,
+            self.clock,
+            self.tick,
+            tick=scenario.tick,
+            phase=phase_of(record.id),
+            min_interval=settings.min_tick,
+            lateness=lateness,
         )
         self.hub = Hub()
         self.participants: dict[str, Principal] = {p.name.casefold(): p for p in participants}
@@ -77,8 +81,12 @@ class DrillSession:
         return self.drill.log.last_seq
 
     def clock_info(self) -> dict[str, Any]:
-        return {"status": str(self.status), "speed": self.clock.speed, "t": self.drill.now,
-                "seq": self.seq}
+        return {
+            "status": str(self.status),
+            "speed": self.clock.speed,
+            "t": self.drill.now,
+            "seq": self.seq,
+        }
 
     def roster(self) -> list[dict[str, str | None]]:
         return [p.public() for p in self.participants.values()]
@@ -86,9 +94,14 @@ class DrillSession:
     def state(self, who: Principal) -> dict[str, Any]:
         """What GET /api/drills/{id} returns to ``who``."""
         return {
-            "drill_id": self.id, "scenario": self.record.scenario, "seed": self.record.seed,
-            **self.clock_info(), "you": who.public(), "roster": self.roster(),
-            "clients": len(self.hub), "snapshot": self.drill.snapshot(who.role),
+            "drill_id": self.id,
+            "scenario": self.record.scenario,
+            "seed": self.record.seed,
+            **self.clock_info(),
+            "you": who.public(),
+            "roster": self.roster(),
+            "clients": len(self.hub),
+            "snapshot": self.drill.snapshot(who.role),
         }
 
     def visible(self, view: str, after: int = 0) -> Iterator[int]:
@@ -112,8 +125,9 @@ class DrillSession:
         except Exception:
             # An engine bug must not kill the pacer silently: stop the clock where it is,
             # keep what was logged, and let the facilitator see a paused drill.
-            logger.exception("drill %s: the engine failed at t=%.3f; pausing",
-                             self.id, self.drill.now)
+            logger.exception(
+                "drill %s: the engine failed at t=%.3f; pausing", self.id, self.drill.now
+            )
             self.life.apply("pause")
             self.clock.stop(self.drill.now)
             self._save(status=str(self.status))
@@ -151,7 +165,9 @@ class DrillSession:
         if seq is not None:
             raise DuplicateFrame(
                 f"frame id {frame_id!r} was already applied, as seq {seq}; "
-                "it is not applied again (use a new id for a new input)", seq)
+                "it is not applied again (use a new id for a new input)",
+                seq,
+            )
         inp = I.parse_input(data)  # UnknownAction / InvalidInput saying what is valid
         actor, role, by = who.name, who.role, None
         if as_name is not None:
@@ -243,21 +259,33 @@ class DrillSession:
             mode = "snapshot"
         else:
             mode = "events"
-        client.send(dumps({
-            "v": VERSION, "type": "welcome", "drill_id": self.id, **who.public(),
-            **self.clock_info(),
-            "resume": {"from": last_seq, "mode": mode,
-                       "events": len(missed) if mode == "events" else 0},
-            "snapshot": self.drill.snapshot(who.role),
-            "roster": self.roster(),
-            "limits": {"frame_bytes": self.limits.frame_bytes,
-                       "inputs_per_second": self.limits.inputs_per_second,
-                       "input_burst": self.limits.input_burst},
-        }))
+        client.send(
+            dumps(
+                {
+                    "v": VERSION,
+                    "type": "welcome",
+                    "drill_id": self.id,
+                    **who.public(),
+                    **self.clock_info(),
+                    "resume": {
+                        "from": last_seq,
+                        "mode": mode,
+                        "events": len(missed) if mode == "events" else 0,
+                    },
+                    "snapshot": self.drill.snapshot(who.role),
+                    "roster": self.roster(),
+                    "limits": {
+                        "frame_bytes": self.limits.frame_bytes,
+                        "inputs_per_second": self.limits.inputs_per_second,
+                        "input_burst": self.limits.input_burst,
+                    },
+                }
+            )
+        )
         if mode == "events":
             step = self.limits.chunk_events
             for i in range(0, len(missed), step):
-                chunk = missed[i:i + step]
+                chunk = missed[i : i + step]
                 client.send(events_frame([self._blobs[j] for j in chunk], chunk[-1] + 1))
         self.hub.add(client)
 
@@ -283,4 +311,3 @@ def _clock_action(inp: I.Input) -> str | None:
     if inp.action == "jump" and inp.seconds is None:
         raise InvalidInput("clock jump needs `seconds`: how far to move the clock, in (0, 3600]")
     return inp.action
-

@@ -101,8 +101,14 @@ class Store(Protocol):
     def principal(self, token_hash: str) -> Principal | None: ...
     def participants(self, drill_id: str) -> list[Principal]: ...
     def append_input(
-        self, drill_id: str, t: float, actor: str, role: str, by: str | None,
-        data: dict[str, Any], frame_id: str | None = None,
+        self,
+        drill_id: str,
+        t: float,
+        actor: str,
+        role: str,
+        by: str | None,
+        data: dict[str, Any],
+        frame_id: str | None = None,
     ) -> int: ...
     def drop_input(self, n: int) -> None: ...
     def inputs(self, drill_id: str) -> list[StoredInput]: ...
@@ -140,8 +146,19 @@ class SqliteStore:
         with self._tx():
             self.db.execute(
                 "INSERT INTO drills VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (r.id, r.scenario, r.seed, r.speed, r.status, r.sim_time, r.facilitator,
-                 r.player_code_hash, r.observer_code_hash, r.created_at, r.created_at),
+                (
+                    r.id,
+                    r.scenario,
+                    r.seed,
+                    r.speed,
+                    r.status,
+                    r.sim_time,
+                    r.facilitator,
+                    r.player_code_hash,
+                    r.observer_code_hash,
+                    r.created_at,
+                    r.created_at,
+                ),
             )
             self.db.execute(
                 "INSERT INTO tokens VALUES (?,?,?,?,?,?)",
@@ -186,14 +203,21 @@ class SqliteStore:
     def participants(self, drill_id: str) -> list[Principal]:
         rows = self.db.execute(
             "SELECT drill_id, role, name, incident_role FROM tokens WHERE drill_id = ? "
-            "ORDER BY created_at, rowid", (drill_id,),
+            "ORDER BY created_at, rowid",
+            (drill_id,),
         ).fetchall()
         return [Principal(*row) for row in rows]
 
     # ------------------------------------------------------------- inputs
     def append_input(
-        self, drill_id: str, t: float, actor: str, role: str, by: str | None,
-        data: dict[str, Any], frame_id: str | None = None,
+        self,
+        drill_id: str,
+        t: float,
+        actor: str,
+        role: str,
+        by: str | None,
+        data: dict[str, Any],
+        frame_id: str | None = None,
     ) -> int:
         cur = self.db.execute(
             "INSERT INTO inputs (drill_id, t, actor, role, by, data, created_at, frame_id) "
@@ -209,7 +233,8 @@ class SqliteStore:
     def inputs(self, drill_id: str) -> list[StoredInput]:
         rows = self.db.execute(
             "SELECT n, t, actor, role, by, data, frame_id FROM inputs WHERE drill_id = ? "
-            "ORDER BY n", (drill_id,),
+            "ORDER BY n",
+            (drill_id,),
         ).fetchall()
         return [StoredInput(n, t, a, r, b, orjson.loads(d), f) for n, t, a, r, b, d, f in rows]
 

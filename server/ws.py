@@ -188,12 +188,23 @@ class Connection:
                 client.send(ack(frame_id, self._handle(client.principal, frame)))
             except FiredrillError as exc:
                 extra = {"seq": exc.seq} if isinstance(exc, DuplicateFrame) else {}
-                client.send(error(getattr(exc, "frame_id", None) or frame_id,
-                                  error_code(exc), str(exc), **extra))
+                client.send(
+                    error(
+                        getattr(exc, "frame_id", None) or frame_id,
+                        error_code(exc),
+                        str(exc),
+                        **extra,
+                    )
+                )
             except Exception:
                 log.exception("drill %s: frame %r failed", self.session.id, frame_id)
-                client.send(error(frame_id, "internal", "the server failed on this frame; "
-                                  "the drill is unchanged"))
+                client.send(
+                    error(
+                        frame_id,
+                        "internal",
+                        "the server failed on this frame; the drill is unchanged",
+                    )
+                )
 
     def _parse(self, msg: Mapping[str, Any]) -> Hello | InputFrame | ControlFrame | Ping:
         text = msg.get("text")

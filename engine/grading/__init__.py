@@ -38,8 +38,19 @@ from .rubric import SPECS, WEIGHTS, WINDOWS, Rubric, resolve
 from .timeline import Timeline, describe
 
 __all__ = [
-    "DIMENSIONS", "GRADE_VERSION", "SPECS", "WEIGHTS", "WINDOWS", "Anchor", "Check",
-    "Dimension", "Evidence", "Grade", "MitigationVerdict", "Player", "grade",
+    "DIMENSIONS",
+    "GRADE_VERSION",
+    "SPECS",
+    "WEIGHTS",
+    "WINDOWS",
+    "Anchor",
+    "Check",
+    "Dimension",
+    "Evidence",
+    "Grade",
+    "MitigationVerdict",
+    "Player",
+    "grade",
 ]
 
 
@@ -62,19 +73,34 @@ def grade(scenario: Scenario, events: Sequence[Event]) -> Grade:
     seed = created.data.get("seed") if created is not None else None
     _, end = credited(tl, rb, judged)
     if created is not None and created.data.get("scenario") != scenario.id:
-        notes.append(f"the log is of scenario {created.data.get('scenario')!r}, "
-                     f"graded against {scenario.id!r}")
+        notes.append(
+            f"the log is of scenario {created.data.get('scenario')!r}, "
+            f"graded against {scenario.id!r}"
+        )
     return Grade(
-        scenario=scenario.id, seed=None if seed is None else int(seed), anchor=tl.anchor,
-        overall=int(overall), dimensions=dims, players=_players(tl, dims),
-        mitigations=tuple(j.to_verdict() for j in judged), mitigated_at=end,
-        ended_at=tl.end_t, windows=tuple(sorted(rb.windows.items())),
-        weights=tuple(sorted(rb.weights.items())), notes=tuple(notes),
+        scenario=scenario.id,
+        seed=None if seed is None else int(seed),
+        anchor=tl.anchor,
+        overall=int(overall),
+        dimensions=dims,
+        players=_players(tl, dims),
+        mitigations=tuple(j.to_verdict() for j in judged),
+        mitigated_at=end,
+        ended_at=tl.end_t,
+        windows=tuple(sorted(rb.windows.items())),
+        weights=tuple(sorted(rb.weights.items())),
+        notes=tuple(notes),
     )
 
 
-def _mitigation(scenario: Scenario, events: Sequence[Event], tl: Timeline, rb: Rubric,
-                judged: list[Judged], notes: list[str]) -> list[Check]:
+def _mitigation(
+    scenario: Scenario,
+    events: Sequence[Event],
+    tl: Timeline,
+    rb: Rubric,
+    judged: list[Judged],
+    notes: list[str],
+) -> list[Check]:
     """Mitigation checks; with harmful mitigations, each check keeps the lower of its
     score in this drill and in a replay of it without them (see counterfactual.py)."""
     checks = mitigation_checks(tl, rb, judged)
@@ -83,8 +109,10 @@ def _mitigation(scenario: Scenario, events: Sequence[Event], tl: Timeline, rb: R
         return checks
     cf_events = replay_without(scenario, events, {j.event.seq for j in harmful})
     if cf_events is None:
-        notes.append("could not replay this log without its harmful mitigations; the "
-                     "mitigation checks read this drill only")
+        notes.append(
+            "could not replay this log without its harmful mitigations; the "
+            "mitigation checks read this drill only"
+        )
         return checks
     cf_tl = Timeline(scenario, cf_events)
     other = {c.id: c for c in mitigation_checks(cf_tl, rb, judge_all(cf_tl, rb))}
@@ -93,8 +121,7 @@ def _mitigation(scenario: Scenario, events: Sequence[Event], tl: Timeline, rb: R
     out = [lower(c, other[c.id], why, cited) for c in checks]
     capped = [c.id for c, o in zip(checks, out, strict=True) if o is not c]
     if capped:
-        notes.append(f"scored without {why} as well, keeping the lower score: "
-                     f"{', '.join(capped)}")
+        notes.append(f"scored without {why} as well, keeping the lower score: {', '.join(capped)}")
     return out
 
 
@@ -102,8 +129,9 @@ def _dimension(name: str, checks: list[Check], rb: Rubric) -> Dimension:
     possible = sum(c.max_points for c in checks)
     earned = sum(c.points for c in checks)
     score = 0 if possible <= 0 else round(min(100.0, max(0.0, 100.0 * earned / possible)))
-    return Dimension(name, int(score), round(earned, 3), round(possible, 3),
-                     rb.weights[name], tuple(checks))
+    return Dimension(
+        name, int(score), round(earned, 3), round(possible, 3), rb.weights[name], tuple(checks)
+    )
 
 
 def _players(tl: Timeline, dims: tuple[Dimension, ...]) -> tuple[Player, ...]:
@@ -124,8 +152,13 @@ def _players(tl: Timeline, dims: tuple[Dimension, ...]) -> tuple[Player, ...]:
                 ids.setdefault(a, []).append(c.id)
     actors = sorted(set(counts) | set(ids))
     return tuple(
-        Player(a, sum(counts.get(a, Counter()).values()),
-               tuple(sorted(counts.get(a, Counter()).items())), round(won.get(a, 0.0), 3),
-               round(lost.get(a, 0.0), 3), tuple(ids.get(a, [])))
+        Player(
+            a,
+            sum(counts.get(a, Counter()).values()),
+            tuple(sorted(counts.get(a, Counter()).items())),
+            round(won.get(a, 0.0), 3),
+            round(lost.get(a, 0.0), 3),
+            tuple(ids.get(a, [])),
+        )
         for a in actors
     )

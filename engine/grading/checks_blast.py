@@ -14,8 +14,10 @@ from .base import Hit, penalty, scored, timing
 from .model import Check, Evidence
 from .timeline import USERS, Timeline, clock
 
-STATE_STRONGER = ("State the impact (share of users, trend, data intact/delayed/corrupted) "
-                  "within {w} of the page, from what the dashboards show.")
+STATE_STRONGER = (
+    "State the impact (share of users, trend, data intact/delayed/corrupted) "
+    "within {w} of the page, from what the dashboards show."
+)
 
 
 def affected_services(tl: Timeline) -> set[str]:
@@ -42,12 +44,28 @@ def blast_checks(tl: Timeline, rb: R.Rubric) -> list[Check]:
     w = clock(full)
     if claims:
         e = claims[0]
-        out.append(scored(rb, "blast_radius.impact_stated", timing(tl.rel(e.t), full, late),
-                          f"{e.actor} stated the impact at {tl.at(e.t)}.",
-                          STATE_STRONGER.format(w=w), [tl.ev(e)], [e.actor]))
+        out.append(
+            scored(
+                rb,
+                "blast_radius.impact_stated",
+                timing(tl.rel(e.t), full, late),
+                f"{e.actor} stated the impact at {tl.at(e.t)}.",
+                STATE_STRONGER.format(w=w),
+                [tl.ev(e)],
+                [e.actor],
+            )
+        )
     else:
-        out.append(scored(rb, "blast_radius.impact_stated", 0.0, "Nobody stated the impact.",
-                          STATE_STRONGER.format(w=w), [tl.anchor_ev(), tl.end_ev()]))
+        out.append(
+            scored(
+                rb,
+                "blast_radius.impact_stated",
+                0.0,
+                "Nobody stated the impact.",
+                STATE_STRONGER.format(w=w),
+                [tl.anchor_ev(), tl.end_ev()],
+            )
+        )
     out += _accuracy(tl, rb, [e for e in claims if tl.rel(e.t) <= late], full, late)
     out.append(_root_cause_first(tl, rb))
     return out
@@ -57,8 +75,10 @@ def _breakdown(tl: Timeline, rb: R.Rubric, full: float, late: float) -> Check:
     hit = affected_services(tl)
     views = tl.inputs_of("view_dashboard")
     names = ", ".join(sorted(hit)) or "the affected service"
-    stronger = (f"Open the per-endpoint or per-pod breakdown of {names} within {clock(full)} "
-                "to see who is failing and where.")
+    stronger = (
+        f"Open the per-endpoint or per-pod breakdown of {names} within {clock(full)} "
+        "to see who is failing and where."
+    )
     best: tuple[float, Event] | None = None
     for e in views:
         relevant = not hit or e.data.get("service") in hit
@@ -66,14 +86,29 @@ def _breakdown(tl: Timeline, rb: R.Rubric, full: float, late: float) -> Check:
         if best is None or frac > best[0]:
             best = (frac, e)
     if best is None:
-        return scored(rb, "blast_radius.breakdown", 0.0, "Nobody opened a dashboard breakdown.",
-                      stronger, [tl.anchor_ev(), tl.end_ev()])
+        return scored(
+            rb,
+            "blast_radius.breakdown",
+            0.0,
+            "Nobody opened a dashboard breakdown.",
+            stronger,
+            [tl.anchor_ev(), tl.end_ev()],
+        )
     frac, e = best
-    which = "an affected service" if not hit or e.data.get("service") in hit else \
-        "a service that was not failing"
-    return scored(rb, "blast_radius.breakdown", frac,
-                  f"{e.actor} opened {look_key(e)} ({which}) at {tl.at(e.t)}.",
-                  stronger, [tl.ev(e)], [e.actor])
+    which = (
+        "an affected service"
+        if not hit or e.data.get("service") in hit
+        else "a service that was not failing"
+    )
+    return scored(
+        rb,
+        "blast_radius.breakdown",
+        frac,
+        f"{e.actor} opened {look_key(e)} ({which}) at {tl.at(e.t)}.",
+        stronger,
+        [tl.ev(e)],
+        [e.actor],
+    )
 
 
 def _breadth(tl: Timeline, rb: R.Rubric, full: float, late: float) -> Check:
@@ -87,19 +122,34 @@ def _breadth(tl: Timeline, rb: R.Rubric, full: float, late: float) -> Check:
             by_late.setdefault(look_key(e), e)
     frac = max(min(len(by_full), 2) / 2, 0.5 * min(len(by_late), 2) / 2)
     used = list(by_late.values())[:4]
-    stronger = ("Look at the impact path from two angles within "
-                f"{clock(full)} (e.g. endpoint and pod breakdowns, the queue, the database).")
+    stronger = (
+        "Look at the impact path from two angles within "
+        f"{clock(full)} (e.g. endpoint and pod breakdowns, the queue, the database)."
+    )
     if not used:
-        return scored(rb, "blast_radius.breadth", 0.0, "Nothing in the impact path was looked at.",
-                      stronger, [tl.anchor_ev(), tl.end_ev()])
-    return scored(rb, "blast_radius.breadth", frac,
-                  f"{len(by_full)} distinct view(s) within {clock(full)}, {len(by_late)} within "
-                  f"{clock(late)}: {', '.join(look_key(e) for e in used)}.",
-                  stronger, [tl.ev(e) for e in used], [e.actor for e in used])
+        return scored(
+            rb,
+            "blast_radius.breadth",
+            0.0,
+            "Nothing in the impact path was looked at.",
+            stronger,
+            [tl.anchor_ev(), tl.end_ev()],
+        )
+    return scored(
+        rb,
+        "blast_radius.breadth",
+        frac,
+        f"{len(by_full)} distinct view(s) within {clock(full)}, {len(by_late)} within "
+        f"{clock(late)}: {', '.join(look_key(e) for e in used)}.",
+        stronger,
+        [tl.ev(e) for e in used],
+        [e.actor for e in used],
+    )
 
 
-def _accuracy(tl: Timeline, rb: R.Rubric, claims: list[Event], full: float,
-              late: float) -> list[Check]:
+def _accuracy(
+    tl: Timeline, rb: R.Rubric, claims: list[Event], full: float, late: float
+) -> list[Check]:
     def best(score: dict[int, float]) -> tuple[float, Event | None]:
         top: tuple[float, Event | None] = (0.0, None)
         for e in claims:
@@ -119,37 +169,66 @@ def _accuracy(tl: Timeline, rb: R.Rubric, claims: list[Event], full: float,
         trend[e.seq] = 1.0 if e.data["trend"] in tl.trends(e.t, rb.w("trend")) else 0.0
         state = tl.data_state(e.t)
         said = e.data["data"]
-        data[e.seq] = 1.0 if said == state else 0.5 if (said, state) == ("lost", "corrupted") \
-            else 0.0
+        data[e.seq] = (
+            1.0 if said == state else 0.5 if (said, state) == ("lost", "corrupted") else 0.0
+        )
     out = []
     none = [tl.anchor_ev(), tl.end_ev()]
     for cid, table, truth_of, stronger in (
-        ("blast_radius.users", users,
-         lambda e: f"{e.data['users_pct']:g}% of users; the simulation had {tl.users(e.t):.1f}%",
-         "Read business impact (users affected) off the dashboards and state it within "
-         f"{R.USERS_TOL_ABS:g} points."),
-        ("blast_radius.trend", trend,
-         lambda e: f"{e.data['trend']}; the simulation allowed "
-                   f"{' or '.join(tl.trends(e.t, rb.w('trend')))}",
-         f"Compare the last {clock(rb.w('trend'))} of the impact graph before saying whether it "
-         "is rising, stable or falling."),
-        ("blast_radius.data", data,
-         lambda e: f"data {e.data['data']}; the simulation had data {tl.data_state(e.t)}",
-         "Check whether data is corrupted (integrity alerts, migrations) or only delayed "
-         "(consumer lag) before saying it is safe."),
+        (
+            "blast_radius.users",
+            users,
+            lambda e: f"{e.data['users_pct']:g}% of users; the simulation had {tl.users(e.t):.1f}%",
+            "Read business impact (users affected) off the dashboards and state it within "
+            f"{R.USERS_TOL_ABS:g} points.",
+        ),
+        (
+            "blast_radius.trend",
+            trend,
+            lambda e: (
+                f"{e.data['trend']}; the simulation allowed "
+                f"{' or '.join(tl.trends(e.t, rb.w('trend')))}"
+            ),
+            f"Compare the last {clock(rb.w('trend'))} of the impact graph before saying whether it "
+            "is rising, stable or falling.",
+        ),
+        (
+            "blast_radius.data",
+            data,
+            lambda e: f"data {e.data['data']}; the simulation had data {tl.data_state(e.t)}",
+            "Check whether data is corrupted (integrity alerts, migrations) or only delayed "
+            "(consumer lag) before saying it is safe.",
+        ),
     ):
         frac, found = best(table)
         stmt = found if found is not None else claims[0] if claims else None
         if stmt is None:
-            out.append(scored(rb, cid, 0.0, "No impact statement to compare with the simulation.",
-                              stronger, none))
+            out.append(
+                scored(
+                    rb,
+                    cid,
+                    0.0,
+                    "No impact statement to compare with the simulation.",
+                    stronger,
+                    none,
+                )
+            )
             continue
         sample = tl.sample_at(stmt.t)
         ev: list[Evidence] = [tl.ev(stmt)]
         if sample is not None:
             ev.append(tl.sample_ev(sample, f"users affected {sample.values.get(USERS, 0.0):.1f}%"))
-        out.append(scored(rb, cid, frac, f"{stmt.actor} at {tl.at(stmt.t)}: {truth_of(stmt)}.",
-                          stronger, ev, [stmt.actor]))
+        out.append(
+            scored(
+                rb,
+                cid,
+                frac,
+                f"{stmt.actor} at {tl.at(stmt.t)}: {truth_of(stmt)}.",
+                stronger,
+                ev,
+                [stmt.actor],
+            )
+        )
     return out
 
 
@@ -159,12 +238,24 @@ def _root_cause_first(tl: Timeline, rb: R.Rubric) -> Check:
     hits = []
     if digs and (not looks or digs[0].seq < looks[0].seq):
         d = digs[0]
-        when = f"the first assessment came at {tl.at(looks[0].t)}" if looks else \
-            "nobody assessed the impact at all"
+        when = (
+            f"the first assessment came at {tl.at(looks[0].t)}"
+            if looks
+            else "nobody assessed the impact at all"
+        )
         ev = (tl.ev(d),) + ((tl.ev(looks[0]),) if looks else ())
-        hits.append(Hit(
-            f"{d.actor} went after the root cause ({d.data['type']}) at {tl.at(d.t)}; {when}.",
-            "Ask who is affected, how many and whether it is getting worse (dashboards, "
-            "state_impact) before reading logs or the change feed.", ev, (d.actor,)))
-    return penalty(rb, "blast_radius.root_cause_first", hits,
-                   "Impact was assessed before any root-cause hunting.")
+        hits.append(
+            Hit(
+                f"{d.actor} went after the root cause ({d.data['type']}) at {tl.at(d.t)}; {when}.",
+                "Ask who is affected, how many and whether it is getting worse (dashboards, "
+                "state_impact) before reading logs or the change feed.",
+                ev,
+                (d.actor,),
+            )
+        )
+    return penalty(
+        rb,
+        "blast_radius.root_cause_first",
+        hits,
+        "Impact was assessed before any root-cause hunting.",
+    )

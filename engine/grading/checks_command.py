@@ -13,8 +13,10 @@ from .base import Hit, penalty, scored, timing
 from .model import Check
 from .timeline import Timeline, clock
 
-IC_STRONGER = ("Say you are incident commander (take_command, or assign_role ic) within "
-               "{w} of the page, so one person decides and everyone else executes.")
+IC_STRONGER = (
+    "Say you are incident commander (take_command, or assign_role ic) within "
+    "{w} of the page, so one person decides and everyone else executes."
+)
 
 
 def commanders(tl: Timeline) -> list[tuple[Event, str]]:
@@ -46,52 +48,117 @@ def command_checks(tl: Timeline, rb: R.Rubric) -> list[Check]:
         e, person = claims[0]
         frac = timing(tl.rel(e.t), full, late)
         how = "took command" if e.data["type"] == "take_command" else f"made {person} IC"
-        out.append(scored(rb, "command.ic", frac,
-                          f"{e.actor} {how} at {tl.at(e.t)}.", IC_STRONGER.format(w=w),
-                          [tl.ev(e)], [e.actor]))
+        out.append(
+            scored(
+                rb,
+                "command.ic",
+                frac,
+                f"{e.actor} {how} at {tl.at(e.t)}.",
+                IC_STRONGER.format(w=w),
+                [tl.ev(e)],
+                [e.actor],
+            )
+        )
     else:
-        out.append(scored(rb, "command.ic", 0.0, "Nobody took incident command.",
-                          IC_STRONGER.format(w=w), [tl.anchor_ev(), tl.end_ev()]))
+        out.append(
+            scored(
+                rb,
+                "command.ic",
+                0.0,
+                "Nobody took incident command.",
+                IC_STRONGER.format(w=w),
+                [tl.anchor_ev(), tl.end_ev()],
+            )
+        )
     # -- severity
     sev = tl.inputs_of("declare_incident")
     if sev:
         e = sev[0]
-        out.append(scored(rb, "command.severity", timing(tl.rel(e.t), full, late),
-                          f"{e.actor} declared {e.data.get('severity')} at {tl.at(e.t)}.",
-                          f"Declare a severity within {w} so paging and update cadence "
-                          "follow from it.", [tl.ev(e)], [e.actor]))
+        out.append(
+            scored(
+                rb,
+                "command.severity",
+                timing(tl.rel(e.t), full, late),
+                f"{e.actor} declared {e.data.get('severity')} at {tl.at(e.t)}.",
+                f"Declare a severity within {w} so paging and update cadence follow from it.",
+                [tl.ev(e)],
+                [e.actor],
+            )
+        )
     else:
-        out.append(scored(rb, "command.severity", 0.0, "No severity was declared.",
-                          f"Declare a severity (e.g. SEV2) within {w} of the page.",
-                          [tl.anchor_ev(), tl.end_ev()]))
+        out.append(
+            scored(
+                rb,
+                "command.severity",
+                0.0,
+                "No severity was declared.",
+                f"Declare a severity (e.g. SEV2) within {w} of the page.",
+                [tl.anchor_ev(), tl.end_ev()],
+            )
+        )
     out.append(_roles(tl, rb, full, late))
     # -- channel
     chats = tl.inputs_of("chat")
     if chats:
         e = chats[0]
-        out.append(scored(rb, "command.channel", timing(tl.rel(e.t), full, late),
-                          f"{e.actor} opened the incident channel at {tl.at(e.t)}.",
-                          f"Open the incident channel within {w} so everyone works in one place.",
-                          [tl.ev(e)], [e.actor]))
+        out.append(
+            scored(
+                rb,
+                "command.channel",
+                timing(tl.rel(e.t), full, late),
+                f"{e.actor} opened the incident channel at {tl.at(e.t)}.",
+                f"Open the incident channel within {w} so everyone works in one place.",
+                [tl.ev(e)],
+                [e.actor],
+            )
+        )
     else:
-        out.append(scored(rb, "command.channel", 0.0, "Nobody used an incident channel.",
-                          "Open an incident channel in the first minutes and coordinate there.",
-                          [tl.anchor_ev(), tl.end_ev()]))
+        out.append(
+            scored(
+                rb,
+                "command.channel",
+                0.0,
+                "Nobody used an incident channel.",
+                "Open an incident channel in the first minutes and coordinate there.",
+                [tl.anchor_ev(), tl.end_ev()],
+            )
+        )
     out.append(_single(tl, rb, claims))
-    out.append(penalty(rb, "command.no_ic", [] if claims else [Hit(
-        "Nobody was incident commander at any point.", IC_STRONGER.format(w=w),
-        (tl.anchor_ev(), tl.end_ev()))], "There was an incident commander."))
+    out.append(
+        penalty(
+            rb,
+            "command.no_ic",
+            []
+            if claims
+            else [
+                Hit(
+                    "Nobody was incident commander at any point.",
+                    IC_STRONGER.format(w=w),
+                    (tl.anchor_ev(), tl.end_ev()),
+                )
+            ],
+            "There was an incident commander.",
+        )
+    )
     out.append(_conflicts(tl, rb, claims))
     return out
 
 
 def _roles(tl: Timeline, rb: R.Rubric, full: float, late: float) -> Check:
     named = [e for e in tl.inputs_of("assign_role") if e.data.get("role") != "ic"]
-    stronger = ("Name at least two roles (e.g. comms and ops) within "
-                f"{clock(full)} so work is split, not duplicated.")
+    stronger = (
+        "Name at least two roles (e.g. comms and ops) within "
+        f"{clock(full)} so work is split, not duplicated."
+    )
     if not named:
-        return scored(rb, "command.roles", 0.0, "No roles were assigned.", stronger,
-                      [tl.anchor_ev(), tl.end_ev()])
+        return scored(
+            rb,
+            "command.roles",
+            0.0,
+            "No roles were assigned.",
+            stronger,
+            [tl.anchor_ev(), tl.end_ev()],
+        )
     by_full: dict[str, Event] = {}
     by_late: dict[str, Event] = {}
     for e in named:
@@ -102,32 +169,56 @@ def _roles(tl: Timeline, rb: R.Rubric, full: float, late: float) -> Check:
             by_late.setdefault(person, e)
     frac = max(min(len(by_full), 2) / 2, 0.5 * min(len(by_late), 2) / 2)
     used = list(by_late.values()) or named[:2]
-    who = ", ".join(f"{e.data.get('person')} as {e.data.get('role')} at {tl.at(e.t)}"
-                    for e in used)
-    return scored(rb, "command.roles", frac,
-                  f"{len(by_full)} person(s) given a role within {clock(full)} and "
-                  f"{len(by_late)} within {clock(late)}: {who}.",
-                  stronger, [tl.ev(e) for e in used], [e.actor for e in used])
+    who = ", ".join(f"{e.data.get('person')} as {e.data.get('role')} at {tl.at(e.t)}" for e in used)
+    return scored(
+        rb,
+        "command.roles",
+        frac,
+        f"{len(by_full)} person(s) given a role within {clock(full)} and "
+        f"{len(by_late)} within {clock(late)}: {who}.",
+        stronger,
+        [tl.ev(e) for e in used],
+        [e.actor for e in used],
+    )
 
 
 def _single(tl: Timeline, rb: R.Rubric, claims: list[tuple[Event, str]]) -> Check:
-    stronger = ("Hand command over explicitly (assign_role ic from the current commander) "
-                "instead of a second person claiming it.")
+    stronger = (
+        "Hand command over explicitly (assign_role ic from the current commander) "
+        "instead of a second person claiming it."
+    )
     if not claims:
-        return scored(rb, "command.single_ic", 0.0, "There was no commander to keep single.",
-                      IC_STRONGER.format(w=clock(rb.w("command"))),
-                      [tl.anchor_ev(), tl.end_ev()])
+        return scored(
+            rb,
+            "command.single_ic",
+            0.0,
+            "There was no commander to keep single.",
+            IC_STRONGER.format(w=clock(rb.w("command"))),
+            [tl.anchor_ev(), tl.end_ev()],
+        )
     current: str | None = None
     for e, person in claims:
         explicit = (e.data["type"] == "assign_role" and e.actor == current) or person == current
         if current is not None and not explicit:
-            return scored(rb, "command.single_ic", 0.0,
-                          f"{e.actor} claimed command at {tl.at(e.t)} while {current} held it.",
-                          stronger, [tl.ev(c) for c, _ in claims], [])
+            return scored(
+                rb,
+                "command.single_ic",
+                0.0,
+                f"{e.actor} claimed command at {tl.at(e.t)} while {current} held it.",
+                stronger,
+                [tl.ev(c) for c, _ in claims],
+                [],
+            )
         current = person
-    return scored(rb, "command.single_ic", 1.0,
-                  f"Command stayed with one person at a time ({current} at the end).",
-                  stronger, [tl.ev(c) for c, _ in claims], [c.actor for c, _ in claims])
+    return scored(
+        rb,
+        "command.single_ic",
+        1.0,
+        f"Command stayed with one person at a time ({current} at the end).",
+        stronger,
+        [tl.ev(c) for c, _ in claims],
+        [c.actor for c, _ in claims],
+    )
 
 
 def _conflicts(tl: Timeline, rb: R.Rubric, claims: list[tuple[Event, str]]) -> Check:
@@ -138,14 +229,25 @@ def _conflicts(tl: Timeline, rb: R.Rubric, claims: list[tuple[Event, str]]) -> C
         prev = next((m for m in reversed(mits[:i]) if m.actor != m2.actor), None)
         if prev is None or m2.t - prev.t > rb.w("conflict"):
             continue
-        between = [d for d in decides if prev.seq < d.seq < m2.seq
-                   and d.actor == commander_at(claims, d.seq)]
+        between = [
+            d
+            for d in decides
+            if prev.seq < d.seq < m2.seq and d.actor == commander_at(claims, d.seq)
+        ]
         if between:
             continue
-        hits.append(Hit(
-            f"{prev.actor} and {m2.actor} both mitigated ({tl.at(prev.t)}, {tl.at(m2.t)}) "
-            "with no decision from the commander between them.",
-            "The commander hears both options once, decides (decide), and one person executes.",
-            (tl.ev(prev), tl.ev(m2)), (prev.actor, m2.actor)))
-    return penalty(rb, "command.conflicting_mitigations", hits,
-                   "No two players' mitigations crossed without a decision.")
+        hits.append(
+            Hit(
+                f"{prev.actor} and {m2.actor} both mitigated ({tl.at(prev.t)}, {tl.at(m2.t)}) "
+                "with no decision from the commander between them.",
+                "The commander hears both options once, decides (decide), and one person executes.",
+                (tl.ev(prev), tl.ev(m2)),
+                (prev.actor, m2.actor),
+            )
+        )
+    return penalty(
+        rb,
+        "command.conflicting_mitigations",
+        hits,
+        "No two players' mitigations crossed without a decision.",
+    )

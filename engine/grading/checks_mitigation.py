@@ -25,16 +25,21 @@ def best_move(tl: Timeline) -> str:
     return f"{r.action}{' ' + r.target if r.target else ''} ({r.why})"
 
 
-def credited(tl: Timeline, rb: R.Rubric,
-             judged: list[Judged]) -> tuple[Judged | None, float | None]:
+def credited(
+    tl: Timeline, rb: R.Rubric, judged: list[Judged]
+) -> tuple[Judged | None, float | None]:
     """The mitigation that ended the impact and when impact ended, if one did."""
     end, ever = tl.mitigated_at(rb.threshold)
     ok = [j for j in judged if j.credible]
     if not ever:
         # Impact never reached the threshold: credit a mitigation that landed and was
         # either the scenario's answer or visibly helped, not any action at all.
-        landed = [j for j in ok if j.landed is not None
-                  and (j.rule in ("correct", "acceptable") or j.verdict == "helped")]
+        landed = [
+            j
+            for j in ok
+            if j.landed is not None
+            and (j.rule in ("correct", "acceptable") or j.verdict == "helped")
+        ]
         first = landed[0] if landed else None
         return (first, first.landed.t) if first is not None and first.landed else (None, None)
     if end is None:
@@ -57,15 +62,34 @@ def mitigation_checks(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[
             top = (v, j)
     frac, pick = top
     if pick is None:
-        what = "No mitigation was tried." if not judged else \
-            "No mitigation tried was one the situation called for."
-        out.append(scored(rb, "mitigation.choice", 0.0, what, f"Use {move}.",
-                          [tl.ev(j.event) for j in judged] or none))
+        what = (
+            "No mitigation was tried."
+            if not judged
+            else "No mitigation tried was one the situation called for."
+        )
+        out.append(
+            scored(
+                rb,
+                "mitigation.choice",
+                0.0,
+                what,
+                f"Use {move}.",
+                [tl.ev(j.event) for j in judged] or none,
+            )
+        )
     else:
         why = f": {pick.why}" if pick.why else " and it helped"
-        out.append(scored(rb, "mitigation.choice", frac,
-                          f"{describe(pick.event)} is {pick.rule}{why}.", f"Use {move}.",
-                          [tl.ev(pick.event)], [pick.actor]))
+        out.append(
+            scored(
+                rb,
+                "mitigation.choice",
+                frac,
+                f"{describe(pick.event)} is {pick.rule}{why}.",
+                f"Use {move}.",
+                [tl.ev(pick.event)],
+                [pick.actor],
+            )
+        )
     out.append(_reversible_first(tl, rb, judged))
     # -- effective and timely
     credit, end = credited(tl, rb, judged)
@@ -75,8 +99,9 @@ def mitigation_checks(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[
         stopped, ever = tl.mitigated_at(rb.threshold)
         if ever and stopped is None:
             detail = "Impact was still ongoing when the drill ended"
-            detail += (f" although {describe(helped[-1].event)} reduced it for a while."
-                       if helped else ".")
+            detail += (
+                f" although {describe(helped[-1].event)} reduced it for a while." if helped else "."
+            )
         elif ever and stopped is not None:
             detail = f"Impact ended at {tl.at(stopped)} with no credible mitigation before it"
             prior = [x for x in judged if x.event.t <= stopped]
@@ -85,30 +110,55 @@ def mitigation_checks(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[
             detail += "."
         else:
             detail = "No credible mitigation took effect."
-        out.append(scored(rb, "mitigation.effective", 0.0, detail,
-                          f"Use {move}, and keep at it until impact is below "
-                          f"{rb.threshold:g}% of users.",
-                          [tl.ev(x.event) for x in helped[-1:]] or none))
-        out.append(scored(rb, "mitigation.timely", 0.0, "Impact was not ended by a mitigation.",
-                          f"End the impact within {clock(par)} of the page: {move}.", none))
+        out.append(
+            scored(
+                rb,
+                "mitigation.effective",
+                0.0,
+                detail,
+                f"Use {move}, and keep at it until impact is below {rb.threshold:g}% of users.",
+                [tl.ev(x.event) for x in helped[-1:]] or none,
+            )
+        )
+        out.append(
+            scored(
+                rb,
+                "mitigation.timely",
+                0.0,
+                "Impact was not ended by a mitigation.",
+                f"End the impact within {clock(par)} of the page: {move}.",
+                none,
+            )
+        )
     else:
         sample = tl.sample_after(end)
         ev: list[Evidence] = [tl.ev(credit.event)]
         if sample is not None:
             ev.append(tl.sample_ev(sample, f"impact below {rb.threshold:g}% from here on"))
         held = not tl.mitigated_at(rb.threshold)[1]
-        what = (f"Impact stayed below {rb.threshold:g}% of users; {describe(credit.event)} took "
-                f"effect at {tl.at(end)}." if held
-                else f"Impact ended at {tl.at(end)} after {describe(credit.event)}.")
-        out.append(scored(rb, "mitigation.effective", 1.0, what,
-                          f"Use {move}.", ev, [credit.actor]))
+        what = (
+            f"Impact stayed below {rb.threshold:g}% of users; {describe(credit.event)} took "
+            f"effect at {tl.at(end)}."
+            if held
+            else f"Impact ended at {tl.at(end)} after {describe(credit.event)}."
+        )
+        out.append(
+            scored(rb, "mitigation.effective", 1.0, what, f"Use {move}.", ev, [credit.actor])
+        )
         rel = tl.rel(end)
         frac = 1.0 if rel <= par else max(0.0, (deadline - rel) / (deadline - par))
-        out.append(scored(rb, "mitigation.timely", frac,
-                          f"Impact ended {clock(rel)} after the {tl.anchor.kind} "
-                          f"(par {clock(par)}, nothing after {clock(deadline)}).",
-                          f"Mitigate first and diagnose later: {move} within {clock(par)}.",
-                          ev, [credit.actor]))
+        out.append(
+            scored(
+                rb,
+                "mitigation.timely",
+                frac,
+                f"Impact ended {clock(rel)} after the {tl.anchor.kind} "
+                f"(par {clock(par)}, nothing after {clock(deadline)}).",
+                f"Mitigate first and diagnose later: {move} within {clock(par)}.",
+                ev,
+                [credit.actor],
+            )
+        )
     out.append(_safe(tl, rb, judged))
     out.append(_verified(tl, rb, judged, credit, end))
     out += _penalties(tl, rb, judged)
@@ -120,32 +170,56 @@ def _reversible_first(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> Check
     reversible lever, or none of the scenario's fitting levers is reversible."""
     exp = tl.scenario.grading
     offered = [r for r in (*exp.correct, *exp.acceptable) if r.action in R.REVERSIBLE]
-    lever = (f"{offered[0].action}{' ' + offered[0].target if offered[0].target else ''}"
-             if offered else "")
-    stronger = (f"Pull the reversible lever first ({lever}); roll back, restart or fail over "
-                "only if it is not enough." if offered else
-                "Make the first move a safe, fitting mitigation; keep harmful levers out of it.")
+    lever = (
+        f"{offered[0].action}{' ' + offered[0].target if offered[0].target else ''}"
+        if offered
+        else ""
+    )
+    stronger = (
+        f"Pull the reversible lever first ({lever}); roll back, restart or fail over "
+        "only if it is not enough."
+        if offered
+        else "Make the first move a safe, fitting mitigation; keep harmful levers out of it."
+    )
     moves = [j for j in judged if j.rule != "no-op"]
     if not moves:
-        return scored(rb, "mitigation.reversible_first", 0.0, "No mitigation was tried.",
-                      stronger, [tl.anchor_ev(), tl.end_ev()])
+        return scored(
+            rb,
+            "mitigation.reversible_first",
+            0.0,
+            "No mitigation was tried.",
+            stronger,
+            [tl.anchor_ev(), tl.end_ev()],
+        )
     batch = [j for j in moves if j.event.t <= moves[0].event.t + R.BATCH_S]
     ev = [tl.ev(j.event) for j in batch]
     names = " and ".join(describe(j.event) for j in batch)
     good = [j for j in batch if j.credible and j.action in R.REVERSIBLE]
     if good:
-        return scored(rb, "mitigation.reversible_first", 1.0,
-                      "The first move included a lever undone in seconds: "
-                      f"{describe(good[0].event)}.",
-                      stronger, ev, [j.actor for j in good])
+        return scored(
+            rb,
+            "mitigation.reversible_first",
+            1.0,
+            f"The first move included a lever undone in seconds: {describe(good[0].event)}.",
+            stronger,
+            ev,
+            [j.actor for j in good],
+        )
     fitting = [j for j in batch if j.credible]
     if not offered and fitting:
-        return scored(rb, "mitigation.reversible_first", 1.0,
-                      f"No reversible lever fits this incident; the first move was {names}.",
-                      stronger, ev, [j.actor for j in fitting])
-    why = (f"while {lever} was available" if offered else "and it earns no credit")
-    return scored(rb, "mitigation.reversible_first", 0.0,
-                  f"The first move was {names}, {why}.", stronger, ev)
+        return scored(
+            rb,
+            "mitigation.reversible_first",
+            1.0,
+            f"No reversible lever fits this incident; the first move was {names}.",
+            stronger,
+            ev,
+            [j.actor for j in fitting],
+        )
+    why = f"while {lever} was available" if offered else "and it earns no credit"
+    return scored(
+        rb, "mitigation.reversible_first", 0.0, f"The first move was {names}, {why}.", stronger, ev
+    )
 
 
 def _unsafe(j: Judged) -> str | None:
@@ -159,37 +233,70 @@ def _unsafe(j: Judged) -> str | None:
 
 
 def _safe(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> Check:
-    stronger = ("Before a rollback, check_migration on that service; prefer the reversible "
-                "lever (flag, breaker, drain, throttle) first.")
+    stronger = (
+        "Before a rollback, check_migration on that service; prefer the reversible "
+        "lever (flag, breaker, drain, throttle) first."
+    )
     if not any(j.credible for j in judged):
-        return scored(rb, "mitigation.safe", 0.0, "No credible mitigation to judge as safe.",
-                      stronger, [tl.ev(j.event) for j in judged] or [tl.anchor_ev(), tl.end_ev()])
+        return scored(
+            rb,
+            "mitigation.safe",
+            0.0,
+            "No credible mitigation to judge as safe.",
+            stronger,
+            [tl.ev(j.event) for j in judged] or [tl.anchor_ev(), tl.end_ev()],
+        )
     bad = [(j, why) for j in judged if (why := _unsafe(j)) is not None]
     if bad:
         j, why = bad[0]
-        return scored(rb, "mitigation.safe", 0.0, f"{describe(j.event)} was unsafe: {why}.",
-                      stronger, [tl.ev(x.event) for x, _ in bad])
+        return scored(
+            rb,
+            "mitigation.safe",
+            0.0,
+            f"{describe(j.event)} was unsafe: {why}.",
+            stronger,
+            [tl.ev(x.event) for x, _ in bad],
+        )
     ev = [tl.ev(j.event) for j in judged]
     ev += [tl.ev(j.checked) for j in judged if j.checked is not None]
-    return scored(rb, "mitigation.safe", 1.0,
-                  "Every mitigation was safe given the hidden state"
-                  + (" (rollbacks checked for migrations first)." if any(
-                      j.action == "rollback" for j in judged) else "."),
-                  stronger, ev, [j.actor for j in judged])
+    return scored(
+        rb,
+        "mitigation.safe",
+        1.0,
+        "Every mitigation was safe given the hidden state"
+        + (
+            " (rollbacks checked for migrations first)."
+            if any(j.action == "rollback" for j in judged)
+            else "."
+        ),
+        stronger,
+        ev,
+        [j.actor for j in judged],
+    )
 
 
-def _verified(tl: Timeline, rb: R.Rubric, judged: list[Judged], j: Judged | None,
-              end: float | None) -> Check:
+def _verified(
+    tl: Timeline, rb: R.Rubric, judged: list[Judged], j: Judged | None, end: float | None
+) -> Check:
     """A look after the mitigation showed its effect: it landed, or impact ended."""
-    stronger = (f"Within {clock(rb.w('verify'))} of the mitigation taking effect, look at the "
-                "dashboards to confirm it worked before saying so.")
+    stronger = (
+        f"Within {clock(rb.w('verify'))} of the mitigation taking effect, look at the "
+        "dashboards to confirm it worked before saying so."
+    )
     if j is None or (j.landed is None and end is None):
-        landed = [x for x in judged if x.credible and x.landed is not None] or \
-            [x for x in judged if x.landed is not None]
+        landed = [x for x in judged if x.credible and x.landed is not None] or [
+            x for x in judged if x.landed is not None
+        ]
         j, end = (landed[-1] if landed else None), None
     if j is None:
-        return scored(rb, "mitigation.verified", 0.0, "No mitigation took effect to verify.",
-                      stronger, [tl.anchor_ev(), tl.end_ev()])
+        return scored(
+            rb,
+            "mitigation.verified",
+            0.0,
+            "No mitigation took effect to verify.",
+            stronger,
+            [tl.anchor_ev(), tl.end_ev()],
+        )
     marks: list[tuple[float, Evidence]] = []
     if j.landed is not None:
         marks.append((j.landed.t, tl.ev(j.landed)))
@@ -200,21 +307,41 @@ def _verified(tl: Timeline, rb: R.Rubric, judged: list[Judged], j: Judged | None
     at, mark = min(marks, key=lambda m: (m[0], m[1].seq))
     look = next((e for e in tl.inputs_of(*R.LOOKS) if e.seq > mark.seq), None)
     if look is None:
-        return scored(rb, "mitigation.verified", 0.0,
-                      f"Nobody looked at the dashboards after {describe(j.event)} took effect "
-                      f"at {tl.at(at)}.", stronger, [tl.ev(j.event), mark])
+        return scored(
+            rb,
+            "mitigation.verified",
+            0.0,
+            f"Nobody looked at the dashboards after {describe(j.event)} took effect "
+            f"at {tl.at(at)}.",
+            stronger,
+            [tl.ev(j.event), mark],
+        )
     gap = look.t - at
     frac = 1.0 if gap <= rb.w("verify") else 0.5
-    return scored(rb, "mitigation.verified", frac,
-                  f"{look.actor} checked {describe(look).split(': ', 1)[-1]} {clock(gap)} after "
-                  f"{describe(j.event)} took effect.", stronger, [mark, tl.ev(look)], [look.actor])
+    return scored(
+        rb,
+        "mitigation.verified",
+        frac,
+        f"{look.actor} checked {describe(look).split(': ', 1)[-1]} {clock(gap)} after "
+        f"{describe(j.event)} took effect.",
+        stronger,
+        [mark, tl.ev(look)],
+        [look.actor],
+    )
 
 
 def _penalties(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[Check]:
     move = best_move(tl)
-    harmful = [Hit(f"{describe(j.event)} at {tl.at(j.event.t)} is harmful here: {j.why}.",
-                   f"Instead use {move}.", (tl.ev(j.event),), (j.actor,))
-               for j in judged if j.rule == "harmful"]
+    harmful = [
+        Hit(
+            f"{describe(j.event)} at {tl.at(j.event.t)} is harmful here: {j.why}.",
+            f"Instead use {move}.",
+            (tl.ev(j.event),),
+            (j.actor,),
+        )
+        for j in judged
+        if j.rule == "harmful"
+    ]
     unsafe = []
     for j in judged:
         if j.action != "rollback" or (j.checked is not None and j.corruption is None):
@@ -225,39 +352,61 @@ def _penalties(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[Check]:
             parts.append(f"nobody ran check_migration on {j.target} first")
         if j.migration is not None:
             ev.append(tl.ev(j.migration))
-            parts.append(f"irreversible migration {j.migration.data.get('migration')} had been "
-                         f"applied at {tl.at(j.migration.t)}")
+            parts.append(
+                f"irreversible migration {j.migration.data.get('migration')} had been "
+                f"applied at {tl.at(j.migration.t)}"
+            )
         if j.corruption is not None:
             ev.append(tl.sample_ev(j.corruption, "rows corrupted rising"))
             parts.append(f"rows started being corrupted at {tl.at(j.corruption.t)}")
-        instead = "" if any(r.action == "rollback" for r in tl.scenario.grading.correct) \
+        instead = (
+            ""
+            if any(r.action == "rollback" for r in tl.scenario.grading.correct)
             else f"; with an irreversible migration, use {move} instead"
-        unsafe.append(Hit(
-            f"{describe(j.event)} at {tl.at(j.event.t)}: {'; '.join(parts)}.",
-            f"Run check_migration on {j.target} before rolling it back{instead}.",
-            tuple(ev), (j.actor,),
-            R.CORRUPTION_PENALTY if j.corruption is not None else None))
+        )
+        unsafe.append(
+            Hit(
+                f"{describe(j.event)} at {tl.at(j.event.t)}: {'; '.join(parts)}.",
+                f"Run check_migration on {j.target} before rolling it back{instead}.",
+                tuple(ev),
+                (j.actor,),
+                R.CORRUPTION_PENALTY if j.corruption is not None else None,
+            )
+        )
     worse = []
     for j in judged:
         if j.verdict == "made worse" and j.after is not None:
-            worse.append(Hit(
-                f"After {describe(j.event)} users affected went from {j.before:.1f}% to "
-                f"{j.after_pct or 0.0:.1f}% (means over a minute, up to {tl.at(j.after.t)}).",
-                f"Know what a lever does before pulling it during the incident; {move}.",
-                (tl.ev(j.event), tl.sample_ev(j.after, f"users affected {j.after_pct or 0.0:.1f}% "
-                                              f"over the minute to here")),
-                (j.actor,)))
+            worse.append(
+                Hit(
+                    f"After {describe(j.event)} users affected went from {j.before:.1f}% to "
+                    f"{j.after_pct or 0.0:.1f}% (means over a minute, up to {tl.at(j.after.t)}).",
+                    f"Know what a lever does before pulling it during the incident; {move}.",
+                    (
+                        tl.ev(j.event),
+                        tl.sample_ev(
+                            j.after,
+                            f"users affected {j.after_pct or 0.0:.1f}% over the minute to here",
+                        ),
+                    ),
+                    (j.actor,),
+                )
+            )
     out = [
         penalty(rb, "mitigation.harmful", harmful, "No mitigation the scenario marks harmful."),
-        penalty(rb, "mitigation.unsafe_rollback", unsafe,
-                "No rollback without a migration check, none followed by corruption."),
+        penalty(
+            rb,
+            "mitigation.unsafe_rollback",
+            unsafe,
+            "No rollback without a migration check, none followed by corruption.",
+        ),
         penalty(rb, "mitigation.made_worse", worse, "No mitigation made impact worse."),
     ]
     first = next((j for j in judged if j.credible), None)
     horizon = tl.anchor.t + rb.w("debate")
     debate = []
-    if (first.event.t if first else tl.end_t) - tl.anchor.t > rb.w("debate") \
-            and tl.end_t >= horizon:
+    if (first.event.t if first else tl.end_t) - tl.anchor.t > rb.w(
+        "debate"
+    ) and tl.end_t >= horizon:
         at, then = tl.users(horizon), tl.users(tl.anchor.t)
         if at >= rb.threshold or at > then + R.TREND_ABS:
             s = tl.sample_at(horizon)
@@ -265,11 +414,16 @@ def _penalties(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[Check]:
             when = f"the first came at {tl.at(first.event.t)}" if first else "none came"
             if first:
                 ev.append(tl.ev(first.event))
-            debate.append(Hit(
-                f"No credible mitigation within {clock(rb.w('debate'))} of the "
-                f"{tl.anchor.kind} while {at:.1f}% of users were affected; {when}.",
-                f"Hear the options once, decide, and start {move} while diagnosis continues.",
-                tuple(ev), (first.actor,) if first else ()))
-    out.append(penalty(rb, "mitigation.long_debate", debate,
-                       "A mitigation started without a long debate."))
+            debate.append(
+                Hit(
+                    f"No credible mitigation within {clock(rb.w('debate'))} of the "
+                    f"{tl.anchor.kind} while {at:.1f}% of users were affected; {when}.",
+                    f"Hear the options once, decide, and start {move} while diagnosis continues.",
+                    tuple(ev),
+                    (first.actor,) if first else (),
+                )
+            )
+    out.append(
+        penalty(rb, "mitigation.long_debate", debate, "A mitigation started without a long debate.")
+    )
     return out

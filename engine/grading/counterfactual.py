@@ -24,8 +24,9 @@ from ..scenario import Scenario
 from .model import Check, Evidence
 
 
-def replay_without(scenario: Scenario, events: Sequence[Event], drop: set[int]
-                   ) -> list[Event] | None:
+def replay_without(
+    scenario: Scenario, events: Sequence[Event], drop: set[int]
+) -> list[Event] | None:
     """The log of the same drill without the inputs whose seqs are in ``drop``."""
     created = next((e for e in events if e.type == "drill.created"), None)
     if created is None or created.data.get("scenario") != scenario.id or not drop:
@@ -57,7 +58,10 @@ def lower(actual: Check, other: Check, why: str, cited: tuple[Evidence, ...]) ->
     outcome = "penalty" if actual.penalty else "partial" if other.points > 0 else "missed"
     evidence = tuple(sorted(set(actual.evidence) | set(cited), key=lambda e: (e.seq, e.note)))
     return replace(
-        actual, points=other.points, outcome=outcome, evidence=evidence,
+        actual,
+        points=other.points,
+        outcome=outcome,
+        evidence=evidence,
         detail=f"{actual.detail} Without {why} (replayed from this log): {other.detail}",
         stronger=other.stronger or actual.stronger,
         actors=other.actors if actual.penalty else actual.actors if other.points > 0 else (),

@@ -62,23 +62,36 @@ class Judged:
     def to_verdict(self) -> MitigationVerdict:
         notes = []
         if self.action == "rollback":
-            notes.append("migrations checked first" if self.checked is not None
-                         else "rolled back without checking migrations")
+            notes.append(
+                "migrations checked first"
+                if self.checked is not None
+                else "rolled back without checking migrations"
+            )
         if self.migration is not None:
-            notes.append(f"irreversible migration {self.migration.data.get('migration')} "
-                         "had been applied")
+            notes.append(
+                f"irreversible migration {self.migration.data.get('migration')} had been applied"
+            )
         if self.corruption is not None:
             notes.append("rows started being corrupted after it")
         return MitigationVerdict(
-            seq=self.event.seq, t=self.event.t, actor=self.actor, action=self.action,
-            target=self.target, rule=self.rule, why=self.why,
-            landed_at=None if self.landed is None else self.landed.t, before_pct=self.before,
-            after_pct=self.after_pct, verdict=self.verdict, notes=tuple(notes),
+            seq=self.event.seq,
+            t=self.event.t,
+            actor=self.actor,
+            action=self.action,
+            target=self.target,
+            rule=self.rule,
+            why=self.why,
+            landed_at=None if self.landed is None else self.landed.t,
+            before_pct=self.before,
+            after_pct=self.after_pct,
+            verdict=self.verdict,
+            notes=tuple(notes),
         )
 
 
-def match(action: str, tgt: str | None, rules: dict[str, list[MitigationRule]]
-          ) -> tuple[str, str | None]:
+def match(
+    action: str, tgt: str | None, rules: dict[str, list[MitigationRule]]
+) -> tuple[str, str | None]:
     """(class, why) of the most specific matching rule; exact targets beat wildcards."""
     for exact in (True, False):
         for cls in ("correct", "acceptable", "harmful"):
@@ -92,8 +105,11 @@ def match(action: str, tgt: str | None, rules: dict[str, list[MitigationRule]]
 
 def judge_all(tl: Timeline, rb: R.Rubric) -> list[Judged]:
     exp = tl.scenario.grading
-    rules = {"correct": list(exp.correct), "acceptable": list(exp.acceptable),
-             "harmful": list(exp.harmful)}
+    rules = {
+        "correct": list(exp.correct),
+        "acceptable": list(exp.acceptable),
+        "harmful": list(exp.harmful),
+    }
     flags = {f.name: f.enabled for f in tl.scenario.topology.flags}
     breakers = {d.name: False for d in tl.scenario.topology.dependencies}
     checks: dict[str, Event] = {}
@@ -103,12 +119,14 @@ def judge_all(tl: Timeline, rb: R.Rubric) -> list[Judged]:
     mits = [e for e in tl.inputs if e.data.get("type") in R.MITIGATIONS]
     # Mitigations within a minute of each other are one move, judged together; a later
     # one cuts off the window in which an earlier one is judged.
-    following = {a.seq: next((b.t for b in mits if b.t > a.t + R.BATCH_S), None)
-                 for a in mits}
+    following = {a.seq: next((b.t for b in mits if b.t > a.t + R.BATCH_S), None) for a in mits}
     for e in tl.events:
         d = e.data
-        if e.type == "state" and d.get("what") == "migration applied" \
-                and str(d.get("migration")) not in reversible:
+        if (
+            e.type == "state"
+            and d.get("what") == "migration applied"
+            and str(d.get("migration")) not in reversible
+        ):
             migrations[str(d.get("component"))] = e
         elif e.type in ("state", "effect") and "enabled" in d and d.get("component") in flags:
             flags[str(d["component"])] = bool(d["enabled"])  # a flip by a fault or an action
@@ -127,16 +145,28 @@ def judge_all(tl: Timeline, rb: R.Rubric) -> list[Judged]:
             noop = breakers.get(tgt) == want
             breakers[tgt] = want
         rule, why = ("no-op", None) if noop else match(action, tgt, rules)
-        out.append(_judge(tl, rb, e, action, tgt, rule, why, checks.get(tgt or ""),
-                          migrations.get(tgt or "") if action == "rollback" else None,
-                          following.get(e.seq)))
+        out.append(
+            _judge(
+                tl,
+                rb,
+                e,
+                action,
+                tgt,
+                rule,
+                why,
+                checks.get(tgt or ""),
+                migrations.get(tgt or "") if action == "rollback" else None,
+                following.get(e.seq),
+            )
+        )
     return _blame_corruption(tl, rb, out)
 
 
 def _migrations(sc: Scenario) -> list[Migration]:
     found = [c.migration for c in sc.changes if c.migration is not None]
-    found += [f.migration for f in sc.faults
-              if isinstance(f, ReleaseFault) and f.migration is not None]
+    found += [
+        f.migration for f in sc.faults if isinstance(f, ReleaseFault) and f.migration is not None
+    ]
     return found
 
 
@@ -144,8 +174,10 @@ def corruption_onsets(tl: Timeline, window: float) -> list[Sample]:
     """Samples where ``business.rows_corrupted`` starts growing after being flat."""
     out = []
     for prev, s in pairwise(tl.samples):
-        if s.values.get(ROWS, 0.0) - prev.values.get(ROWS, 0.0) > 0.5 and \
-                prev.values.get(ROWS, 0.0) - tl.value(ROWS, prev.t - window) <= 0.5:
+        if (
+            s.values.get(ROWS, 0.0) - prev.values.get(ROWS, 0.0) > 0.5
+            and prev.values.get(ROWS, 0.0) - tl.value(ROWS, prev.t - window) <= 0.5
+        ):
             out.append(s)
     return out
 
@@ -155,8 +187,13 @@ def _blame_corruption(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[
     rollback over an applied migration if there is one, else the latest."""
     blamed: dict[int, Sample] = {}
     for onset in corruption_onsets(tl, rb.w("trend")):
-        live = [j for j in judged if j.event.t < onset.t <= (
-            j.landed.t if j.landed is not None else tl.end_t) + rb.w("settle")]
+        live = [
+            j
+            for j in judged
+            if j.event.t
+            < onset.t
+            <= (j.landed.t if j.landed is not None else tl.end_t) + rb.w("settle")
+        ]
         if not live:
             continue
         pick = ([j for j in live if j.migration is not None] or live)[-1]
@@ -164,9 +201,18 @@ def _blame_corruption(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[
     return [replace(j, corruption=blamed.get(j.event.seq)) for j in judged]
 
 
-def _judge(tl: Timeline, rb: R.Rubric, e: Event, action: str, tgt: str | None, rule: str,
-           why: str | None, checked: Event | None, migration: Event | None,
-           cutoff: float | None) -> Judged:
+def _judge(
+    tl: Timeline,
+    rb: R.Rubric,
+    e: Event,
+    action: str,
+    tgt: str | None,
+    rule: str,
+    why: str | None,
+    checked: Event | None,
+    migration: Event | None,
+    cutoff: float | None,
+) -> Judged:
     """Judge one mitigation by the metrics. Its effect is read no later than the next
     mitigation's submission (``cutoff``): what follows that is the next one's doing."""
     span = R.AVERAGE_S
@@ -188,9 +234,11 @@ def _judge(tl: Timeline, rb: R.Rubric, e: Event, action: str, tgt: str | None, r
         limit = max(before, expected) + max(R.WORSE_ABS, R.WORSE_REL * before)
         # The worst minute while it took effect counts too: a restart of the whole
         # fleet fails every request for a while, then looks harmless afterwards.
-        worst = max(((tl.mean_users(s.t - span, s.t)[0], s)
-                     for s in tl.samples_between(t, start)), default=(0.0, None),
-                    key=lambda x: x[0])
+        worst = max(
+            ((tl.mean_users(s.t - span, s.t)[0], s) for s in tl.samples_between(t, start)),
+            default=(0.0, None),
+            key=lambda x: x[0],
+        )
         if worst[1] is not None and worst[0] > limit and worst[0] > level:
             level, after = worst
         if level > limit:
@@ -199,6 +247,18 @@ def _judge(tl: Timeline, rb: R.Rubric, e: Event, action: str, tgt: str | None, r
             verdict = "helped"
         else:
             verdict = "no visible effect"
-    return Judged(e, action, tgt, rule, why, landed, before, level, after, verdict, None,
-                  checked if action == "rollback" and checked is not None
-                  and checked.seq < e.seq else None, migration)
+    return Judged(
+        e,
+        action,
+        tgt,
+        rule,
+        why,
+        landed,
+        before,
+        level,
+        after,
+        verdict,
+        None,
+        checked if action == "rollback" and checked is not None and checked.seq < e.seq else None,
+        migration,
+    )

@@ -44,8 +44,13 @@ class Evidence:
     note: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"seq": self.seq, "t": r3(self.t), "actor": self.actor, "type": self.type,
-                "note": self.note}
+        return {
+            "seq": self.seq,
+            "t": r3(self.t),
+            "actor": self.actor,
+            "type": self.type,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +80,16 @@ class Check:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "dimension": self.dimension, "title": self.title,
-            "points": r1(self.points), "max_points": r1(self.max_points),
-            "outcome": self.outcome, "detail": self.detail, "stronger": self.stronger,
-            "evidence": [e.to_dict() for e in self.evidence], "actors": list(self.actors),
+            "id": self.id,
+            "dimension": self.dimension,
+            "title": self.title,
+            "points": r1(self.points),
+            "max_points": r1(self.max_points),
+            "outcome": self.outcome,
+            "detail": self.detail,
+            "stronger": self.stronger,
+            "evidence": [e.to_dict() for e in self.evidence],
+            "actors": list(self.actors),
             "concerns": list(self.concerns),
         }
 
@@ -94,9 +105,13 @@ class Dimension:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "title": TITLES[self.name], "score": self.score,
-            "earned": r1(self.earned), "possible": r1(self.possible),
-            "weight": r3(self.weight), "checks": [c.to_dict() for c in self.checks],
+            "name": self.name,
+            "title": TITLES[self.name],
+            "score": self.score,
+            "earned": r1(self.earned),
+            "possible": r1(self.possible),
+            "weight": r3(self.weight),
+            "checks": [c.to_dict() for c in self.checks],
         }
 
 
@@ -119,12 +134,18 @@ class MitigationVerdict:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "seq": self.seq, "t": r3(self.t), "actor": self.actor, "action": self.action,
-            "target": self.target, "rule": self.rule, "why": self.why,
+            "seq": self.seq,
+            "t": r3(self.t),
+            "actor": self.actor,
+            "action": self.action,
+            "target": self.target,
+            "rule": self.rule,
+            "why": self.why,
             "landed_at": None if self.landed_at is None else r3(self.landed_at),
             "before_pct": r1(self.before_pct),
             "after_pct": None if self.after_pct is None else r1(self.after_pct),
-            "verdict": self.verdict, "notes": list(self.notes),
+            "verdict": self.verdict,
+            "notes": list(self.notes),
         }
 
 
@@ -141,8 +162,12 @@ class Player:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "actor": self.actor, "inputs": self.inputs, "categories": dict(self.categories),
-            "points_won": r1(self.won), "points_lost": r1(self.lost), "checks": list(self.checks),
+            "actor": self.actor,
+            "inputs": self.inputs,
+            "categories": dict(self.categories),
+            "points_won": r1(self.won),
+            "points_lost": r1(self.lost),
+            "checks": list(self.checks),
         }
 
 
@@ -190,8 +215,11 @@ class Grade:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "version": self.version, "scenario": self.scenario, "seed": self.seed,
-            "anchor": self.anchor.to_dict(), "overall": self.overall,
+            "version": self.version,
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "anchor": self.anchor.to_dict(),
+            "overall": self.overall,
             "scores": {d.name: d.score for d in self.dimensions},
             "dimensions": [d.to_dict() for d in self.dimensions],
             "players": [p.to_dict() for p in self.players],

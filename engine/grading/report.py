@@ -41,18 +41,29 @@ def markdown(g: Grade) -> str:
         if clear:
             lines.append(f"- No penalty for: {'; '.join(clear)}.")
     if g.mitigations:
-        lines += ["", "## Mitigations", "",
-                  "| seq | T+ | who | action | rule | users before → after | verdict |",
-                  "|---:|---:|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Mitigations",
+            "",
+            "| seq | T+ | who | action | rule | users before → after | verdict |",
+            "|---:|---:|---|---|---|---|---|",
+        ]
         for m in g.mitigations:
             after = "pending" if m.after_pct is None else f"{m.after_pct:.1f}%"
             tgt = f" {m.target}" if m.target else ""
             note = f" ({'; '.join(m.notes)})" if m.notes else ""
-            lines.append(f"| {m.seq} | {clock(m.t)} | {m.actor} | {m.action}{tgt} | {m.rule} "
-                         f"| {m.before_pct:.1f}% → {after} | {m.verdict}{note} |")
+            lines.append(
+                f"| {m.seq} | {clock(m.t)} | {m.actor} | {m.action}{tgt} | {m.rule} "
+                f"| {m.before_pct:.1f}% → {after} | {m.verdict}{note} |"
+            )
     if len(g.players) > 1 or any(p.actor != "player" for p in g.players):
-        lines += ["", "## Players", "", "| player | inputs | points won | points lost |",
-                  "|---|---:|---:|---:|"]
+        lines += [
+            "",
+            "## Players",
+            "",
+            "| player | inputs | points won | points lost |",
+            "|---|---:|---:|---:|",
+        ]
         for p in g.players:
             lines.append(f"| {p.actor} | {p.inputs} | {p.won:.1f} | {p.lost:.1f} |")
     if g.notes:

@@ -18,54 +18,73 @@ from ..scenario import Expectations
 from .model import DIMENSIONS
 
 WINDOWS: dict[str, float] = {
-    "command": 300.0,          # IC, severity, roles, channel: full points by page+5m
-    "command_late": 600.0,     # ... half points by page+10m
-    "blast_radius": 900.0,     # impact assessed by page+15m
+    "command": 300.0,  # IC, severity, roles, channel: full points by page+5m
+    "command_late": 600.0,  # ... half points by page+10m
+    "blast_radius": 900.0,  # impact assessed by page+15m
     "blast_radius_late": 1500.0,
-    "mitigation_par": 900.0,   # impact ended by this: full timeliness (par_mitigate overrides)
-    "mitigation": 1500.0,      # ... falling linearly to nothing at page+25m
-    "communication": 1800.0,   # first public update by page+30m
+    "mitigation_par": 900.0,  # impact ended by this: full timeliness (par_mitigate overrides)
+    "mitigation": 1500.0,  # ... falling linearly to nothing at page+25m
+    "communication": 1800.0,  # first public update by page+30m
     "communication_late": 2400.0,
-    "verify": 600.0,           # look at the dashboards within 10m of a mitigation landing
-    "debate": 600.0,           # longer than this to a first mitigation while impact lasts
-    "conflict": 600.0,         # two players' mitigations this close need a decide between
-    "trend": 180.0,            # slope window for a stated trend
-    "settle": 120.0,           # impact is read this long after a mitigation lands
-    "cadence_grace": 60.0,     # a promised update may be this late
+    "verify": 600.0,  # look at the dashboards within 10m of a mitigation landing
+    "debate": 600.0,  # longer than this to a first mitigation while impact lasts
+    "conflict": 600.0,  # two players' mitigations this close need a decide between
+    "trend": 180.0,  # slope window for a stated trend
+    "settle": 120.0,  # impact is read this long after a mitigation lands
+    "cadence_grace": 60.0,  # a promised update may be this late
 }
 WEIGHTS: dict[str, float] = {d: 1.0 for d in DIMENSIONS}
 
 # Ground-truth tolerances.
-USERS_TOL_ABS = 3.0     # a stated users_pct is right within 3 points ...
-USERS_TOL_REL = 0.25    # ... or 25% of the true value, whichever is larger (half at 2x)
-TREND_ABS = 1.0         # a change of more than 1 point (or 10%) over the window is a trend
+USERS_TOL_ABS = 3.0  # a stated users_pct is right within 3 points ...
+USERS_TOL_REL = 0.25  # ... or 25% of the true value, whichever is larger (half at 2x)
+TREND_ABS = 1.0  # a change of more than 1 point (or 10%) over the window is a trend
 TREND_REL = 0.10
-WORSE_ABS = 5.0         # "made worse": impact up by 5 points or 50% beyond its trend
+WORSE_ABS = 5.0  # "made worse": impact up by 5 points or 50% beyond its trend
 WORSE_REL = 0.50
-HELPED_ABS = 1.0        # "helped": impact down by 1 point or 25%
+HELPED_ABS = 1.0  # "helped": impact down by 1 point or 25%
 HELPED_REL = 0.25
-AVERAGE_S = 60.0        # impact before/after a mitigation is a mean over this long
-LAG_DELAYED = 1000.0    # consumer lag above this many messages means data is delayed
+AVERAGE_S = 60.0  # impact before/after a mitigation is a mean over this long
+LAG_DELAYED = 1000.0  # consumer lag above this many messages means data is delayed
 
 MITIGATIONS: tuple[str, ...] = tuple(t for t, c in CATEGORY.items() if c == "mitigate")
 ASSESS: tuple[str, ...] = (
-    "view_dashboard", "inspect_queue", "inspect_database", "inspect_dependency", "state_impact",
+    "view_dashboard",
+    "inspect_queue",
+    "inspect_database",
+    "inspect_dependency",
+    "state_impact",
 )
 LOOKS: tuple[str, ...] = ASSESS[:4]
 ROOT_CAUSE: tuple[str, ...] = ("read_logs", "list_changes", "forward_fix")
 # Levers undone in seconds with nothing lost; everything else (rollback, forward fix,
 # restart, failover, kill_query, skip_poison) costs capacity, work or time to undo.
 REVERSIBLE: tuple[str, ...] = (
-    "set_flag", "set_breaker", "drain_pod", "undrain_pod", "throttle_producer", "shed_load",
-    "scale", "scale_consumers",
+    "set_flag",
+    "set_breaker",
+    "drain_pod",
+    "undrain_pod",
+    "throttle_producer",
+    "shed_load",
+    "scale",
+    "scale_consumers",
 )
 BATCH_S = 60.0  # mitigations this close to the first one are one first move
 TARGET_FIELD: dict[str, str] = {
-    "rollback": "service", "forward_fix": "service", "drain_pod": "service",
-    "undrain_pod": "service", "scale": "service", "shed_load": "service",
-    "scale_consumers": "topic", "throttle_producer": "topic", "skip_poison": "topic",
-    "set_flag": "flag", "set_breaker": "dependency", "restart": "target",
-    "failover": "database", "kill_query": "database",
+    "rollback": "service",
+    "forward_fix": "service",
+    "drain_pod": "service",
+    "undrain_pod": "service",
+    "scale": "service",
+    "shed_load": "service",
+    "scale_consumers": "topic",
+    "throttle_producer": "topic",
+    "skip_poison": "topic",
+    "set_flag": "flag",
+    "set_breaker": "dependency",
+    "restart": "target",
+    "failover": "database",
+    "kill_query": "database",
 }
 
 
@@ -87,59 +106,108 @@ class Spec:
 _W = MITIGATIONS  # world-changing inputs: anything judged against the metrics concerns them
 _IC = ("take_command", "assign_role")
 _S = ("status_update",)
-SPECS: dict[str, Spec] = {s.id: s for s in (
-    Spec("command.ic", "Someone explicitly takes incident command", 35, _IC),
-    Spec("command.severity", "Severity declared", 20, ("declare_incident",)),
-    Spec("command.roles", "Named roles assigned", 25, ("assign_role",)),
-    Spec("command.channel", "Incident channel in use", 10, ("chat",)),
-    Spec("command.single_ic", "One commander, handovers explicit", 10, _IC),
-    Spec("command.no_ic", "No incident commander", -20, _IC, cap=-20),
-    Spec("command.conflicting_mitigations", "Conflicting mitigations without a decision",
-         -15, (*_W, "decide", *_IC), cap=-30),
-    Spec("blast_radius.breakdown", "Error breakdown of the affected service", 25,
-         ("view_dashboard", *_W)),
-    Spec("blast_radius.breadth", "Impact path looked at from more than one angle", 15, LOOKS),
-    Spec("blast_radius.impact_stated", "Impact stated (who, how many, trend, data)", 20,
-         ("state_impact",)),
-    Spec("blast_radius.users", "Stated share of users matches the simulation", 15,
-         ("state_impact", *_W)),
-    Spec("blast_radius.trend", "Stated trend matches the simulation", 10, ("state_impact", *_W)),
-    Spec("blast_radius.data", "Stated data integrity matches the simulation", 15,
-         ("state_impact", *_W)),
-    Spec("blast_radius.root_cause_first", "Root-cause hunting before impact assessment", -20,
-         (*ROOT_CAUSE, *ASSESS), cap=-20),
-    Spec("mitigation.choice", "Mitigation chosen", 20, _W),
-    Spec("mitigation.reversible_first", "Reversible lever first", 10, _W),
-    Spec("mitigation.effective", "Impact ended after the mitigation", 25, _W),
-    Spec("mitigation.timely", "Impact ended by par", 20, _W),
-    Spec("mitigation.safe", "Mitigations safe given hidden state", 10, (*_W, "check_migration")),
-    Spec("mitigation.verified", "Mitigation verified on the dashboards", 15, (*_W, *LOOKS)),
-    Spec("mitigation.harmful", "Harmful mitigation", -15, _W, cap=-30),
-    Spec("mitigation.unsafe_rollback", "Rollback without confirming it is safe", -10,
-         (*_W, "check_migration"), cap=-35),
-    Spec("mitigation.made_worse", "Mitigation made impact worse", -10, _W, cap=-20),
-    Spec("mitigation.long_debate", "Long debate while impact lasted", -15, _W, cap=-15),
-    Spec("communication.public_update", "External status update", 30, _S),
-    Spec("communication.content", "Update says what is being done and how many are hit", 20,
-         _S),
-    Spec("communication.cadence", "Promised update cadence kept", 20, _S),
-    Spec("communication.internal", "Internal or executive update", 15, _S),
-    Spec("communication.state_accurate", "Status state matches the simulation", 15, (*_S, *_W)),
-    Spec("communication.no_next_update", "Status update with no next-update time", -10, _S,
-         cap=-20),
-    Spec("communication.promise_broken", "Promised update never came", -15, _S, cap=-30),
-    Spec("communication.false_resolved", "Resolved declared while impact continued", -20,
-         (*_S, *_W), cap=-20),
-)}
+SPECS: dict[str, Spec] = {
+    s.id: s
+    for s in (
+        Spec("command.ic", "Someone explicitly takes incident command", 35, _IC),
+        Spec("command.severity", "Severity declared", 20, ("declare_incident",)),
+        Spec("command.roles", "Named roles assigned", 25, ("assign_role",)),
+        Spec("command.channel", "Incident channel in use", 10, ("chat",)),
+        Spec("command.single_ic", "One commander, handovers explicit", 10, _IC),
+        Spec("command.no_ic", "No incident commander", -20, _IC, cap=-20),
+        Spec(
+            "command.conflicting_mitigations",
+            "Conflicting mitigations without a decision",
+            -15,
+            (*_W, "decide", *_IC),
+            cap=-30,
+        ),
+        Spec(
+            "blast_radius.breakdown",
+            "Error breakdown of the affected service",
+            25,
+            ("view_dashboard", *_W),
+        ),
+        Spec("blast_radius.breadth", "Impact path looked at from more than one angle", 15, LOOKS),
+        Spec(
+            "blast_radius.impact_stated",
+            "Impact stated (who, how many, trend, data)",
+            20,
+            ("state_impact",),
+        ),
+        Spec(
+            "blast_radius.users",
+            "Stated share of users matches the simulation",
+            15,
+            ("state_impact", *_W),
+        ),
+        Spec(
+            "blast_radius.trend", "Stated trend matches the simulation", 10, ("state_impact", *_W)
+        ),
+        Spec(
+            "blast_radius.data",
+            "Stated data integrity matches the simulation",
+            15,
+            ("state_impact", *_W),
+        ),
+        Spec(
+            "blast_radius.root_cause_first",
+            "Root-cause hunting before impact assessment",
+            -20,
+            (*ROOT_CAUSE, *ASSESS),
+            cap=-20,
+        ),
+        Spec("mitigation.choice", "Mitigation chosen", 20, _W),
+        Spec("mitigation.reversible_first", "Reversible lever first", 10, _W),
+        Spec("mitigation.effective", "Impact ended after the mitigation", 25, _W),
+        Spec("mitigation.timely", "Impact ended by par", 20, _W),
+        Spec(
+            "mitigation.safe", "Mitigations safe given hidden state", 10, (*_W, "check_migration")
+        ),
+        Spec("mitigation.verified", "Mitigation verified on the dashboards", 15, (*_W, *LOOKS)),
+        Spec("mitigation.harmful", "Harmful mitigation", -15, _W, cap=-30),
+        Spec(
+            "mitigation.unsafe_rollback",
+            "Rollback without confirming it is safe",
+            -10,
+            (*_W, "check_migration"),
+            cap=-35,
+        ),
+        Spec("mitigation.made_worse", "Mitigation made impact worse", -10, _W, cap=-20),
+        Spec("mitigation.long_debate", "Long debate while impact lasted", -15, _W, cap=-15),
+        Spec("communication.public_update", "External status update", 30, _S),
+        Spec(
+            "communication.content", "Update says what is being done and how many are hit", 20, _S
+        ),
+        Spec("communication.cadence", "Promised update cadence kept", 20, _S),
+        Spec("communication.internal", "Internal or executive update", 15, _S),
+        Spec("communication.state_accurate", "Status state matches the simulation", 15, (*_S, *_W)),
+        Spec(
+            "communication.no_next_update",
+            "Status update with no next-update time",
+            -10,
+            _S,
+            cap=-20,
+        ),
+        Spec("communication.promise_broken", "Promised update never came", -15, _S, cap=-30),
+        Spec(
+            "communication.false_resolved",
+            "Resolved declared while impact continued",
+            -20,
+            (*_S, *_W),
+            cap=-20,
+        ),
+    )
+}
 CORRUPTION_PENALTY = -25.0  # unsafe_rollback when corruption followed (instead of -10)
 
 
 @dataclass(frozen=True, slots=True)
 class Rubric:
     windows: dict[str, float]
-    weights: dict[str, float]       # dimension weights
-    multipliers: dict[str, float]   # per-check point multipliers
-    threshold: float                # users_affected_pct at or above which impact is ongoing
+    weights: dict[str, float]  # dimension weights
+    multipliers: dict[str, float]  # per-check point multipliers
+    threshold: float  # users_affected_pct at or above which impact is ongoing
     notes: tuple[str, ...]
 
     def w(self, key: str) -> float:
@@ -184,8 +252,14 @@ def resolve(exp: Expectations) -> Rubric:
 
 def override_problems(windows: Mapping[str, object], weights: Mapping[str, object]) -> list[str]:
     """Messages for unknown override keys, for the scenario validator to raise."""
-    out = [f"grading.windows: unknown key {k!r} (known: {', '.join(WINDOWS)})"
-           for k in windows if k not in WINDOWS]
-    out += [f"grading.weights: unknown key {k!r} (a dimension or a check id)"
-            for k in weights if k not in WEIGHTS and k not in SPECS]
+    out = [
+        f"grading.windows: unknown key {k!r} (known: {', '.join(WINDOWS)})"
+        for k in windows
+        if k not in WINDOWS
+    ]
+    out += [
+        f"grading.weights: unknown key {k!r} (a dimension or a check id)"
+        for k in weights
+        if k not in WEIGHTS and k not in SPECS
+    ]
     return out

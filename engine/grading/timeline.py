@@ -43,11 +43,16 @@ class Timeline:
         self.scenario = scenario
         self.events = list(events)
         self.by_seq = {e.seq: e for e in self.events}
-        self.samples = [Sample(e.seq, e.t, e.data["values"]) for e in self.events
-                        if e.type == "metrics"]
+        self.samples = [
+            Sample(e.seq, e.t, e.data["values"]) for e in self.events if e.type == "metrics"
+        ]
         self._times = [s.t for s in self.samples]
-        self.inputs = [e for e in self.events if e.type == "input"
-                       and CATEGORY.get(str(e.data.get("type"))) not in (None, "facilitate")]
+        self.inputs = [
+            e
+            for e in self.events
+            if e.type == "input"
+            and CATEGORY.get(str(e.data.get("type"))) not in (None, "facilitate")
+        ]
         self.related: dict[int, list[Event]] = {}
         self.observations: dict[int, Event] = {}
         for e in self.events:
@@ -65,9 +70,15 @@ class Timeline:
     def _anchor(self) -> Anchor:
         first: dict[str, Event] = {}
         for e in self.events:
-            kind = ("page" if e.type == "page" else "alert" if e.type == "alert.fired"
-                    else "fault" if e.type == "state" and e.data.get("what") == "fault started"
-                    else None)
+            kind = (
+                "page"
+                if e.type == "page"
+                else "alert"
+                if e.type == "alert.fired"
+                else "fault"
+                if e.type == "state" and e.data.get("what") == "fault started"
+                else None
+            )
             if kind is not None and kind not in first:
                 first[kind] = e
         for kind in ("page", "alert", "fault"):
@@ -92,8 +103,12 @@ class Timeline:
         e = self.by_seq.get(self.anchor.seq)
         if e is None:
             return Evidence(0, 0.0, "system", "none", "no events")
-        what = {"page": "page", "alert": "first alert", "fault": "first fault",
-                "start": "drill start"}[self.anchor.kind]
+        what = {
+            "page": "page",
+            "alert": "first alert",
+            "fault": "first fault",
+            "start": "drill start",
+        }[self.anchor.kind]
         return self.ev(e, f"{what} (windows start here)")
 
     def end_ev(self) -> Evidence:
@@ -140,8 +155,9 @@ class Timeline:
     def samples_between(self, a: float, b: float) -> list[Sample]:
         return [s for s in self.samples if a < s.t <= b]
 
-    def trend(self, metric: str, t: float, window: float, sign: float = 1.0,
-              scale: float = 1.0) -> str:
+    def trend(
+        self, metric: str, t: float, window: float, sign: float = 1.0, scale: float = 1.0
+    ) -> str:
         """rising / stable / falling for ``metric`` over ``window`` seconds before ``t``;
         ``scale`` shrinks the change that counts, for windows shorter than the usual."""
         now, then = self.value(metric, t), self.value(metric, t - window)
@@ -224,8 +240,10 @@ def describe(e: Event) -> str:
             tail = f", next update in {nxt} min" if nxt else ", no next-update time"
             return f"{e.actor}: status_update {d.get('audience')} ({d.get('state')}{tail})"
         if kind == "state_impact":
-            return (f"{e.actor}: state_impact users {d.get('users_pct')}%, "
-                    f"{d.get('trend')}, data {d.get('data')}")
+            return (
+                f"{e.actor}: state_impact users {d.get('users_pct')}%, "
+                f"{d.get('trend')}, data {d.get('data')}"
+            )
         if kind == "assign_role":
             return f"{e.actor}: assign_role {d.get('person')} as {d.get('role')}"
         if kind == "declare_incident":

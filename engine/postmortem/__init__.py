@@ -57,10 +57,28 @@ from .render import TEMPLATES
 from .timeline import timeline
 
 __all__ = [
-    "BLAME", "HUMAN_CAUSE", "POSTMORTEM_VERSION", "TEMPLATES", "WISHES", "ActionItem", "Belief",
-    "Entry", "Finding", "HumanRootCause", "Impact", "Milestone", "Participant", "Postmortem",
-    "PostmortemError", "WishfulActionItem", "action_item_problems", "check_action_item",
-    "check_causal_chain", "check_truth", "find_blame", "postmortem",
+    "BLAME",
+    "HUMAN_CAUSE",
+    "POSTMORTEM_VERSION",
+    "TEMPLATES",
+    "WISHES",
+    "ActionItem",
+    "Belief",
+    "Entry",
+    "Finding",
+    "HumanRootCause",
+    "Impact",
+    "Milestone",
+    "Participant",
+    "Postmortem",
+    "PostmortemError",
+    "WishfulActionItem",
+    "action_item_problems",
+    "check_action_item",
+    "check_causal_chain",
+    "check_truth",
+    "find_blame",
+    "postmortem",
 ]
 
 
@@ -74,9 +92,12 @@ def check_truth(scenario: Scenario, doc: Document | None = None) -> None:
     t = scenario.truth
     check_causal_chain(t.causal_chain, where)
     texts: list[tuple[tuple[str | int, ...], str]] = [
-        (("truth", "trigger"), t.trigger), (("truth", "root_cause"), t.root_cause)]
-    texts += [(("truth", "contributing_factors", i), x)
-              for i, x in enumerate(t.contributing_factors)]
+        (("truth", "trigger"), t.trigger),
+        (("truth", "root_cause"), t.root_cause),
+    ]
+    texts += [
+        (("truth", "contributing_factors", i), x) for i, x in enumerate(t.contributing_factors)
+    ]
     texts += [(("truth", "lucky", i), x) for i, x in enumerate(t.lucky)]
     check_truth_text(texts, where)
     for i, a in enumerate(t.action_items):
@@ -90,8 +111,9 @@ def _date(drill_date: date | str | None) -> tuple[str, date | None]:
         try:
             d = date.fromisoformat(drill_date)
         except ValueError:
-            raise ValueError(f"drill_date must be an ISO date such as 2025-06-01 "
-                             f"(got {drill_date!r})") from None
+            raise ValueError(
+                f"drill_date must be an ISO date such as 2025-06-01 (got {drill_date!r})"
+            ) from None
     else:
         d = drill_date
     return d.isoformat(), d
@@ -111,8 +133,7 @@ def postmortem(
     one of ``default``, ``pagerduty``, ``google-sre``.
     """
     if template not in TEMPLATES:
-        raise ValueError(f"unknown postmortem template {template!r}; "
-                         f"valid: {', '.join(TEMPLATES)}")
+        raise ValueError(f"unknown postmortem template {template!r}; valid: {', '.join(TEMPLATES)}")
     check_truth(scenario)
     when, day = _date(drill_date)
     g = read_grade(grade)
@@ -123,27 +144,49 @@ def postmortem(
     t = scenario.truth
     notes = []
     if f.created is not None and f.created.data.get("scenario") not in (None, scenario.id):
-        notes.append(f"the log is of scenario {f.created.data.get('scenario')!r}, "
-                     f"drafted against {scenario.id!r}")
+        notes.append(
+            f"the log is of scenario {f.created.data.get('scenario')!r}, "
+            f"drafted against {scenario.id!r}"
+        )
     if f.ended is None:
         notes.append("the drill had not ended when this draft was made")
     return Postmortem(
         template=template,
         title=f"Postmortem: {scenario.title}",
-        scenario={"id": scenario.id, "title": scenario.title, "class": scenario.scenario_class,
-                  "difficulty": scenario.difficulty,
-                  "source": scenario.source.model_dump(mode="json") if scenario.source else None},
-        seed=f.seed, date=when, status="draft", severity=f.severity,
+        scenario={
+            "id": scenario.id,
+            "title": scenario.title,
+            "class": scenario.scenario_class,
+            "difficulty": scenario.difficulty,
+            "source": scenario.source.model_dump(mode="json") if scenario.source else None,
+        },
+        seed=f.seed,
+        date=when,
+        status="draft",
+        severity=f.severity,
         severity_note=A.severity_note(f),
-        participants=tuple(A.participants(f)), facilitators=tuple(f.facilitators),
-        simulated=tuple(A.simulated(f)), summary=A.summary(f, imp), impact=imp,
-        milestones=tuple(A.milestones(f)), timeline=tuple(entries),
-        trigger=t.trigger, root_cause=t.root_cause,
+        participants=tuple(A.participants(f)),
+        facilitators=tuple(f.facilitators),
+        simulated=tuple(A.simulated(f)),
+        summary=A.summary(f, imp),
+        impact=imp,
+        milestones=tuple(A.milestones(f)),
+        timeline=tuple(entries),
+        trigger=t.trigger,
+        root_cause=t.root_cause,
         contributing_factors=tuple(t.contributing_factors),
-        resolution=A.resolution(f), detection=A.detection(f), beliefs=tuple(A.beliefs(f)),
-        problem=A.problem(imp), whys=tuple(t.causal_chain),
-        went_well=tuple(well), went_wrong=tuple(wrong), lucky=tuple(lucky),
-        grade=grade_summary(g), grade_note=grade_note(scenario.id, g),
-        action_items=tuple(action_items(f, gaps(g), day)), messaging=tuple(messaging),
-        events=len(f.events), notes=tuple(notes),
+        resolution=A.resolution(f),
+        detection=A.detection(f),
+        beliefs=tuple(A.beliefs(f)),
+        problem=A.problem(imp),
+        whys=tuple(t.causal_chain),
+        went_well=tuple(well),
+        went_wrong=tuple(wrong),
+        lucky=tuple(lucky),
+        grade=grade_summary(g),
+        grade_note=grade_note(scenario.id, g),
+        action_items=tuple(action_items(f, gaps(g), day)),
+        messaging=tuple(messaging),
+        events=len(f.events),
+        notes=tuple(notes),
     )

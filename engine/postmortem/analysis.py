@@ -14,7 +14,9 @@ from .phrases import clock, describe_input, describe_state, mmss, quote
 USERS_TOL_ABS, USERS_TOL_REL = 3.0, 0.25  # a stated share is right within 3 points or 25%
 BELIEF_WORDS = re.compile(
     r"\b(?:think|believe|looks like|probably|suspect|likely|maybe|might|seems|because|"
-    r"caus\w*|root cause|must be|my guess|correlates?)\b", re.I)
+    r"caus\w*|root cause|must be|my guess|correlates?)\b",
+    re.I,
+)
 
 
 def impact(f: Facts) -> Impact:
@@ -24,19 +26,27 @@ def impact(f: Facts) -> Impact:
     start = o.impact_started_at
     end = o.mitigated_at if o.mitigated_at is not None else f.end_t
     return Impact(
-        threshold_pct=f.threshold, impact_started_at=start, mitigated_at=o.mitigated_at,
+        threshold_pct=f.threshold,
+        impact_started_at=start,
+        mitigated_at=o.mitigated_at,
         impact_duration=None if start is None else round(end - start, 3),
         ongoing_at_end=start is not None and o.mitigated_at is None,
         peak_users_affected_pct=o.peak_users_affected_pct,
-        peak_users_at=peak_t if peak > 0 else None, users_total=sc.traffic.users,
+        peak_users_at=peak_t if peak > 0 else None,
+        users_total=sc.traffic.users,
         approx_users_affected=round(o.peak_users_affected_pct * sc.traffic.users / 100.0),
         final_users_affected_pct=o.final_users_affected_pct,
-        peak_err_5xx_pct=o.peak_err_5xx_pct, peak_err_5xx_metric=err_metric,
-        failed_requests=o.failed_requests, money_lost=o.money_lost,
-        rows_corrupted=o.rows_corrupted, max_consumer_lag=o.max_consumer_lag,
-        has_topics=bool(sc.topology.topics), impact_minutes=o.impact_minutes,
+        peak_err_5xx_pct=o.peak_err_5xx_pct,
+        peak_err_5xx_metric=err_metric,
+        failed_requests=o.failed_requests,
+        money_lost=o.money_lost,
+        rows_corrupted=o.rows_corrupted,
+        max_consumer_lag=o.max_consumer_lag,
+        has_topics=bool(sc.topology.topics),
+        impact_minutes=o.impact_minutes,
         error_budget_used_pct=o.error_budget_used_pct,
-        slo_availability_pct=sc.slo.availability_pct, slo_window_days=sc.slo.window_days,
+        slo_availability_pct=sc.slo.availability_pct,
+        slo_window_days=sc.slo.window_days,
         alerts_fired=tuple(dict.fromkeys(o.alerts_fired)),
     )
 
@@ -56,30 +66,68 @@ def milestones(f: Facts) -> list[Milestone]:
 
     par = f.scenario.grading.par_mitigate
     mit_note = f"par {mmss(par)}" if par else ""
-    res_note = ("a resolved status was posted" if f.resolved_status is not None else
-                "no resolved status was posted; counted to the end of the drill"
-                if o.mitigated_at is not None else "impact was still ongoing at the end")
+    res_note = (
+        "a resolved status was posted"
+        if f.resolved_status is not None
+        else "no resolved status was posted; counted to the end of the drill"
+        if o.mitigated_at is not None
+        else "impact was still ongoing at the end"
+    )
     first_alert = f.first_alert.data.get("name") if f.first_alert is not None else None
     page_alert = f.page.data.get("alert") if f.page is not None else None
     rows = [
         ("trigger", "Trigger: the fault began", trig, None, None, ""),
-        ("impact_began", f"Impact began (users affected ≥ {thr})", o.impact_started_at,
-         trig, "the trigger", ""),
-        ("detected", f"Detected: first alert ({first_alert or 'none fired'})", ev_t(f.first_alert),
-         trig, "the trigger", ""),
-        ("paged", f"Paged ({page_alert or 'no page fired'})", ev_t(f.page), trig, "the trigger",
-         ""),
-        ("acknowledged", "Acknowledged: first responder action", ev_t(f.first_response), at, an,
-         ""),
+        (
+            "impact_began",
+            f"Impact began (users affected ≥ {thr})",
+            o.impact_started_at,
+            trig,
+            "the trigger",
+            "",
+        ),
+        (
+            "detected",
+            f"Detected: first alert ({first_alert or 'none fired'})",
+            ev_t(f.first_alert),
+            trig,
+            "the trigger",
+            "",
+        ),
+        (
+            "paged",
+            f"Paged ({page_alert or 'no page fired'})",
+            ev_t(f.page),
+            trig,
+            "the trigger",
+            "",
+        ),
+        (
+            "acknowledged",
+            "Acknowledged: first responder action",
+            ev_t(f.first_response),
+            at,
+            an,
+            "",
+        ),
         ("command", "Incident command taken", ev_t(f.command), at, an, ""),
         ("first_mitigation", "First mitigation", ev_t(f.first_mitigation), at, an, ""),
         ("first_public_update", "First public status update", ev_t(f.first_public), at, an, ""),
-        ("mitigated", f"Mitigated (users affected below {thr} to the end)", o.mitigated_at, at,
-         an, mit_note),
+        (
+            "mitigated",
+            f"Mitigated (users affected below {thr} to the end)",
+            o.mitigated_at,
+            at,
+            an,
+            mit_note,
+        ),
         ("resolved", "Resolved", f.resolved_at, at, an, res_note),
     ]
-    out = [Milestone(k, title, t, _since(t, ref), what if t is not None and ref is not None
-                     else None, note) for k, title, t, ref, what, note in rows]
+    out = [
+        Milestone(
+            k, title, t, _since(t, ref), what if t is not None and ref is not None else None, note
+        )
+        for k, title, t, ref, what, note in rows
+    ]
     return sorted(out, key=lambda m: (m.t is None, m.t or 0.0))
 
 
@@ -89,13 +137,14 @@ def participants(f: Facts) -> list[Participant]:
     for e in f.human:
         counts[e.actor] = counts.get(e.actor, 0) + 1
         firsts.setdefault(e.actor, e.t)
-    return [Participant(p, f.final.label(p), tuple(hist), counts.get(p, 0), firsts.get(p))
-            for p, hist in f.role_history.items()]
+    return [
+        Participant(p, f.final.label(p), tuple(hist), counts.get(p, 0), firsts.get(p))
+        for p, hist in f.role_history.items()
+    ]
 
 
 def simulated(f: Facts) -> list[str]:
-    seen = [f"{e.data.get('from')} ({e.data.get('role')})" for e in f.events
-            if e.type == "inject"]
+    seen = [f"{e.data.get('from')} ({e.data.get('role')})" for e in f.events if e.type == "inject"]
     return list(dict.fromkeys(seen))
 
 
@@ -110,8 +159,9 @@ def detection(f: Facts) -> str:
     if f.first_alert is None:
         return "No alert fired: monitoring did not detect the impact during the drill."
     a = f.first_alert.data
-    out = (f"The first alert, {a.get('name')} [{a.get('severity')}], fired at "
-           f"{clock(f.first_alert.t)}")
+    out = (
+        f"The first alert, {a.get('name')} [{a.get('severity')}], fired at {clock(f.first_alert.t)}"
+    )
     if f.fault is not None:
         out += f", {mmss(f.first_alert.t - f.fault.t)} after the trigger"
     out += "."
@@ -123,8 +173,12 @@ def detection(f: Facts) -> str:
 
 
 def _related(f: Facts, seq: int) -> list[Event]:
-    return [e for e in f.events if (e.type == "effect" and e.data.get("for") == seq)
-            or (e.type == "state" and e.data.get("for_seq") == seq)]
+    return [
+        e
+        for e in f.events
+        if (e.type == "effect" and e.data.get("for") == seq)
+        or (e.type == "state" and e.data.get("for_seq") == seq)
+    ]
 
 
 def resolution(f: Facts) -> str:
@@ -141,9 +195,11 @@ def _resolution(f: Facts) -> tuple[str, list[str]]:
         return f"Users affected never reached the impact threshold ({thr}).", []
     if o.mitigated_at is None:
         tried = f" {len(mits)} mitigation(s) were tried." if mits else " No mitigation was tried."
-        return (f"Impact was not mitigated before the drill ended: "
-                f"{o.final_users_affected_pct:.1f}% of users were affected at "
-                f"{clock(f.end_t)}.{tried}"), []
+        return (
+            f"Impact was not mitigated before the drill ended: "
+            f"{o.final_users_affected_pct:.1f}% of users were affected at "
+            f"{clock(f.end_t)}.{tried}"
+        ), []
     end = o.mitigated_at
     out = f"Users affected fell below {thr} at {clock(end)}"
     if f.anchor_t is not None:
@@ -152,25 +208,40 @@ def _resolution(f: Facts) -> tuple[str, list[str]]:
     landed = [(e, r) for e in before for r in _related(f, e.seq)[-1:] if r.t <= end]
     if landed:
         e, r = landed[-1]
-        out += (f", after {f.label(e)} {describe_input(e.data)} at {clock(e.t)} "
-                f"(in effect at {clock(r.t)}).")
+        out += (
+            f", after {f.label(e)} {describe_input(e.data)} at {clock(e.t)} "
+            f"(in effect at {clock(r.t)})."
+        )
     elif before:
         e = before[-1]
         out += f", after {f.label(e)} {describe_input(e.data)} at {clock(e.t)}."
     else:
-        rec = [e for e in f.events if e.type == "state" and e.t <= end
-               and e.data.get("what") == "dependency recovered"]
-        out += (f", when {rec[-1].data.get('component')} recovered on its own." if rec
-                else ", with no mitigation before it.")
-    tail = [f"Follow-up at {clock(e.t)}: {describe_state(e.data)}"
-            for e in f.events if e.type == "state" and e.t > end
-            and str(e.data.get("what")).endswith("complete") and e.data.get("for_seq")]
+        rec = [
+            e
+            for e in f.events
+            if e.type == "state" and e.t <= end and e.data.get("what") == "dependency recovered"
+        ]
+        out += (
+            f", when {rec[-1].data.get('component')} recovered on its own."
+            if rec
+            else ", with no mitigation before it."
+        )
+    tail = [
+        f"Follow-up at {clock(e.t)}: {describe_state(e.data)}"
+        for e in f.events
+        if e.type == "state"
+        and e.t > end
+        and str(e.data.get("what")).endswith("complete")
+        and e.data.get("for_seq")
+    ]
     c = f.first_corruption()
     if c is not None:
         tail.append(f"{o.rows_corrupted:,.0f} rows were corrupted, starting at {clock(c.t)}.")
-    tail.append(f"A resolved status was posted at {clock(f.resolved_status.t)}."
-                if f.resolved_status is not None else
-                "No resolved status was posted before the drill ended.")
+    tail.append(
+        f"A resolved status was posted at {clock(f.resolved_status.t)}."
+        if f.resolved_status is not None
+        else "No resolved status was posted before the drill ended."
+    )
     return out, tail
 
 
@@ -195,7 +266,8 @@ def summary(f: Facts, imp: Impact) -> str:
         parts.append(
             f"At peak {imp.peak_users_affected_pct:.1f}% of users (about "
             f"{imp.approx_users_affected:,} of {imp.users_total:,}) were affected; "
-            f"{imp.failed_requests:,.0f} requests failed{money}.")
+            f"{imp.failed_requests:,.0f} requests failed{money}."
+        )
     if imp.rows_corrupted >= 0.5:
         parts.append(f"{imp.rows_corrupted:,.0f} rows were corrupted.")
     parts.append(_resolution(f)[0])
@@ -208,8 +280,10 @@ def problem(imp: Impact) -> str:
         return "Users were not measurably affected."
     dur = mmss(imp.impact_duration or 0.0)
     tail = " and was still ongoing at the end" if imp.ongoing_at_end else ""
-    return (f"Up to {imp.peak_users_affected_pct:.1f}% of users were affected for {dur}{tail} "
-            f"({imp.failed_requests:,.0f} failed requests).")
+    return (
+        f"Up to {imp.peak_users_affected_pct:.1f}% of users were affected for {dur}{tail} "
+        f"({imp.failed_requests:,.0f} failed requests)."
+    )
 
 
 def beliefs(f: Facts) -> list[Belief]:
@@ -223,27 +297,53 @@ def beliefs(f: Facts) -> list[Belief]:
             trends = [f.trend(e.t, w) for w in TREND_WINDOWS]
             state = f.data_state(e.t)
             said_users = float(d["users_pct"])
-            ok_users = abs(said_users - truth_users) <= max(USERS_TOL_ABS,
-                                                            USERS_TOL_REL * truth_users)
-            tr = trends[0] if trends[0] == trends[1] else f"{trends[0]} over 3 min, " \
-                f"{trends[1]} over 1 min"
-            out.append(Belief(e.seq, e.t, who, "impact",
-                              f"{said_users:g}% of users, {d['trend']}, data {d['data']}",
-                              f"{truth_users:.1f}% of users, {tr}, data {state}",
-                              ok_users and d["trend"] in trends and d["data"] == state))
+            ok_users = abs(said_users - truth_users) <= max(
+                USERS_TOL_ABS, USERS_TOL_REL * truth_users
+            )
+            tr = (
+                trends[0]
+                if trends[0] == trends[1]
+                else f"{trends[0]} over 3 min, {trends[1]} over 1 min"
+            )
+            out.append(
+                Belief(
+                    e.seq,
+                    e.t,
+                    who,
+                    "impact",
+                    f"{said_users:g}% of users, {d['trend']}, data {d['data']}",
+                    f"{truth_users:.1f}% of users, {tr}, data {state}",
+                    ok_users and d["trend"] in trends and d["data"] == state,
+                )
+            )
         elif kind == "status_update":
             users = f.users(e.t)
             ongoing = users >= thr
             claims_over = d.get("state") in ("monitoring", "resolved")
-            out.append(Belief(e.seq, e.t, who, "status",
-                              f"{d.get('audience')} update, {d.get('state')}: "
-                              f"{quote(d.get('impact'), 160)}",
-                              f"{users:.1f}% of users affected; impact "
-                              f"{'ongoing' if ongoing else f'below {thr:g}%'}",
-                              not (claims_over and ongoing)))
+            out.append(
+                Belief(
+                    e.seq,
+                    e.t,
+                    who,
+                    "status",
+                    f"{d.get('audience')} update, {d.get('state')}: {quote(d.get('impact'), 160)}",
+                    f"{users:.1f}% of users affected; impact "
+                    f"{'ongoing' if ongoing else f'below {thr:g}%'}",
+                    not (claims_over and ongoing),
+                )
+            )
         elif kind in ("hypothesis", "decide"):
-            out.append(Belief(e.seq, e.t, who, "hypothesis" if kind == "hypothesis" else
-                              "decision", quote(d.get("text")), None, None))
+            out.append(
+                Belief(
+                    e.seq,
+                    e.t,
+                    who,
+                    "hypothesis" if kind == "hypothesis" else "decision",
+                    quote(d.get("text")),
+                    None,
+                    None,
+                )
+            )
         elif kind == "chat" and BELIEF_WORDS.search(str(d.get("text", ""))):
             out.append(Belief(e.seq, e.t, who, "chat", quote(d.get("text")), None, None))
     return out

@@ -24,8 +24,14 @@ T = TypeVar("T")
 FAULT_TARGETS = ("service", "dependency", "flag", "topic", "database", "version")
 USERS = "business.users_affected_pct"
 ROWS = "business.rows_corrupted"
-ROLE_TITLES = {"ic": "IC", "deputy": "Deputy", "scribe": "Scribe", "comms": "Comms",
-               "ops": "Ops", "sme": "SME"}
+ROLE_TITLES = {
+    "ic": "IC",
+    "deputy": "Deputy",
+    "scribe": "Scribe",
+    "comms": "Comms",
+    "ops": "Ops",
+    "sme": "SME",
+}
 TREND_WINDOWS = (180.0, 60.0)  # a stated trend is right if it matches either window
 TREND_ABS, TREND_REL = 1.0, 0.10  # a change above 1 point (or 10%) is a trend
 LAG_DELAYED = 1000.0  # consumer lag above this many messages: data is delayed
@@ -90,13 +96,17 @@ class Facts:
         self.outcome: Outcome = outcome(scenario, self.events)
         self.threshold = scenario.grading.impact_threshold_pct
         self.by_seq = {e.seq: e for e in self.events}
-        self.samples = [Sample(e.seq, e.t, e.data.get("values", {})) for e in self.events
-                        if e.type == "metrics"]
+        self.samples = [
+            Sample(e.seq, e.t, e.data.get("values", {})) for e in self.events if e.type == "metrics"
+        ]
         self._times = [s.t for s in self.samples]
         self.inputs = [e for e in self.events if e.type == "input"]
         self.human = [e for e in self.inputs if is_human(e)]
-        self.observations = {int(e.data["for"]): e for e in self.events
-                             if e.type == "observation" and e.data.get("for") is not None}
+        self.observations = {
+            int(e.data["for"]): e
+            for e in self.events
+            if e.type == "observation" and e.data.get("for") is not None
+        }
         created = first(self.events, lambda e: e.type == "drill.created")
         self.created = created
         self.seed: int | None = None if created is None else created.data.get("seed")
@@ -144,23 +154,42 @@ class Facts:
         self.first_alert = first(ev, lambda e: e.type == "alert.fired" and e.t >= after)
         self.page = first(ev, lambda e: e.type == "page")
         self.first_response = self.human[0] if self.human else None
-        self.command = first(self.human, lambda e: e.data.get("type") == "take_command" or (
-            e.data.get("type") == "assign_role" and e.data.get("role") == "ic"))
+        self.command = first(
+            self.human,
+            lambda e: (
+                e.data.get("type") == "take_command"
+                or (e.data.get("type") == "assign_role" and e.data.get("role") == "ic")
+            ),
+        )
         self.first_mitigation = first(
-            self.human, lambda e: CATEGORY.get(str(e.data.get("type"))) == "mitigate")
+            self.human, lambda e: CATEGORY.get(str(e.data.get("type"))) == "mitigate"
+        )
         updates = [e for e in self.human if e.data.get("type") == "status_update"]
         self.updates = updates
         self.first_update = updates[0] if updates else None
         self.first_public = first(updates, lambda e: e.data.get("audience") == "public")
         self.declared = [e for e in self.human if e.data.get("type") == "declare_incident"]
         mit = self.outcome.mitigated_at
-        self.mitigated_sample = first(self.samples, lambda s: s.t == mit) if mit is not None \
-            else None
-        self.impact_sample = None if self.outcome.impact_started_at is None else first(
-            self.samples, lambda s: s.t == self.outcome.impact_started_at)
-        self.resolved_status = None if mit is None else first(
-            updates, lambda e: e.data.get("audience") == "public"
-            and e.data.get("state") == "resolved" and e.t >= mit)
+        self.mitigated_sample = (
+            first(self.samples, lambda s: s.t == mit) if mit is not None else None
+        )
+        self.impact_sample = (
+            None
+            if self.outcome.impact_started_at is None
+            else first(self.samples, lambda s: s.t == self.outcome.impact_started_at)
+        )
+        self.resolved_status = (
+            None
+            if mit is None
+            else first(
+                updates,
+                lambda e: (
+                    e.data.get("audience") == "public"
+                    and e.data.get("state") == "resolved"
+                    and e.t >= mit
+                ),
+            )
+        )
         self.anchor = self.page or self.first_alert
 
     def _trigger(self) -> Event | None:
@@ -171,8 +200,10 @@ class Facts:
         for e in self.faults:
             spec = by_id.get(str(e.data.get("fault")))
             names = [getattr(spec, k, None) for k in FAULT_TARGETS]
-            if any(isinstance(n, str) and re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", truth)
-                   for n in names):
+            if any(
+                isinstance(n, str) and re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", truth)
+                for n in names
+            ):
                 return e
         start = self.outcome.impact_started_at
         before = [e for e in self.faults if start is not None and e.t <= start]
@@ -223,8 +254,9 @@ class Facts:
         if self.value(ROWS, t) > 0.5:
             return "corrupted"
         s = self.sample_at(t)
-        if s is not None and any(k.endswith(".consumer_lag") and v > LAG_DELAYED
-                                 for k, v in s.values.items()):
+        if s is not None and any(
+            k.endswith(".consumer_lag") and v > LAG_DELAYED for k, v in s.values.items()
+        ):
             return "delayed"
         return "intact"
 

@@ -54,16 +54,20 @@ HUMAN_CAUSE: tuple[tuple[str, str], ...] = (
 BLAME: tuple[tuple[str, str], ...] = (
     *HUMAN_CAUSE,
     (r"\bblam(?:e|ed|es|ing)\b", "assigns blame"),
-    (r"\b\w+'s fault\b|\bat fault\b|\b(?:his|her|their|your|my|our) fault\b",
-     "assigns fault to someone"),
+    (
+        r"\b\w+'s fault\b|\bat fault\b|\b(?:his|her|their|your|my|our) fault\b",
+        "assigns fault to someone",
+    ),
     (r"\b(?:sloppy|lazy|stupid|incompeten(?:t|ce)|idiot(?:ic)?|reckless)\b", "judges a person"),
     (r"\bdropped the ball\b|\b(?:messed|screwed) up\b", "judges a person"),
     (r"\bnot paying attention\b", "judges a person"),
 )
 
 WISHES: tuple[tuple[str, str], ...] = (
-    (r"\bbe (?:more |extra )?(?:careful|vigilant|diligent|mindful|thorough|cautious)\b",
-     "asks people to be more careful"),
+    (
+        r"\bbe (?:more |extra )?(?:careful|vigilant|diligent|mindful|thorough|cautious)\b",
+        "asks people to be more careful",
+    ),
     (r"\bpay (?:more |closer )?attention\b", "asks people to pay attention"),
     (r"\btry harder\b|\bdo better\b", "asks people to try harder"),
     (r"\bremember to\b|\b(?:don't|do not) forget\b", "relies on memory"),
@@ -78,7 +82,9 @@ MONITORING = re.compile(
 )
 _MONITOR_WORDS = re.compile(
     r"\b(?:alert(?:s|ing)?|monitor(?:s|ing)?|observability|dashboards?|logging|logs|metrics"
-    r"|visibility|add|more|better|improv\w*)\b", re.I)
+    r"|visibility|add|more|better|improv\w*)\b",
+    re.I,
+)
 SIGNAL = re.compile(
     r"\b(?:lag|latency|p50|p9[059]|p99\.9|errors?|error rate|5xx|4xx|timeouts?|cpu|memory"
     r"|saturation|locks?|pool|queue|depth|backlog|throughput|rps|requests|success|drops?|"
@@ -146,12 +152,15 @@ def check_causal_chain(chain: Sequence[str], where: str | Document = "?") -> Non
     for i, line in enumerate(chain):
         for phrase, why in _matches(line, HUMAN_CAUSE):
             last = "the last why" if i == len(chain) - 1 else f"why {i + 1}"
-            problems.append(_problem(
-                where, ("truth", "causal_chain", i),
-                f"{last} stops at a human cause ({why}: {phrase!r}) in {line!r}; "
-                "a why must end at a systemic cause: the missing guard, check, default or "
-                "limit that let a normal action do harm",
-            ))
+            problems.append(
+                _problem(
+                    where,
+                    ("truth", "causal_chain", i),
+                    f"{last} stops at a human cause ({why}: {phrase!r}) in {line!r}; "
+                    "a why must end at a systemic cause: the missing guard, check, default or "
+                    "limit that let a normal action do harm",
+                )
+            )
     if problems:
         raise HumanRootCause(problems)
 
@@ -159,8 +168,11 @@ def check_causal_chain(chain: Sequence[str], where: str | Document = "?") -> Non
 def check_truth_text(texts: Iterable[tuple[Path, str]], where: str | Document = "?") -> None:
     """Refuse blame wording in other truth prose: (field path, text) pairs."""
     problems = [
-        _problem(where, path,
-                 f"is not blameless ({why}: {phrase!r}) in {text!r}; describe the system condition")
+        _problem(
+            where,
+            path,
+            f"is not blameless ({why}: {phrase!r}) in {text!r}; describe the system condition",
+        )
         for path, text in texts
         for phrase, why in _matches(text, BLAME)
     ]
@@ -174,27 +186,41 @@ def action_item_problems(title: str, verification: str) -> list[str]:
     if MONITORING.search(title):
         rest = _MONITOR_WORDS.sub(" ", title)
         if not SIGNAL.search(rest):
-            out.append("a monitoring item must name the signal it watches (e.g. consumer lag, "
-                       "p99 latency, 5xx rate)")
+            out.append(
+                "a monitoring item must name the signal it watches (e.g. consumer lag, "
+                "p99 latency, 5xx rate)"
+            )
         if not NUMBER.search(title) and not NUMBER.search(verification):
-            out.append("a monitoring item must give a threshold (e.g. 'lag above 20k messages "
-                       "for 2 minutes')")
+            out.append(
+                "a monitoring item must give a threshold (e.g. 'lag above 20k messages "
+                "for 2 minutes')"
+            )
     v = verification.strip()
     if len(v.split()) < 4:
-        out.append("the verification must say how we will know it is done "
-                   "(e.g. 'Done when the alert fires in a staging load test')")
+        out.append(
+            "the verification must say how we will know it is done "
+            "(e.g. 'Done when the alert fires in a staging load test')"
+        )
     elif _matches(v, WISHES) or not TESTABLE.search(v):
-        out.append("the verification must be observable: a test, drill, replay, number or "
-                   "refusal that shows it works")
+        out.append(
+            "the verification must be observable: a test, drill, replay, number or "
+            "refusal that shows it works"
+        )
     return out
 
 
-def check_action_item(title: str, verification: str, path: Path | str,
-                      where: str | Document = "?") -> None:
+def check_action_item(
+    title: str, verification: str, path: Path | str, where: str | Document = "?"
+) -> None:
     """Refuse one wishful action item, naming it."""
     problems = action_item_problems(title, verification)
     if problems:
-        raise WishfulActionItem([_problem(
-            where, path,
-            f"action item {title!r} is a wish, not an action item: " + "; ".join(problems),
-        )])
+        raise WishfulActionItem(
+            [
+                _problem(
+                    where,
+                    path,
+                    f"action item {title!r} is a wish, not an action item: " + "; ".join(problems),
+                )
+            ]
+        )

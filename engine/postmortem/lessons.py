@@ -34,8 +34,9 @@ def read_grade(grade: Any) -> dict[str, Any] | None:
     fn = getattr(grade, "to_dict", None)
     data = fn() if callable(fn) else grade
     if not isinstance(data, Mapping):
-        raise TypeError("grade must be a Grade, its to_dict() or None "
-                        f"(got {type(grade).__name__})")
+        raise TypeError(
+            f"grade must be a Grade, its to_dict() or None (got {type(grade).__name__})"
+        )
     return dict(data)
 
 
@@ -108,8 +109,11 @@ def from_grade(f: Facts, grade: Mapping[str, Any] | None) -> tuple[list[Finding]
     said: set[str] = set()
     for dim, c in checks(grade):
         outcome = c.get("outcome")
-        refs = tuple(int(e["seq"]) for e in c.get("evidence") or []
-                     if isinstance(e, Mapping) and isinstance(e.get("seq"), int))
+        refs = tuple(
+            int(e["seq"])
+            for e in c.get("evidence") or []
+            if isinstance(e, Mapping) and isinstance(e.get("seq"), int)
+        )
         detail = str(c.get("detail") or "").strip()
         title = str(c.get("title") or c["id"])
         src = f"grade:{c['id']}"
@@ -122,8 +126,15 @@ def from_grade(f: Facts, grade: Mapping[str, Any] | None) -> tuple[list[Finding]
         elif outcome in GAP_OUTCOMES:
             part = " (partly)" if outcome == "partial" else ""
             stronger = rw(str(c["stronger"]), False) if c.get("stronger") else None
-            wrong.append(Finding(f"{title}{part}: {rw(detail, False)}", src, dim,
-                                 None if stronger in said else stronger, refs))
+            wrong.append(
+                Finding(
+                    f"{title}{part}: {rw(detail, False)}",
+                    src,
+                    dim,
+                    None if stronger in said else stronger,
+                    refs,
+                )
+            )
             said.add(stronger or "")
     out = []
     for x in wrong:
@@ -135,9 +146,14 @@ def from_grade(f: Facts, grade: Mapping[str, Any] | None) -> tuple[list[Finding]
         strongers = [rw(str(c["stronger"]), False) for c in group if c.get("stronger")]
         fresh = [s for s in dict.fromkeys(strongers) if s not in said][:3]
         said.update(fresh)
-        out.append(Finding(f"Not seen in this drill: {titles}.",
-                           "grade:" + ",".join(str(c["id"]) for c in group), x.dimension,
-                           " ".join(fresh) or None))
+        out.append(
+            Finding(
+                f"Not seen in this drill: {titles}.",
+                "grade:" + ",".join(str(c["id"]) for c in group),
+                x.dimension,
+                " ".join(fresh) or None,
+            )
+        )
     return well, out
 
 
@@ -148,8 +164,11 @@ def _lower_first(text: str) -> str:
 def irreversible(f: Facts) -> list[str]:
     """Irreversible migrations applied during the drill or recorded before it."""
     ids = [c.migration.id for c in f.scenario.changes if c.migration and not c.migration.reversible]
-    ids += [x.migration.id for x in f.scenario.faults if isinstance(x, ReleaseFault)
-            and x.migration is not None and not x.migration.reversible]
+    ids += [
+        x.migration.id
+        for x in f.scenario.faults
+        if isinstance(x, ReleaseFault) and x.migration is not None and not x.migration.reversible
+    ]
     return list(dict.fromkeys(ids))
 
 
@@ -162,42 +181,81 @@ def from_simulation(f: Facts, graded: bool) -> tuple[list[Finding], list[Finding
     ttm = o.time_to_mitigate
     if not graded and o.impact_started_at is not None:
         if o.mitigated_at is None:
-            wrong.append(Finding(
-                f"Impact was still ongoing when the drill ended: {o.final_users_affected_pct:.1f}% "
-                f"of users affected at {clock(f.end_t)}.", "simulation"))
+            wrong.append(
+                Finding(
+                    "Impact was still ongoing when the drill ended: "
+                    f"{o.final_users_affected_pct:.1f}% of users affected at {clock(f.end_t)}.",
+                    "simulation",
+                )
+            )
         elif par and ttm is not None:
-            (well if ttm <= par else wrong).append(Finding(
-                f"Impact ended {mmss(ttm)} after the page, "
-                f"{'within' if ttm <= par else 'past'} the {mmss(par)} par.", "simulation"))
+            (well if ttm <= par else wrong).append(
+                Finding(
+                    f"Impact ended {mmss(ttm)} after the page, "
+                    f"{'within' if ttm <= par else 'past'} the {mmss(par)} par.",
+                    "simulation",
+                )
+            )
     c = f.first_corruption()
     if c is not None:
-        mits = [e for e in f.human if CATEGORY.get(str(e.data.get("type"))) == "mitigate"
-                and e.t <= c.t]
-        after = (f"; the last mitigation before it: {describe_input(mits[-1].data)} "
-                 f"at {clock(mits[-1].t)}") if mits else ""
-        wrong.append(Finding(f"{o.rows_corrupted:,.0f} rows were corrupted, starting at "
-                             f"{clock(c.t)}{after}.", "simulation", refs=(c.seq,)))
+        mits = [
+            e for e in f.human if CATEGORY.get(str(e.data.get("type"))) == "mitigate" and e.t <= c.t
+        ]
+        after = (
+            (
+                f"; the last mitigation before it: {describe_input(mits[-1].data)} "
+                f"at {clock(mits[-1].t)}"
+            )
+            if mits
+            else ""
+        )
+        wrong.append(
+            Finding(
+                f"{o.rows_corrupted:,.0f} rows were corrupted, starting at {clock(c.t)}{after}.",
+                "simulation",
+                refs=(c.seq,),
+            )
+        )
     elif irreversible(f) and o.impact_started_at is not None:
-        well.append(Finding(f"No data was corrupted, although migration "
-                            f"{', '.join(irreversible(f))} cannot be reversed.", "simulation"))
+        well.append(
+            Finding(
+                f"No data was corrupted, although migration "
+                f"{', '.join(irreversible(f))} cannot be reversed.",
+                "simulation",
+            )
+        )
     wrong += worsened(f)
     if not graded:
         for e in f.human:
             rule = _harmful(f, e.data)
             if rule is not None:
-                wrong.append(Finding(
-                    f"A mitigation this scenario lists as harmful was used: "
-                    f"{describe_input(e.data)} at {clock(e.t)} ({rule}).", "simulation",
-                    refs=(e.seq,)))
+                wrong.append(
+                    Finding(
+                        f"A mitigation this scenario lists as harmful was used: "
+                        f"{describe_input(e.data)} at {clock(e.t)} ({rule}).",
+                        "simulation",
+                        refs=(e.seq,),
+                    )
+                )
     for line in f.scenario.truth.lucky:
         lucky.append(Finding(line, "scenario"))
     end = o.mitigated_at
     for e in f.events:
-        if e.type == "state" and e.data.get("what") == "dependency recovered" \
-                and end is not None and e.t <= end:
-            lucky.append(Finding(f"{e.data.get('component')} recovered on its own at "
-                                 f"{clock(e.t)}; impact fell below the threshold at "
-                                 f"{clock(end)}.", "simulation", refs=(e.seq,)))
+        if (
+            e.type == "state"
+            and e.data.get("what") == "dependency recovered"
+            and end is not None
+            and e.t <= end
+        ):
+            lucky.append(
+                Finding(
+                    f"{e.data.get('component')} recovered on its own at "
+                    f"{clock(e.t)}; impact fell below the threshold at "
+                    f"{clock(end)}.",
+                    "simulation",
+                    refs=(e.seq,),
+                )
+            )
     return well, wrong, lucky
 
 
@@ -223,10 +281,14 @@ def worsened(f: Facts) -> list[Finding]:
         slope = max(0.0, before - f.users(e.t - TREND_WINDOW)) / TREND_WINDOW
         expected = before + slope * (top.t - e.t)  # where the trend was heading anyway
         if peak - expected >= max(WORSE_ABS, WORSE_REL * before):
-            out.append(Finding(
-                f"Users affected rose from {before:.1f}% to {peak:.1f}% by {clock(top.t)}, "
-                f"within {mmss(top.t - e.t)} after {describe_input(e.data)} at {clock(e.t)}.",
-                "simulation", refs=(e.seq, top.seq)))
+            out.append(
+                Finding(
+                    f"Users affected rose from {before:.1f}% to {peak:.1f}% by {clock(top.t)}, "
+                    f"within {mmss(top.t - e.t)} after {describe_input(e.data)} at {clock(e.t)}.",
+                    "simulation",
+                    refs=(e.seq, top.seq),
+                )
+            )
     return out
 
 
@@ -239,8 +301,9 @@ def _harmful(f: Facts, d: Mapping[str, Any]) -> str | None:
     return None
 
 
-def lessons(f: Facts, grade: Mapping[str, Any] | None
-            ) -> tuple[list[Finding], list[Finding], list[Finding]]:
+def lessons(
+    f: Facts, grade: Mapping[str, Any] | None
+) -> tuple[list[Finding], list[Finding], list[Finding]]:
     """(went well, went wrong, lucky): simulation facts first, then the grade's checks."""
     s_well, s_wrong, lucky = from_simulation(f, graded=bool(checks(grade)))
     g_well, g_wrong = from_grade(f, grade)
@@ -252,19 +315,25 @@ def grade_summary(grade: Mapping[str, Any] | None) -> dict[str, Any] | None:
         return None
     assert grade is not None
     dims = [d for d in grade.get("dimensions") or [] if isinstance(d, Mapping)]
-    return {"overall": grade.get("overall"),
-            "scores": {str(d.get("title") or d.get("name")): d.get("score") for d in dims},
-            "version": grade.get("version")}
+    return {
+        "overall": grade.get("overall"),
+        "scores": {str(d.get("title") or d.get("name")): d.get("score") for d in dims},
+        "version": grade.get("version"),
+    }
 
 
 def grade_note(scenario_id: str, grade: Mapping[str, Any] | None) -> str:
     if grade is None:
-        return ("No drill grade was passed, so the grade's findings are not included; the "
-                "lessons below come from the simulation alone. Pass "
-                "grade=engine.grading.grade(scenario, events) to include them.")
+        return (
+            "No drill grade was passed, so the grade's findings are not included; the "
+            "lessons below come from the simulation alone. Pass "
+            "grade=engine.grading.grade(scenario, events) to include them."
+        )
     if not checks(grade):
-        return ("The grade passed in could not be read (expected the JSON documented in "
-                "docs/grading.md); the lessons below come from the simulation alone.")
+        return (
+            "The grade passed in could not be read (expected the JSON documented in "
+            "docs/grading.md); the lessons below come from the simulation alone."
+        )
     if grade.get("scenario") not in (None, scenario_id):
         return f"Note: the grade is of scenario {grade.get('scenario')!r}, not {scenario_id!r}."
     return ""

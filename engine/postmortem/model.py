@@ -28,9 +28,13 @@ class Participant:
     first_input_at: float | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"actor": self.actor, "label": self.label,
-                "roles": [{"since": t, "role": r} for t, r in self.roles],
-                "inputs": self.inputs, "first_input_at": self.first_input_at}
+        return {
+            "actor": self.actor,
+            "label": self.label,
+            "roles": [{"since": t, "role": r} for t, r in self.roles],
+            "inputs": self.inputs,
+            "first_input_at": self.first_input_at,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +47,15 @@ class Milestone:
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "title": self.title, "t": self.t, "clock": _clock(self.t),
-                "since": self.since, "since_what": self.since_what, "note": self.note}
+        return {
+            "key": self.key,
+            "title": self.title,
+            "t": self.t,
+            "clock": _clock(self.t),
+            "since": self.since,
+            "since_what": self.since_what,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +71,16 @@ class Entry:
     hidden: bool = False  # not visible to responders during the drill
 
     def to_dict(self) -> dict[str, Any]:
-        return {"t": self.t, "clock": _clock(self.t), "who": self.who, "text": self.text,
-                "kind": self.kind, "key": list(self.key), "seqs": list(self.seqs),
-                "hidden": self.hidden}
+        return {
+            "t": self.t,
+            "clock": _clock(self.t),
+            "who": self.who,
+            "text": self.text,
+            "kind": self.kind,
+            "key": list(self.key),
+            "seqs": list(self.seqs),
+            "hidden": self.hidden,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +96,16 @@ class Belief:
     matches: bool | None  # None when it cannot be checked mechanically
 
     def to_dict(self) -> dict[str, Any]:
-        return {"seq": self.seq, "t": self.t, "clock": _clock(self.t), "who": self.who,
-                "kind": self.kind, "said": self.said, "truth": self.truth,
-                "matches": self.matches}
+        return {
+            "seq": self.seq,
+            "t": self.t,
+            "clock": _clock(self.t),
+            "who": self.who,
+            "kind": self.kind,
+            "said": self.said,
+            "truth": self.truth,
+            "matches": self.matches,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +119,13 @@ class Finding:
     refs: tuple[int, ...] = ()  # log seqs behind it
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "source": self.source, "dimension": self.dimension,
-                "stronger": self.stronger, "refs": list(self.refs)}
+        return {
+            "text": self.text,
+            "source": self.source,
+            "dimension": self.dimension,
+            "stronger": self.stronger,
+            "refs": list(self.refs),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,28 +218,43 @@ class Postmortem:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "version": self.version, "template": self.template, "sections": self.sections,
-            "title": self.title, "scenario": self.scenario, "seed": self.seed,
-            "date": self.date, "status": self.status, "severity": self.severity,
+            "version": self.version,
+            "template": self.template,
+            "sections": self.sections,
+            "title": self.title,
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "date": self.date,
+            "status": self.status,
+            "severity": self.severity,
             "severity_note": self.severity_note,
             "participants": [p.to_dict() for p in self.participants],
-            "facilitators": list(self.facilitators), "simulated": list(self.simulated),
-            "summary": self.summary, "impact": self.impact.to_dict(),
+            "facilitators": list(self.facilitators),
+            "simulated": list(self.simulated),
+            "summary": self.summary,
+            "impact": self.impact.to_dict(),
             "milestones": [m.to_dict() for m in self.milestones],
             "timeline": [e.to_dict() for e in self.timeline],
-            "trigger": self.trigger, "root_cause": self.root_cause,
+            "trigger": self.trigger,
+            "root_cause": self.root_cause,
             "contributing_factors": list(self.contributing_factors),
-            "resolution": self.resolution, "detection": self.detection,
+            "resolution": self.resolution,
+            "detection": self.detection,
             "beliefs": [b.to_dict() for b in self.beliefs],
-            "five_whys": {"problem": self.problem, "whys": list(self.whys),
-                          "systemic_cause": self.whys[-1] if self.whys else None},
+            "five_whys": {
+                "problem": self.problem,
+                "whys": list(self.whys),
+                "systemic_cause": self.whys[-1] if self.whys else None,
+            },
             "went_well": [f.to_dict() for f in self.went_well],
             "went_wrong": [f.to_dict() for f in self.went_wrong],
             "lucky": [f.to_dict() for f in self.lucky],
-            "grade": self.grade, "grade_note": self.grade_note,
+            "grade": self.grade,
+            "grade_note": self.grade_note,
             "action_items": [a.to_dict() for a in self.action_items],
             "messaging": [e.to_dict() for e in self.messaging],
-            "events": self.events, "notes": list(self.notes),
+            "events": self.events,
+            "notes": list(self.notes),
         }
 
     def to_markdown(self) -> str:

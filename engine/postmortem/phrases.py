@@ -87,8 +87,10 @@ def describe_input(d: Mapping[str, Any]) -> str:
         return f"asked the {g('team')} expert{q}"
     if k == "state_impact":
         scope = f" ({quote(g('scope'))})" if g("scope") else ""
-        return (f"stated the impact: {g('users_pct'):g}% of users, {g('trend')}, "
-                f"data {g('data')}{scope}")
+        return (
+            f"stated the impact: {g('users_pct'):g}% of users, {g('trend')}, "
+            f"data {g('data')}{scope}"
+        )
     return _mitigation(k, d) or _comms(k, d) or _generic(k, d)
 
 
@@ -99,19 +101,23 @@ def _mitigation(k: str, d: Mapping[str, Any]) -> str | None:
         "drain_pod": lambda: f"drained pod {g('pod')} of {g('service')}",
         "undrain_pod": lambda: f"returned pod {g('pod')} of {g('service')} to rotation",
         "scale": lambda: f"scaled {g('service')} to {g('pods')} pods",
-        "scale_consumers": lambda: f"set the {g('topic')} consumer group to "
-                                   f"{g('consumers')} consumers",
+        "scale_consumers": lambda: (
+            f"set the {g('topic')} consumer group to {g('consumers')} consumers"
+        ),
         "set_flag": lambda: f"turned flag {g('flag')} {onoff(g('enabled'))}",
         "set_breaker": lambda: f"set the circuit breaker to {g('dependency')} {g('state')}",
-        "throttle_producer": lambda: f"throttled producers to {g('topic')} to "
-                                     f"{g('allow_pct'):g}% of traffic",
+        "throttle_producer": lambda: (
+            f"throttled producers to {g('topic')} to {g('allow_pct'):g}% of traffic"
+        ),
         "skip_poison": lambda: f"skipped the poison messages on {g('topic')}",
         "restart": lambda: f"restarted {g('target')} ({g('mode', 'rolling')})",
         "failover": lambda: f"failed over database {g('database')}",
         "shed_load": lambda: f"shed {g('pct'):g}% of the load on {g('service')}",
         "kill_query": lambda: f"cancelled the longest-running transaction on {g('database')}",
-        "forward_fix": lambda: f"started a forward fix of {g('service')}"
-                               + (f": {quote(g('summary'))}" if g("summary") else ""),
+        "forward_fix": lambda: (
+            f"started a forward fix of {g('service')}"
+            + (f": {quote(g('summary'))}" if g("summary") else "")
+        ),
     }
     fn = table.get(k)
     return fn() if fn is not None else None
@@ -126,15 +132,19 @@ def _comms(k: str, d: Mapping[str, Any]) -> str | None:
         text = f" {quote(g('text'))}" if g("text") else ""
         aud = str(g("audience"))
         article = "an" if aud[:1] in "aeiou" else "a"
-        return (f"posted {article} {aud} status update ({g('state')}{when}): "
-                f"{quote(g('impact'))}{action}{text}")
+        return (
+            f"posted {article} {aud} status update ({g('state')}{when}): "
+            f"{quote(g('impact'))}{action}{text}"
+        )
     if k == "chat":
         return f"said in the incident channel: {quote(g('text'))}"
     if k == "inject":
         return f"released the prepared message {g('id')!r}"
     if k == "message":
-        return (f"sent a message as {g('sender')} ({g('role', 'teammate')}, "
-                f"{g('channel', 'chat')}): {quote(g('text'))}")
+        return (
+            f"sent a message as {g('sender')} ({g('role', 'teammate')}, "
+            f"{g('channel', 'chat')}): {quote(g('text'))}"
+        )
     if k == "note":
         return "recorded a private facilitator note (text kept out of the postmortem)"
     if k == "clock":
@@ -154,8 +164,11 @@ def describe_observation(kind: str, result: Mapping[str, Any]) -> str | None:
     """What the asker saw, in one clause; None when there is nothing short to say."""
     if kind == "view_dashboard":
         rows = result.get("rows") or {}
-        scored = [(float(r.get("err_5xx_pct", 0.0)), name) for name, r in rows.items()
-                  if isinstance(r, Mapping)]
+        scored = [
+            (float(r.get("err_5xx_pct", 0.0)), name)
+            for name, r in rows.items()
+            if isinstance(r, Mapping)
+        ]
         if not scored:
             return None
         worst = max(scored)
@@ -171,23 +184,30 @@ def describe_observation(kind: str, result: Mapping[str, Any]) -> str | None:
             return "no changes recorded"
         last = changes[-1]
         mig = ", with a migration" if last.get("has_migration") else ""
-        return (f"{len(changes)} changes; latest {last.get('id')} at "
-                f"{clock(float(last.get('at', 0.0)))}{mig}")
+        return (
+            f"{len(changes)} changes; latest {last.get('id')} at "
+            f"{clock(float(last.get('at', 0.0)))}{mig}"
+        )
     if kind == "check_migration":
         return str(result.get("verdict")) if result.get("verdict") else None
     if kind == "inspect_queue":
         stuck = result.get("stuck_partitions") or {}
         tail = f", {len(stuck)} stuck partition(s)" if stuck else ""
-        return (f"lag {result.get('consumer_lag')} messages, "
-                f"{result.get('consumers')} consumers{tail}")
+        return (
+            f"lag {result.get('consumer_lag')} messages, {result.get('consumers')} consumers{tail}"
+        )
     if kind == "inspect_dependency":
-        return (f"latency {result.get('latency_ms')} ms, errors {result.get('error_pct')}%, "
-                f"breaker {result.get('breaker')}")
+        return (
+            f"latency {result.get('latency_ms')} ms, errors {result.get('error_pct')}%, "
+            f"breaker {result.get('breaker')}"
+        )
     if kind == "inspect_database":
         txns = result.get("long_running_transactions") or []
         tail = f", {len(txns)} long-running transaction(s)" if txns else ""
-        return (f"pool {result.get('pool_active')}/{result.get('pool_size')} active, "
-                f"{result.get('pool_waiting')} waiting{tail}")
+        return (
+            f"pool {result.get('pool_active')}/{result.get('pool_size')} active, "
+            f"{result.get('pool_waiting')} waiting{tail}"
+        )
     if kind == "ask_sme":
         return f"{result.get('from')} answered {quote(result.get('answer'))}"
     return None
@@ -214,15 +234,20 @@ def describe_fault(scenario: Scenario, data: Mapping[str, Any]) -> str:
         return f"Flag {fault.flag} was turned {onoff(fault.enabled)}"
     if isinstance(fault, PoisonFault):
         where = ", ".join(str(p) for p in data.get("partitions") or [])
-        return (f"{fault.count} malformed message(s) reached topic {fault.topic}"
-                + (f" (partition {where})" if where else ""))
+        return f"{fault.count} malformed message(s) reached topic {fault.topic}" + (
+            f" (partition {where})" if where else ""
+        )
     if isinstance(fault, BlockerFault):
         return f"A {fault.description} began on {fault.database}"
     return f"Fault {fid} ({data.get('kind')}) began"
 
 
-STATE_VERBS = {"deploy": "Deploy", "config": "Config push", "rollback": "Rollback",
-               "forward fix": "Forward fix"}
+STATE_VERBS = {
+    "deploy": "Deploy",
+    "config": "Config push",
+    "rollback": "Rollback",
+    "forward fix": "Forward fix",
+}
 
 
 def describe_state(d: Mapping[str, Any]) -> str:
@@ -260,8 +285,10 @@ def describe_effect(d: Mapping[str, Any]) -> str:
     if what == "consumer joined; group rebalancing":
         return f"A consumer joined the {comp} group (now {d.get('consumers')}); it is rebalancing."
     if what == "offsets advanced past poison messages":
-        return (f"Offsets of {comp} advanced past the poison messages "
-                f"({d.get('moved_to_dlq')} moved to the dead-letter queue).")
+        return (
+            f"Offsets of {comp} advanced past the poison messages "
+            f"({d.get('moved_to_dlq')} moved to the dead-letter queue)."
+        )
     extra = _extras(d, ("component", "what", "for"))
     return f"{comp}: {what}{extra}."
 
@@ -275,6 +302,8 @@ def describe_alert(e_type: str, d: Mapping[str, Any], op: str) -> str:
     value = d.get("value")
     if e_type == "alert.fired":
         summary = f" ({d['summary']})" if d.get("summary") else ""
-        return (f"Alert {d.get('name')} fired [{d.get('severity')}]{summary}: "
-                f"{d.get('metric')} {value:g} {op} {d.get('threshold'):g}.")
+        return (
+            f"Alert {d.get('name')} fired [{d.get('severity')}]{summary}: "
+            f"{d.get('metric')} {value:g} {op} {d.get('threshold'):g}."
+        )
     return f"Alert {d.get('name')} resolved: {d.get('metric')} back to {value:g}."

@@ -24,8 +24,10 @@ TEMPLATES: dict[str, list[tuple[str, list[str]]]] = {
         ("Summary", ["summary"]),
         ("Impact", ["impact", "key_times"]),
         ("Timeline", ["timeline"]),
-        ("Trigger and root cause", ["trigger", "root_cause", "contributing", "detection",
-                                    "resolution"]),
+        (
+            "Trigger and root cause",
+            ["trigger", "root_cause", "contributing", "detection", "resolution"],
+        ),
         ("What responders believed vs what was true", ["beliefs"]),
         ("Five whys", ["whys"]),
         ("What went well", ["grade_note", "well"]),
@@ -41,9 +43,20 @@ TEMPLATES: dict[str, list[tuple[str, list[str]]]] = {
         ("Impact", ["impact", "key_times"]),
         ("Responders", ["participants"]),
         ("Timeline", ["timeline"]),
-        ("How'd We Do?", ["grade_note", "h3:What Went Well", "well",
-                          "h3:What Didn't Go So Well", "wrong", "h3:Where We Got Lucky", "lucky",
-                          "h3:What Responders Believed vs What Was True", "beliefs"]),
+        (
+            "How'd We Do?",
+            [
+                "grade_note",
+                "h3:What Went Well",
+                "well",
+                "h3:What Didn't Go So Well",
+                "wrong",
+                "h3:Where We Got Lucky",
+                "lucky",
+                "h3:What Responders Believed vs What Was True",
+                "beliefs",
+            ],
+        ),
         ("Action Items", ["actions"]),
         ("Messaging", ["messaging"]),
     ],
@@ -55,9 +68,20 @@ TEMPLATES: dict[str, list[tuple[str, list[str]]]] = {
         ("Resolution", ["resolution"]),
         ("Detection", ["detection", "key_times"]),
         ("Action Items", ["actions"]),
-        ("Lessons Learned", ["grade_note", "h3:What went well", "well", "h3:What went wrong",
-                             "wrong", "h3:Where we got lucky", "lucky",
-                             "h3:What responders believed vs what was true", "beliefs"]),
+        (
+            "Lessons Learned",
+            [
+                "grade_note",
+                "h3:What went well",
+                "well",
+                "h3:What went wrong",
+                "wrong",
+                "h3:Where we got lucky",
+                "lucky",
+                "h3:What responders believed vs what was true",
+                "beliefs",
+            ],
+        ),
         ("Timeline", ["timeline"]),
         ("Supporting information", ["participants"]),
     ],
@@ -86,11 +110,14 @@ def _bullets(items: list[str], empty: str) -> str:
 def header(p: Postmortem) -> str:
     sc = p.scenario
     ic = next((x.actor for x in p.participants if x.label.startswith("IC ")), "none")
-    rows = [["Date", p.date], ["Status", p.status],
-            ["Severity", f"{p.severity} ({p.severity_note})"],
-            ["Scenario", f"{sc['id']} (seed {p.seed}, {sc['class']})"],
-            ["Incident commander", ic],
-            ["Drafted by", "firedrill, from the drill log; for review by the team"]]
+    rows = [
+        ["Date", p.date],
+        ["Status", p.status],
+        ["Severity", f"{p.severity} ({p.severity_note})"],
+        ["Scenario", f"{sc['id']} (seed {p.seed}, {sc['class']})"],
+        ["Incident commander", ic],
+        ["Drafted by", "firedrill, from the drill log; for review by the team"],
+    ]
     if sc.get("source"):
         rows.append(["Modelled on", f"[{sc['source']['title']}]({sc['source']['url']})"])
     return f"# {p.title}\n\n" + _table(["", ""], rows)
@@ -105,8 +132,10 @@ def participants(p: Postmortem) -> str:
         lines.append(f"{x.label}: {roles}; {x.inputs} input(s){first}")
     fac = ", ".join(p.facilitators) or "none (headless run)"
     sim = ", ".join(p.simulated) or "none"
-    return (_bullets(lines, "No one acted during the drill.") +
-            f"\n\nFacilitator: {fac}.\nPlayed by the simulation: {sim}.")
+    return (
+        _bullets(lines, "No one acted during the drill.")
+        + f"\n\nFacilitator: {fac}.\nPlayed by the simulation: {sim}."
+    )
 
 
 def impact(p: Postmortem) -> str:
@@ -116,14 +145,16 @@ def impact(p: Postmortem) -> str:
         window = f"users affected never reached {thr}"
     else:
         end = "still ongoing at the end" if i.ongoing_at_end else clock(i.mitigated_at or 0.0)
-        window = (f"{clock(i.impact_started_at)} to {end} "
-                  f"({mmss(i.impact_duration or 0.0)})")
+        window = f"{clock(i.impact_started_at)} to {end} ({mmss(i.impact_duration or 0.0)})"
     peak_at = f" at {clock(i.peak_users_at)}" if i.peak_users_at is not None else ""
     where = f" ({i.peak_err_5xx_metric})" if i.peak_err_5xx_metric else ""
     rows = [
         ["Impact window (users affected ≥ " + thr + ")", window],
-        ["Peak users affected", f"{i.peak_users_affected_pct:.1f}% (about "
-         f"{i.approx_users_affected:,} of {i.users_total:,} users){peak_at}"],
+        [
+            "Peak users affected",
+            f"{i.peak_users_affected_pct:.1f}% (about "
+            f"{i.approx_users_affected:,} of {i.users_total:,} users){peak_at}",
+        ],
         ["Users affected at the end", f"{i.final_users_affected_pct:.1f}%"],
         ["Peak 5xx rate", f"{i.peak_err_5xx_pct:.1f}%{where}"],
         ["Failed requests", f"{i.failed_requests:,.0f}"],
@@ -134,8 +165,11 @@ def impact(p: Postmortem) -> str:
         rows.append(["Peak consumer lag", f"{i.max_consumer_lag:,.0f} messages"])
     rows += [
         ["User-impact minutes (share of users affected × minutes)", f"{i.impact_minutes:.1f}"],
-        ["Error budget consumed", f"{i.error_budget_used_pct:.2f}% of the "
-         f"{i.slo_window_days}-day budget at {i.slo_availability_pct:g}% availability"],
+        [
+            "Error budget consumed",
+            f"{i.error_budget_used_pct:.2f}% of the "
+            f"{i.slo_window_days}-day budget at {i.slo_availability_pct:g}% availability",
+        ],
         ["Alerts fired", ", ".join(i.alerts_fired) or "none"],
     ]
     return _table(["Measure", "Value"], rows)
@@ -164,8 +198,10 @@ def timeline(p: Postmortem) -> str:
         if e.hidden:
             text += " *(hidden from responders during the drill)*"
         rows.append([clock(e.t), e.who, text])
-    note = ("Drill time is T+mm:ss from the start of the drill. People appear under the "
-            "incident role they held at that moment. Key moments are marked in bold.")
+    note = (
+        "Drill time is T+mm:ss from the start of the drill. People appear under the "
+        "incident role they held at that moment. Key moments are marked in bold."
+    )
     return note + "\n\n" + _table(["Time", "Who", "What happened"], rows)
 
 
@@ -174,14 +210,20 @@ def beliefs(p: Postmortem) -> str:
     words = [b for b in p.beliefs if b.matches is None]
     out = []
     if checked:
-        out.append(_table(["Time", "Who", "Said", "Simulation at that moment", "Consistent?"],
-                          [[clock(b.t), b.who, b.said, b.truth or "", _yes(b)] for b in checked]))
+        out.append(
+            _table(
+                ["Time", "Who", "Said", "Simulation at that moment", "Consistent?"],
+                [[clock(b.t), b.who, b.said, b.truth or "", _yes(b)] for b in checked],
+            )
+        )
     else:
         out.append("*No impact statement or status update to compare with the simulation.*")
     if words:
-        out.append("Hypotheses, decisions and reasoning said during the drill, to set beside "
-                   "the root cause above:\n\n" + "\n".join(
-                       f"- {clock(b.t)} {b.who}, {b.kind}: {b.said}" for b in words))
+        out.append(
+            "Hypotheses, decisions and reasoning said during the drill, to set beside "
+            "the root cause above:\n\n"
+            + "\n".join(f"- {clock(b.t)} {b.who}, {b.kind}: {b.said}" for b in words)
+        )
     return "\n\n".join(out)
 
 
@@ -210,10 +252,17 @@ def _findings(p: Postmortem, items: tuple[Finding, ...], empty: str) -> str:
 
 
 def actions(p: Postmortem) -> str:
-    rows = [[str(n), a.title, a.owner,
-             a.deadline or f"{a.due_days} days after the drill", a.verification,
-             "scenario" if a.source == "scenario" else "this drill"]
-            for n, a in enumerate(p.action_items, start=1)]
+    rows = [
+        [
+            str(n),
+            a.title,
+            a.owner,
+            a.deadline or f"{a.due_days} days after the drill",
+            a.verification,
+            "scenario" if a.source == "scenario" else "this drill",
+        ]
+        for n, a in enumerate(p.action_items, start=1)
+    ]
     if not rows:
         return "*No action items.*"
     return _table(["#", "Action", "Owner", "Due", "Verification", "From"], rows)
@@ -237,19 +286,29 @@ BLOCKS: dict[str, Block] = {
     "timeline": timeline,
     "trigger": lambda p: f"**Trigger.** {p.trigger}",
     "root_cause": lambda p: f"**Root cause.** {p.root_cause}",
-    "contributing": lambda p: "**Contributing factors.**\n\n" + _bullets(
-        list(p.contributing_factors), "None recorded."),
+    "contributing": lambda p: (
+        "**Contributing factors.**\n\n" + _bullets(list(p.contributing_factors), "None recorded.")
+    ),
     "detection": lambda p: f"**Detection.** {p.detection}",
     "resolution": lambda p: f"**Resolution.** {p.resolution}",
     "beliefs": beliefs,
-    "whys": lambda p: f"**Problem.** {p.problem}\n\n" + "\n".join(
-        f"{n}. {w}" + (" *(systemic cause: the whys stop here)*" if n == len(p.whys) else "")
-        for n, w in enumerate(p.whys, start=1)),
+    "whys": lambda p: (
+        f"**Problem.** {p.problem}\n\n"
+        + "\n".join(
+            f"{n}. {w}" + (" *(systemic cause: the whys stop here)*" if n == len(p.whys) else "")
+            for n, w in enumerate(p.whys, start=1)
+        )
+    ),
     "grade_note": lambda p: p.grade_note if p.grade_note else _scores(p),
     "well": lambda p: _findings(p, p.went_well, "Nothing recorded."),
-    "wrong": lambda p: _findings(p, p.went_wrong, "No gaps found in the response" + (
-        "" if p.grade is None else " by the drill grade") + "; the system conditions that "
-        "allowed the incident are under the root cause and the five whys."),
+    "wrong": lambda p: _findings(
+        p,
+        p.went_wrong,
+        "No gaps found in the response"
+        + ("" if p.grade is None else " by the drill grade")
+        + "; the system conditions that "
+        "allowed the incident are under the root cause and the five whys.",
+    ),
     "lucky": lambda p: _findings(p, p.lucky, "Nothing recorded for this drill."),
     "actions": actions,
     "messaging": messaging,
@@ -266,7 +325,7 @@ def _unlabel(text: str, title: str) -> str:
     """Drop a block's bold label when the section is already named that."""
     m = re.match(r"\*\*(.+?)\.\*\*\s*", text)
     if m and m.group(1).lower().rstrip("s") == title.lower().rstrip("s"):
-        return text[m.end():]
+        return text[m.end() :]
     return text
 
 
@@ -282,7 +341,9 @@ def markdown(p: Postmortem) -> str:
             if text:
                 parts.append(text)
     notes = "".join(f"\n- {n}" for n in p.notes)
-    parts.append(f"---\n\n*Generated from the drill log ({p.events} events) by firedrill; "
-                 "blameless: people appear by incident role and are never named as a cause.*"
-                 + (f"\n\nNotes:{notes}" if notes else ""))
+    parts.append(
+        f"---\n\n*Generated from the drill log ({p.events} events) by firedrill; "
+        "blameless: people appear by incident role and are never named as a cause.*"
+        + (f"\n\nNotes:{notes}" if notes else "")
+    )
     return "\n\n".join(parts) + "\n"

@@ -27,15 +27,30 @@ from .phrases import (
     quote,
 )
 
-KEYS = ("trigger", "detected", "page", "command", "first mitigation", "first status update",
-        "impact began", "mitigated", "resolved")
+KEYS = (
+    "trigger",
+    "detected",
+    "page",
+    "command",
+    "first mitigation",
+    "first status update",
+    "impact began",
+    "mitigated",
+    "resolved",
+)
 
 
 def _marks(f: Facts) -> dict[int, list[str]]:
     marks: dict[int, list[str]] = {}
-    for e, key in ((f.fault, "trigger"), (f.first_alert, "detected"), (f.page, "page"),
-                   (f.command, "command"), (f.first_mitigation, "first mitigation"),
-                   (f.first_update, "first status update"), (f.resolved_status, "resolved")):
+    for e, key in (
+        (f.fault, "trigger"),
+        (f.first_alert, "detected"),
+        (f.page, "page"),
+        (f.command, "command"),
+        (f.first_mitigation, "first mitigation"),
+        (f.first_update, "first status update"),
+        (f.resolved_status, "resolved"),
+    ):
         if e is not None:
             marks.setdefault(e.seq, []).append(key)
     return marks
@@ -46,24 +61,31 @@ def _derived(f: Facts) -> dict[int, list[tuple[str, tuple[str, ...]]]]:
     out: dict[int, list[tuple[str, tuple[str, ...]]]] = {}
     thr = f"{f.threshold:g}%"
     if f.impact_sample is not None:
-        out.setdefault(f.impact_sample.seq, []).append((
-            f"Impact began: {_users(f, f.impact_sample.t)} of users affected "
-            f"(impact threshold {thr}).", ("impact began",)))
+        out.setdefault(f.impact_sample.seq, []).append(
+            (
+                f"Impact began: {_users(f, f.impact_sample.t)} of users affected "
+                f"(impact threshold {thr}).",
+                ("impact began",),
+            )
+        )
     peak, _, peak_t = f.peak(".users_affected_pct")
-    if peak_t is not None and peak > 0 and (f.impact_sample is None
-                                             or peak_t != f.impact_sample.t):
+    if peak_t is not None and peak > 0 and (f.impact_sample is None or peak_t != f.impact_sample.t):
         s = f.sample_at(peak_t)
         if s is not None:
-            out.setdefault(s.seq, []).append(
-                (f"Peak impact: {peak:.1f}% of users affected.", ()))
+            out.setdefault(s.seq, []).append((f"Peak impact: {peak:.1f}% of users affected.", ()))
     c = f.first_corruption()
     if c is not None:
-        out.setdefault(c.seq, []).append((
-            f"Data corruption began: {c.values.get(ROWS, 0.0):,.0f} rows corrupted so far.", ()))
+        out.setdefault(c.seq, []).append(
+            (f"Data corruption began: {c.values.get(ROWS, 0.0):,.0f} rows corrupted so far.", ())
+        )
     if f.mitigated_sample is not None:
-        out.setdefault(f.mitigated_sample.seq, []).append((
-            f"Impact below the threshold: {_users(f, f.mitigated_sample.t)} of users affected, "
-            f"and it stayed below {thr} to the end.", ("mitigated",)))
+        out.setdefault(f.mitigated_sample.seq, []).append(
+            (
+                f"Impact below the threshold: {_users(f, f.mitigated_sample.t)} of users affected, "
+                f"and it stayed below {thr} to the end.",
+                ("mitigated",),
+            )
+        )
     return out
 
 
@@ -106,8 +128,12 @@ def _merge_trigger(f: Facts, entries: list[Entry], entry: Entry, e: Event) -> bo
     if not entries or entries[-1].t != entry.t:
         return False
     prev = entries[-1]
-    if prev.kind == "trigger" and e.type == "state" and str(e.data.get("what")).endswith(
-            " started") and e.data.get("component") == _fault_target(f, f.by_seq[prev.seqs[0]]):
+    if (
+        prev.kind == "trigger"
+        and e.type == "state"
+        and str(e.data.get("what")).endswith(" started")
+        and e.data.get("component") == _fault_target(f, f.by_seq[prev.seqs[0]])
+    ):
         entries[-1] = replace(prev, seqs=(*prev.seqs, e.seq), hidden=False, kind="system")
         return True
     if entry.kind == "trigger" and prev.kind == "system" and not prev.key and len(prev.seqs) == 1:
@@ -136,8 +162,15 @@ def _input(f: Facts, e: Event, key: tuple[str, ...]) -> Entry:
     if e.data.get("by"):
         text += f" (entered by the facilitator, {e.data['by']})"
     human = is_human(e)
-    return Entry(e.t, f.label(e), text + ("" if text.endswith((".", "”", "…")) else "."),
-                 "input" if human else "facilitator", key, tuple(seqs), e.vis != "all")
+    return Entry(
+        e.t,
+        f.label(e),
+        text + ("" if text.endswith((".", "”", "…")) else "."),
+        "input" if human else "facilitator",
+        key,
+        tuple(seqs),
+        e.vis != "all",
+    )
 
 
 def _system(f: Facts, e: Event, key: tuple[str, ...], ops: Mapping[str, str]) -> Entry | None:
@@ -145,8 +178,9 @@ def _system(f: Facts, e: Event, key: tuple[str, ...], ops: Mapping[str, str]) ->
     hidden = e.vis != "all"
     if e.type == "state":
         if d.get("what") == "fault started":
-            return Entry(e.t, "system", describe_fault(f.scenario, d) + ".", "trigger", key,
-                         (e.seq,), True)
+            return Entry(
+                e.t, "system", describe_fault(f.scenario, d) + ".", "trigger", key, (e.seq,), True
+            )
         return Entry(e.t, "system", describe_state(d), "system", key, (e.seq,), hidden)
     if e.type == "effect":
         return Entry(e.t, "system", describe_effect(d), "system", key, (e.seq,), hidden)
@@ -154,15 +188,29 @@ def _system(f: Facts, e: Event, key: tuple[str, ...], ops: Mapping[str, str]) ->
         op = ops.get(str(d.get("name")), ">")
         return Entry(e.t, "monitoring", describe_alert(e.type, d, op), "alert", key, (e.seq,))
     if e.type == "page":
-        return Entry(e.t, "monitoring", f"On-call paged by alert {d.get('alert')}.", "page", key,
-                     (e.seq,))
+        return Entry(
+            e.t, "monitoring", f"On-call paged by alert {d.get('alert')}.", "page", key, (e.seq,)
+        )
     if e.type == "inject":
         who = f"{d.get('from')} ({d.get('role')})"
-        return Entry(e.t, who, f"Message on the {d.get('channel')} channel: {quote(d.get('text'))}",
-                     "message", key, (e.seq,), hidden)
+        return Entry(
+            e.t,
+            who,
+            f"Message on the {d.get('channel')} channel: {quote(d.get('text'))}",
+            "message",
+            key,
+            (e.seq,),
+            hidden,
+        )
     if e.type == "drill.created":
-        return Entry(e.t, "system", f"Drill started: scenario {d.get('scenario')}, seed "
-                     f"{d.get('seed')}.", "system", key, (e.seq,))
+        return Entry(
+            e.t,
+            "system",
+            f"Drill started: scenario {d.get('scenario')}, seed {d.get('seed')}.",
+            "system",
+            key,
+            (e.seq,),
+        )
     if e.type == "drill.ended":
         return Entry(e.t, "system", f"Drill ended ({d.get('reason')}).", "system", key, (e.seq,))
     if e.type in ("metrics", "observation"):
@@ -182,15 +230,21 @@ def collapse(entries: list[Entry]) -> list[Entry]:
             out.append(run[0])
         else:
             head = run[0]
-            text = (f"{head.text.rstrip('.')} ({len(run)} times, {clock(head.t)} to "
-                    f"{clock(run[-1].t)}).")
-            out.append(replace(head, text=text,
-                               seqs=tuple(s for r in run for s in r.seqs)))
+            text = (
+                f"{head.text.rstrip('.')} ({len(run)} times, {clock(head.t)} to "
+                f"{clock(run[-1].t)})."
+            )
+            out.append(replace(head, text=text, seqs=tuple(s for r in run for s in r.seqs)))
         run.clear()
 
     for e in entries:
-        same = run and e.kind == "system" and not e.key and e.text == run[0].text \
+        same = (
+            run
+            and e.kind == "system"
+            and not e.key
+            and e.text == run[0].text
             and e.who == run[0].who
+        )
         if same:
             run.append(e)
             continue

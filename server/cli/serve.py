@@ -42,7 +42,9 @@ def log_config(level: str) -> dict[str, Any]:
     """uvicorn's logging, plus the server's own logger (recoveries, engine failures)."""
     config = copy.deepcopy(LOGGING_CONFIG)
     config["loggers"]["firedrill"] = {
-        "handlers": ["default"], "level": level.upper(), "propagate": False,
+        "handlers": ["default"],
+        "level": level.upper(),
+        "propagate": False,
     }
     return config
 
@@ -59,27 +61,66 @@ class _Server(uvicorn.Server):
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Interface to listen on; 0.0.0.0 exposes the server to your network.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on; 0.0.0.0 exposes the server to your network.",
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
-              show_default=True, help="SQLite file holding drills (created if missing).")
-@click.option("--allow-origin", "origins", multiple=True, metavar="ORIGIN",
-              help="Extra browser origin allowed to open WebSockets, e.g. http://localhost:5173.")
-@click.option("--sync", type=click.Choice(["normal", "full"]), default="normal", show_default=True,
-              help="full: fsync each input so acked inputs also survive a power cut.")
-@click.option("--reload/--reload-off", default=False, show_default=True,
-              help="Restart on code changes (development only).")
-@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-              default="info", show_default=True)
-def serve(host: str, port: int, db: Path, origins: tuple[str, ...], sync: str, reload: bool,
-          log_level: str) -> None:
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_DB,
+    show_default=True,
+    help="SQLite file holding drills (created if missing).",
+)
+@click.option(
+    "--allow-origin",
+    "origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="Extra browser origin allowed to open WebSockets, e.g. http://localhost:5173.",
+)
+@click.option(
+    "--sync",
+    type=click.Choice(["normal", "full"]),
+    default="normal",
+    show_default=True,
+    help="full: fsync each input so acked inputs also survive a power cut.",
+)
+@click.option(
+    "--reload/--reload-off",
+    default=False,
+    show_default=True,
+    help="Restart on code changes (development only).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+)
+def serve(
+    host: str,
+    port: int,
+    db: Path,
+    origins: tuple[str, ...],
+    sync: str,
+    reload: bool,
+    log_level: str,
+) -> None:
     """Serve live drills over HTTP and WebSockets; prints the URL to open."""
     settings = Settings(db=str(db), allowed_origins=origins, sync=sync)  # type: ignore[arg-type]
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
-    options = {**uvicorn_options(settings.limits), "host": host, "port": port,
-               "log_level": log_level, "log_config": log_config(log_level)}
+    options = {
+        **uvicorn_options(settings.limits),
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "log_config": log_config(log_level),
+    }
     if reload:
         os.environ[ENV_DB], os.environ[ENV_SYNC] = str(db), sync
         os.environ[ENV_ORIGINS] = ",".join(origins)

@@ -21,16 +21,21 @@ import pytest
 
 CHROMIUM = Path(os.environ.get("FIREDRILL_CHROMIUM", "/usr/bin/chromium"))
 ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-results" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 800}
 
 NO_BROWSER = (
-    None if CHROMIUM.exists() else
-    f"no Chromium at {CHROMIUM}: install it with `apt-get install chromium` "
+    None
+    if CHROMIUM.exists()
+    else f"no Chromium at {CHROMIUM}: install it with `apt-get install chromium` "
     "(or set FIREDRILL_CHROMIUM) to run the browser tests"
 )
 
@@ -49,9 +54,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     exe = Path(sys.executable).parent / "firedrill"
     log = (tmp / "serve.log").open("wb")
     proc = subprocess.Popen(
-        [str(exe), "serve", "--port", str(port), "--db", str(tmp / "firedrill.db"),
-         "--log-level", "warning"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+        [
+            str(exe),
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp / "firedrill.db"),
+            "--log-level",
+            "warning",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
@@ -63,7 +78,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"firedrill serve did not start: {(tmp / 'serve.log').read_text()}")
+                raise RuntimeError(
+                    f"firedrill serve did not start: {(tmp / 'serve.log').read_text()}"
+                )
             time.sleep(0.1)
         yield base
     finally:

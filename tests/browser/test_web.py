@@ -49,9 +49,7 @@ def shoot(page: Any, shots: Path, name: str, docs: bool = True) -> None:
         shutil.copyfile(path, DOCS_SHOTS / f"{name}.png")
 
 
-def test_a_team_plays_a_drill_in_the_browser(
-    server: str, pages: Pages, shots: Path
-) -> None:
+def test_a_team_plays_a_drill_in_the_browser(server: str, pages: Pages, shots: Path) -> None:
     # ---------------------------------------------------------------- lobby
     fac = pages("facilitator")
     fac.goto(server + "/")
@@ -210,8 +208,12 @@ def test_a_team_plays_a_drill_in_the_browser(
     fac.fill(".act-as #cmdline", "declare_incident SEV2 coupon checkouts failing")
     fac.press(".act-as #cmdline", "Enter")
     expect(fac.locator(".act-as .cmd .result.ok")).to_contain_text("declare_incident logged")
-    expect(alice.locator(".timeline")).to_contain_text("alice declared SEV2: coupon checkouts failing [sent by facilitator]")
-    expect(watcher.locator(".timeline")).not_to_contain_text("no severity was declared")  # notes are private
+    expect(alice.locator(".timeline")).to_contain_text(
+        "alice declared SEV2: coupon checkouts failing [sent by facilitator]"
+    )
+    expect(watcher.locator(".timeline")).not_to_contain_text(
+        "no severity was declared"
+    )  # notes are private
 
     # the rollback lands and the chart shows checkout 5xx falling back
     fac.fill("#fac-speed", "90")
@@ -236,8 +238,10 @@ def test_a_team_plays_a_drill_in_the_browser(
     token = alice.evaluate(f"sessionStorage.getItem('firedrill:token:{drill_id}')")
     alice.wait_for_timeout(300)
     seen = alice.evaluate("window.firedrill.state.timeline.map(e => e.seq)")
-    log = httpx.get(f"{server}/api/drills/{drill_id}/log",
-                    headers={"Authorization": f"Bearer {json.loads(token)}"}).text
+    log = httpx.get(
+        f"{server}/api/drills/{drill_id}/log",
+        headers={"Authorization": f"Bearer {json.loads(token)}"},
+    ).text
     public = [e["seq"] for e in map(json.loads, log.splitlines()) if e["type"] != "metrics"]
     assert seen == public[: len(seen)] and len(seen) >= len(public) - 3
 
@@ -249,10 +253,13 @@ def test_a_team_plays_a_drill_in_the_browser(
         return sent;
     }""")
     assert reply["type"] == "ack"
-    log = httpx.get(f"{server}/api/drills/{drill_id}/log",
-                    headers={"Authorization": f"Bearer {json.loads(token)}"}).text
-    flights = [e["seq"] for e in map(json.loads, log.splitlines())
-               if e["data"].get("text") == "in flight"]
+    log = httpx.get(
+        f"{server}/api/drills/{drill_id}/log",
+        headers={"Authorization": f"Bearer {json.loads(token)}"},
+    ).text
+    flights = [
+        e["seq"] for e in map(json.loads, log.splitlines()) if e["data"].get("text") == "in flight"
+    ]
     assert flights == [reply["seq"]]
 
     # ------------------------------------------------------------ the end
@@ -298,17 +305,19 @@ def test_bad_links_and_codes_get_clear_messages(server: str, pages: Pages) -> No
     expect(page.locator(".error-state")).to_contain_text("token not recognised")
 
 
-def test_the_lobby_says_when_the_library_is_empty_or_unreachable(
-    server: str, pages: Pages
-) -> None:
+def test_the_lobby_says_when_the_library_is_empty_or_unreachable(server: str, pages: Pages) -> None:
     page = pages("lobby")
     pages.allow("status of 503")
     page.route("**/api/scenarios", lambda route: route.fulfill(status=200, json=[]))
     page.goto(server + "/")
     expect(page.locator(".empty-state")).to_contain_text("The library is empty")
     page.unroute("**/api/scenarios")
-    page.route("**/api/scenarios", lambda route: route.fulfill(
-        status=503, json={"error": "limit_reached", "message": "the server is busy"}))
+    page.route(
+        "**/api/scenarios",
+        lambda route: route.fulfill(
+            status=503, json={"error": "limit_reached", "message": "the server is busy"}
+        ),
+    )
     page.reload()
     expect(page.locator(".error-state")).to_contain_text("the server is busy")
     page.unroute("**/api/scenarios")
@@ -323,8 +332,11 @@ def test_the_console_speaks_the_engine_vocabulary(server: str, pages: Pages) -> 
     vocab = page.evaluate("import('/static/js/vocab.js').then(m => m.VOCAB)")
     web = {v["type"]: v for v in vocab}
     assert set(web) == set(I.INPUT_TYPES)
-    models = {t: m for m in I.Input.__subclasses__()
-              for t in getattr(m.model_fields["type"].annotation, "__args__", ())}
+    models = {
+        t: m
+        for m in I.Input.__subclasses__()
+        for t in getattr(m.model_fields["type"].annotation, "__args__", ())
+    }
     for kind, spec in web.items():
         fields = {n: f for n, f in models[kind].model_fields.items() if n != "type"}
         assert [p["name"] for p in spec["params"]] == list(fields), kind
@@ -334,7 +346,10 @@ def test_the_console_speaks_the_engine_vocabulary(server: str, pages: Pages) -> 
             assert p.get("optional", False) == (not f.is_required()), (kind, p["name"])
             literal = getattr(f.annotation, "__args__", None)
             if p["kind"] == "enum":
-                assert literal is not None and list(p["options"]) == list(literal), (kind, p["name"])
+                assert literal is not None and list(p["options"]) == list(literal), (
+                    kind,
+                    p["name"],
+                )
             bounds = {type(m).__name__: m for m in f.metadata}
             for web_key, names in (("min", ("Ge", "Gt")), ("max", ("Le", "Lt"))):
                 found = [getattr(bounds[n], n.lower()) for n in names if n in bounds]
@@ -342,35 +357,65 @@ def test_the_console_speaks_the_engine_vocabulary(server: str, pages: Pages) -> 
                     assert p.get(web_key) == found[0], (kind, p["name"], web_key)
 
 
-@pytest.mark.parametrize("line,expected", [
-    ("rollback checkout-api", {"type": "rollback", "service": "checkout-api"}),
-    ("drain_pod api-gateway api-gateway-7", {"type": "drain_pod", "service": "api-gateway", "pod": "api-gateway-7"}),
-    ("set_flag loyalty-v2 off", {"type": "set_flag", "flag": "loyalty-v2", "enabled": False}),
-    ("flag one-page-checkout on", {"type": "set_flag", "flag": "one-page-checkout", "enabled": True}),
-    ("ic", {"type": "take_command"}),
-    ('declare SEV1 checkout is failing', {"type": "declare_incident", "severity": "SEV1", "summary": "checkout is failing"}),
-    ('state_impact 15 rising intact coupon checkouts', {"type": "state_impact", "users_pct": 15, "trend": "rising", "data": "intact", "scope": "coupon checkouts"}),
-    ('status_update audience=public state=identified impact="coupons fail" next_update_min=30',
-     {"type": "status_update", "audience": "public", "state": "identified", "impact": "coupons fail", "next_update_min": 30}),
-])
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ("rollback checkout-api", {"type": "rollback", "service": "checkout-api"}),
+        (
+            "drain_pod api-gateway api-gateway-7",
+            {"type": "drain_pod", "service": "api-gateway", "pod": "api-gateway-7"},
+        ),
+        ("set_flag loyalty-v2 off", {"type": "set_flag", "flag": "loyalty-v2", "enabled": False}),
+        (
+            "flag one-page-checkout on",
+            {"type": "set_flag", "flag": "one-page-checkout", "enabled": True},
+        ),
+        ("ic", {"type": "take_command"}),
+        (
+            "declare SEV1 checkout is failing",
+            {"type": "declare_incident", "severity": "SEV1", "summary": "checkout is failing"},
+        ),
+        (
+            "state_impact 15 rising intact coupon checkouts",
+            {
+                "type": "state_impact",
+                "users_pct": 15,
+                "trend": "rising",
+                "data": "intact",
+                "scope": "coupon checkouts",
+            },
+        ),
+        (
+            'status_update audience=public state=identified impact="coupons fail" next_update_min=30',
+            {
+                "type": "status_update",
+                "audience": "public",
+                "state": "identified",
+                "impact": "coupons fail",
+                "next_update_min": 30,
+            },
+        ),
+    ],
+)
 def test_command_lines_parse_into_inputs(
     server: str, pages: Pages, line: str, expected: dict[str, Any]
 ) -> None:
     page = pages("parser")
     page.goto(server + "/")
-    got = page.evaluate("(line) => import('/static/js/vocab.js').then(m => m.parseCommand(line))", line)
+    got = page.evaluate(
+        "(line) => import('/static/js/vocab.js').then(m => m.parseCommand(line))", line
+    )
     assert got.get("input") == expected, got
     I.parse_input(got["input"])  # and the engine accepts what the console builds
 
 
-def test_a_client_told_to_take_a_snapshot_rebuilds_from_the_log(
-    server: str, pages: Pages
-) -> None:
+def test_a_client_told_to_take_a_snapshot_rebuilds_from_the_log(server: str, pages: Pages) -> None:
     """resume mode "snapshot" (too far behind, or a server rebuilt behind the client):
     the page refetches the log and ends with exactly the public log, nothing twice."""
     d = httpx.post(f"{server}/api/drills", json={"scenario": SCENARIO, "speed": 120}).json()
-    joined = httpx.post(f"{server}/api/drills/{d['drill_id']}/join",
-                        json={"code": d["player_code"], "name": "bob"}).json()
+    joined = httpx.post(
+        f"{server}/api/drills/{d['drill_id']}/join", json={"code": d["player_code"], "name": "bob"}
+    ).json()
     page = pages("bob")
     sockets = {"n": 0}
 
@@ -394,17 +439,27 @@ def test_a_client_told_to_take_a_snapshot_rebuilds_from_the_log(
     page.goto(f"{server}/drills/{d['drill_id']}/play#token={joined['token']}")
     expect(page.locator(".room.role-player")).to_be_visible()
     auth = {"Authorization": f"Bearer {d['facilitator_token']}"}
-    assert httpx.post(f"{server}/api/drills/{d['drill_id']}/control", headers=auth,
-                      json={"action": "start"}).status_code == 200
+    assert (
+        httpx.post(
+            f"{server}/api/drills/{d['drill_id']}/control", headers=auth, json={"action": "start"}
+        ).status_code
+        == 200
+    )
     page.wait_for_function("window.firedrill.state.times.length > 5")
     page.evaluate("window.firedrill.drop()")
     page.wait_for_timeout(800)  # events the page will not be sent again
     expect(page.locator("#banner")).to_contain_text("caught up from a snapshot")
     assert sockets["n"] == 2
-    assert httpx.post(f"{server}/api/drills/{d['drill_id']}/control", headers=auth,
-                      json={"action": "pause"}).status_code == 200
-    log = httpx.get(f"{server}/api/drills/{d['drill_id']}/log",
-                    headers={"Authorization": f"Bearer {joined['token']}"}).text
+    assert (
+        httpx.post(
+            f"{server}/api/drills/{d['drill_id']}/control", headers=auth, json={"action": "pause"}
+        ).status_code
+        == 200
+    )
+    log = httpx.get(
+        f"{server}/api/drills/{d['drill_id']}/log",
+        headers={"Authorization": f"Bearer {joined['token']}"},
+    ).text
     events = [json.loads(line) for line in log.splitlines()]
     page.wait_for_function(f"window.firedrill.state.seq === {events[-1]['seq']}")
     seen = page.evaluate("window.firedrill.state.timeline.map(e => e.seq)")

@@ -18,18 +18,37 @@ SCHEMA = json.loads((ROOT / "docs" / "schemas" / "run-result.schema.json").read_
 
 
 def firedrill(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_strong_run_passes_thresholds_and_writes_valid_reports(tmp_path: Path) -> None:
     """Exit 0; the JSON matches its documented schema; JUnit parses with one passing case."""
     out, junit = tmp_path / "r.json", tmp_path / "r.xml"
     summary = tmp_path / "summary.md"
-    r = firedrill("run", "gateway-bad-pod", "--script", str(REF / "gateway-bad-pod" / "strong.yaml"),
-                  "--min-score", "85", "--expect", "mitigation>=70", "--must-mitigate",
-                  "--within-par", "--json", str(out), "--junit", str(junit),
-                  env={"GITHUB_STEP_SUMMARY": str(summary)})
+    r = firedrill(
+        "run",
+        "gateway-bad-pod",
+        "--script",
+        str(REF / "gateway-bad-pod" / "strong.yaml"),
+        "--min-score",
+        "85",
+        "--expect",
+        "mitigation>=70",
+        "--must-mitigate",
+        "--within-par",
+        "--json",
+        str(out),
+        "--junit",
+        str(junit),
+        env={"GITHUB_STEP_SUMMARY": str(summary)},
+    )
     assert r.returncode == 0, r.stderr
     data = json.loads(out.read_text())
     jsonschema.validate(data, SCHEMA)
@@ -47,9 +66,18 @@ def test_strong_run_passes_thresholds_and_writes_valid_reports(tmp_path: Path) -
 def test_failed_threshold_exits_1_and_explains_with_evidence(tmp_path: Path) -> None:
     """The weak run fails --min-score; stderr and JUnit say why, citing log events."""
     junit, out = tmp_path / "r.xml", tmp_path / "r.json"
-    r = firedrill("run", "checkout-deploy-500s", "--script",
-                  str(REF / "checkout-deploy-500s" / "weak.yaml"), "--min-score", "80",
-                  "--junit", str(junit), "--json", str(out))
+    r = firedrill(
+        "run",
+        "checkout-deploy-500s",
+        "--script",
+        str(REF / "checkout-deploy-500s" / "weak.yaml"),
+        "--min-score",
+        "80",
+        "--junit",
+        str(junit),
+        "--json",
+        str(out),
+    )
     assert r.returncode == 1
     assert "FAILED:\n  - overall score" in r.stderr and "is below the minimum 80" in r.stderr
     assert "Stronger:" in r.stderr and "seq " in r.stderr
@@ -81,25 +109,40 @@ def test_invalid_threshold_flags_exit_2_with_the_expected_form() -> None:
 def test_refused_script_step_fails_unless_allowed(tmp_path: Path) -> None:
     """A runbook step the scenario no longer accepts turns CI red (the runbook drifted)."""
     script = tmp_path / "drift.yaml"
-    script.write_text("name: drift\nsteps:\n  - {at: page+1m, do: drain_pod, service: edge-gw, pod: x}\n")
+    script.write_text(
+        "name: drift\nsteps:\n  - {at: page+1m, do: drain_pod, service: edge-gw, pod: x}\n"
+    )
     r = firedrill("run", "gateway-bad-pod", "--script", str(script))
     assert r.returncode == 1 and "script step 0 was refused" in r.stderr
     assert "unknown service 'edge-gw'; valid: api-gateway" in r.stderr
-    assert firedrill("run", "gateway-bad-pod", "--script", str(script), "--allow-refused").returncode == 0
+    assert (
+        firedrill("run", "gateway-bad-pod", "--script", str(script), "--allow-refused").returncode
+        == 0
+    )
 
 
 def test_replay_reproduces_a_recorded_log_and_detects_tampering(tmp_path: Path) -> None:
     """A --log file replays to the same digest; an edited event is located by seq and field."""
     log = tmp_path / "d.jsonl"
-    firedrill("run", "orders-consumer-lag", "--script",
-              str(REF / "orders-consumer-lag" / "strong.yaml"), "--seed", "2", "--log", str(log))
+    firedrill(
+        "run",
+        "orders-consumer-lag",
+        "--script",
+        str(REF / "orders-consumer-lag" / "strong.yaml"),
+        "--seed",
+        "2",
+        "--log",
+        str(log),
+    )
     ok = firedrill("replay", str(log))
     assert ok.returncode == 0, ok.stderr
     digest = __import__("hashlib").sha256(log.read_bytes()).hexdigest()
     assert f"sha256 {digest}" in ok.stdout
     lines = log.read_text().splitlines()
     # Someone "improves" the evidence: money lost at one sample is edited down.
-    n = next(i for i, line in enumerate(lines) if '"type":"metrics"' in line and i > len(lines) // 2)
+    n = next(
+        i for i, line in enumerate(lines) if '"type":"metrics"' in line and i > len(lines) // 2
+    )
     lines[n] = re.sub(r'"business.money_lost":[0-9.]+', '"business.money_lost":1.0', lines[n])
     tampered = tmp_path / "t.jsonl"
     tampered.write_text("\n".join(lines) + "\n")
@@ -138,9 +181,19 @@ def test_batch_flags_seeds_where_the_strong_script_fails(tmp_path: Path) -> None
     """A 'strong' script that does nothing fails on every seed: listed, exit 1."""
     scripts = tmp_path / "refs" / "new-checkout-flag"
     scripts.mkdir(parents=True)
-    (scripts / "strong.yaml").write_text("name: idle\nsteps:\n  - {at: page+1m, do: chat, text: hi}\n")
-    r = firedrill("batch", "new-checkout-flag", "--scripts", str(tmp_path / "refs"), "--seeds", "0,1",
-                  "--jobs", "1")
+    (scripts / "strong.yaml").write_text(
+        "name: idle\nsteps:\n  - {at: page+1m, do: chat, text: hi}\n"
+    )
+    r = firedrill(
+        "batch",
+        "new-checkout-flag",
+        "--scripts",
+        str(tmp_path / "refs"),
+        "--seeds",
+        "0,1",
+        "--jobs",
+        "1",
+    )
     assert r.returncode == 1
     assert "STRONG FAILS: new-checkout-flag seed 0" in r.stderr
     assert "STRONG FAILS: new-checkout-flag seed 1" in r.stderr

@@ -22,13 +22,25 @@ from engine.script import DecisionScript
 
 from .conftest import ROOT, load
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
-                    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20))
-documents = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)),
-    max_leaves=25)
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+)
+documents = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=25,
+)
 BASE = yaml.safe_load((ROOT / "scenarios" / "checkout-deploy-500s.yaml").read_text())
 
 
@@ -59,7 +71,9 @@ def test_random_documents_give_only_scenario_errors(doc: object) -> None:
 
 @SETTINGS
 @given(st.sampled_from(PATHS), documents)
-def test_mutated_library_scenario_gives_only_located_errors(path: tuple[Any, ...], value: object) -> None:
+def test_mutated_library_scenario_gives_only_located_errors(
+    path: tuple[Any, ...], value: object
+) -> None:
     """Replacing any field of a real scenario with garbage yields errors with a line."""
     doc = copy.deepcopy(BASE)
     node = doc
@@ -73,9 +87,30 @@ def test_mutated_library_scenario_gives_only_located_errors(path: tuple[Any, ...
 
 
 @SETTINGS
-@given(st.lists(st.dictionaries(st.sampled_from(["do", "at", "when", "after", "as", "service",
-                                                 "pod", "flag", "enabled", "text", "x"]),
-                                scalars, max_size=5), max_size=5))
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "do",
+                    "at",
+                    "when",
+                    "after",
+                    "as",
+                    "service",
+                    "pod",
+                    "flag",
+                    "enabled",
+                    "text",
+                    "x",
+                ]
+            ),
+            scalars,
+            max_size=5,
+        ),
+        max_size=5,
+    )
+)
 def test_random_scripts_give_only_script_errors(steps: list[dict[str, Any]]) -> None:
     """Any list of steps is a valid script or a ScriptError."""
     with contextlib.suppress(ScriptError):
@@ -87,10 +122,31 @@ DRILL.advance(400)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.one_of(documents, st.fixed_dictionaries(
-    {"type": st.sampled_from(INPUT_TYPES)},
-    optional={k: scalars for k in ["service", "pod", "flag", "enabled", "severity", "text",
-                                   "topic", "consumers", "pods", "state", "impact", "target"]})))
+@given(
+    st.one_of(
+        documents,
+        st.fixed_dictionaries(
+            {"type": st.sampled_from(INPUT_TYPES)},
+            optional={
+                k: scalars
+                for k in [
+                    "service",
+                    "pod",
+                    "flag",
+                    "enabled",
+                    "severity",
+                    "text",
+                    "topic",
+                    "consumers",
+                    "pods",
+                    "state",
+                    "impact",
+                    "target",
+                ]
+            },
+        ),
+    )
+)
 def test_random_inputs_never_harm_the_drill(data: Any) -> None:
     """Garbage inputs raise player errors and leave the log as it was."""
     before = len(DRILL.log)

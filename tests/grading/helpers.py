@@ -24,7 +24,9 @@ REFERENCE = ROOT / "tests" / "reference"
 @lru_cache
 def scenario(name: str) -> Scenario:
     """The mini fixture (``mini``) or a library scenario by id."""
-    path = HERE / "fixtures" / "mini.yaml" if name == "mini" else ROOT / "scenarios" / f"{name}.yaml"
+    path = (
+        HERE / "fixtures" / "mini.yaml" if name == "mini" else ROOT / "scenarios" / f"{name}.yaml"
+    )
     return Scenario.from_yaml(path.read_text(), str(path))
 
 
@@ -50,8 +52,10 @@ def run(name: str, steps: list[dict[str, Any]], seed: int = 0) -> tuple[Event, .
 
 
 def steps_of(path: Path) -> list[dict[str, Any]]:
-    return [s.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True)
-            | {"as": s.actor} for s in load_script(path).steps]
+    return [
+        s.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True) | {"as": s.actor}
+        for s in load_script(path).steps
+    ]
 
 
 def graded(name: str, steps: list[dict[str, Any]], seed: int = 0) -> Grade:
@@ -61,9 +65,13 @@ def graded(name: str, steps: list[dict[str, Any]], seed: int = 0) -> Grade:
 class Log:
     """A synthetic drill log for exact tests: samples every 10 s, then inputs."""
 
-    def __init__(self, users: Callable[[float], float] | float = 0.0, until: float = 1800.0,
-                 rows: Callable[[float], float] | float = 0.0,
-                 extra: Callable[[float], dict[str, float]] | None = None) -> None:
+    def __init__(
+        self,
+        users: Callable[[float], float] | float = 0.0,
+        until: float = 1800.0,
+        rows: Callable[[float], float] | float = 0.0,
+        extra: Callable[[float], dict[str, float]] | None = None,
+    ) -> None:
         self.items: list[tuple[float, int, str, str, dict[str, Any]]] = []
         self._n = 0
         self.add(0.0, "system", "drill.created", {"scenario": "mini-rewards", "seed": 0})
@@ -71,8 +79,11 @@ class Log:
         while t <= until + 1e-9:
             u = users(t) if callable(users) else users
             r = rows(t) if callable(rows) else rows
-            values = {"business.users_affected_pct": u, "business.rows_corrupted": r,
-                      "rewards-api.err_5xx_pct": u}
+            values = {
+                "business.users_affected_pct": u,
+                "business.rows_corrupted": r,
+                "rewards-api.err_5xx_pct": u,
+            }
             values.update(extra(t) if extra else {})
             self.add(t, "system", "metrics", {"values": values})
             t += 10.0
@@ -93,19 +104,20 @@ class Log:
         return self.add(t, actor, "input", data)
 
     def effect(self, t: float, for_: int, component: str, what: str, **data: Any) -> None:
-        self.add(t, "system", "effect", {"for": for_, "component": component, "what": what,
-                                         **data})
+        self.add(t, "system", "effect", {"for": for_, "component": component, "what": what, **data})
 
-    def state(self, t: float, component: str, what: str, for_: int | None = None,
-              **data: Any) -> None:
+    def state(
+        self, t: float, component: str, what: str, for_: int | None = None, **data: Any
+    ) -> None:
         cause = {} if for_ is None else {"for": for_}
         self.add(t, "system", "state", {"component": component, "what": what, **cause, **data})
 
     def events(self) -> list[Event]:
         """Events in time order (metrics before inputs at the same time), seq 1..n.
         Effects and states name their input by insertion key; keys become seqs."""
-        order = sorted(self.items, key=lambda x: (x[0], x[3] == "drill.ended",
-                                                  x[3] != "metrics", x[1]))
+        order = sorted(
+            self.items, key=lambda x: (x[0], x[3] == "drill.ended", x[3] != "metrics", x[1])
+        )
         seq_of = {key: i for i, (_, key, _, _, _) in enumerate(order, start=1)}
         out = []
         for i, (t, _, actor, type, data) in enumerate(order, start=1):
@@ -119,9 +131,16 @@ class Log:
 
     def seq(self, key: int) -> int:
         """The seq that the event added with insertion key ``key`` ends up with."""
-        return next(i for i, (_, k, *_r) in enumerate(
-            sorted(self.items, key=lambda x: (x[0], x[3] == "drill.ended", x[3] != "metrics",
-                                              x[1])), start=1) if k == key)
+        return next(
+            i
+            for i, (_, k, *_r) in enumerate(
+                sorted(
+                    self.items, key=lambda x: (x[0], x[3] == "drill.ended", x[3] != "metrics", x[1])
+                ),
+                start=1,
+            )
+            if k == key
+        )
 
     def grade(self) -> Grade:
         return grade(scenario("mini"), self.events())

@@ -13,8 +13,9 @@ def ramp(t: float) -> float:
 def test_breakdown_of_the_failing_service_earns_full_points() -> None:
     """view_dashboard of a service whose 5xx reached 2% at page+1:00 earns 25."""
     log = Log(users=10.0).page(100.0)
-    key = log.input(160.0, "priya", type="view_dashboard", service="rewards-api",
-                    breakdown="endpoint")
+    key = log.input(
+        160.0, "priya", type="view_dashboard", service="rewards-api", breakdown="endpoint"
+    )
     c = log.grade().check("blast_radius.breakdown")
     assert (c.points, c.actors) == (25.0, ("priya",))
     assert c.detail == "priya opened rewards-api/endpoint (an affected service) at page+1:00."
@@ -32,8 +33,10 @@ def test_breadth_wants_two_distinct_views() -> None:
     assert same.grade().check("blast_radius.breadth").points == 7.5
     c = two.grade().check("blast_radius.breadth")
     assert c.points == 15.0
-    assert c.detail == ("2 distinct view(s) within 15:00, 2 within 25:00: rewards-api/endpoint, "
-                        "inspect_database:rewards-db.")
+    assert c.detail == (
+        "2 distinct view(s) within 15:00, 2 within 25:00: rewards-api/endpoint, "
+        "inspect_database:rewards-db."
+    )
 
 
 def test_a_stated_share_within_three_points_of_the_truth_is_right() -> None:
@@ -44,7 +47,9 @@ def test_a_stated_share_within_three_points_of_the_truth_is_right() -> None:
     far.input(200.0, "alex", type="state_impact", users_pct=15.5, trend="stable", data="intact")
     c = near.grade().check("blast_radius.users")
     assert (c.points, c.detail) == (
-        15.0, "alex at page+1:40: 12% of users; the simulation had 10.0%.")
+        15.0,
+        "alex at page+1:40: 12% of users; the simulation had 10.0%.",
+    )
     assert [e.type for e in c.evidence] == ["metrics", "input"]
     assert far.grade().check("blast_radius.users").points == 7.5
 
@@ -58,11 +63,14 @@ def test_trend_is_compared_with_the_slope_over_three_minutes() -> None:
     assert up.grade().check("blast_radius.trend").points == 10.0
     c = flat.grade().check("blast_radius.trend")
     assert (c.points, c.detail) == (
-        0.0, "alex at page+10:00: stable; the simulation allowed rising.")
+        0.0,
+        "alex at page+10:00: stable; the simulation allowed rising.",
+    )
 
 
 def test_a_plateau_after_a_climb_may_be_called_rising_or_stable() -> None:
     """Flat for the last minute after a climb: both readings are fair."""
+
     def shape(t: float) -> float:
         return min(10.0, max(0.0, (t - 100) / 12.0))  # reaches 10% at 220 s, then flat
 
@@ -70,7 +78,9 @@ def test_a_plateau_after_a_climb_may_be_called_rising_or_stable() -> None:
     log.input(300.0, "alex", type="state_impact", users_pct=10, trend="stable", data="intact")
     c = log.grade().check("blast_radius.trend")
     assert (c.points, c.detail) == (
-        10.0, "alex at page+3:20: stable; the simulation allowed rising or stable.")
+        10.0,
+        "alex at page+3:20: stable; the simulation allowed rising or stable.",
+    )
 
 
 def test_data_intact_is_wrong_once_rows_are_being_corrupted() -> None:
@@ -79,7 +89,9 @@ def test_data_intact_is_wrong_once_rows_are_being_corrupted() -> None:
     log.input(300.0, "alex", type="state_impact", users_pct=10, trend="stable", data="intact")
     c = log.grade().check("blast_radius.data")
     assert (c.points, c.detail) == (
-        0.0, "alex at page+3:20: data intact; the simulation had data corrupted.")
+        0.0,
+        "alex at page+3:20: data intact; the simulation had data corrupted.",
+    )
 
 
 def test_consumer_lag_makes_data_delayed() -> None:
@@ -96,8 +108,10 @@ def test_reading_logs_before_any_assessment_is_penalised() -> None:
     log.input(400.0, "ben", type="view_dashboard", service="rewards-api", breakdown="pod")
     c = log.grade().check("blast_radius.root_cause_first")
     assert c.points == -20.0
-    assert c.detail == ("ben went after the root cause (read_logs) at page+0:30; the first "
-                        "assessment came at page+5:00.")
+    assert c.detail == (
+        "ben went after the root cause (read_logs) at page+0:30; the first "
+        "assessment came at page+5:00."
+    )
     assert c.evidence[0].seq == log.seq(key)
     assert c.actors == ("ben",)
 

@@ -28,9 +28,11 @@ def test_taking_command_late_earns_half_and_says_when() -> None:
     log.input(520.0, "alex", type="take_command")
     c = log.grade().check("command.ic")
     assert (c.points, c.outcome) == (17.5, "partial")
-    assert c.stronger == ("Say you are incident commander (take_command, or assign_role ic) "
-                          "within 5:00 of the page, so one person decides and everyone else "
-                          "executes.")
+    assert c.stronger == (
+        "Say you are incident commander (take_command, or assign_role ic) "
+        "within 5:00 of the page, so one person decides and everyone else "
+        "executes."
+    )
 
 
 def test_assigning_ic_to_someone_else_counts_and_credits_the_assigner() -> None:
@@ -64,8 +66,10 @@ def test_roles_need_two_people_for_full_points() -> None:
     assert one.grade().check("command.roles").points == 12.5
     c = two.grade().check("command.roles")
     assert c.points == 25.0
-    assert c.detail == ("2 person(s) given a role within 5:00 and 2 within 10:00: sam as comms "
-                        "at page+0:30, priya as ops at page+0:40.")
+    assert c.detail == (
+        "2 person(s) given a role within 5:00 and 2 within 10:00: sam as comms "
+        "at page+0:30, priya as ops at page+0:40."
+    )
 
 
 def test_severity_and_channel_are_timed_from_the_page() -> None:
@@ -76,7 +80,10 @@ def test_severity_and_channel_are_timed_from_the_page() -> None:
     g = log.grade()
     assert g.check("command.severity").points == 20.0
     assert g.check("command.severity").detail == "alex declared SEV2 at page+1:00."
-    assert (g.check("command.channel").points, g.check("command.channel").outcome) == (0.0, "missed")
+    assert (g.check("command.channel").points, g.check("command.channel").outcome) == (
+        0.0,
+        "missed",
+    )
 
 
 def test_a_second_claim_of_command_without_handover_breaks_single_ic() -> None:
@@ -94,7 +101,10 @@ def test_an_explicit_handover_keeps_single_ic() -> None:
     log.input(110.0, "alex", type="take_command")
     log.input(200.0, "alex", type="assign_role", person="ben", role="ic")
     c = log.grade().check("command.single_ic")
-    assert (c.points, c.detail) == (10.0, "Command stayed with one person at a time (ben at the end).")
+    assert (c.points, c.detail) == (
+        10.0,
+        "Command stayed with one person at a time (ben at the end).",
+    )
 
 
 def test_two_players_mitigating_without_a_decision_are_penalised() -> None:
@@ -104,8 +114,10 @@ def test_two_players_mitigating_without_a_decision_are_penalised() -> None:
     b = log.input(260.0, "ben", type="restart", target="rewards-api", mode="rolling")
     c = log.grade().check("command.conflicting_mitigations")
     assert c.points == -15.0
-    assert c.detail == ("ana and ben both mitigated (page+1:40, page+2:40) with no decision "
-                        "from the commander between them.")
+    assert c.detail == (
+        "ana and ben both mitigated (page+1:40, page+2:40) with no decision "
+        "from the commander between them."
+    )
     assert [e.seq for e in c.evidence] == [log.seq(a), log.seq(b)]
     assert c.actors == ("ana", "ben")
 

@@ -8,10 +8,14 @@ from typing import Any
 from tests.grading.helpers import Log
 
 
-def update(log: Log, t: float, audience: str = "public", state: str = "identified",
-           **kw: Any) -> int:
-    data: dict[str, Any] = {"impact": "About 10% of members cannot redeem.",
-                            "action": "Turning the new path off.", "next_update_min": 15}
+def update(
+    log: Log, t: float, audience: str = "public", state: str = "identified", **kw: Any
+) -> int:
+    data: dict[str, Any] = {
+        "impact": "About 10% of members cannot redeem.",
+        "action": "Turning the new path off.",
+        "next_update_min": 15,
+    }
     data.update(kw)
     return log.input(t, "sam", type="status_update", audience=audience, state=state, **data)
 
@@ -22,12 +26,14 @@ def test_a_public_update_with_action_and_numbers_earns_timing_and_content() -> N
     update(log, 340.0)
     g = log.grade()
     assert g.check("communication.public_update").detail == (
-        "sam posted the first public update at page+4:00.")
+        "sam posted the first public update at page+4:00."
+    )
     assert g.check("communication.public_update").points == 30.0
     c = g.check("communication.content")
     assert (c.points, c.detail) == (
-        20.0, "The best public update (page+4:00) states what is being done and quantifies "
-        "the impact.")
+        20.0,
+        "The best public update (page+4:00) states what is being done and quantifies the impact.",
+    )
 
 
 def test_an_update_without_numbers_or_action_earns_no_content_points() -> None:
@@ -52,7 +58,9 @@ def test_a_kept_cadence_earns_the_cadence_points() -> None:
     g = log.grade()
     c = g.check("communication.cadence")
     assert (c.points, c.detail) == (
-        20.0, "2 promise(s) of a next update, 1 kept and 1 still open at the end.")
+        20.0,
+        "2 promise(s) of a next update, 1 kept and 1 still open at the end.",
+    )
     assert g.check("communication.promise_broken").outcome == "clear"
 
 
@@ -64,8 +72,9 @@ def test_a_promised_update_that_never_came_is_penalised() -> None:
     assert g.check("communication.cadence").points == 0.0
     c = g.check("communication.promise_broken")
     assert c.points == -15.0
-    assert c.detail == ("The update at page+4:00 promised another within 10 min; none came by "
-                        "page+15:00.")
+    assert c.detail == (
+        "The update at page+4:00 promised another within 10 min; none came by page+15:00."
+    )
     assert [e.seq for e in c.evidence] == [log.seq(key)]
 
 
@@ -84,7 +93,10 @@ def test_an_update_with_no_next_update_time_is_penalised() -> None:
     update(log, 340.0, next_update_min=None)
     update(log, 1200.0, state="resolved", next_update_min=None)
     c = log.grade().check("communication.no_next_update")
-    assert (c.points, c.detail) == (-10.0, "The public update at page+4:00 gave no next-update time.")
+    assert (c.points, c.detail) == (
+        -10.0,
+        "The public update at page+4:00 gave no next-update time.",
+    )
 
 
 def test_declaring_resolved_while_impact_continues_is_penalised() -> None:
@@ -93,11 +105,13 @@ def test_declaring_resolved_while_impact_continues_is_penalised() -> None:
     update(log, 400.0, state="resolved", next_update_min=None)
     g = log.grade()
     assert g.check("communication.state_accurate").detail == (
-        "The update at page+5:00 said resolved while 10.0% of users were affected.")
+        "The update at page+5:00 said resolved while 10.0% of users were affected."
+    )
     c = g.check("communication.false_resolved")
     assert c.points == -20.0
-    assert c.detail == ("sam declared resolved at page+5:00 but impact was at or above 5% of "
-                        "users at page+5:00.")
+    assert c.detail == (
+        "sam declared resolved at page+5:00 but impact was at or above 5% of users at page+5:00."
+    )
 
 
 def test_resolved_after_impact_has_ended_is_accurate() -> None:

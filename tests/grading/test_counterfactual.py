@@ -22,10 +22,13 @@ def test_an_action_credited_only_because_of_a_harmful_one_earns_nothing() -> Non
     assert c.points == 0.0
     assert c.detail == (
         "Impact ended at page+2:40 after ana: scale rewards-api. Without ben: rollback "
-        "rewards-api (replayed from this log): Impact was still ongoing when the drill ended.")
+        "rewards-api (replayed from this log): Impact was still ongoing when the drill ended."
+    )
     assert c.evidence[0].note == "page+1:00 ben: rollback rewards-api"
-    assert g.notes == ("scored without ben: rollback rewards-api as well, keeping the lower "
-                       "score: mitigation.choice, mitigation.effective, mitigation.timely",)
+    assert g.notes == (
+        "scored without ben: rollback rewards-api as well, keeping the lower "
+        "score: mitigation.choice, mitigation.effective, mitigation.timely",
+    )
 
 
 def test_the_replay_reproduces_the_log_up_to_the_dropped_input() -> None:
@@ -34,8 +37,9 @@ def test_the_replay_reproduces_the_log_up_to_the_dropped_input() -> None:
     last = max(e.seq for e in events if e.type == "input")
     again = replay_without(scenario("mini"), events, {last})
     assert again is not None
-    assert [e.to_json() for e in again if e.seq < last] == \
-        [e.to_json() for e in events if e.seq < last]
+    assert [e.to_json() for e in again if e.seq < last] == [
+        e.to_json() for e in events if e.seq < last
+    ]
 
 
 def test_a_log_the_replay_cannot_reproduce_is_graded_as_it_is_with_a_note() -> None:
@@ -45,6 +49,8 @@ def test_a_log_the_replay_cannot_reproduce_is_graded_as_it_is_with_a_note() -> N
     values = {**events[i].data["values"], "business.failed_rps": 1234.0}
     events[i] = dataclasses.replace(events[i], data={"values": values})
     g = grade(scenario("mini"), events)
-    assert g.notes == ("could not replay this log without its harmful mitigations; the "
-                       "mitigation checks read this drill only",)
+    assert g.notes == (
+        "could not replay this log without its harmful mitigations; the "
+        "mitigation checks read this drill only",
+    )
     assert g.check("mitigation.effective").points == 25.0

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from tests.grading.helpers import Log
 
 
-def until(t_end: float, level: float = 10.0,
-          start: float = 90.0) -> Callable[[float], float]:
+def until(t_end: float, level: float = 10.0, start: float = 90.0) -> Callable[[float], float]:
     """Users affected: ``level`` from ``start`` until ``t_end``, then none."""
     return lambda t: level if start <= t < t_end else 0.0
 
@@ -27,12 +26,14 @@ def test_the_right_lever_early_and_verified_earns_every_mitigation_point() -> No
     g = log.grade()
     assert g.dimension("mitigation").score == 100
     assert g.check("mitigation.choice").detail == (
-        "priya: set_flag rewards-v2 off is correct: the failing path is behind rewards-v2.")
+        "priya: set_flag rewards-v2 off is correct: the failing path is behind rewards-v2."
+    )
     eff = g.check("mitigation.effective")
     assert eff.detail == "Impact ended at page+3:50 after priya: set_flag rewards-v2 off."
     assert (eff.evidence[0].seq, eff.evidence[0].t) == (log.seq(key), 300.0)
     assert g.check("mitigation.timely").detail == (
-        "Impact ended 3:50 after the page (par 8:00, nothing after 25:00).")
+        "Impact ended 3:50 after the page (par 8:00, nothing after 25:00)."
+    )
     m = g.mitigations[0]
     assert (m.rule, m.verdict, m.before_pct, m.after_pct) == ("correct", "helped", 10.0, 0.0)
 
@@ -65,7 +66,8 @@ def test_harmful_mitigations_cost_points_and_say_why_up_to_a_cap() -> None:
     assert c.detail.startswith(
         "ben: set_flag dark-mode on at page+1:40 is harmful here: the UI flag is unrelated. "
         "ben: restart rewards-api at page+2:40 is harmful here: restarts change nothing and "
-        "drop capacity.")
+        "drop capacity."
+    )
     assert c.stronger == "Instead use set_flag rewards-v2 (the failing path is behind rewards-v2)."
 
 
@@ -78,8 +80,10 @@ def test_a_mitigation_after_which_impact_rose_made_things_worse() -> None:
     assert g.mitigations[0].verdict == "made worse"
     c = g.check("mitigation.made_worse")
     assert c.points == -10.0
-    assert c.detail == ("After ben: shed_load rewards-api users affected went from 10.0% to "
-                        "40.0% (means over a minute, up to page+6:30).")
+    assert c.detail == (
+        "After ben: shed_load rewards-api users affected went from 10.0% to "
+        "40.0% (means over a minute, up to page+6:30)."
+    )
     assert g.check("mitigation.safe").points == 0.0
 
 
@@ -100,8 +104,9 @@ def test_an_unchecked_rollback_costs_ten() -> None:
     log.state(480.0, "rewards-api", "rollback complete", for_=key)
     c = log.grade().check("mitigation.unsafe_rollback")
     assert c.points == -10.0
-    assert c.detail == ("ben: rollback rewards-api at page+3:20: nobody ran check_migration on "
-                        "rewards-api first.")
+    assert c.detail == (
+        "ben: rollback rewards-api at page+3:20: nobody ran check_migration on rewards-api first."
+    )
 
 
 def test_a_rollback_over_an_irreversible_migration_that_corrupts_costs_twenty_five() -> None:
@@ -116,7 +121,8 @@ def test_a_rollback_over_an_irreversible_migration_that_corrupts_costs_twenty_fi
     assert c.detail == (
         "ben: rollback rewards-api at page+3:20: nobody ran check_migration on rewards-api "
         "first; irreversible migration 007_split_balance had been applied at page-0:40; rows "
-        "started being corrupted at page+4:20.")
+        "started being corrupted at page+4:20."
+    )
     assert [e.type for e in c.evidence] == ["state", "input", "metrics"]
     assert g.check("mitigation.effective").points == 0.0  # corrupting fixes earn no credit
 
@@ -131,8 +137,8 @@ def test_a_checked_rollback_with_no_corruption_is_safe() -> None:
     g = log.grade()
     assert g.check("mitigation.unsafe_rollback").outcome == "clear"
     assert g.check("mitigation.safe").detail == (
-        "Every mitigation was safe given the hidden state (rollbacks checked for migrations "
-        "first).")
+        "Every mitigation was safe given the hidden state (rollbacks checked for migrations first)."
+    )
     assert g.check("mitigation.harmful").points == -15.0  # still the wrong lever here
 
 
@@ -142,8 +148,10 @@ def test_twelve_minutes_without_a_mitigation_while_impact_lasts_is_a_long_debate
     flag_off(log, 820.0)
     c = log.grade().check("mitigation.long_debate")
     assert c.points == -15.0
-    assert c.detail == ("No credible mitigation within 10:00 of the page while 10.0% of users "
-                        "were affected; the first came at page+12:00.")
+    assert c.detail == (
+        "No credible mitigation within 10:00 of the page while 10.0% of users "
+        "were affected; the first came at page+12:00."
+    )
 
 
 def test_a_mitigation_within_ten_minutes_is_no_debate() -> None:
@@ -160,8 +168,10 @@ def test_verifying_twelve_minutes_after_the_effect_earns_half() -> None:
     log.input(1050.0, "priya", type="view_dashboard", service="rewards-api", breakdown="pod")
     c = log.grade().check("mitigation.verified")
     assert (c.points, c.detail) == (
-        7.5, "priya checked view_dashboard rewards-api/pod 12:10 after priya: set_flag "
-        "rewards-v2 off took effect.")
+        7.5,
+        "priya checked view_dashboard rewards-api/pod 12:10 after priya: set_flag "
+        "rewards-v2 off took effect.",
+    )
 
 
 def test_with_impact_below_the_threshold_only_a_fitting_lever_is_credited() -> None:
@@ -173,8 +183,9 @@ def test_with_impact_below_the_threshold_only_a_fitting_lever_is_credited() -> N
     other.effect(390.0, key, "rewards-api", "pod running", pod="rewards-api-x-4")
     c = flag.grade().check("mitigation.effective")
     assert (c.points, c.detail) == (
-        25.0, "Impact stayed below 5% of users; priya: set_flag rewards-v2 off took effect at "
-        "page+3:40.")
+        25.0,
+        "Impact stayed below 5% of users; priya: set_flag rewards-v2 off took effect at page+3:40.",
+    )
     assert other.grade().check("mitigation.effective").points == 0.0
 
 
@@ -184,7 +195,9 @@ def test_a_reversible_lever_in_the_first_move_earns_reversible_first() -> None:
     flag_off(flag, 300.0)
     c = flag.grade().check("mitigation.reversible_first")
     assert (c.points, c.detail) == (
-        10.0, "The first move included a lever undone in seconds: priya: set_flag rewards-v2 off.")
+        10.0,
+        "The first move included a lever undone in seconds: priya: set_flag rewards-v2 off.",
+    )
     rollback = Log(users=until(500.0)).page(100.0)
     rollback.input(250.0, "ben", type="check_migration", service="rewards-api")
     key = rollback.input(300.0, "ben", type="rollback", service="rewards-api")
@@ -192,7 +205,10 @@ def test_a_reversible_lever_in_the_first_move_earns_reversible_first() -> None:
     flag_off(rollback, 400.0)
     c = rollback.grade().check("mitigation.reversible_first")
     assert (c.points, c.detail) == (
-        0.0, "The first move was ben: rollback rewards-api, while set_flag rewards-v2 was "
-        "available.")
-    assert c.stronger == ("Pull the reversible lever first (set_flag rewards-v2); roll back, "
-                          "restart or fail over only if it is not enough.")
+        0.0,
+        "The first move was ben: rollback rewards-api, while set_flag rewards-v2 was available.",
+    )
+    assert c.stronger == (
+        "Pull the reversible lever first (set_flag rewards-v2); roll back, "
+        "restart or fail over only if it is not enough."
+    )

@@ -13,10 +13,35 @@ from engine.scenario import Scenario
 from tests.grading.helpers import ROOT, SCRIPTS, Log, graded, scenario, steps_of
 
 STRONG = steps_of(SCRIPTS / "mini" / "strong.yaml")
-TOP = {"version", "scenario", "seed", "anchor", "overall", "scores", "dimensions", "players",
-       "mitigations", "mitigated_at", "ended_at", "windows", "weights", "notes"}
-CHECK = {"id", "dimension", "title", "points", "max_points", "outcome", "detail", "stronger",
-         "evidence", "actors", "concerns"}
+TOP = {
+    "version",
+    "scenario",
+    "seed",
+    "anchor",
+    "overall",
+    "scores",
+    "dimensions",
+    "players",
+    "mitigations",
+    "mitigated_at",
+    "ended_at",
+    "windows",
+    "weights",
+    "notes",
+}
+CHECK = {
+    "id",
+    "dimension",
+    "title",
+    "points",
+    "max_points",
+    "outcome",
+    "detail",
+    "stronger",
+    "evidence",
+    "actors",
+    "concerns",
+}
 
 
 def with_grading(checked: bool = True, **grading: object) -> Scenario:
@@ -33,14 +58,33 @@ def test_to_dict_has_the_documented_shape_and_version() -> None:
     assert set(d) == TOP
     assert d["version"] == 1
     assert [x["name"] for x in d["dimensions"]] == [
-        "command", "blast_radius", "mitigation", "communication"]
+        "command",
+        "blast_radius",
+        "mitigation",
+        "communication",
+    ]
     assert set(d["dimensions"][0]["checks"][0]) == CHECK
-    assert set(d["dimensions"][0]["checks"][0]["evidence"][0]) == {"seq", "t", "actor", "type",
-                                                                   "note"}
-    assert set(d["players"][0]) == {"actor", "inputs", "categories", "points_won",
-                                    "points_lost", "checks"}
-    assert d["scores"] == {"command": 100, "blast_radius": 100, "mitigation": 100,
-                           "communication": 100}
+    assert set(d["dimensions"][0]["checks"][0]["evidence"][0]) == {
+        "seq",
+        "t",
+        "actor",
+        "type",
+        "note",
+    }
+    assert set(d["players"][0]) == {
+        "actor",
+        "inputs",
+        "categories",
+        "points_won",
+        "points_lost",
+        "checks",
+    }
+    assert d["scores"] == {
+        "command": 100,
+        "blast_radius": 100,
+        "mitigation": 100,
+        "communication": 100,
+    }
 
 
 def test_every_check_of_the_rubric_appears_once_in_every_grade() -> None:
@@ -71,7 +115,8 @@ def test_markdown_shows_scores_reasons_and_evidence() -> None:
 
 @pytest.mark.parametrize("script", ["strong", "weak", "harmful", "group"])
 def test_every_point_won_or_lost_cites_events_and_lost_points_say_what_was_stronger(
-        script: str) -> None:
+    script: str,
+) -> None:
     """Non-zero points cite evidence; lost points carry a one-sentence stronger move."""
     g = graded("mini", steps_of(SCRIPTS / "mini" / f"{script}.yaml"))
     for d in g.dimensions:
@@ -112,12 +157,15 @@ def test_par_mitigate_sets_the_par_window_and_unknown_keys_become_notes() -> Non
     sc = with_grading(False, par_mitigate="3m", windows={"comand": 60}, weights={"comms": 2})
     g = grade(sc, Log().page(100.0).events())
     assert dict(g.windows)["mitigation_par"] == 180.0
-    assert g.notes == ("ignored unknown grading.windows key 'comand'",
-                       "ignored unknown grading.weights key 'comms'")
+    assert g.notes == (
+        "ignored unknown grading.windows key 'comand'",
+        "ignored unknown grading.weights key 'comms'",
+    )
     assert override_problems({"comand": 60}, {"command": 1}) == [
         "grading.windows: unknown key 'comand' (known: command, command_late, blast_radius, "
         "blast_radius_late, mitigation_par, mitigation, communication, communication_late, "
-        "verify, debate, conflict, trend, settle, cadence_grace)"]
+        "verify, debate, conflict, trend, settle, cadence_grace)"
+    ]
 
 
 def test_without_a_page_the_first_alert_anchors_the_windows() -> None:
@@ -136,8 +184,13 @@ def test_without_a_page_the_first_alert_anchors_the_windows() -> None:
 def test_an_empty_log_grades_to_zero_without_error() -> None:
     """No events at all: every dimension scores 0 and the anchor is the start."""
     g = grade(scenario("mini"), [])
-    assert g.scores == {"overall": 0, "command": 0, "blast_radius": 0, "mitigation": 0,
-                        "communication": 0}
+    assert g.scores == {
+        "overall": 0,
+        "command": 0,
+        "blast_radius": 0,
+        "mitigation": 0,
+        "communication": 0,
+    }
     assert g.anchor.kind == "start"
 
 

@@ -11,8 +11,11 @@ def test_each_player_is_credited_with_the_checks_their_inputs_moved() -> None:
     players = {p.actor: p for p in g.players}
     assert sorted(players) == ["ana", "ben", "cal"]
     ben = players["ben"]
-    assert ben.checks == ("command.conflicting_mitigations", "mitigation.harmful",
-                          "mitigation.unsafe_rollback")
+    assert ben.checks == (
+        "command.conflicting_mitigations",
+        "mitigation.harmful",
+        "mitigation.unsafe_rollback",
+    )
     assert (ben.inputs, ben.won, ben.lost) == (1, 0.0, -47.5)
     assert dict(ben.categories) == {"mitigate": 1}
     assert "mitigation.effective" in players["ana"].checks
@@ -27,5 +30,10 @@ def test_shared_points_are_split_between_the_players_who_earned_them() -> None:
     players = {p.actor: p for p in log.grade().players}
     assert (players["alex"].won, players["kim"].won) == (12.5, 12.5)
     assert players["alex"].to_dict() == {
-        "actor": "alex", "inputs": 1, "categories": {"command": 1}, "points_won": 12.5,
-        "points_lost": 0.0, "checks": ["command.roles"]}
+        "actor": "alex",
+        "inputs": 1,
+        "categories": {"command": 1},
+        "points_won": 12.5,
+        "points_lost": 0.0,
+        "checks": ["command.roles"],
+    }

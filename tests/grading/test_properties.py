@@ -19,10 +19,22 @@ from tests.grading.helpers import SCRIPTS, graded, steps_of
 
 BASE = steps_of(SCRIPTS / "mini" / "strong.yaml")
 LATEST = 25 * 60.0  # the mini drill pages at 4:00 and lasts 30:00
-DIMENSION = {"command": "command", "investigate": "blast_radius", "impact": "blast_radius",
-             "mitigate": "mitigation", "communicate": "communication"}
-NOT_MOVED = {"state_impact", "status_update", "hypothesis", "ask_sme", "read_logs",
-             "list_changes", "forward_fix"}
+DIMENSION = {
+    "command": "command",
+    "investigate": "blast_radius",
+    "impact": "blast_radius",
+    "mitigate": "mitigation",
+    "communicate": "communication",
+}
+NOT_MOVED = {
+    "state_impact",
+    "status_update",
+    "hypothesis",
+    "ask_sme",
+    "read_logs",
+    "list_changes",
+    "forward_fix",
+}
 SETTINGS = settings(max_examples=15, deadline=None, derandomize=True)
 
 
@@ -50,7 +62,8 @@ masks = st.lists(st.booleans(), min_size=len(BASE), max_size=len(BASE))
 @SETTINGS
 @given(mask=masks, pick=st.integers(0, 100), delay=st.integers(30, 600))
 def test_moving_a_good_action_later_never_raises_its_dimension(
-        mask: list[bool], pick: int, delay: int) -> None:
+    mask: list[bool], pick: int, delay: int
+) -> None:
     """Delaying a command, look or correct mitigation never raises its dimension's score."""
     steps = subset(mask)
     movable = [i for i, s in enumerate(steps) if s["do"] not in NOT_MOVED]
@@ -73,10 +86,15 @@ HARMFUL = [
 
 
 @SETTINGS
-@given(mask=masks, which=st.sampled_from(HARMFUL), t=st.integers(0, 1200),
-       actor=st.sampled_from(["priya", "ben"]))
+@given(
+    mask=masks,
+    which=st.sampled_from(HARMFUL),
+    t=st.integers(0, 1200),
+    actor=st.sampled_from(["priya", "ben"]),
+)
 def test_adding_a_harmful_action_never_raises_the_mitigation_score(
-        mask: list[bool], which: dict[str, Any], t: int, actor: str) -> None:
+    mask: list[bool], which: dict[str, Any], t: int, actor: str
+) -> None:
     """A mitigation the scenario marks harmful, added anywhere, never helps the score."""
     steps = subset(mask)
     base = graded("mini", steps).dimension("mitigation").score
@@ -111,10 +129,15 @@ ANY_INPUT = [
 
 
 @SETTINGS
-@given(mask=masks, which=st.sampled_from(ANY_INPUT), t=st.integers(0, 1200),
-       actor=st.sampled_from(["alex", "priya", "zed"]))
+@given(
+    mask=masks,
+    which=st.sampled_from(ANY_INPUT),
+    t=st.integers(0, 1200),
+    actor=st.sampled_from(["alex", "priya", "zed"]),
+)
 def test_adding_an_action_leaves_checks_that_do_not_concern_it_unchanged(
-        mask: list[bool], which: dict[str, Any], t: int, actor: str) -> None:
+    mask: list[bool], which: dict[str, Any], t: int, actor: str
+) -> None:
     """Only the checks whose ``concerns`` list the added input's type may move."""
     steps = subset(mask)
     base = graded("mini", steps)

@@ -46,8 +46,7 @@ def scripts_of(scenario_id: str) -> dict[str, Path]:
 
 def runs() -> list[tuple[str, str]]:
     """(scenario id, script name) for every run, in a stable order."""
-    return [(sid, name) for sid in scenario_ids()
-            for name in [*scripts_of(sid), NO_RESPONSE]]
+    return [(sid, name) for sid in scenario_ids() for name in [*scripts_of(sid), NO_RESPONSE]]
 
 
 @cache
@@ -80,14 +79,21 @@ def grade(scenario_id: str, script: str) -> Any:
 
 
 @cache
-def draft(scenario_id: str, script: str, template: str = "default",
-          drill_date: str | None = None) -> Postmortem:
-    return postmortem(scenario(scenario_id), events(scenario_id, script),
-                      grade(scenario_id, script), template=template, drill_date=drill_date)
+def draft(
+    scenario_id: str, script: str, template: str = "default", drill_date: str | None = None
+) -> Postmortem:
+    return postmortem(
+        scenario(scenario_id),
+        events(scenario_id, script),
+        grade(scenario_id, script),
+        template=template,
+        drill_date=drill_date,
+    )
 
 
-def golden_path(scenario_id: str, script: str, template: str = "default",
-                suffix: str = "md") -> Path:
+def golden_path(
+    scenario_id: str, script: str, template: str = "default", suffix: str = "md"
+) -> Path:
     tail = "" if template == "default" else f".{template}"
     return GOLDEN / scenario_id / f"{script}{tail}.{suffix}"
 
@@ -101,8 +107,12 @@ def expected_files() -> dict[Path, str]:
         out[golden_path(sid, name)] = draft(sid, name).to_markdown()
     for template in ("pagerduty", "google-sre"):
         out[golden_path(*TEMPLATE_RUN, template)] = draft(*TEMPLATE_RUN, template).to_markdown()
-    data = orjson.dumps(draft(*JSON_RUN).to_dict(), option=orjson.OPT_SORT_KEYS
-                        | orjson.OPT_INDENT_2).decode() + "\n"
+    data = (
+        orjson.dumps(
+            draft(*JSON_RUN).to_dict(), option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2
+        ).decode()
+        + "\n"
+    )
     out[golden_path(*JSON_RUN, suffix="json")] = data
     out[EXAMPLE] = draft(*EXAMPLE_RUN, drill_date=EXAMPLE_DATE).to_markdown()
     return out

@@ -17,29 +17,35 @@ def test_generated_postmortems_are_blameless(scenario_id: str, script: str) -> N
         assert find_blame(md) == [], (template, find_blame(md))
 
 
-@pytest.mark.parametrize("text", [
-    "The outage was caused by human error.",
-    "It was Bob's fault.",
-    "The operator was careless with the flag.",
-    "The on-call engineer forgot to check the migration.",
-    "Someone should have noticed the alert.",
-    "The team dropped the ball on the rollout.",
-    "We blame the release manager.",
-    "A sloppy review let it through.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The outage was caused by human error.",
+        "It was Bob's fault.",
+        "The operator was careless with the flag.",
+        "The on-call engineer forgot to check the migration.",
+        "Someone should have noticed the alert.",
+        "The team dropped the ball on the rollout.",
+        "We blame the release manager.",
+        "A sloppy review let it through.",
+    ],
+)
 def test_blame_phrases_are_found(text: str) -> None:
     """Each documented pattern family catches its phrasing."""
     assert find_blame(text) != []
 
 
-@pytest.mark.parametrize("text", [
-    "The pipeline has no automated error-rate gate that holds a rollout.",
-    "Done when a staging fault of 14 s latency yields fast declines within 2 s.",
-    "Nobody took incident command.",
-    "IC (alex) rolled back checkout-api at T+09:31.",
-    "The canary missed the coupon path at its traffic share.",
-    "Fault v88-deploy (deploy) began.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The pipeline has no automated error-rate gate that holds a rollout.",
+        "Done when a staging fault of 14 s latency yields fast declines within 2 s.",
+        "Nobody took incident command.",
+        "IC (alex) rolled back checkout-api at T+09:31.",
+        "The canary missed the coupon path at its traffic share.",
+        "Fault v88-deploy (deploy) began.",
+    ],
+)
 def test_neutral_sentences_pass(text: str) -> None:
     """Facts about systems and roles are not flagged."""
     assert find_blame(text) == []

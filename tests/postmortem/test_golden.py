@@ -25,12 +25,16 @@ def _compare(path, text: str) -> None:
     stored = path.read_text(encoding="utf-8")
     if stored != text:
         old, new = stored.splitlines(), text.splitlines()
-        first = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b),
-                     min(len(old), len(new)))
+        first = next(
+            (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b),
+            min(len(old), len(new)),
+        )
         got = new[first] if first < len(new) else "<end of file>"
         want = old[first] if first < len(old) else "<end of file>"
-        pytest.fail(f"{path.name} differs at line {first + 1}:\n  stored: {want}\n"
-                    f"  now:    {got}\nIf the change is deliberate, run `{REGEN}`.")
+        pytest.fail(
+            f"{path.name} differs at line {first + 1}:\n  stored: {want}\n"
+            f"  now:    {got}\nIf the change is deliberate, run `{REGEN}`."
+        )
 
 
 @pytest.mark.parametrize(("scenario_id", "script"), runs())
@@ -44,8 +48,11 @@ def test_every_stored_file_is_current() -> None:
     files = expected_files()
     for path, text in files.items():
         _compare(path, text)
-    orphans = [p for p in golden_path(*TEMPLATE_RUN).parents[1].rglob("*")
-               if p.is_file() and p not in files]
+    orphans = [
+        p
+        for p in golden_path(*TEMPLATE_RUN).parents[1].rglob("*")
+        if p.is_file() and p not in files
+    ]
     assert orphans == [], f"stale golden files; run `{REGEN}`"
 
 

@@ -47,7 +47,8 @@ def test_human_root_cause_is_refused() -> None:
         "scenario human-root-cause: `truth.causal_chain[2]` the last why stops at a human cause "
         "(a person failing is not a root cause: 'engineer did not') in 'The engineer did not "
         "check the config diff before pushing it.'; a why must end at a systemic cause: the "
-        "missing guard, check, default or limit that let a normal action do harm")
+        "missing guard, check, default or limit that let a normal action do harm"
+    )
     assert isinstance(info.value, ScenarioError) and isinstance(info.value, AuthorError)
 
 
@@ -63,15 +64,18 @@ def test_refusal_names_file_and_line_given_the_document() -> None:
     assert (p.file, p.line, p.path) == (path, line, "truth.causal_chain[2]")
 
 
-@pytest.mark.parametrize("line", [
-    "The outage happened because of human error.",
-    "The engineer did not check the dashboard before deploying.",
-    "The on-call forgot to disable the flag.",
-    "A careless config change removed the limit.",
-    "The reviewer should have caught the missing null check.",
-    "Operator error during the failover.",
-    "Someone failed to run the migration check.",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The outage happened because of human error.",
+        "The engineer did not check the dashboard before deploying.",
+        "The on-call forgot to disable the flag.",
+        "A careless config change removed the limit.",
+        "The reviewer should have caught the missing null check.",
+        "Operator error during the failover.",
+        "Someone failed to run the migration check.",
+    ],
+)
 def test_human_causes_are_recognised(line: str) -> None:
     """Each documented human-cause shape is refused wherever it sits in the chain."""
     with pytest.raises(HumanRootCause):
@@ -87,24 +91,46 @@ def test_wishful_action_item_is_refused() -> None:
         "scenario wishful-action-items: `truth.action_items[1]` action item 'Be more careful "
         "when pushing config' is a wish, not an action item: asks people to be more careful "
         "('Be more careful'); the verification must be observable: a test, drill, replay, "
-        "number or refusal that shows it works")
+        "number or refusal that shows it works"
+    )
 
 
-@pytest.mark.parametrize(("title", "verification", "reason"), [
-    ("Be more careful when deploying", "Done when a staging deploy is halted by the gate",
-     "asks people to be more careful"),
-    ("Pay more attention to dashboards during rollouts", "Done when a drill shows it",
-     "asks people to pay attention"),
-    ("Add more monitoring", "Done when the new alert fires in a staging load test",
-     "must name the signal"),
-    ("Improve alerting", "Done when the alert fires in a staging load test",
-     "must name the signal"),
-    ("Add more monitoring on consumer lag", "Done when the alert fires in staging",
-     "must give a threshold"),
-    ("Add a p99 latency alert for checkout-api", "Done when monitoring is improved",
-     "must give a threshold"),
-    ("Gate rollouts on per-endpoint 5xx", "Done soon", "how we will know it is done"),
-])
+@pytest.mark.parametrize(
+    ("title", "verification", "reason"),
+    [
+        (
+            "Be more careful when deploying",
+            "Done when a staging deploy is halted by the gate",
+            "asks people to be more careful",
+        ),
+        (
+            "Pay more attention to dashboards during rollouts",
+            "Done when a drill shows it",
+            "asks people to pay attention",
+        ),
+        (
+            "Add more monitoring",
+            "Done when the new alert fires in a staging load test",
+            "must name the signal",
+        ),
+        (
+            "Improve alerting",
+            "Done when the alert fires in a staging load test",
+            "must name the signal",
+        ),
+        (
+            "Add more monitoring on consumer lag",
+            "Done when the alert fires in staging",
+            "must give a threshold",
+        ),
+        (
+            "Add a p99 latency alert for checkout-api",
+            "Done when monitoring is improved",
+            "must give a threshold",
+        ),
+        ("Gate rollouts on per-endpoint 5xx", "Done soon", "how we will know it is done"),
+    ],
+)
 def test_wishes_are_recognised(title: str, verification: str, reason: str) -> None:
     """Wishes, signal-less or threshold-less monitoring and untestable verifications fail."""
     problems = action_item_problems(title, verification)
@@ -119,19 +145,27 @@ def test_library_truth_is_blameless_and_concrete(scenario_id: str) -> None:
 
 def test_concrete_monitoring_item_passes() -> None:
     """A monitoring item with a signal, a threshold and a test is an action item."""
-    assert action_item_problems(
-        "Add a lag-growth alert at 20k messages with a runbook link",
-        "Done when the alert fires in a staging load test within 2 minutes") == []
+    assert (
+        action_item_problems(
+            "Add a lag-growth alert at 20k messages with a runbook link",
+            "Done when the alert fires in a staging load test within 2 minutes",
+        )
+        == []
+    )
 
 
 def test_unknown_template_and_bad_date_are_refused() -> None:
     """Template names and drill dates are validated with what was expected."""
     sc = scenario("checkout-deploy-500s")
-    with pytest.raises(ValueError, match="unknown postmortem template 'sre'; valid: default, "
-                       "pagerduty, google-sre"):
+    with pytest.raises(
+        ValueError, match="unknown postmortem template 'sre'; valid: default, pagerduty, google-sre"
+    ):
         postmortem(sc, [], template="sre")
-    with pytest.raises(ValueError, match=r"drill_date must be an ISO date such as 2025-06-01 "
-                       r"\(got 'next monday'\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"drill_date must be an ISO date such as 2025-06-01 "
+        r"\(got 'next monday'\)",
+    ):
         postmortem(sc, [], drill_date="next monday")
 
 

@@ -26,8 +26,10 @@ def test_participants_by_role() -> None:
     """Participants carry their incident role history; simulated people are listed apart."""
     pm = draft("checkout-deploy-500s", "strong")
     assert [(p.actor, p.label, [r for _, r in p.roles]) for p in pm.participants] == [
-        ("alex", "IC (alex)", ["IC"]), ("sam", "Comms (sam)", ["Comms"]),
-        ("priya", "Ops (priya)", ["Ops"])]
+        ("alex", "IC (alex)", ["IC"]),
+        ("sam", "Comms (sam)", ["Comms"]),
+        ("priya", "Ops (priya)", ["Ops"]),
+    ]
     assert pm.facilitators == ()
     assert pm.simulated == ("Support lead (support)",)
 
@@ -38,8 +40,11 @@ def test_facilitator_inputs_are_labelled_and_notes_withheld() -> None:
     d = Drill(sc, seed=0)
     d.advance(400)
     d.submit({"type": "take_command"}, actor="alex")
-    d.submit({"type": "message", "sender": "VP Eng", "role": "executive", "text": "ETA?"},
-             actor="fran", role="facilitator")
+    d.submit(
+        {"type": "message", "sender": "VP Eng", "role": "executive", "text": "ETA?"},
+        actor="fran",
+        role="facilitator",
+    )
     d.submit({"type": "note", "text": "alex hesitated"}, actor="fran", role="facilitator")
     d.submit({"type": "chat", "text": "rolling back"}, actor="alex", role="facilitator", by="fran")
     d.advance(sc.duration + 1)
@@ -48,10 +53,14 @@ def test_facilitator_inputs_are_labelled_and_notes_withheld() -> None:
     assert rows == [
         ("IC (alex)", "Took incident command."),
         ("Facilitator (fran)", "Sent a message as VP Eng (executive, chat): “ETA?”"),
-        ("Facilitator (fran)", "Recorded a private facilitator note (text kept out of the "
-                               "postmortem)."),
-        ("IC (alex)", "Said in the incident channel: “rolling back” (entered by the "
-                      "facilitator, fran)."),
+        (
+            "Facilitator (fran)",
+            "Recorded a private facilitator note (text kept out of the postmortem).",
+        ),
+        (
+            "IC (alex)",
+            "Said in the incident channel: “rolling back” (entered by the facilitator, fran).",
+        ),
     ]
     assert pm.facilitators == ("fran",)
     assert "hesitated" not in pm.to_markdown()
@@ -64,15 +73,22 @@ def test_beliefs_compare_statements_with_the_simulation() -> None:
     while d.page_at is None:
         d.advance(d.now + 1)
     d.advance(d.page_at + 60)
-    d.submit({"type": "state_impact", "users_pct": 60, "trend": "falling", "data": "corrupted"},
-             actor="alex")
-    d.submit({"type": "status_update", "audience": "public", "state": "resolved",
-              "impact": "All good"}, actor="alex")
+    d.submit(
+        {"type": "state_impact", "users_pct": 60, "trend": "falling", "data": "corrupted"},
+        actor="alex",
+    )
+    d.submit(
+        {"type": "status_update", "audience": "public", "state": "resolved", "impact": "All good"},
+        actor="alex",
+    )
     d.submit({"type": "hypothesis", "text": "the payments dependency is slow"}, actor="alex")
     d.advance(sc.duration + 1)
     pm = postmortem(sc, d.log.events)
     assert [(b.kind, b.matches) for b in pm.beliefs] == [
-        ("impact", False), ("status", False), ("hypothesis", None)]
+        ("impact", False),
+        ("status", False),
+        ("hypothesis", None),
+    ]
     assert pm.beliefs[0].truth is not None and pm.beliefs[0].truth.endswith("data intact")
 
 

@@ -11,8 +11,18 @@ from engine.inputs import CATEGORY
 
 from .runs import draft, events, runs
 
-COVERED = ("input", "state", "effect", "alert.fired", "alert.resolved", "page", "inject",
-           "observation", "drill.created", "drill.ended")
+COVERED = (
+    "input",
+    "state",
+    "effect",
+    "alert.fired",
+    "alert.resolved",
+    "page",
+    "inject",
+    "observation",
+    "drill.created",
+    "drill.ended",
+)
 
 
 @pytest.mark.parametrize(("scenario_id", "script"), runs())
@@ -40,10 +50,10 @@ def test_key_moments_marked_once(scenario_id: str, script: str) -> None:
     assert all(n == 1 for n in marks.values()), marks
     human = [e for e in evs if e.type == "input" and CATEGORY[e.data["type"]] != "facilitate"]
     assert ("page" in marks) == any(e.type == "page" for e in evs)
-    assert ("first mitigation" in marks) == any(CATEGORY[e.data["type"]] == "mitigate"
-                                                for e in human)
-    assert ("first status update" in marks) == any(e.data["type"] == "status_update"
-                                                   for e in human)
+    assert ("first mitigation" in marks) == any(
+        CATEGORY[e.data["type"]] == "mitigate" for e in human
+    )
+    assert ("first status update" in marks) == any(e.data["type"] == "status_update" for e in human)
     assert ("mitigated" in marks) == (pm.impact.mitigated_at is not None)
     md = pm.to_markdown()
     for key in marks:
@@ -65,8 +75,11 @@ def test_roles_follow_assignments() -> None:
     who = {e.who for e in tl if e.kind == "input"}
     assert who == {"IC (alex)", "Comms (sam)", "Ops (priya)"}
     first = next(e for e in tl if e.kind == "input")
-    assert (first.who, first.key, first.text) == ("IC (alex)", ("command",),
-                                                   "Took incident command.")
+    assert (first.who, first.key, first.text) == (
+        "IC (alex)",
+        ("command",),
+        "Took incident command.",
+    )
 
 
 def test_crash_loop_collapses_into_counted_lines() -> None:
@@ -77,14 +90,15 @@ def test_crash_loop_collapses_into_counted_lines() -> None:
     lines = [e for e in tl if e.text.startswith("Consumer group of orders rebalanced")]
     assert len(lines) < len(rebalances)
     assert sorted(s for e in lines for s in e.seqs) == rebalances
-    assert any(re.search(r"\(\d+ times, T\+\d\d:\d\d to T\+\d\d:\d\d\)\.$", e.text)
-               for e in lines)
+    assert any(re.search(r"\(\d+ times, T\+\d\d:\d\d to T\+\d\d:\d\d\)\.$", e.text) for e in lines)
 
 
 def test_investigation_answers_fold_into_the_question() -> None:
     """A check_migration line shows what the asker saw, from its observation."""
     tl = draft("loyalty-irreversible-migration", "strong").timeline
     line = next(e for e in tl if e.text.startswith("Checked the migrations"))
-    assert line.text.endswith("→ rolling back code below v88 is unsafe: migration "
-                              "0142_split_points_balance cannot be reversed.")
+    assert line.text.endswith(
+        "→ rolling back code below v88 is unsafe: migration "
+        "0142_split_points_balance cannot be reversed."
+    )
     assert len(line.seqs) == 2

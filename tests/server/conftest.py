@@ -30,8 +30,9 @@ def tight(tmp_path: Path) -> Iterator[Callable[..., Live]]:
     started: list[Live] = []
 
     def start(**limits: Any) -> Live:
-        server = start_in_thread(Settings(db=str(tmp_path / f"t{len(started)}.db"),
-                                          limits=Limits(**limits)))
+        server = start_in_thread(
+            Settings(db=str(tmp_path / f"t{len(started)}.db"), limits=Limits(**limits))
+        )
         started.append(server)
         return server
 
@@ -61,8 +62,9 @@ async def peers() -> AsyncIterator[Connect]:
     """``await peers(ws_base, drill_id, token, last_seq=None)``: a Peer past its welcome."""
     opened: list[Peer] = []
 
-    async def open_(base: str, drill_id: str, token: str, last_seq: int | None = None,
-                    **kwargs: Any) -> Peer:
+    async def open_(
+        base: str, drill_id: str, token: str, last_seq: int | None = None, **kwargs: Any
+    ) -> Peer:
         peer = await open_peer(base, drill_id, token, last_seq, **kwargs)
         opened.append(peer)
         return peer

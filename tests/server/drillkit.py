@@ -1,6 +1,5 @@
 """Test kit for the live server: real servers (thread or process) and a real WebSocket client."""
 
-
 from __future__ import annotations
 
 import asyncio
@@ -79,9 +78,19 @@ class Process:
     def start(self) -> None:
         exe = Path(sys.executable).parent / "firedrill"
         self.proc = subprocess.Popen(
-            [str(exe), "serve", "--port", str(self.port), "--db", str(self.db),
-             "--log-level", "warning"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
+            [
+                str(exe),
+                "serve",
+                "--port",
+                str(self.port),
+                "--db",
+                str(self.db),
+                "--log-level",
+                "warning",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ},
         )
         deadline = time.monotonic() + 20
         while True:
@@ -137,12 +146,22 @@ async def create_drill(client: httpx.AsyncClient, speed: float = 120, seed: int 
     r = await client.post("/api/drills", json={"scenario": SCENARIO, "seed": seed, "speed": speed})
     assert r.status_code == 201, r.text
     body = r.json()
-    return Drill(body["drill_id"], body["facilitator_token"], body["player_code"],
-                 body["observer_code"], body)
+    return Drill(
+        body["drill_id"],
+        body["facilitator_token"],
+        body["player_code"],
+        body["observer_code"],
+        body,
+    )
 
 
-async def join(client: httpx.AsyncClient, drill: Drill, code: str, name: str | None = None,
-               role: str | None = None) -> str:
+async def join(
+    client: httpx.AsyncClient,
+    drill: Drill,
+    code: str,
+    name: str | None = None,
+    role: str | None = None,
+) -> str:
     body: dict[str, Any] = {"code": code}
     if name is not None:
         body["name"] = name
@@ -239,9 +258,9 @@ class Peer:
 Connect = Callable[..., Awaitable[Peer]]
 
 
-
-async def open_peer(base: str, drill_id: str, token: str, last_seq: int | None = None,
-                    **kwargs: Any) -> Peer:
+async def open_peer(
+    base: str, drill_id: str, token: str, last_seq: int | None = None, **kwargs: Any
+) -> Peer:
     """Connect, say hello, and return the peer once its welcome arrived."""
     ws = await connect(f"{base}/ws/{drill_id}", compression=None, **kwargs)
     await ws.send(hello(token, last_seq))

@@ -36,4 +36,5 @@ def test_refusals_say_who_may() -> None:
         require("observer", "read:report_live")
     assert str(info.value) == (
         "an observer may not read the grade or postmortem before the drill ends; "
-        "only a facilitator may")
+        "only a facilitator may"
+    )

@@ -25,9 +25,18 @@ from server.settings import Limits, Settings
 
 from .drillkit import SCENARIO, Live, bearer, hello, start_in_thread
 
-DOCUMENTED_CODES = {"bad_frame", "unknown_action", "invalid_input", "not_allowed", "forbidden",
-                    "not_found", "duplicate_frame", "illegal_transition", "not_running",
-                    "rate_limited"}
+DOCUMENTED_CODES = {
+    "bad_frame",
+    "unknown_action",
+    "invalid_input",
+    "not_allowed",
+    "forbidden",
+    "not_found",
+    "duplicate_frame",
+    "illegal_transition",
+    "not_running",
+    "rate_limited",
+}
 
 
 @dataclass
@@ -43,8 +52,9 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     """A paused drill (no ticks: the log moves only by acked inputs) on a server whose rate
     limit stays out of the way."""
     db = tmp_path_factory.mktemp("fuzz") / "f.db"
-    live = start_in_thread(Settings(db=str(db), limits=Limits(inputs_per_second=10_000,
-                                                              input_burst=10_000)))
+    live = start_in_thread(
+        Settings(db=str(db), limits=Limits(inputs_per_second=10_000, input_burst=10_000))
+    )
     with httpx.Client(base_url=live.http) as http:
         body = http.post("/api/drills", json={"scenario": SCENARIO, "seed": 3}).json()
         drill_id = body["drill_id"]
@@ -53,17 +63,22 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
             r = http.post(f"/api/drills/{drill_id}/join", json={"code": code, "name": role})
             tokens[role] = r.json()["token"]
         for action in ("start", "pause"):
-            http.post(f"/api/drills/{drill_id}/control", json={"action": action},
-                      headers=bearer(tokens["facilitator"]))
+            http.post(
+                f"/api/drills/{drill_id}/control",
+                json={"action": action},
+                headers=bearer(tokens["facilitator"]),
+            )
     yield Target(live, drill_id, tokens)
     live.stop()
 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=4),
-    max_leaves=12)
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 ids = st.sampled_from(["1", "2", "3", "a", "z9", "", "x" * 65]) | st.integers(-2, 2) | st.none()
 VALID = [
     {"type": "input", "input": {"type": "chat", "text": "hi"}},
@@ -97,9 +112,16 @@ def mutated(draw: st.DrawFn) -> str:
 
 
 frames = st.lists(
-    st.one_of(mutated(), mutated(), st.binary(max_size=64),
-              st.text(max_size=200), json_values.map(json.dumps)),
-    min_size=1, max_size=8)
+    st.one_of(
+        mutated(),
+        mutated(),
+        st.binary(max_size=64),
+        st.text(max_size=200),
+        json_values.map(json.dumps),
+    ),
+    min_size=1,
+    max_size=8,
+)
 
 
 def _reply(ws: ClientConnection) -> dict[str, Any]:
@@ -118,8 +140,9 @@ def _usable_id(raw: str | bytes) -> str | None:
     return fid if isinstance(fid, str) and 0 < len(fid) <= 64 else None
 
 
-@settings(max_examples=120, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(role=st.sampled_from(["player", "observer", "facilitator"]), batch=frames)
 def test_any_frames_get_one_reply_each_and_only_acked_inputs_change_the_drill(
     target: Target, role: str, batch: list[str | bytes]
@@ -147,8 +170,10 @@ def test_any_frames_get_one_reply_each_and_only_acked_inputs_change_the_drill(
 def test_the_fuzzed_drill_holds_exactly_the_acked_inputs(target: Target) -> None:
     """Runs after the fuzzing (same module): the log grew by one input event per acked input
     frame (a resumed clock may add ticks, which are not inputs), and nothing else broke."""
-    r = httpx.get(f"{target.live.http}/api/drills/{target.drill_id}/log",
-                  headers=bearer(target.tokens["facilitator"]))
+    r = httpx.get(
+        f"{target.live.http}/api/drills/{target.drill_id}/log",
+        headers=bearer(target.tokens["facilitator"]),
+    )
     log = [orjson.loads(line) for line in r.content.splitlines()]
     inputs = [e for e in log if e["type"] == "input"]
     assert len(inputs) == target.acked_inputs + 2  # + the start and pause of the fixture

@@ -32,7 +32,9 @@ async def test_a_slow_client_is_cut_off_and_the_rest_keep_receiving() -> None:
     assert got == [f"frame {i}" for i in range(6)]  # written synchronously, in order
     assert list(slow.backlog) == ["frame 1", "frame 2", "frame 3"]
     assert (slow.close_code, slow.close_reason) == (
-        4008, "too slow: 3 frames were waiting; reconnect with your last seq to resume")
+        4008,
+        "too slow: 3 frames were waiting; reconnect with your last seq to resume",
+    )
     assert slow.closing.is_set() and quick.close_code is None
     await slow.aclose()
     await quick.aclose()
@@ -68,13 +70,16 @@ def test_events_are_serialised_once_per_view() -> None:
     def recorder(key: str):  # type: ignore[no-untyped-def]
         async def send(frame: str) -> None:
             sent[key].append(frame)
+
         return send
 
     hub = Hub()
     hub.add(Client(Principal("d", "facilitator", "f"), recorder("fac"), 10))
     hub.add(Client(Principal("d", "observer", "o"), recorder("obs"), 10))
-    events = [Event(1, 0.0, "system", "state", {"what": "x"}, "facilitator"),
-              Event(2, 0.0, "system", "page", {"alert": "A"})]
+    events = [
+        Event(1, 0.0, "system", "state", {"what": "x"}, "facilitator"),
+        Event(2, 0.0, "system", "page", {"alert": "A"}),
+    ]
     hub.publish(events, [e.to_json() for e in events])
     fac, obs = sent["fac"][0], sent["obs"][0]
     assert fac.startswith('{"v":1,"type":"events","seq":2,"items":[{"actor"')

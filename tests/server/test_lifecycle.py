@@ -10,9 +10,17 @@ from server.lifecycle import ACTIONS, TRANSITIONS, IllegalTransition, Lifecycle,
 def test_the_table_drives_every_transition() -> None:
     """created -> running <-> paused -> ended, one action at a time."""
     life = Lifecycle()
-    assert [life.apply(a) for a in ("speed", "start", "pause", "step", "resume", "jump", "end")] == [
-        Status.CREATED, Status.RUNNING, Status.PAUSED, Status.PAUSED, Status.RUNNING,
-        Status.RUNNING, Status.ENDED]
+    assert [
+        life.apply(a) for a in ("speed", "start", "pause", "step", "resume", "jump", "end")
+    ] == [
+        Status.CREATED,
+        Status.RUNNING,
+        Status.PAUSED,
+        Status.PAUSED,
+        Status.RUNNING,
+        Status.RUNNING,
+        Status.ENDED,
+    ]
 
 
 @pytest.mark.parametrize("status", list(Status))

@@ -15,10 +15,14 @@ async def test_limits_on_drills_and_clients(tight, peers: Connect) -> None:
         first = await create_drill(client)
         await create_drill(client)
         r = await client.post("/api/drills", json={"scenario": "checkout-deploy-500s"})
-        assert (r.status_code, r.json()) == (503, {
-            "error": "limit_reached",
-            "message": "this server already runs 2 live drills, its limit; "
-                       "end one or try again later"})
+        assert (r.status_code, r.json()) == (
+            503,
+            {
+                "error": "limit_reached",
+                "message": "this server already runs 2 live drills, its limit; "
+                "end one or try again later",
+            },
+        )
         health = (await client.get("/api/health")).json()
         assert health["drills"] == {"live": 2, "limit": 2}
 
@@ -29,10 +33,14 @@ async def test_limits_on_drills_and_clients(tight, peers: Connect) -> None:
             await ws.wait_closed()
             assert ws.close_code == 1013
             assert ws.close_reason == (
-                f"drill {first.id} already has 2 clients, the limit; try again later")
+                f"drill {first.id} already has 2 clients, the limit; try again later"
+            )
 
         # ending a drill frees its place
-        await client.post(f"/api/drills/{first.id}/control", json={"action": "end"},
-                          headers={"Authorization": f"Bearer {first.facilitator}"})
+        await client.post(
+            f"/api/drills/{first.id}/control",
+            json={"action": "end"},
+            headers={"Authorization": f"Bearer {first.facilitator}"},
+        )
         r = await client.post("/api/drills", json={"scenario": "checkout-deploy-500s"})
         assert r.status_code == 201

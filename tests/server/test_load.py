@@ -21,8 +21,17 @@ from server.library import Library
 from server.settings import Settings
 from server.store import SqliteStore
 
-CI = LoadConfig(drills=6, clients=5, seconds=8, speed=10, rounds=3, seed=7, per_minute=6,
-                reconnect_share=0.4, settle=0.5)
+CI = LoadConfig(
+    drills=6,
+    clients=5,
+    seconds=8,
+    speed=10,
+    rounds=3,
+    seed=7,
+    per_minute=6,
+    reconnect_share=0.4,
+    settle=0.5,
+)
 
 
 @pytest.fixture(scope="module")

@@ -47,10 +47,18 @@ from .drillkit import SCENARIO, Drill, Live, bearer, create_drill, join, start_i
 
 ROOT = Path(__file__).resolve().parents[2]
 # every operation of the document (read from the app, so a new route is fuzzed too)
-OPERATIONS = [f"{method.upper()} {path}"
-              for path, ops in create_app().openapi()["paths"].items() for method in ops]
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance, response_headers_conformance]
+OPERATIONS = [
+    f"{method.upper()} {path}"
+    for path, ops in create_app().openapi()["paths"].items()
+    for method in ops
+]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 EXAMPLES = 100  # per operation and pass (as generated, aimed at real drills)
 
 
@@ -92,14 +100,21 @@ async def _world(live: Live) -> World:
     drills, tokens, codes, players = [], {}, [], []
     words = set(_words(yaml.safe_load((ROOT / "scenarios" / f"{SCENARIO}.yaml").read_text())))
     async with httpx.AsyncClient(base_url=live.http, timeout=10) as client:
-        for status, actions in (("created", []), ("running", ["start"]),
-                                ("paused", ["start", "pause"]), ("ended", ["start", "end"])):
+        for status, actions in (
+            ("created", []),
+            ("running", ["start"]),
+            ("paused", ["start", "pause"]),
+            ("ended", ["start", "end"]),
+        ):
             d = await create_drill(client, speed=1)
             player = await join(client, d, d.player_code, f"ann-{status}", "ic")
             observer = await join(client, d, d.observer_code)
             for action in actions:
-                r = await client.post(f"/api/drills/{d.id}/control", json={"action": action},
-                                      headers=bearer(d.facilitator))
+                r = await client.post(
+                    f"/api/drills/{d.id}/control",
+                    json={"action": action},
+                    headers=bearer(d.facilitator),
+                )
                 assert r.status_code == 200, r.text
             drills.append(d.id)
             tokens[d.id] = (d.facilitator, player, observer)
@@ -152,42 +167,62 @@ def engine_inputs(words: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
         schema = cls.model_json_schema()
         fields = {k: _json_value(v, words) for k, v in schema["properties"].items()}
         required = set(schema.get("required", ()))
-        kinds.append(st.fixed_dictionaries(
-            {k: v for k, v in fields.items() if k in required},
-            optional={k: v for k, v in fields.items() if k not in required}))
+        kinds.append(
+            st.fixed_dictionaries(
+                {k: v for k, v in fields.items() if k in required},
+                optional={k: v for k, v in fields.items() if k not in required},
+            )
+        )
     return st.one_of(kinds)
 
 
 def names(world: World) -> st.SearchStrategy[str]:
-    return st.one_of(st.sampled_from([*world.players, "ann", "System", "facilitator", "observer"]),
-                     st.from_regex(r"[\w][\w .'@-]{0,39}", fullmatch=True))
+    return st.one_of(
+        st.sampled_from([*world.players, "ann", "System", "facilitator", "observer"]),
+        st.from_regex(r"[\w][\w .'@-]{0,39}", fullmatch=True),
+    )
 
 
 def bodies(label: str, world: World, scenarios: list[str]) -> st.SearchStrategy[Any]:
     """A realistic body for the operation (None: keep the generated one)."""
     if label == "POST /api/drills":
-        return st.fixed_dictionaries({"scenario": st.sampled_from(scenarios)}, optional={
-            "seed": st.integers(0, 2**63 - 1), "speed": st.floats(0.01, 600),
-            "facilitator": names(world)})
+        return st.fixed_dictionaries(
+            {"scenario": st.sampled_from(scenarios)},
+            optional={
+                "seed": st.integers(0, 2**63 - 1),
+                "speed": st.floats(0.01, 600),
+                "facilitator": names(world),
+            },
+        )
     if label.endswith("/join"):
-        return st.fixed_dictionaries({"code": st.sampled_from([*world.codes, "not-a-code"])},
-                                     optional={"name": names(world),
-                                               "role": st.sampled_from(["ic", "comms", "ops"])})
+        return st.fixed_dictionaries(
+            {"code": st.sampled_from([*world.codes, "not-a-code"])},
+            optional={"name": names(world), "role": st.sampled_from(["ic", "comms", "ops"])},
+        )
     if label.endswith("/inputs"):
-        return st.fixed_dictionaries({"input": engine_inputs(world.words)}, optional={
-            "as": st.one_of(st.sampled_from(world.players), names(world))})
+        return st.fixed_dictionaries(
+            {"input": engine_inputs(world.words)},
+            optional={"as": st.one_of(st.sampled_from(world.players), names(world))},
+        )
     return st.none()
 
 
-def realistic(label: str, world: World, scenarios: list[str]) -> st.SearchStrategy[
-    tuple[str | None, str | None, Any]
-]:
+def realistic(
+    label: str, world: World, scenarios: list[str]
+) -> st.SearchStrategy[tuple[str | None, str | None, Any]]:
     """(drill id, token, body) to put into a generated case; None keeps what was generated."""
     drill = st.sampled_from(world.drills)
     # the drill's own people; or the first drill's (another drill's, for the rest); or nobody
-    someone = drill.flatmap(lambda d: st.tuples(st.just(d), st.one_of(
-        st.sampled_from(world.tokens[d]), st.sampled_from(world.tokens[world.drills[0]]),
-        st.none())))
+    someone = drill.flatmap(
+        lambda d: st.tuples(
+            st.just(d),
+            st.one_of(
+                st.sampled_from(world.tokens[d]),
+                st.sampled_from(world.tokens[world.drills[0]]),
+                st.none(),
+            ),
+        )
+    )
     ids = someone if "{drill_id}" in label else st.just((None, None))
     return st.tuples(ids, bodies(label, world, scenarios)).map(lambda t: (*t[0], t[1]))
 
@@ -216,8 +251,10 @@ def test_fuzzed_requests_get_documented_answers(
     operation = api.find_operation_by_label(label)
     assert operation is not None, label
     scenarios = [s["id"] for s in httpx.get(f"{server.http}/api/scenarios").json()]
-    generated = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                          operation.as_strategy(GenerationMode.NEGATIVE))
+    generated = st.one_of(
+        operation.as_strategy(GenerationMode.POSITIVE),
+        operation.as_strategy(GenerationMode.NEGATIVE),
+    )
     aimed = st.tuples(generated, realistic(label, world, scenarios)).map(lambda t: aim(*t))
     with requests.Session() as session:
         _fuzz(generated, session)
@@ -230,8 +267,13 @@ def _fuzz(cases: st.SearchStrategy[Case], session: requests.Session) -> list[int
     """Send every case, check every answer; return the statuses seen."""
     statuses: list[int] = []
 
-    @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=cases)
     def fuzz(case: Case) -> None:
         response = case.call(session=session)
@@ -246,6 +288,7 @@ def _fuzz(cases: st.SearchStrategy[Case], session: requests.Session) -> list[int
 @pytest.fixture(scope="module")
 def target(server: Live) -> Iterator[tuple[httpx.Client, Drill]]:
     """A client and a drill that every garbage request below aims at (and must not change)."""
+
     async def make() -> Drill:
         async with httpx.AsyncClient(base_url=server.http) as client:
             return await create_drill(client)
@@ -258,7 +301,9 @@ def target(server: Live) -> Iterator[tuple[httpx.Client, Drill]]:
 
 
 def _seq(client: httpx.Client, drill: Drill) -> int:
-    return int(client.get(f"/api/drills/{drill.id}", headers=bearer(drill.facilitator)).json()["seq"])
+    return int(
+        client.get(f"/api/drills/{drill.id}", headers=bearer(drill.facilitator)).json()["seq"]
+    )
 
 
 def _refused(r: httpx.Response, status: int, error: str) -> str:
@@ -269,8 +314,12 @@ def _refused(r: httpx.Response, status: int, error: str) -> str:
     return str(body["message"])
 
 
-BODY_ROUTES = ["/api/drills", "/api/drills/{id}/join", "/api/drills/{id}/control",
-               "/api/drills/{id}/inputs"]
+BODY_ROUTES = [
+    "/api/drills",
+    "/api/drills/{id}/join",
+    "/api/drills/{id}/control",
+    "/api/drills/{id}/inputs",
+]
 JSON = {"content-type": "application/json"}
 
 
@@ -287,8 +336,9 @@ def test_bodies_that_are_not_json_get_400_saying_why(
         (b'{"seed": ' + b"9" * 5000 + b"}", "Exceeds the limit (4300 digits)"),
     ]
     for raw, why in cases:
-        r = client.post(route.format(id=drill.id), content=raw,
-                        headers={**JSON, **bearer(drill.facilitator)})
+        r = client.post(
+            route.format(id=drill.id), content=raw, headers={**JSON, **bearer(drill.facilitator)}
+        )
         message = _refused(r, 400, "bad_request")
         assert message.startswith("the body is not valid JSON") and why in message, message
 
@@ -304,16 +354,21 @@ def test_bodies_not_sent_as_json_get_415_naming_what_was_sent(
         ({"content": body, "headers": {"content-type": "text/plain", **auth}}, "text/plain"),
         ({"content": body, "headers": auth}, "no content type"),
         ({"data": {"scenario": SCENARIO}, "headers": auth}, "application/x-www-form-urlencoded"),
-        ({"files": {"scenario": ("s.json", body)}, "headers": auth},
-         "multipart/form-data; boundary="),
-        ({"content": b"<drill/>", "headers": {"content-type": "application/xml", **auth}},
-         "application/xml"),
+        (
+            {"files": {"scenario": ("s.json", body)}, "headers": auth},
+            "multipart/form-data; boundary=",
+        ),
+        (
+            {"content": b"<drill/>", "headers": {"content-type": "application/xml", **auth}},
+            "application/xml",
+        ),
     ]
     for kwargs, sent in sends:
         r = client.post(url, **kwargs)
         message = _refused(r, 415, "unsupported_media_type")
         assert message.startswith(
-            f"send the body as JSON with `Content-Type: application/json` (got {sent}"), message
+            f"send the body as JSON with `Content-Type: application/json` (got {sent}"
+        ), message
 
 
 @pytest.mark.parametrize("route", BODY_ROUTES)
@@ -325,7 +380,8 @@ def test_bodies_over_64_kib_get_413_before_they_are_read(
     chat = {"input": {"type": "chat", "text": "x" * 70_000}}
     r = client.post(url, json=chat, headers=bearer(drill.facilitator))
     assert _refused(r, 413, "too_large").startswith(
-        "the request body is over the limit of 65536 bytes (got 700")
+        "the request body is over the limit of 65536 bytes (got 700"
+    )
     r = client.post(url, content=b" " * 5_000_000, headers=headers)
     assert "(got 5000000)" in _refused(r, 413, "too_large")
 
@@ -335,31 +391,55 @@ def test_bodies_over_64_kib_get_413_before_they_are_read(
 
     r = client.post(url, content=chunked(), headers=headers)
     assert _refused(r, 413, "too_large").startswith(
-        "the request body is over the limit of 65536 bytes;")
+        "the request body is over the limit of 65536 bytes;"
+    )
 
 
-ODD_IDS = ["%00", "%FF", "%C0%AF", "%F0%9F%92%A5", "%2e%2e", "%25", "%20", "%0D%0A", "a;b", "'",
-           "%5C", "%22%3E%3Cscript%3E", "a%2Fb", "x" * 2000]
+ODD_IDS = [
+    "%00",
+    "%FF",
+    "%C0%AF",
+    "%F0%9F%92%A5",
+    "%2e%2e",
+    "%25",
+    "%20",
+    "%0D%0A",
+    "a;b",
+    "'",
+    "%5C",
+    "%22%3E%3Cscript%3E",
+    "a%2Fb",
+    "x" * 2000,
+]
 
 
 @pytest.mark.parametrize("odd", ODD_IDS)
 def test_odd_drill_ids_are_not_found(target: tuple[httpx.Client, Drill], odd: str) -> None:
     client, drill = target
     auth = bearer(drill.facilitator)
-    for r in [client.get(f"/api/drills/{odd}", headers=auth),
-              client.get(f"/api/drills/{odd}/log", headers=auth),
-              client.post(f"/api/drills/{odd}/join", json={"code": drill.player_code,
-                                                          "name": "ann"}),
-              client.post(f"/api/drills/{odd}/inputs", headers=auth,
-                          json={"input": {"type": "chat", "text": "hi"}})]:
+    for r in [
+        client.get(f"/api/drills/{odd}", headers=auth),
+        client.get(f"/api/drills/{odd}/log", headers=auth),
+        client.post(f"/api/drills/{odd}/join", json={"code": drill.player_code, "name": "ann"}),
+        client.post(
+            f"/api/drills/{odd}/inputs",
+            headers=auth,
+            json={"input": {"type": "chat", "text": "hi"}},
+        ),
+    ]:
         _refused(r, 404, "not_found")
 
 
 def test_garbage_credentials_and_methods_are_refused(target: tuple[httpx.Client, Drill]) -> None:
     client, drill = target
     url = f"/api/drills/{drill.id}"
-    for auth in [b"Basic YTpi", b"Bearer", b"Bearer \xe9\xff", b"Token " + drill.facilitator.encode(),
-                 b"Bearer " + drill.facilitator.encode() + b"x"]:
+    for auth in [
+        b"Basic YTpi",
+        b"Bearer",
+        b"Bearer \xe9\xff",
+        b"Token " + drill.facilitator.encode(),
+        b"Bearer " + drill.facilitator.encode() + b"x",
+    ]:
         _refused(client.get(url, headers=[(b"Authorization", auth)]), 401, "unauthorized")
     r = client.delete(url, headers=bearer(drill.facilitator))
     _refused(r, 405, "method_not_allowed")

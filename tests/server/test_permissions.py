@@ -24,29 +24,72 @@ async def test_each_role_gets_exactly_its_permissions(
     before = fac.last_seq
 
     refused = [
-        (obs, {"type": "input", "input": {"type": "chat", "text": "hi"}},
-         "forbidden", "an observer may not send chat; only a facilitator or a player may"),
-        (obs, {"type": "control", "action": "pause"},
-         "forbidden", "an observer may not pause the clock; only a facilitator may"),
-        (pa, {"type": "control", "action": "pause"},
-         "forbidden", "a player may not pause the clock; only a facilitator may"),
-        (pa, {"type": "control", "action": "end"},
-         "forbidden", "a player may not end the drill; only a facilitator may"),
-        (pa, {"type": "input", "input": {"type": "clock", "action": "pause"}},
-         "forbidden", "a player may not send clock; only a facilitator may"),
-        (pa, {"type": "input", "input": {"type": "inject", "id": "vp-eta"}},
-         "forbidden", "a player may not send inject; only a facilitator may"),
-        (pa, {"type": "input", "input": {"type": "note", "text": "psst"}},
-         "forbidden", "a player may not send note; only a facilitator may"),
-        (pa, {"type": "input", "input": {"type": "take_command"}, "as": "alice"},
-         "forbidden", "a player may not act on behalf of a player (`as`); only a facilitator may"),
-        (fac, {"type": "input", "input": {"type": "take_command"}, "as": "mallory"},
-         "not_found", "no player named 'mallory' in this drill; players: alice"),
-        (fac, {"type": "control", "action": "start"},
-         "illegal_transition", "cannot start a drill that is running; allowed now: "
-         "pause, speed, jump, end"),
-        (fac, {"type": "control", "action": "speed"},
-         "invalid_input", "clock speed needs `speed`: a factor in (0, 600], e.g. 10"),
+        (
+            obs,
+            {"type": "input", "input": {"type": "chat", "text": "hi"}},
+            "forbidden",
+            "an observer may not send chat; only a facilitator or a player may",
+        ),
+        (
+            obs,
+            {"type": "control", "action": "pause"},
+            "forbidden",
+            "an observer may not pause the clock; only a facilitator may",
+        ),
+        (
+            pa,
+            {"type": "control", "action": "pause"},
+            "forbidden",
+            "a player may not pause the clock; only a facilitator may",
+        ),
+        (
+            pa,
+            {"type": "control", "action": "end"},
+            "forbidden",
+            "a player may not end the drill; only a facilitator may",
+        ),
+        (
+            pa,
+            {"type": "input", "input": {"type": "clock", "action": "pause"}},
+            "forbidden",
+            "a player may not send clock; only a facilitator may",
+        ),
+        (
+            pa,
+            {"type": "input", "input": {"type": "inject", "id": "vp-eta"}},
+            "forbidden",
+            "a player may not send inject; only a facilitator may",
+        ),
+        (
+            pa,
+            {"type": "input", "input": {"type": "note", "text": "psst"}},
+            "forbidden",
+            "a player may not send note; only a facilitator may",
+        ),
+        (
+            pa,
+            {"type": "input", "input": {"type": "take_command"}, "as": "alice"},
+            "forbidden",
+            "a player may not act on behalf of a player (`as`); only a facilitator may",
+        ),
+        (
+            fac,
+            {"type": "input", "input": {"type": "take_command"}, "as": "mallory"},
+            "not_found",
+            "no player named 'mallory' in this drill; players: alice",
+        ),
+        (
+            fac,
+            {"type": "control", "action": "start"},
+            "illegal_transition",
+            "cannot start a drill that is running; allowed now: pause, speed, jump, end",
+        ),
+        (
+            fac,
+            {"type": "control", "action": "speed"},
+            "invalid_input",
+            "clock speed needs `speed`: a factor in (0, 600], e.g. 10",
+        ),
     ]
     for peer, frame, code, message in refused:
         reply = await peer.request(frame)
@@ -64,9 +107,12 @@ async def test_each_role_gets_exactly_its_permissions(
     await pa.until(lambda: pa.last_seq and pa.last_seq > note["seq"], timeout=10)
     assert not any(e["seq"] == note["seq"] for e in pa.events + obs.events)
 
-    log = (await http.get(f"/api/drills/{drill.id}/log", headers=bearer(drill.facilitator)))
-    inputs = [(e["actor"], e["data"]["type"]) for e in map(orjson.loads, log.content.splitlines())
-              if e["type"] == "input" and e["seq"] > before]
+    log = await http.get(f"/api/drills/{drill.id}/log", headers=bearer(drill.facilitator))
+    inputs = [
+        (e["actor"], e["data"]["type"])
+        for e in map(orjson.loads, log.content.splitlines())
+        if e["type"] == "input" and e["seq"] > before
+    ]
     assert inputs == [("alice", "chat"), ("alice", "take_command"), ("facilitator", "note")]
 
 
@@ -81,15 +127,17 @@ async def test_players_only_talk_while_the_drill_is_paused(
 
     early = await pb.act({"type": "take_command"})
     assert (early["code"], early["message"]) == (
-        "not_running", "the drill has not started yet; only chat is accepted "
-        "until the facilitator starts it")
+        "not_running",
+        "the drill has not started yet; only chat is accepted until the facilitator starts it",
+    )
     assert (await pb.act({"type": "chat", "text": "ready"}))["type"] == "ack"
     await fac.control("start")
     await fac.control("pause")
     paused = await pb.act({"type": "rollback", "service": "checkout-api"})
     assert (paused["code"], paused["message"]) == (
         "not_running",
-        "the drill is paused; only chat is accepted until the facilitator resumes it")
+        "the drill is paused; only chat is accepted until the facilitator resumes it",
+    )
     # the facilitator may still act as a player, and resume
     assert (await fac.act({"type": "list_changes"}, **{"as": "bob"}))["type"] == "ack"
     assert (await fac.control("resume"))["type"] == "ack"
@@ -115,7 +163,9 @@ async def test_a_token_opens_only_its_own_drill(
 
         r = await http.get(f"/api/drills/{two.id}", headers=bearer(token))
         assert (r.status_code, r.json()) == (
-            403 if code == "forbidden" else 401, {"error": code, "message": message})
+            403 if code == "forbidden" else 401,
+            {"error": code, "message": message},
+        )
     r = await http.get(f"/api/drills/{two.id}")
     assert r.status_code == 401
     assert r.headers["www-authenticate"] == "Bearer"
@@ -128,34 +178,48 @@ async def test_rest_routes_follow_the_same_table(live: Live, http: httpx.AsyncCl
     alice = await join(http, drill, drill.player_code, "alice")
     watcher = await join(http, drill, drill.observer_code)
 
-    r = await http.post(f"/api/drills/{drill.id}/control", json={"action": "start"},
-                        headers=bearer(alice))
+    r = await http.post(
+        f"/api/drills/{drill.id}/control", json={"action": "start"}, headers=bearer(alice)
+    )
     assert (r.status_code, r.json()["error"]) == (403, "forbidden")
     r = await http.post(f"/api/drills/{drill.id}/codes", headers=bearer(alice))
     assert (r.status_code, r.json()["message"]) == (
-        403, "a player may not rotate the join codes; only a facilitator may")
+        403,
+        "a player may not rotate the join codes; only a facilitator may",
+    )
     chat = {"input": {"type": "chat", "text": "x"}}
     r = await http.post(f"/api/drills/{drill.id}/inputs", json=chat, headers=bearer(watcher))
     assert r.status_code == 403
 
-    r = await http.post(f"/api/drills/{drill.id}/control", json={"action": "start"},
-                        headers=bearer(drill.facilitator))
+    r = await http.post(
+        f"/api/drills/{drill.id}/control",
+        json={"action": "start"},
+        headers=bearer(drill.facilitator),
+    )
     assert (r.status_code, r.json()["status"]) == (200, "running")
-    r = await http.post(f"/api/drills/{drill.id}/inputs", json={"input": {"type": "take_command"}},
-                        headers=bearer(alice))
+    r = await http.post(
+        f"/api/drills/{drill.id}/inputs",
+        json={"input": {"type": "take_command"}},
+        headers=bearer(alice),
+    )
     assert r.status_code == 200
     as_alice = {"input": {"type": "chat", "text": "from the facilitator"}, "as": "alice"}
     r = await http.post(f"/api/drills/{drill.id}/inputs", json=as_alice, headers=bearer(alice))
     assert (r.status_code, r.json()["error"]) == (403, "forbidden")
-    r = await http.post(f"/api/drills/{drill.id}/inputs", json=as_alice,
-                        headers=bearer(drill.facilitator))
+    r = await http.post(
+        f"/api/drills/{drill.id}/inputs", json=as_alice, headers=bearer(drill.facilitator)
+    )
     assert r.status_code == 200
     log = await http.get(f"/api/drills/{drill.id}/log", headers=bearer(watcher))
     # the drill is running: metric samples may follow the input in the log
-    last = next(e for e in map(orjson.loads, log.content.splitlines())
-                if e["seq"] == r.json()["seq"])
-    assert (last["seq"], last["actor"], last["data"]["by"]) == (r.json()["seq"], "alice",
-                                                                "facilitator")
+    last = next(
+        e for e in map(orjson.loads, log.content.splitlines()) if e["seq"] == r.json()["seq"]
+    )
+    assert (last["seq"], last["actor"], last["data"]["by"]) == (
+        r.json()["seq"],
+        "alice",
+        "facilitator",
+    )
 
     # rotating the codes invalidates the old ones but not the tokens already issued
     r = await http.post(f"/api/drills/{drill.id}/codes", headers=bearer(drill.facilitator))
@@ -163,16 +227,22 @@ async def test_rest_routes_follow_the_same_table(live: Live, http: httpx.AsyncCl
     old = {"code": drill.player_code, "name": "z"}
     r = await http.post(f"/api/drills/{drill.id}/join", json=old)
     assert (r.status_code, r.json()["message"]) == (
-        401, "join code not valid for this drill (it may have been rotated)")
+        401,
+        "join code not valid for this drill (it may have been rotated)",
+    )
     await join(http, drill, new, "zoe")
     assert (await http.get(f"/api/drills/{drill.id}", headers=bearer(alice))).status_code == 200
 
     # reports: players wait for the end; the facilitator sees them live
     for kind in ("grade", "postmortem"):
         r = await http.get(f"/api/drills/{drill.id}/{kind}", headers=bearer(alice))
-        assert (r.status_code, r.json()["message"]) == (409, (
-            f"the {kind} is available once the drill has ended (it is running); "
-            "only the facilitator sees it live"))
+        assert (r.status_code, r.json()["message"]) == (
+            409,
+            (
+                f"the {kind} is available once the drill has ended (it is running); "
+                "only the facilitator sees it live"
+            ),
+        )
         r = await http.get(f"/api/drills/{drill.id}/{kind}", headers=bearer(drill.facilitator))
         assert r.status_code == 200, r.text
 
@@ -183,8 +253,12 @@ async def test_hidden_truth_never_reaches_players_or_observers(
 ) -> None:
     """Snapshots, events, state and log exports hold no facilitator-only facts."""
     drill = await create_drill(http, speed=240)
-    token = await join(http, drill, drill.player_code if role == "player" else drill.observer_code,
-                       "pat" if role == "player" else None)
+    token = await join(
+        http,
+        drill,
+        drill.player_code if role == "player" else drill.observer_code,
+        "pat" if role == "player" else None,
+    )
     fac = await peers(live.ws, drill.id, drill.facilitator)
     await fac.control("start")
     await fac.event(lambda e: e["data"].get("what") == "fault started")

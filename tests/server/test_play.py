@@ -30,7 +30,11 @@ async def test_a_team_plays_checkout_deploy_500s_to_the_end(
     pb = await peers(live.ws, drill.id, bob)
     obs = await peers(live.ws, drill.id, watcher)
     assert [p.welcome["role"] for p in (fac, pa, pb, obs)] == [
-        "facilitator", "player", "player", "observer"]
+        "facilitator",
+        "player",
+        "player",
+        "observer",
+    ]
     assert (pa.welcome["name"], pa.welcome["incident_role"]) == ("alice", "ic")
     assert obs.welcome["name"] == "observer"
     assert {r["name"] for r in fac.welcome["roster"]} == {"facilitator", "alice", "bob", "observer"}
@@ -43,8 +47,13 @@ async def test_a_team_plays_checkout_deploy_500s_to_the_end(
     assert (await pb.act({"type": "list_changes"}))["type"] == "ack"
     rolled = await pb.act({"type": "rollback", "service": "checkout-api"})
     assert rolled["type"] == "ack"
-    update = {"type": "status_update", "audience": "public", "state": "identified",
-              "impact": "Some checkouts fail with coupons", "action": "Rolling back checkout-api"}
+    update = {
+        "type": "status_update",
+        "audience": "public",
+        "state": "identified",
+        "impact": "Some checkouts fail with coupons",
+        "action": "Rolling back checkout-api",
+    }
     assert (await pa.act(update))["type"] == "ack"
 
     # the ack arrives after the input's own event: everyone sees who acted
@@ -59,7 +68,8 @@ async def test_a_team_plays_checkout_deploy_500s_to_the_end(
     peak = max(metric(e, CHECKOUT_5XX) or 0 for e in pa.events)
     assert peak > 5
     healed = await pa.event(
-        lambda e: e["seq"] > rolled["seq"] and metric(e, CHECKOUT_5XX) == 0.0, timeout=20)
+        lambda e: e["seq"] > rolled["seq"] and metric(e, CHECKOUT_5XX) == 0.0, timeout=20
+    )
     assert healed["t"] > input_event(pa, rolled["seq"])["t"]
     await pa.event(lambda e: e["data"].get("what") == "rollback complete")
 
@@ -68,26 +78,35 @@ async def test_a_team_plays_checkout_deploy_500s_to_the_end(
     for p in (fac, pa, pb, obs):
         end = await p.event(lambda e: e["type"] == "drill.ended", timeout=30)
         assert end["data"] == {"reason": "time"}
-        await p.until(lambda p=p: any(f["type"] == "clock" and f["status"] == "ended"
-                                      for f in p.frames))
+        await p.until(
+            lambda p=p: any(f["type"] == "clock" and f["status"] == "ended" for f in p.frames)
+        )
 
     r = await http.get(f"/api/drills/{drill.id}", headers=bearer(alice))
     assert (r.status_code, r.json()["status"]) == (200, "ended")
 
     # each client got its whole view of the log: once, in order, nothing missing
-    full = (await http.get(f"/api/drills/{drill.id}/log", headers=bearer(drill.facilitator)))
+    full = await http.get(f"/api/drills/{drill.id}/log", headers=bearer(drill.facilitator))
     log = [orjson.loads(line) for line in full.content.splitlines()]
     public = [e for e in log if e["vis"] == "all"]
     assert fac.events == log
     for p in (pa, pb, obs):
         assert p.events == public
     assert [e["data"]["what"] for e in log if e["vis"] == "facilitator"] == [
-        "fault started", "fault started", "dependency recovered"]
+        "fault started",
+        "fault started",
+        "dependency recovered",
+    ]
 
     inputs = [(e["actor"], e["data"]["type"]) for e in log if e["type"] == "input"]
     assert inputs == [
-        ("facilitator", "clock"), ("alice", "take_command"), ("bob", "list_changes"),
-        ("bob", "rollback"), ("alice", "status_update"), ("facilitator", "clock")]
+        ("facilitator", "clock"),
+        ("alice", "take_command"),
+        ("bob", "list_changes"),
+        ("bob", "rollback"),
+        ("alice", "status_update"),
+        ("facilitator", "clock"),
+    ]
 
     # once it has ended, everyone may read the grade
     r = await http.get(f"/api/drills/{drill.id}/grade", headers=bearer(watcher))

@@ -38,15 +38,20 @@ async def test_stopped_paused_and_ended_drills_come_back_byte_identical(process:
             assert (await fac.control("start"))["type"] == "ack"
             assert (await fac.control("jump", seconds=300))["type"] == "ack"
             assert (await player.act({"type": "take_command"}))["type"] == "ack"
-            assert (await player.act({"type": "rollback", "service": "checkout-api"}))["type"] == "ack"
+            assert (await player.act({"type": "rollback", "service": "checkout-api"}))[
+                "type"
+            ] == "ack"
             assert (await fac.act({"type": "note", "text": "good call"}))["type"] == "ack"
             assert (await fac.control("speed", speed=60))["type"] == "ack"
             assert (await fac.control("pause"))["type"] == "ack"
         finally:
             for peer in (fac, player):
                 await peer.close()
-        r = await client.post(f"/api/drills/{ended.id}/control", json={"action": "end"},
-                              headers=bearer(ended.facilitator))
+        r = await client.post(
+            f"/api/drills/{ended.id}/control",
+            json={"action": "end"},
+            headers=bearer(ended.facilitator),
+        )
         assert r.status_code == 200
         before = {
             "paused": await export(client, paused.id, paused.facilitator),
@@ -63,8 +68,9 @@ async def test_stopped_paused_and_ended_drills_come_back_byte_identical(process:
         assert await export(client, paused.id, paused.facilitator) == before["paused"]
         assert await export(client, paused.id, erin) == before["player"]
         assert await export(client, ended.id, ended.facilitator) == before["ended"]
-        r = await client.post(f"/api/drills/{paused.id}/join",
-                              json={"code": paused.player_code, "name": "erin"})
+        r = await client.post(
+            f"/api/drills/{paused.id}/join", json={"code": paused.player_code, "name": "erin"}
+        )
         assert (r.status_code, r.json()["error"]) == (409, "conflict")
 
 
@@ -75,8 +81,9 @@ async def _chatter(peer: Peer, name: str, acked: dict[int, tuple[str, str, str]]
         while True:
             n += 1
             text = f"{name} update {n}"
-            reply = await peer.request({"type": "input", "input": {"type": "chat", "text": text}},
-                                       timeout=5)
+            reply = await peer.request(
+                {"type": "input", "input": {"type": "chat", "text": text}}, timeout=5
+            )
             if reply["type"] == "ack":
                 acked[reply["seq"]] = (name, reply["id"], text)
             await asyncio.sleep(0.06)  # within the 20 inputs/s rate limit
@@ -125,24 +132,36 @@ async def test_a_server_killed_mid_drill_with_clients_connected_loses_nothing(
             assert by_seq[seq]["data"]["text"] == text
         for name, peer in peers.items():  # what each client saw before the crash is still there
             view = parse(await export(client, drill.id, tokens[name]))
-            assert peer.events == view[:len(peer.events)], name
+            assert peer.events == view[: len(peer.events)], name
 
         # everyone reconnects at once with the last seq they saw
-        again = dict(zip(peers, await asyncio.gather(*(
-            open_peer(process.ws, drill.id, tokens[n], last_seq=p.last_seq)
-            for n, p in peers.items())), strict=True))
+        again = dict(
+            zip(
+                peers,
+                await asyncio.gather(
+                    *(
+                        open_peer(process.ws, drill.id, tokens[n], last_seq=p.last_seq)
+                        for n, p in peers.items()
+                    )
+                ),
+                strict=True,
+            )
+        )
         try:
             for name, peer in again.items():
                 assert peer.welcome["status"] == "paused"
                 assert peer.welcome["resume"]["mode"] == "events", name
             # a client re-sending an input acked before the crash is told it was applied
             seq, (name, fid, text) = max(acked.items())
-            dup = await again[name].request({"id": fid, "type": "input",
-                                             "input": {"type": "chat", "text": text}})
+            dup = await again[name].request(
+                {"id": fid, "type": "input", "input": {"type": "chat", "text": text}}
+            )
             assert (dup["code"], dup["seq"]) == ("duplicate_frame", seq)
             fac2 = again["facilitator"]
             assert (await fac2.control("resume"))["type"] == "ack"
-            assert (await again["gwen"].act({"type": "chat", "text": "we are back"}))["type"] == "ack"
+            assert (await again["gwen"].act({"type": "chat", "text": "we are back"}))[
+                "type"
+            ] == "ack"
             await fac2.until(lambda: fac2.last_seq and fac2.last_seq > len(log) + 20)
             assert (await fac2.control("pause"))["type"] == "ack"
             for name, peer in again.items():

@@ -12,9 +12,16 @@ async def test_the_library_and_a_new_drill(live: Live, http: httpx.AsyncClient) 
     scenarios = (await http.get("/api/scenarios")).json()
     checkout = next(s for s in scenarios if s["id"] == "checkout-deploy-500s")
     assert checkout | {"summary": "", "teaches": ""} == {
-        "id": "checkout-deploy-500s", "title": "500s on checkout after the afternoon deploy",
-        "summary": "", "class": "deploy-error-spike", "difficulty": "beginner", "teaches": "",
-        "tags": ["deploy", "rollback", "checkout"], "duration": 2400.0, "source": None}
+        "id": "checkout-deploy-500s",
+        "title": "500s on checkout after the afternoon deploy",
+        "summary": "",
+        "class": "deploy-error-spike",
+        "difficulty": "beginner",
+        "teaches": "",
+        "tags": ["deploy", "rollback", "checkout"],
+        "duration": 2400.0,
+        "source": None,
+    }
 
     drill = await create_drill(http, speed=5, seed=42)
     body = drill.created
@@ -29,8 +36,13 @@ async def test_the_library_and_a_new_drill(live: Live, http: httpx.AsyncClient) 
     token = await join(http, drill, drill.player_code, "ivy", "comms")
     state = (await http.get(f"/api/drills/{drill.id}", headers=bearer(token))).json()
     assert {k: state[k] for k in ("scenario", "seed", "status", "speed", "t", "you")} == {
-        "scenario": "checkout-deploy-500s", "seed": 42, "status": "created", "speed": 5.0,
-        "t": 0.0, "you": {"name": "ivy", "role": "player", "incident_role": "comms"}}
+        "scenario": "checkout-deploy-500s",
+        "seed": 42,
+        "status": "created",
+        "speed": 5.0,
+        "t": 0.0,
+        "you": {"name": "ivy", "role": "player", "incident_role": "comms"},
+    }
     assert [p["name"] for p in state["roster"]] == ["facilitator", "ivy"]
 
     health = (await http.get("/api/health")).json()
@@ -41,13 +53,21 @@ async def test_the_library_and_a_new_drill(live: Live, http: httpx.AsyncClient) 
 async def test_openapi_documents_every_route_and_body(http: httpx.AsyncClient) -> None:
     spec = (await http.get("/openapi.json")).json()
     assert set(spec["paths"]) == {
-        "/api/health", "/api/scenarios", "/api/drills", "/api/drills/{drill_id}",
-        "/api/drills/{drill_id}/join", "/api/drills/{drill_id}/control",
-        "/api/drills/{drill_id}/inputs", "/api/drills/{drill_id}/codes",
-        "/api/drills/{drill_id}/log", "/api/drills/{drill_id}/grade",
-        "/api/drills/{drill_id}/postmortem"}
+        "/api/health",
+        "/api/scenarios",
+        "/api/drills",
+        "/api/drills/{drill_id}",
+        "/api/drills/{drill_id}/join",
+        "/api/drills/{drill_id}/control",
+        "/api/drills/{drill_id}/inputs",
+        "/api/drills/{drill_id}/codes",
+        "/api/drills/{drill_id}/log",
+        "/api/drills/{drill_id}/grade",
+        "/api/drills/{drill_id}/postmortem",
+    }
     create = spec["paths"]["/api/drills"]["post"]
     assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "/CreateDrill")
+        "/CreateDrill"
+    )
     assert "404" in spec["paths"]["/api/drills/{drill_id}/grade"]["get"]["responses"]
     assert "HTTPBearer" in spec["components"]["securitySchemes"]

@@ -32,8 +32,9 @@ async def test_a_reconnecting_player_gets_exactly_what_it_missed(
     assert resume["events"] >= 10
     await again.act({"type": "chat", "text": "back"})
     await fac.control("pause")
-    await again.until(lambda: any(f["type"] == "clock" and f["status"] == "paused"
-                                  for f in again.frames))
+    await again.until(
+        lambda: any(f["type"] == "clock" and f["status"] == "paused" for f in again.frames)
+    )
 
     r = await http.get(f"/api/drills/{drill.id}/log", headers=bearer(token))
     view = [orjson.loads(line) for line in r.content.splitlines()]
@@ -96,9 +97,14 @@ async def test_a_reconnect_storm_leaves_no_gap_and_no_duplicate(
             await asyncio.gather(*(c.wait_closed() for c in clients))
             for i, c in enumerate(clients):
                 seen[i] += c.events
-            clients = await asyncio.gather(*(
-                open_peer(live.ws, drill.id, t, last_seq=seen[i][-1]["seq"] if seen[i] else None)
-                for i, t in enumerate(tokens)))
+            clients = await asyncio.gather(
+                *(
+                    open_peer(
+                        live.ws, drill.id, t, last_seq=seen[i][-1]["seq"] if seen[i] else None
+                    )
+                    for i, t in enumerate(tokens)
+                )
+            )
             assert {c.welcome["resume"]["mode"] for c in clients} == {"events"}
             fac = clients[0]
         await clients[1].act({"type": "chat", "text": "after the storms"})

@@ -74,8 +74,13 @@ INPUTS: dict[str, dict[str, Any]] = {
     "end": {},  # sent last, by itself
 }
 CONTROLS: dict[str, dict[str, Any]] = {
-    "pause": {}, "resume": {}, "speed": {"speed": 2}, "step": {}, "jump": {"seconds": 5},
-    "start": {}, "end": {},  # start: already running (illegal, not forbidden); end: last
+    "pause": {},
+    "resume": {},
+    "speed": {"speed": 2},
+    "step": {},
+    "jump": {"seconds": 5},
+    "start": {},
+    "end": {},  # start: already running (illegal, not forbidden); end: last
 }
 
 
@@ -83,10 +88,12 @@ CONTROLS: dict[str, dict[str, Any]] = {
 def _rows(after: str) -> list[list[str]]:
     """The rows of the first table after ``after`` (escaped pipes become slashes)."""
     text = DOC.split(after, 1)[1]
-    lines = text[text.index("\n|") + 1:].split("\n\n", 1)[0].splitlines()
-    return [[c.strip().replace("\\|", "/") for c in re.split(r"(?<!\\)\|", ln.strip().strip("|"))]
-            for ln in lines
-            if ln.startswith("|") and not ln.startswith("|---")][1:]
+    lines = text[text.index("\n|") + 1 :].split("\n\n", 1)[0].splitlines()
+    return [
+        [c.strip().replace("\\|", "/") for c in re.split(r"(?<!\\)\|", ln.strip().strip("|"))]
+        for ln in lines
+        if ln.startswith("|") and not ln.startswith("|---")
+    ][1:]
 
 
 def documented_permissions() -> dict[str, frozenset[str]]:
@@ -98,8 +105,9 @@ def documented_permissions() -> dict[str, frozenset[str]]:
         for name in re.findall(r"`([a-z_]+:[^`]+)`", first.split("(")[0]):
             if name == "input:<type>":
                 facilitation = "facilitate" in first
-                names = [f"input:{t}" for t, c in CATEGORY.items()
-                         if (c == "facilitate") == facilitation]
+                names = [
+                    f"input:{t}" for t, c in CATEGORY.items() if (c == "facilitate") == facilitation
+                ]
             elif "<" in name:
                 kind, options = name.split(":<")
                 names = [f"{kind}:{o}" for o in options.rstrip(">").split("/")]
@@ -111,8 +119,11 @@ def documented_permissions() -> dict[str, frozenset[str]]:
 
 def documented_routes() -> dict[str, str]:
     """'METHOD /path' -> the REST table's "who" cell."""
-    return {cells[0].strip("`"): cells[1] for cells in _rows("## REST API\n")
-            if cells[0].startswith("`")}
+    return {
+        cells[0].strip("`"): cells[1]
+        for cells in _rows("## REST API\n")
+        if cells[0].startswith("`")
+    }
 
 
 DOCUMENTED = documented_permissions()
@@ -120,8 +131,9 @@ DOCUMENTED = documented_permissions()
 
 def test_the_documented_table_is_the_servers() -> None:
     assert DOCUMENTED == auth.PERMISSIONS
-    app_routes = {f"{m.upper()} {p}" for p, ops in create_app().openapi()["paths"].items()
-                  for m in ops}
+    app_routes = {
+        f"{m.upper()} {p}" for p, ops in create_app().openapi()["paths"].items() for m in ops
+    }
     assert set(documented_routes()) == app_routes
     assert set(INPUTS) == set(INPUT_TYPES) and set(CONTROLS) == set(ACTIONS)
 
@@ -170,13 +182,21 @@ async def cast(tight: Any, peers: Connect) -> AsyncIterator[dict[str, Any]]:
 async def _cast(live: Live, http: httpx.AsyncClient, peers: Connect) -> dict[str, Any]:
     drill = await create_drill(http, speed=1)
     other = await create_drill(http)
-    tokens = {"facilitator": drill.facilitator,
-              "player": await join(http, drill, drill.player_code, "pia"),
-              "observer": await join(http, drill, drill.observer_code, "oli")}
+    tokens = {
+        "facilitator": drill.facilitator,
+        "player": await join(http, drill, drill.player_code, "pia"),
+        "observer": await join(http, drill, drill.observer_code, "oli"),
+    }
     socks = {r: await peers(live.ws, drill.id, t) for r, t in tokens.items()}
     assert (await socks["facilitator"].control("start"))["type"] == "ack"
-    return {"drill": drill, "other": other, "tokens": tokens, "socks": socks, "live": live,
-            "http": http}
+    return {
+        "drill": drill,
+        "other": other,
+        "tokens": tokens,
+        "socks": socks,
+        "live": live,
+        "http": http,
+    }
 
 
 async def test_every_input_and_control_frame_against_every_role(cast: dict[str, Any]) -> None:
@@ -197,27 +217,45 @@ async def test_every_input_and_control_frame_against_every_role(cast: dict[str, 
     for role in ("observer", "player", "facilitator"):
         for kind, params in INPUTS.items():
             if kind != "end":
-                await check(role, f"input:{kind}", {"type": "input", "input": {"type": kind,
-                                                                                **params}})
-        await check(role, "input:as_player",
-                    {"type": "input", "input": {"type": "chat", "text": "x"}, "as": "pia"})
+                await check(
+                    role, f"input:{kind}", {"type": "input", "input": {"type": kind, **params}}
+                )
+        await check(
+            role,
+            "input:as_player",
+            {"type": "input", "input": {"type": "chat", "text": "x"}, "as": "pia"},
+        )
         for action, params in CONTROLS.items():
             if action != "end":
-                await check(role, f"control:{action}", {"type": "control", "action": action,
-                                                         **params})
+                await check(
+                    role, f"control:{action}", {"type": "control", "action": action, **params}
+                )
         for kind in ("ping", "hello"):  # ping: everyone; a second hello: nobody
-            reply = await socks[role].request({"type": kind, **({"token": "t"} if kind ==
-                                                                 "hello" else {})})
+            reply = await socks[role].request(
+                {"type": kind, **({"token": "t"} if kind == "hello" else {})}
+            )
             assert reply["type"] == ("ack" if kind == "ping" else "error"), (role, kind)
 
     # "not forbidden" hides no other refusal: the facilitator's frames were acked except
     # those naming a topic or flag (this scenario has none) and start/step while running
     refused = {a: o for (r, a), o in outcomes.items() if r == "facilitator" and o != "ack"}
     assert refused == {
-        **dict.fromkeys([f"input:{t}" for t in ("inspect_queue", "scale_consumers", "set_flag",
-                                                "throttle_producer", "skip_poison")],
-                        "invalid_input"),
-        "control:step": "illegal_transition", "control:start": "illegal_transition"}
+        **dict.fromkeys(
+            [
+                f"input:{t}"
+                for t in (
+                    "inspect_queue",
+                    "scale_consumers",
+                    "set_flag",
+                    "throttle_producer",
+                    "skip_poison",
+                )
+            ],
+            "invalid_input",
+        ),
+        "control:step": "illegal_transition",
+        "control:start": "illegal_transition",
+    }
     # end, last: only the facilitator, as an input and as a control
     for role in ("observer", "player"):
         await check(role, "input:end", {"type": "input", "input": {"type": "end"}})
@@ -231,17 +269,29 @@ async def test_outsiders_cannot_open_a_socket_with_any_frame(cast: dict[str, Any
     drill: Drill = cast["drill"]
     other: Drill = cast["other"]
     firsts: list[tuple[str, str, str, int]] = [
-        (hello(other.facilitator), "forbidden",
-         f"this token belongs to another drill, not {drill.id}", 4001),
-        (hello("x" * 43), "unauthorized", "token not recognised; join the drill to get one",
-         4001),
+        (
+            hello(other.facilitator),
+            "forbidden",
+            f"this token belongs to another drill, not {drill.id}",
+            4001,
+        ),
+        (hello("x" * 43), "unauthorized", "token not recognised; join the drill to get one", 4001),
         ('{"type": "hello", "v": 1}', "bad_frame", "hello frame: `token` is required", 4000),
     ]
     for kind in ("input", "control", "ping"):
-        body = {"input": {"type": "chat", "text": "x"}} if kind == "input" else (
-            {"action": "pause"} if kind == "control" else {})
-        firsts.append((orjson.dumps({"id": "1", "type": kind, **body}).decode(), "bad_frame",
-                       f"the first frame must be a hello, not {kind}", 4000))
+        body = (
+            {"input": {"type": "chat", "text": "x"}}
+            if kind == "input"
+            else ({"action": "pause"} if kind == "control" else {})
+        )
+        firsts.append(
+            (
+                orjson.dumps({"id": "1", "type": kind, **body}).decode(),
+                "bad_frame",
+                f"the first frame must be a hello, not {kind}",
+                4000,
+            )
+        )
     for first, code, message, close in firsts:
         async with connect(f"{cast['live'].ws}/ws/{drill.id}") as ws:
             await ws.send(first)
@@ -250,7 +300,8 @@ async def test_outsiders_cannot_open_a_socket_with_any_frame(cast: dict[str, Any
                 while True:
                     frames.append(orjson.loads(await ws.recv()))
             assert [(f["type"], f["code"], f["message"]) for f in frames] == [
-                ("error", code, message)]
+                ("error", code, message)
+            ]
             assert (ws.close_code, ws.close_reason) == (close, message)
 
 
@@ -265,8 +316,11 @@ def _expected(route: str, who: str, role: str, ended: bool) -> int:
         return 401
     if role == "other":
         return 403
-    allowed = {"token": set(ROLES), "facilitator": {"facilitator"},
-               "player, facilitator": {"player", "facilitator"}}[who]
+    allowed = {
+        "token": set(ROLES),
+        "facilitator": {"facilitator"},
+        "player, facilitator": {"player", "facilitator"},
+    }[who]
     if role not in allowed:
         return 403
     if route.endswith(("/grade", "/postmortem")) and not ended and role != "facilitator":
@@ -295,21 +349,33 @@ async def test_every_route_against_every_role(cast: dict[str, Any]) -> None:
             method, path = route.split()
             for role in (*ROLES, *OUTSIDERS):
                 headers = bearer(credentials[role]) if role in credentials else {}
-                r = await http.request(method, path.replace("{drill_id}", drill.id),
-                                       json=bodies.get(route), headers=headers)
+                r = await http.request(
+                    method,
+                    path.replace("{drill_id}", drill.id),
+                    json=bodies.get(route),
+                    headers=headers,
+                )
                 want = _expected(route, who, role, ended)
                 assert r.status_code == want, (route, role, ended, r.text)
                 if r.status_code >= 400:
                     assert set(r.json()) == {"error", "message"}
         if not ended:
-            assert (await http.post(f"/api/drills/{drill.id}/control", json={"action": "end"},
-                                    headers=bearer(drill.facilitator))).status_code == 200
+            assert (
+                await http.post(
+                    f"/api/drills/{drill.id}/control",
+                    json={"action": "end"},
+                    headers=bearer(drill.facilitator),
+                )
+            ).status_code == 200
 
     # join: the player code makes players, the observer code observers, anything else 401
     other: Drill = cast["other"]
-    for code, status, role in [(other.player_code, 201, "player"),
-                               (other.observer_code, 201, "observer"),
-                               (drill.observer_code, 401, None), ("", 422, None)]:
+    for code, status, role in [
+        (other.player_code, 201, "player"),
+        (other.observer_code, 201, "observer"),
+        (drill.observer_code, 401, None),
+        ("", 422, None),
+    ]:
         r = await http.post(f"/api/drills/{other.id}/join", json={"code": code, "name": "jo"})
         assert r.status_code == status, r.text
         if role:

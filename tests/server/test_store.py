@@ -11,8 +11,18 @@ from server.store import DrillRecord, SqliteStore
 
 
 def record(**kw: object) -> DrillRecord:
-    base = dict(id="abcdefgh", scenario="s", seed=1, speed=2.0, status="created", sim_time=0.0,
-                facilitator="fac", player_code_hash="p", observer_code_hash="o", created_at=1.0)
+    base = dict(
+        id="abcdefgh",
+        scenario="s",
+        seed=1,
+        speed=2.0,
+        status="created",
+        sim_time=0.0,
+        facilitator="fac",
+        player_code_hash="p",
+        observer_code_hash="o",
+        created_at=1.0,
+    )
     return DrillRecord(**{**base, **kw})  # type: ignore[arg-type]
 
 
@@ -36,7 +46,9 @@ def test_a_drill_and_its_inputs_survive_reopening(tmp_path: Path) -> None:
     assert store.principal("tokenhash") == Principal("abcdefgh", "facilitator", "fac")
     assert store.principal("nope") is None
     assert [(i.n, i.t, i.by, i.data) for i in store.inputs("abcdefgh")] == [
-        (n1, 1.5, None, {"type": "take_command"}), (n2, 2.0, "fac", {"type": "chat", "text": "x"})]
+        (n1, 1.5, None, {"type": "take_command"}),
+        (n2, 2.0, "fac", {"type": "chat", "text": "x"}),
+    ]
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     with pytest.raises(ValueError, match="cannot update drill fields"):
         store.update_drill("abcdefgh", seed=3)
@@ -55,10 +67,13 @@ def test_a_version_1_database_gains_frame_ids_and_keeps_its_inputs(tmp_path: Pat
 
     store = SqliteStore(db)
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == 2
-    store.append_input("abcdefgh", 2.0, "fac", "facilitator", None, {"type": "note", "text": "n"},
-                       "f-1")
+    store.append_input(
+        "abcdefgh", 2.0, "fac", "facilitator", None, {"type": "note", "text": "n"}, "f-1"
+    )
     assert [(i.data["type"], i.frame_id) for i in store.inputs("abcdefgh")] == [
-        ("take_command", None), ("note", "f-1")]
+        ("take_command", None),
+        ("note", "f-1"),
+    ]
     store.close()
 
     (tmp_path / "new.db").write_bytes(b"")
