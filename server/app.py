@@ -22,7 +22,8 @@ from .drills import Drills
 from .errors import TooLarge, UnsupportedMediaType, error_code, http_status
 from .library import Library
 from .settings import Settings
-from .store import SqliteStore
+from .stores import open_store
+from .storeurl import describe
 
 log = logging.getLogger("firedrill.server")
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -33,13 +34,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = SqliteStore(settings.db, settings.sync)
+        store = open_store(settings.db, settings.sync)
         drills = Drills(store, Library(), settings)
         app.state.settings = settings
         app.state.drills = drills
         recovered = drills.recover()
         if recovered:
-            log.info("recovered %d drill(s) from %s", len(recovered), settings.db)
+            log.info("recovered %d drill(s) from %s", len(recovered), describe(settings.db))
         try:
             yield
         finally:

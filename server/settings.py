@@ -25,7 +25,7 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    db: str = DEFAULT_DB
+    db: str = DEFAULT_DB  # an SQLite file, or a postgresql:// URL (server/stores.py)
     # Browser origins allowed besides the server's own host:port, e.g. "http://localhost:5173".
     allowed_origins: tuple[str, ...] = ()
     # "normal": an acked input survives a crash of the process (WAL, no fsync per input).

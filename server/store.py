@@ -7,8 +7,9 @@ server/replay.py). An input is appended and committed *before* the engine
 applies it and before the client is acked, so an acked input survives a
 crash. :class:`Store` is the interface the server uses; :class:`SqliteStore`
 (WAL, one connection, used from the event loop thread) is the default. A
-PostgreSQL implementation for sharded deployments would implement the same
-methods.
+PostgreSQL implementation for shared deployments implements the same
+methods; :class:`~server.store_pg.PostgresStore` does (``server/stores.py`` picks
+one from the ``--store`` target).
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-_DRILL_FIELDS = {"speed", "status", "sim_time", "player_code_hash", "observer_code_hash"}
+DRILL_FIELDS = {"speed", "status", "sim_time", "player_code_hash", "observer_code_hash"}
 
 
 class SqliteStore:
@@ -177,7 +178,7 @@ class SqliteStore:
         return [DrillRecord(*row) for row in rows]
 
     def update_drill(self, drill_id: str, **fields: Any) -> None:
-        unknown = set(fields) - _DRILL_FIELDS
+        unknown = set(fields) - DRILL_FIELDS
         if unknown:
             raise ValueError(f"cannot update drill fields {sorted(unknown)}")
         sets = ", ".join(f"{k} = ?" for k in fields)

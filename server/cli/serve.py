@@ -13,6 +13,7 @@ from uvicorn.config import LOGGING_CONFIG
 
 from ..app import create_app
 from ..settings import DEFAULT_DB, Limits, Settings
+from ..storeurl import describe, is_postgres_url
 
 ENV_DB, ENV_ORIGINS, ENV_SYNC = "FIREDRILL_DB", "FIREDRILL_ALLOW_ORIGINS", "FIREDRILL_SYNC"
 
@@ -76,6 +77,13 @@ class _Server(uvicorn.Server):
     help="SQLite file holding drills (created if missing).",
 )
 @click.option(
+    "--store",
+    metavar="TARGET",
+    default=None,
+    help="Where drills are kept: an SQLite file (as --db) or a postgresql:// URL "
+    "shared by several servers. Overrides --db.",
+)
+@click.option(
     "--allow-origin",
     "origins",
     multiple=True,
@@ -105,13 +113,21 @@ def serve(
     host: str,
     port: int,
     db: Path,
+    store: str | None,
     origins: tuple[str, ...],
     sync: str,
     reload: bool,
     log_level: str,
 ) -> None:
     """Serve live drills over HTTP and WebSockets; prints the URL to open."""
-    settings = Settings(db=str(db), allowed_origins=origins, sync=sync)  # type: ignore[arg-type]
+    target = store if store else str(db)
+    if store is not None and not is_postgres_url(store) and "://" in store:
+        raise click.BadParameter(
+            "expected an SQLite file path or a postgresql:// URL, "
+            f"got a {store.partition('://')[0]}:// URL",
+            param_hint="--store",
+        )
+    settings = Settings(db=target, allowed_origins=origins, sync=sync)  # type: ignore[arg-type]
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
     options = {
@@ -122,10 +138,10 @@ def serve(
         "log_config": log_config(log_level),
     }
     if reload:
-        os.environ[ENV_DB], os.environ[ENV_SYNC] = str(db), sync
+        os.environ[ENV_DB], os.environ[ENV_SYNC] = target, sync
         os.environ[ENV_ORIGINS] = ",".join(origins)
         click.echo(f"firedrill (reloading) at {url}")
         uvicorn.run("server.cli.serve:app_from_env", factory=True, reload=True, **options)
         return
     config = uvicorn.Config(create_app(settings), **options)
-    _Server(config, url, str(db)).run()
+    _Server(config, url, describe(target)).run()

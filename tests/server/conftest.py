@@ -13,6 +13,7 @@ import pytest
 from server.settings import Limits, Settings
 
 from .drillkit import Connect, Live, Peer, Process, open_peer, start_in_thread
+from .pgkit import pg_schema  # noqa: F401  (a fixture: a fresh PostgreSQL schema)
 
 
 @pytest.fixture(scope="session")

@@ -68,8 +68,8 @@ def start_in_thread(settings: Settings) -> Live:
 class Process:
     """``firedrill serve`` in a child process (for crash tests: it can be SIGKILLed)."""
 
-    def __init__(self, db: Path, port: int) -> None:
-        self.db, self.port = db, port
+    def __init__(self, db: Path | str, port: int) -> None:
+        self.db, self.port = db, port  # an SQLite file or a postgresql:// URL
         self.http = f"http://127.0.0.1:{port}"
         self.ws = f"ws://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -83,7 +83,7 @@ class Process:
                 "serve",
                 "--port",
                 str(self.port),
-                "--db",
+                "--store",
                 str(self.db),
                 "--log-level",
                 "warning",

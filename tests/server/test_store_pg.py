@@ -1,0 +1,174 @@
+"""The PostgreSQL store keeps the SQLite store's promises, against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from click.testing import CliRunner
+from psycopg import sql
+
+from server.auth import Principal
+from server.cli.serve import serve
+from server.store import SqliteStore, Store
+from server.store_pg import SCHEMA_VERSION, PostgresStore
+from server.stores import open_store
+from server.storeurl import describe
+
+from .drillkit import Process, bearer, create_drill, join, open_peer
+from .pgkit import URL, schema_url
+from .test_store import record
+
+
+def play(store: Store) -> tuple[int, int]:
+    """The same writes against any store; returns the two kept input numbers."""
+    store.create_drill(record(), "tokenhash")
+    store.add_token("h2", Principal("abcdefgh", "player", "ann", "ic"))
+    n1 = store.append_input("abcdefgh", 1.5, "ann", "player", None, {"type": "take_command"})
+    n2 = store.append_input(
+        "abcdefgh", 2.0, "ann", "player", "fac", {"type": "chat", "text": "x"}, "f-2"
+    )
+    n3 = store.append_input("abcdefgh", 2.0, "ann", "player", None, {"type": "rollback"})
+    store.drop_input(n3)
+    store.update_drill("abcdefgh", status="running", sim_time=12.5)
+    return n1, n2
+
+
+def contents(store: Store) -> tuple[object, ...]:
+    return (
+        store.drill("abcdefgh"),
+        [r.id for r in store.drills(("running",))],
+        store.drills(("ended",)),
+        store.principal("h2"),
+        store.principal("tokenhash"),
+        store.principal("nope"),
+        store.participants("abcdefgh"),
+        [(i.t, i.actor, i.role, i.by, i.data, i.frame_id) for i in store.inputs("abcdefgh")],
+    )
+
+
+def test_postgres_reads_back_exactly_what_sqlite_does(pg_schema: str, tmp_path: Path) -> None:
+    """The same writes give the same drill, tokens and inputs from either store, after reopening."""
+    lite = SqliteStore(tmp_path / "f.db")
+    play(lite)
+    lite.close()
+    pg = PostgresStore(URL, pg_schema)
+    n1, n2 = play(pg)
+    assert n2 > n1
+    pg.close()
+
+    lite, pg = SqliteStore(tmp_path / "f.db"), open_store(schema_url(pg_schema))
+    assert contents(pg) == contents(lite)
+    assert contents(pg)[0] == record(status="running", sim_time=12.5)
+    with pytest.raises(ValueError, match="cannot update drill fields"):
+        pg.update_drill("abcdefgh", seed=3)
+    lite.close()
+    pg.close()
+
+
+def test_an_input_is_committed_before_append_returns(pg_schema: str) -> None:
+    """Another connection sees an appended input at once: it is durable when the client is acked."""
+    store = PostgresStore(URL, pg_schema)
+    other = PostgresStore(URL, pg_schema)
+    store.create_drill(record(), "tokenhash")
+    store.append_input("abcdefgh", 3.0, "ann", "player", None, {"type": "take_command"})
+    assert [i.data for i in other.inputs("abcdefgh")] == [{"type": "take_command"}]
+    store.close()
+    other.close()
+
+
+def test_migrations_run_once_even_when_two_servers_start_together(pg_schema: str) -> None:
+    """Two stores opening an empty schema at once apply each migration exactly once."""
+    errors: list[BaseException] = []
+    stores: list[PostgresStore] = []
+
+    def open_one() -> None:
+        try:
+            stores.append(PostgresStore(URL, pg_schema))
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=open_one) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    rows = stores[0].db.execute("SELECT version FROM firedrill_schema ORDER BY version").fetchall()
+    assert [r[0] for r in rows] == list(range(1, SCHEMA_VERSION + 1))
+    for s in stores:
+        s.close()
+
+
+def test_a_newer_schema_is_refused_with_both_versions(pg_schema: str) -> None:
+    """A database written by a newer firedrill is not guessed at."""
+    PostgresStore(URL, pg_schema).close()
+    with psycopg.connect(URL, autocommit=True) as db:
+        table = sql.Identifier(pg_schema, "firedrill_schema")
+        db.execute(sql.SQL("INSERT INTO {} VALUES (99, 'future', 0)").format(table))
+    with pytest.raises(
+        RuntimeError, match=f"schema version 99; this firedrill reads {SCHEMA_VERSION}"
+    ):
+        PostgresStore(URL, pg_schema)
+
+
+def test_bad_targets_get_a_clear_error_without_the_password() -> None:
+    """An unreachable server, an unsupported scheme or a bad schema name says what is wrong."""
+    with pytest.raises(RuntimeError) as caught:
+        open_store("postgresql://ann:s3cret@127.0.0.1:1/test?connect_timeout=2")
+    assert str(caught.value).startswith(
+        "cannot connect to PostgreSQL (postgresql://ann@127.0.0.1:1/test)"
+    )
+    assert "s3cret" not in str(caught.value)
+    with pytest.raises(RuntimeError, match=r"unsupported store mysql://\.\.\."):
+        open_store("mysql://root:pw@127.0.0.1/test")
+    with pytest.raises(RuntimeError, match="schema must be one name"):
+        open_store("postgresql://127.0.0.1/test?schema=a;drop")
+    assert describe("postgresql://ann:pw@db.internal:5433/fd?sslmode=require") == (
+        "postgresql://ann@db.internal:5433/fd"
+    )
+
+
+async def test_a_killed_server_comes_back_from_postgres_with_every_acked_input(
+    pg_schema: str, process: Process
+) -> None:
+    """SIGKILL mid-drill: a server started on the same PostgreSQL rebuilds the same log."""
+    process.db = schema_url(pg_schema)
+    process.start()
+    assert "db postgresql://postgres@127.0.0.1:5432/test)" in process.banner
+    async with httpx.AsyncClient(base_url=process.http, timeout=10) as client:
+        drill = await create_drill(client, speed=120, seed=4)
+        erin = await join(client, drill, drill.player_code, "erin", "ic")
+        fac = await open_peer(process.ws, drill.id, drill.facilitator)
+        player = await open_peer(process.ws, drill.id, erin)
+        try:
+            assert (await fac.control("start"))["type"] == "ack"
+            assert (await fac.control("jump", seconds=240))["type"] == "ack"
+            assert (await player.act({"type": "take_command"}))["type"] == "ack"
+            assert (await fac.control("pause"))["type"] == "ack"
+        finally:
+            for peer in (fac, player):
+                await peer.close()
+        r = await client.get(f"/api/drills/{drill.id}/log", headers=bearer(drill.facilitator))
+        before = r.content
+    process.kill()
+    process.start()
+    async with httpx.AsyncClient(base_url=process.http, timeout=10) as client:
+        r = await client.get(f"/api/drills/{drill.id}/log", headers=bearer(drill.facilitator))
+        assert r.status_code == 200
+        assert r.content == before
+        assert b'"take_command"' in r.content
+
+
+def test_serve_refuses_an_unsupported_store_url_before_starting() -> None:
+    """`serve --store mysql://...` is a usage error (exit 2) that does not echo the password."""
+    result = CliRunner().invoke(serve, ["--store", "mysql://root:pw@127.0.0.1/x"])
+    assert result.exit_code == 2
+    assert "Invalid value for --store: expected an SQLite file path or a postgresql:// URL, " in (
+        result.output
+    )
+    assert "got a mysql:// URL" in result.output
+    assert "pw" not in result.output.replace("postgresql", "")
