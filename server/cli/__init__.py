@@ -28,9 +28,10 @@ except ImportError:  # pragma: no cover
     pass
 
 try:  # agents as players: the MCP server and the benchmark
-    from agents.cli import mcp_cmd
+    from agents.cli import eval_cmd, mcp_cmd
 
     main.add_command(mcp_cmd)
+    main.add_command(eval_cmd)
 except ImportError:  # pragma: no cover
     pass
 
