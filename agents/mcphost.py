@@ -71,7 +71,8 @@ def play_command(
         sock.close()
     session = desk.session
     if session is None:
-        raise HostError(f"agent command {argv[0]!r} never called start_drill")
+        why = f" ({error})" if error else ""
+        raise HostError(f"agent command {argv[0]!r} never called start_drill{why}")
     got = (session.drill.scenario.id, session.drill.seed)
     if got != (scenario, seed):
         raise HostError(f"agent command started {got[0]} seed {got[1]}, not {scenario} seed {seed}")

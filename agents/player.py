@@ -9,6 +9,7 @@ feed it the same events, so an agent cannot tell them apart.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -56,17 +57,20 @@ class Observation:
     changes: tuple[dict[str, Any], ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "t": self.t,
-            "page_at": self.page_at,
-            "ended": self.ended,
-            "alerts": list(self.alerts),
-            "dashboards": self.dashboards,
-            "panels": list(self.panels),
-            "incident": self.incident,
-            "channel": list(self.channel),
-            "changes": list(self.changes),
-        }
+        """A fresh plain copy: whoever receives it may change it without touching the drill."""
+        return copy.deepcopy(
+            {
+                "t": self.t,
+                "page_at": self.page_at,
+                "ended": self.ended,
+                "alerts": list(self.alerts),
+                "dashboards": self.dashboards,
+                "panels": list(self.panels),
+                "incident": self.incident,
+                "channel": list(self.channel),
+                "changes": list(self.changes),
+            }
+        )
 
 
 class Player(Protocol):
@@ -138,11 +142,11 @@ class View:
             page_at=state.get("page_at"),
             ended=bool(state.get("ended")),
             alerts=tuple(state.get("alerts", ())),
-            dashboards=self.metrics,
+            dashboards=dict(self.metrics),
             panels=tuple(state.get("revealed", ())),
-            incident=dict(state.get("incident", {})),
-            channel=tuple(self.channel),
-            changes=tuple(brief(e) for e in news),
+            incident=copy.deepcopy(dict(state.get("incident", {}))),
+            channel=tuple(dict(m) for m in self.channel),
+            changes=tuple(copy.deepcopy(brief(e)) for e in news),
         )
 
 

@@ -51,3 +51,18 @@ def _params(action: dict[str, Any]) -> dict[str, Any]:
 def worst_pod(rows: dict[str, dict[str, Any]]) -> str:
     """The pod with the highest 5xx rate (pods out of rotation rank last), as a person reads it."""
     return max((r.get("err_5xx_pct", -1.0), name) for name, r in rows.items())[1]
+
+
+def play_plan(player: Any, ctx: Any = None) -> None:
+    """The plan through the Player interface (a Python-callable agent for `firedrill eval`)."""
+    while player.observe().page_at is None:
+        player.wait(30)
+    page = player.observe().page_at
+    rows: dict[str, Any] = {}
+    for offset, action in PLAN:
+        player.wait(max(0.0, page + offset - player.now - player.think))
+        if action.get("pod") == "$worst_pod":
+            action = {**action, "pod": worst_pod(rows)}
+        acted = player.act(action)
+        if action["type"] == "view_dashboard":
+            rows = acted.result["rows"]
