@@ -143,7 +143,7 @@ class FiredrillEnv(gym.Env[ObsType, Any]):
             return action
         if not self.action_space.contains(action):
             raise ValueError(
-                f"action must be 0..{self.action_space.n - 1} or a dict (got {action!r})"
+                f"action must be 0..{len(self.actions)} or a dict (got {action!r})"
             )
         i = int(action)
         return None if i == 0 else self.actions[i - 1]
