@@ -142,9 +142,7 @@ class FiredrillEnv(gym.Env[ObsType, Any]):
         if isinstance(action, dict):
             return action
         if not self.action_space.contains(action):
-            raise ValueError(
-                f"action must be 0..{len(self.actions)} or a dict (got {action!r})"
-            )
+            raise ValueError(f"action must be 0..{len(self.actions)} or a dict (got {action!r})")
         i = int(action)
         return None if i == 0 else self.actions[i - 1]
 
