@@ -97,3 +97,57 @@ async def test_refused_action_is_a_tool_error_with_the_engine_message() -> None:
         assert finished["refused"][0] == "unknown service 'api-gw'; valid: api-gateway"
         late = await client.call_tool("chat", {"text": "hello"})
         assert late.content[0].text == "the drill has ended; no more inputs are accepted"
+
+
+async def test_streamable_http_on_loopback() -> None:
+    """`firedrill mcp --transport http` serves the same tools to an SDK client over HTTP."""
+    import asyncio
+    import socket
+    import subprocess
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [FIREDRILL, "mcp", "--transport", "http", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stderr is not None
+        banner = await asyncio.to_thread(proc.stderr.readline)
+        assert banner.decode() == f"firedrill MCP server on http://127.0.0.1:{port}/mcp\n"
+        for _ in range(200):  # the banner comes before the port is bound
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            await asyncio.sleep(0.05)
+        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            started = _json(await client.call_tool("start_drill", {"scenario": SCENARIO}))
+            assert started["think_seconds"] == 10.0
+            obs = _json(await client.call_tool("observe", {}))
+            assert obs["t"] == 10.0
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if proc.stderr:
+            proc.stderr.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--transport", "http", "--host", "0.0.0.0"],
+            "Invalid value for --host: '0.0.0.0' is not a loopback address; the MCP server has no authentication (pass --allow-remote to serve it anyway)",
+        ),
+        (["--transport", "pigeon"], "'pigeon' is not one of 'stdio', 'http'"),
+        (["--think", "-5"], "-5.0 is not in the range x>=0"),
+        (["--port", "70000"], "70000 is not in the range 0<=x<=65535"),
+    ],
+)
+def test_bad_mcp_flags_are_refused(args: list[str], message: str) -> None:
+    """Each bad flag exits 2 and names the problem."""
+    r = CliRunner().invoke(main, ["mcp", *args])
+    assert r.exit_code == 2
+    assert message in " ".join(r.output.split()), r.output
