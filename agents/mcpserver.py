@@ -100,6 +100,8 @@ class Desk:
     def call(self, name: str, args: dict[str, Any]) -> Any:
         """Serve one tool call; raise ToolError (or Refused) with a message for the caller."""
         if name in PLAYER_ACTIONS:
+            if "type" in args:  # the tool is the type
+                raise ToolError(f"{name}: `type` is not a parameter of {name}")
             return self._session().act({"type": name, **args}).to_dict()
         handler = getattr(self, f"tool_{name}", None)
         if handler is None or name not in {t.name for t in CONTROL_TOOLS}:

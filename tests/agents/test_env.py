@@ -48,3 +48,17 @@ def test_actions_by_index_and_by_dict_and_refusals() -> None:
     assert info["refused"] == "unknown service 'nope'; valid: api-gateway"
     with pytest.raises(ValueError, match=r"action must be 0\.\.\d+ or a dict \(got 99999\)"):
         env.step(99999)
+
+
+def test_bad_constructor_arguments_are_refused() -> None:
+    """An unknown scenario, a zero step or an unknown render mode: a clear error at once."""
+    with pytest.raises(
+        KeyError, match="unknown scenario 'nope'; available: card-network-timeouts, "
+    ):
+        FiredrillEnv("nope")
+    with pytest.raises(ValueError, match=r"step_seconds must be > 0 \(got 0\)"):
+        FiredrillEnv(step_seconds=0)
+    with pytest.raises(ValueError, match=r"render_mode must be one of \['ansi'\]"):
+        FiredrillEnv(render_mode="human")
+    with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\)"):
+        FiredrillEnv().step(0)

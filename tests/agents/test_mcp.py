@@ -85,6 +85,8 @@ async def test_refused_action_is_a_tool_error_with_the_engine_message() -> None:
         assert (
             missing.content[0].text == "drain_pod: `pod` is required; drain_pod takes: service, pod"
         )
+        typed = await client.call_tool("chat", {"type": "inject", "id": "x"})
+        assert typed.content[0].text == "chat: `type` is not a parameter of chat"
         nope = await client.call_tool("inject", {"id": "x"})
         assert nope.is_error and nope.content[0].text.startswith("unknown tool 'inject'")
         unknown = await client.call_tool("start_drill", {"scenario": "nope"})
