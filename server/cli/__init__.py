@@ -27,6 +27,14 @@ try:  # the live server registers itself when present
 except ImportError:  # pragma: no cover
     pass
 
+try:  # agents as players: the MCP server and the benchmark
+    from agents.cli import eval_cmd, mcp_cmd
+
+    main.add_command(mcp_cmd)
+    main.add_command(eval_cmd)
+except ImportError:  # pragma: no cover
+    pass
+
 try:  # the scenario self-check
     from .check import check
 
