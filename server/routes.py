@@ -84,10 +84,11 @@ def _urls(request: Request, drill_id: str) -> tuple[str, str]:
 # ------------------------------------------------------------------ routes
 @router.get("/health", response_model=Health, tags=["server"])
 async def health(drills: DrillsDep) -> dict[str, Any]:
-    """Liveness, load and pacing quality of this process."""
+    """Liveness, load and pacing quality of this process; `degraded` while the store fails."""
     clients = sum(len(s.hub) for s in drills.live.values())
     return {
-        "status": "ok",
+        "status": "ok" if drills.health.ok else "degraded",
+        "storage": drills.health.snapshot(),
         "version": __version__,
         "drills": {"live": len(drills.live), "limit": drills.limits.drills},
         "clients": clients,
