@@ -40,12 +40,16 @@ OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 BURST_SECONDS = 10.0  # one log line per this many seconds of one kind of trouble
 
 
-def per_address_limit(limits: Limits) -> int:
-    """Connections one address may hold: the setting, but at most a quarter of the descriptors."""
+def per_address_limit(configured: int) -> int:
+    """Connections one address may hold: the setting, but at most a quarter of the descriptors.
+
+    Read at every connection (one cheap system call), so a limit lowered while
+    the server runs applies at once.
+    """
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
-        return limits.connections_per_address
-    return max(8, min(limits.connections_per_address, soft // 4))
+        return configured
+    return max(8, min(configured, soft // 4))
 
 
 def _raw_response(status: int, reason: str, code: str, message: str) -> bytes:
@@ -79,7 +83,8 @@ class ConnectionGuard:
     """Open connections per client address, and the deadline for each request."""
 
     def __init__(self, per_address: int, request_seconds: float) -> None:
-        self.per_address = per_address
+        self.configured = per_address
+        self.per_address = per_address_limit(per_address)
         self.request_seconds = request_seconds
         self.open: dict[str, set[asyncio.BaseTransport]] = {}
         self.refused = Burst()
@@ -89,6 +94,7 @@ class ConnectionGuard:
         """Count ``transport`` for ``address``; False (count nothing) if it is over the limit."""
         if len(self.open) > 4096:  # addresses seen once: forget the ones with nothing open
             self.open = {a: s for a, s in self.open.items() if self._live(s)}
+        self.per_address = per_address_limit(self.configured)
         live = self.open.setdefault(address, set())
         if len(live) >= self.per_address and len(self._live(live)) >= self.per_address:
             n = self.refused.hit()
@@ -192,7 +198,7 @@ class GuardedH11(H11Protocol):
 
 def guarded_protocol(limits: Limits) -> type[GuardedH11]:
     """A protocol class for ``uvicorn.Config(http=...)`` with its own guard (one per server)."""
-    guard = ConnectionGuard(per_address_limit(limits), limits.request_seconds)
+    guard = ConnectionGuard(limits.connections_per_address, limits.request_seconds)
     return type("GuardedH11", (GuardedH11,), {"guard": guard})
 
 
@@ -213,6 +219,8 @@ def quiet_accept_failures(loop: asyncio.AbstractEventLoop) -> None:
                     n,
                 )
             return
+        if isinstance(exc, ValueError) and "_start_serving" in repr(context.get("handle")):
+            return  # the paused accept's retry fired after shutdown closed the listening socket
         if previous is not None:
             previous(loop, context)
         else:
