@@ -34,6 +34,8 @@ from .drillkit import (
     start_in_thread,
 )
 
+PROTOCOL = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
+
 
 class FlakyStore(SqliteStore):
     """The real SQLite store, whose writes fail while ``failing`` is set (and store nothing)."""
@@ -206,6 +208,10 @@ async def test_a_full_disk_under_a_real_server_loses_nothing_and_doubles_nothing
         exported = await _export(http, drill.id, drill.facilitator)
     assert fac.events == exported[: len(fac.events)]
     assert _chats(exported) == ["before", "after"]
+    stall = _stall_frame(fac)
+    assert stall is not None
+    shown = orjson.dumps(stall).decode()  # the sample in protocol.md is this very frame
+    assert shown.split(',"message"')[0] in PROTOCOL and stall["message"] in PROTOCOL, shown
     out = process.output()
     assert out.count("cannot be written") == 1, out
     assert "Traceback" not in out, out
