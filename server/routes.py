@@ -165,7 +165,7 @@ async def drill_state(session: SessionDep, who: WhoDep) -> dict[str, Any]:
     "/drills/{drill_id}/control",
     response_model=Accepted,
     tags=["drills"],
-    responses=errors(*BODY, 401, 403, 404, 409),
+    responses=errors(*BODY, 401, 403, 404, 409, 503),
 )
 async def control(body: Control, session: SessionDep, who: WhoDep) -> dict[str, Any]:
     """Facilitator clock: start, pause, resume, speed, step, jump, end (logged as inputs)."""
@@ -184,7 +184,7 @@ async def control(body: Control, session: SessionDep, who: WhoDep) -> dict[str, 
     "/drills/{drill_id}/inputs",
     response_model=Accepted,
     tags=["drills"],
-    responses=errors(*BODY, 401, 403, 404, 409, 429),
+    responses=errors(*BODY, 401, 403, 404, 409, 429, 503),
 )
 async def submit(
     body: SubmitInput, session: SessionDep, who: WhoDep, drills: DrillsDep
