@@ -178,19 +178,8 @@ class WatchedStore:
     def participants(self, drill_id: str) -> list[Principal]:
         return self.inner.participants(drill_id)
 
-    def append_input(
-        self,
-        drill_id: str,
-        t: float,
-        actor: str,
-        role: str,
-        by: str | None,
-        data: dict[str, Any],
-        frame_id: str | None = None,
-    ) -> int:
-        n: int = self._write(
-            lambda: self.inner.append_input(drill_id, t, actor, role, by, data, frame_id)
-        )
+    def append_input(self, *args: Any, **kwargs: Any) -> int:  # the Store signature
+        n: int = self._write(lambda: self.inner.append_input(*args, **kwargs))
         return n
 
     def drop_input(self, n: int) -> None:
