@@ -1,8 +1,9 @@
 """How quickly hostile YAML is refused, against loading a real scenario in the same run.
 
 Each hazard from tests/malformed (alias bomb, 10,000-deep nesting, duplicate
-keys, non-UTF-8, tags, ...) plus two built here (a file just over the 1 MB
-limit, and a 90 KB flow list of 30,000 values that trips the value limit) is fed
+keys, non-UTF-8, tags, ...) plus some built here (a file just over the 1 MB
+limit, a 90 KB flow list of 30,000 values that trips the value limit, and
+three files just under 1 MB: a flow list, a block list, one long string) is fed
 to ``Scenario.from_yaml``; the figure is the median time to the error, as a
 ratio of the median time to load and validate checkout-deploy-500s.
 
@@ -53,6 +54,10 @@ def main() -> None:
     hazards = {p.name: p.read_bytes() for p in sorted((ROOT / "tests" / "malformed").glob("*"))}
     hazards["over_1mb.yaml"] = b"# padding\n" * 110_000
     hazards["30k_values.yaml"] = b"id: x\nitems: [" + b"1, " * 30_000 + b"1]\n"
+    # just under the 1 MB limit: the most a file can make the parser do before a limit trips
+    hazards["990kb_flow_list.yaml"] = b"id: x\nitems: [" + b"1, " * 330_000 + b"1]\n"
+    hazards["990kb_block_list.yaml"] = b"id: x\nitems:\n" + b"- 1\n" * 247_500
+    hazards["990kb_one_string.yaml"] = b"id: x\nsummary: " + b"a" * 990_000 + b"\n"
 
     print(
         f"baseline: load + validate checkout-deploy-500s ({len(real):,} bytes): "

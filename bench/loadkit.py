@@ -104,6 +104,8 @@ class ServerProcess:
                 str(self.workdir / "load.db"),
                 "--log-level",
                 "warning",
+                "--connections-per-address",  # every load client comes from 127.0.0.1
+                "100000",
             ],
             stdout=self._out,
             stderr=subprocess.STDOUT,

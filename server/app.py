@@ -1,7 +1,14 @@
-"""The FastAPI application: lifespan (open the store, recover drills), routes, error bodies."""
+"""The FastAPI application: lifespan (open the store, recover drills), routes, error bodies.
+
+Every answer the app gives is JSON with ``{"error", "message"}`` when it is
+an error, including a server bug (500 ``internal``) and a failing store
+(503 ``storage_unavailable``); requests to a Host the server does not answer
+to are refused before any route (server/hosts.py).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,10 +25,14 @@ from engine import __version__
 from engine.errors import FiredrillError
 
 from . import routes, ws
+from .connections import quiet_accept_failures
 from .drills import Drills
 from .errors import TooLarge, UnsupportedMediaType, error_code, http_status
+from .hosts import AllowedHosts
 from .library import Library
+from .logs import redact_queries
 from .settings import Settings
+from .store import Store
 from .stores import open_store
 from .storeurl import describe
 
@@ -29,13 +40,16 @@ log = logging.getLogger("firedrill.server")
 WEB = Path(__file__).resolve().parent.parent / "web"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """The app; it opens (and locks) ``settings.db`` at startup unless given an open ``store``."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = open_store(settings.db, settings.sync)
-        drills = Drills(store, Library(), settings)
+        quiet_accept_failures(asyncio.get_running_loop())
+        redact_queries()
+        opened = store or open_store(settings.db, settings.sync)
+        drills = Drills(opened, Library(), settings)
         app.state.settings = settings
         app.state.drills = drills
         recovered = drills.recover()
@@ -45,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await drills.close()
-            store.close()
+            opened.close()
 
     app = FastAPI(
         title="firedrill",
@@ -62,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(FiredrillError, _firedrill_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _internal_error)
+    app.add_middleware(AllowedHosts, allowed=settings.allowed_hosts)
     _web(app)
     _document_errors_truthfully(app)
     return app
@@ -159,6 +175,14 @@ def _answer(exc: Exception, headers: dict[str, str] | None = None) -> JSONRespon
     if status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse(_body(error_code(exc), str(exc)), status_code=status, headers=headers)
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    """A server bug: still a JSON body (the framework logs the traceback)."""
+    return JSONResponse(
+        _body("internal", "the server failed on this request; it has been logged"),
+        status_code=500,
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

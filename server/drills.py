@@ -33,6 +33,7 @@ from .errors import (
     LimitReached,
     NotFound,
     RateLimited,
+    StorageUnavailable,
     Unauthorized,
 )
 from .library import Library
@@ -43,6 +44,7 @@ from .replay import rebuild
 from .session import DrillSession
 from .settings import Settings
 from .store import DrillRecord, Store
+from .storehealth import StorageHealth, WatchedStore
 
 log = logging.getLogger("firedrill.server")
 DRILL_ID = re.compile(r"^[A-Za-z0-9_-]{6,32}$")
@@ -72,7 +74,8 @@ class Secrets:
 
 class Drills:
     def __init__(self, store: Store, library: Library, settings: Settings) -> None:
-        self.store = store
+        self.health = StorageHealth(settings.store_retry)
+        self.store: Store = WatchedStore(store, self.health)
         self.library = library
         self.settings = settings
         self.limits = settings.limits
@@ -134,6 +137,7 @@ class Drills:
             frames,
         )
         session.on_end = self._ended
+        session.on_stall = self.health.wait
         if session.status is Status.ENDED:
             self._cache(session)
         else:
@@ -332,10 +336,12 @@ class Drills:
         if self._collect is not None:
             self._collect.cancel()
             self._collect = None
+        await self.health.stop()
         sessions = [*self.live.values(), *self.ended.values()]
         for s in sessions:
             s.pacer.cancel()
-            if s.status is not Status.ENDED:
-                self.store.update_drill(s.id, sim_time=s.drill.now)
+            if s.status is not Status.ENDED and s.stalled is None:
+                with contextlib.suppress(StorageUnavailable):  # logged; replay still holds
+                    self.store.update_drill(s.id, sim_time=s.drill.now)
             s.hub.close_all(CLOSE["going_away"], "server shutting down; reconnect with last seq")
         await asyncio.gather(*(s.pacer.stop() for s in sessions))

@@ -17,7 +17,8 @@ The server adds a few families to the engine's tree (see engine/errors.py)::
         ├── TooLarge                       413 too_large
         ├── UnsupportedMediaType           415 unsupported_media_type
         ├── RateLimited                    429 rate_limited
-        └── LimitReached                   503 limit_reached
+        ├── LimitReached                   503 limit_reached
+        └── StorageUnavailable             503 storage_unavailable
 
 Errors answering one client frame become an ``error`` frame carrying the
 same ``code``; errors about the connection itself close it with a code from
@@ -105,6 +106,18 @@ class LimitReached(ServerError):
     code = "limit_reached"
 
 
+class StorageUnavailable(ServerError):
+    """The drill store could not be written (or read): nothing was stored, nothing applied."""
+
+    code = "storage_unavailable"
+
+
+class StoreLocked(ServerError):
+    """Another server holds the store: a second one on the same file would fight over drills."""
+
+    code = "store_locked"
+
+
 # Most specific first: the first isinstance match wins.
 HTTP_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (BadRequest, 400),
@@ -121,6 +134,7 @@ HTTP_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (AuthorError, 422),
     (RateLimited, 429),
     (LimitReached, 503),
+    (StorageUnavailable, 503),
 )
 
 # WebSocket close codes (4000-4999 are ours; 1xxx are RFC 6455's).

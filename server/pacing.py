@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import math
 from collections.abc import Callable
 from statistics import quantiles
+
+log = logging.getLogger("firedrill.server")
 
 
 class Clock:
@@ -141,7 +144,10 @@ class Pacer:
             wall = loop.time()
             if self.lateness is not None:
                 self.lateness.add(wall - target)
-            self.on_tick(wall)
+            try:
+                self.on_tick(wall)
+            except Exception:  # a failed tick must not end the ticking for good
+                log.exception("a drill tick failed; the next one runs on schedule")
 
 
 def _resolve(fut: asyncio.Future[bool]) -> None:

@@ -84,10 +84,11 @@ def _urls(request: Request, drill_id: str) -> tuple[str, str]:
 # ------------------------------------------------------------------ routes
 @router.get("/health", response_model=Health, tags=["server"])
 async def health(drills: DrillsDep) -> dict[str, Any]:
-    """Liveness, load and pacing quality of this process."""
+    """Liveness, load and pacing quality of this process; `degraded` while the store fails."""
     clients = sum(len(s.hub) for s in drills.live.values())
     return {
-        "status": "ok",
+        "status": "ok" if drills.health.ok else "degraded",
+        "storage": drills.health.snapshot(),
         "version": __version__,
         "drills": {"live": len(drills.live), "limit": drills.limits.drills},
         "clients": clients,
@@ -164,7 +165,7 @@ async def drill_state(session: SessionDep, who: WhoDep) -> dict[str, Any]:
     "/drills/{drill_id}/control",
     response_model=Accepted,
     tags=["drills"],
-    responses=errors(*BODY, 401, 403, 404, 409),
+    responses=errors(*BODY, 401, 403, 404, 409, 503),
 )
 async def control(body: Control, session: SessionDep, who: WhoDep) -> dict[str, Any]:
     """Facilitator clock: start, pause, resume, speed, step, jump, end (logged as inputs)."""
@@ -183,7 +184,7 @@ async def control(body: Control, session: SessionDep, who: WhoDep) -> dict[str, 
     "/drills/{drill_id}/inputs",
     response_model=Accepted,
     tags=["drills"],
-    responses=errors(*BODY, 401, 403, 404, 409, 429),
+    responses=errors(*BODY, 401, 403, 404, 409, 429, 503),
 )
 async def submit(
     body: SubmitInput, session: SessionDep, who: WhoDep, drills: DrillsDep

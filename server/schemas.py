@@ -123,8 +123,17 @@ class ScenarioInfo(BaseModel):
     source: dict[str, str] | None
 
 
+class Storage(BaseModel):
+    ok: bool = Field(description="false while writes to the drill store fail")
+    failing_since: float | None = Field(description="Unix time of the first failed write")
+    error: str | None = Field(description="why the last write failed (while failing)")
+    failed_writes: int = Field(description="failed writes since the server started")
+    drills_waiting: int = Field(description="drills paused until their state is stored")
+
+
 class Health(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"]
+    storage: Storage
     version: str
     drills: dict[str, int]
     clients: int

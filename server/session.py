@@ -5,6 +5,13 @@ that ends in :meth:`DrillSession.flush`. So between two awaits every event
 in the drill's log has been published exactly once and in order, which is
 what lets a client attach (welcome + missed events + live events) without
 a gap or a duplicate.
+
+When the store fails, the drill stalls (:meth:`DrillSession._stall`): it
+pauses itself, tells every client with an ``error`` frame
+(``storage_unavailable``), refuses inputs, and holds back events it could
+not yet make durable. :meth:`DrillSession.retry_save` (called with backoff
+by server/storehealth.py) stores where the drill is, publishes what was held
+back and resumes a drill that was running, from exactly where it stopped.
 """
 
 from __future__ import annotations
@@ -21,11 +28,11 @@ from engine.log import Event
 from engine.scenario import Scenario
 
 from .auth import Principal, require
-from .errors import DuplicateFrame, LimitReached, NotFound
+from .errors import DuplicateFrame, LimitReached, NotFound, StorageUnavailable
 from .hub import Client, Hub
 from .lifecycle import Lifecycle, Status
 from .pacing import Clock, Lateness, Pacer, phase_of
-from .protocol import VERSION, dumps, events_frame
+from .protocol import VERSION, dumps, error, events_frame
 from .settings import Settings
 from .store import DrillRecord, Store
 
@@ -64,6 +71,10 @@ class DrillSession:
         self.hub = Hub()
         self.participants: dict[str, Principal] = {p.name.casefold(): p for p in participants}
         self.on_end: Callable[[DrillSession], None] | None = None
+        self.on_stall: Callable[[DrillSession], None] | None = None
+        self.stalled: str | None = None  # why the store failed, while this drill waits for it
+        self._resume = False  # the stall paused a running drill: resume it on recovery
+        self._drops: list[int] = []  # refused inputs whose removal from the store failed
         self._blobs: list[bytes] = [e.to_json() for e in drill.log.events]  # index = seq - 1
         self._published = drill.log.last_seq
         self._horizon = record.sim_time  # the sim time a rebuild is known to reach
@@ -78,7 +89,8 @@ class DrillSession:
 
     @property
     def seq(self) -> int:
-        return self.drill.log.last_seq
+        """The last seq published (events held back by a stall are not yet anyone's)."""
+        return self._published
 
     def clock_info(self) -> dict[str, Any]:
         return {
@@ -108,9 +120,9 @@ class DrillSession:
         """Indexes (seq - 1) of the events after ``after`` that ``view`` may see."""
         events = self.drill.log.events
         if view == "facilitator":
-            yield from range(after, len(events))
+            yield from range(after, self._published)
         else:
-            yield from (i for i in range(after, len(events)) if events[i].vis == "all")
+            yield from (i for i in range(after, self._published) if events[i].vis == "all")
 
     def export(self, view: str) -> bytes:
         """The log as JSON lines, as ``view`` may see it (the same bytes as DrillLog.to_jsonl)."""
@@ -146,8 +158,8 @@ class DrillSession:
         """
         log = self.drill.log
         if log.last_seq > self._published:
-            if self.drill.now > self._horizon:
-                self._save()
+            if self.drill.now > self._horizon and not self._save():
+                return  # held back until the store has where the drill got to
             new = log.since(self._published)
             blobs = [e.to_json() for e in new]
             self._blobs.extend(blobs)
@@ -160,6 +172,7 @@ class DrillSession:
         self, who: Principal, data: Any, as_name: str | None = None, frame_id: str | None = None
     ) -> Event:
         """Check, store, then apply one input; a refused input changes nothing anywhere."""
+        self._check_storage()
         key = None if frame_id is None else (who.name.casefold(), frame_id)
         seq = self.frames.get(key) if key is not None else None
         if seq is not None:
@@ -183,12 +196,21 @@ class DrillSession:
             # events up to this instant go out before the input's own
             self.drill.advance(self.clock.sim_at(wall))
             self.flush()
+            self._check_storage()  # saving the events up to now may just have failed
             self.life.check_input(who.role, inp.type)  # time may have run out just now
-        n = self.store.append_input(self.id, self.drill.now, actor, role, by, data, frame_id)
+        try:
+            n = self.store.append_input(self.id, self.drill.now, actor, role, by, data, frame_id)
+        except StorageUnavailable as exc:
+            self._stall(exc)
+            raise
         try:
             event = self.drill.submit(data, actor, role, by)
         except BaseException:
-            self.store.drop_input(n)
+            try:
+                self.store.drop_input(n)
+            except StorageUnavailable as exc:
+                self._drops.append(n)  # replay skips a refused input; dropped on recovery
+                self._stall(exc)
             raise
         if key is not None:
             self.frames[key] = event.seq
@@ -229,10 +251,77 @@ class DrillSession:
         if self.on_end is not None:
             self.on_end(self)
 
-    def _save(self, **fields: Any) -> None:
-        """Store the sim time reached (and any other changed fields of the drill)."""
-        self.store.update_drill(self.id, sim_time=self.drill.now, **fields)
+    def _save(self, **fields: Any) -> bool:
+        """Store the sim time reached (and any other changed fields); False if it failed.
+
+        A failed save stalls the drill; :meth:`retry_save` later stores the whole
+        state (sim time, status, speed), so nothing of this one is lost.
+        """
+        if self.stalled is not None:
+            return False
+        try:
+            self.store.update_drill(self.id, sim_time=self.drill.now, **fields)
+        except StorageUnavailable as exc:
+            self._stall(exc)
+            return False
         self._horizon = self.drill.now
+        return True
+
+    # -------------------------------------------------------------- storage faults
+    def _check_storage(self) -> None:
+        if self.stalled is not None:
+            raise StorageUnavailable(
+                f"the drill store cannot be written ({self.stalled}); nothing was applied. "
+                "The drill waits and continues by itself once the store works again"
+            )
+
+    def _stall(self, exc: StorageUnavailable) -> None:
+        """A write failed: pause (a running drill), tell every client, wait for the store."""
+        if self.stalled is not None:
+            return
+        self.stalled = str(exc.__cause__ or exc)
+        self._resume = self.status is Status.RUNNING
+        if self._resume:
+            self.life.apply("pause")
+            self.clock.stop(self.drill.now)
+            self.pacer.changed()
+        then = "resumes by itself" if self._resume else "accepts inputs again"
+        self.hub.broadcast(
+            error(
+                None,
+                "storage_unavailable",
+                f"the drill store cannot be written ({self.stalled}); the drill is paused "
+                f"and {then}, where it was, once the store works again",
+            )
+        )
+        self.hub.broadcast(dumps({"v": VERSION, "type": "clock", **self.clock_info()}))
+        if self.on_stall is not None:
+            self.on_stall(self)
+
+    def retry_save(self) -> None:
+        """Store where the stalled drill is; then publish what was held back and resume it.
+
+        Raises StorageUnavailable (changing nothing) while the store still fails.
+        """
+        if self.stalled is None:
+            return
+        while self._drops:
+            self.store.drop_input(self._drops[0])
+            self._drops.pop(0)
+        status = Status.RUNNING if self._resume else self.status
+        self.store.update_drill(
+            self.id, sim_time=self.drill.now, status=str(status), speed=self.clock.speed
+        )
+        self._horizon = self.drill.now
+        self.stalled = None
+        if self._resume:
+            self._resume = False
+            self.life.apply("resume")
+            self.clock.run(asyncio.get_running_loop().time(), self.drill.now)
+            self.pacer.changed()
+        self.flush()  # the events held back go out now (and a drill at its end finishes)
+        if self.status is not Status.ENDED:
+            self.hub.broadcast(dumps({"v": VERSION, "type": "clock", **self.clock_info()}))
 
     def _player(self, name: str) -> Principal:
         p = self.participants.get(name.casefold())

@@ -8,21 +8,35 @@ applies it and before the client is acked, so an acked input survives a
 crash. :class:`Store` is the interface the server uses; :class:`SqliteStore`
 (WAL, one connection, used from the event loop thread) is the default. A
 PostgreSQL implementation for shared deployments implements the same
-methods; :class:`~server.store_pg.PostgresStore` does (``server/stores.py`` picks
+methods: :class:`~server.store_pg.PostgresStore` (``server/stores.py`` picks
 one from the ``--store`` target).
+
+Every method of a store raises :class:`~server.errors.StorageUnavailable`
+(and nothing else) when the storage fails: a full disk, an I/O error, a
+file-size limit, a lost database connection. A write that raised stored
+nothing. One server process owns a store: :class:`SqliteStore` holds an
+exclusive lock on ``<db>.lock`` for as long as it is open (PostgreSQL: an
+advisory lock), so a second server on the same store refuses to start
+instead of recovering (and pausing) the first one's drills.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import functools
+import os
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import orjson
 
 from .auth import Principal
+from .errors import StorageUnavailable, StoreLocked
 
 SCHEMA_VERSION = 2  # 2: inputs.frame_id
 SCHEMA = """
@@ -94,6 +108,8 @@ class StoredInput:
 
 
 class Store(Protocol):
+    """What the server needs of durable storage; failures raise StorageUnavailable only."""
+
     def create_drill(self, record: DrillRecord, facilitator_token_hash: str) -> None: ...
     def drill(self, drill_id: str) -> DrillRecord | None: ...
     def drills(self, statuses: tuple[str, ...]) -> list[DrillRecord]: ...
@@ -117,14 +133,71 @@ class Store(Protocol):
 
 
 DRILL_FIELDS = {"speed", "status", "sim_time", "player_code_hash", "observer_code_hash"}
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def storage_errors(
+    *failures: type[Exception],
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Report a driver's failures (disk full, I/O error, lost connection, ...) as
+    :class:`StorageUnavailable`, the one failure every store raises."""
+
+    def decorate(method: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(method)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return method(*args, **kwargs)
+            except failures as exc:
+                raise StorageUnavailable(f"the drill store cannot be used ({exc})") from exc
+
+        return guarded
+
+    return decorate
+
+
+_storage = storage_errors(sqlite3.Error)
+
+
+class StoreLock:
+    """An exclusive, advisory lock on ``<db>.lock``, released when the process ends.
+
+    ``flock`` locks die with the process (even on SIGKILL), so a crash never
+    leaves a stale lock behind; the file keeps the holder's pid for the message.
+    """
+
+    def __init__(self, db: str | Path) -> None:
+        self.path = Path(f"{db}.lock")
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise StoreLocked(
+                f"{db} is in use by another firedrill server (pid {holder}); "
+                "stop that server first, or give this one its own --db"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self.fd: int | None = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)  # closing the descriptor releases the lock
+            self.fd = None
 
 
 class SqliteStore:
-    """The embedded default: one SQLite file in WAL mode."""
+    """The embedded default: one SQLite file in WAL mode, locked to this process."""
 
-    def __init__(self, path: str | Path, sync: str = "normal") -> None:
+    def __init__(self, path: str | Path, sync: str = "normal", lock: bool = True) -> None:
+        self.lock: StoreLock | None = None
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            if lock:
+                self.lock = StoreLock(path)
         # autocommit mode: each statement below is its own transaction, committed on return
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -142,6 +215,7 @@ class SqliteStore:
         self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     # ------------------------------------------------------------- drills
+    @_storage
     def create_drill(self, record: DrillRecord, facilitator_token_hash: str) -> None:
         r = record
         with self._tx():
@@ -166,10 +240,12 @@ class SqliteStore:
                 (facilitator_token_hash, r.id, "facilitator", r.facilitator, None, time.time()),
             )
 
+    @_storage
     def drill(self, drill_id: str) -> DrillRecord | None:
         row = self.db.execute(_SELECT_DRILL + " WHERE id = ?", (drill_id,)).fetchone()
         return DrillRecord(*row) if row else None
 
+    @_storage
     def drills(self, statuses: tuple[str, ...]) -> list[DrillRecord]:
         marks = ",".join("?" * len(statuses))
         rows = self.db.execute(
@@ -177,6 +253,7 @@ class SqliteStore:
         ).fetchall()
         return [DrillRecord(*row) for row in rows]
 
+    @_storage
     def update_drill(self, drill_id: str, **fields: Any) -> None:
         unknown = set(fields) - DRILL_FIELDS
         if unknown:
@@ -188,12 +265,14 @@ class SqliteStore:
         )
 
     # ------------------------------------------------------------- tokens
+    @_storage
     def add_token(self, token_hash: str, who: Principal) -> None:
         self.db.execute(
             "INSERT INTO tokens VALUES (?,?,?,?,?,?)",
             (token_hash, who.drill_id, who.role, who.name, who.incident_role, time.time()),
         )
 
+    @_storage
     def principal(self, token_hash: str) -> Principal | None:
         row = self.db.execute(
             "SELECT drill_id, role, name, incident_role FROM tokens WHERE hash = ?",
@@ -201,6 +280,7 @@ class SqliteStore:
         ).fetchone()
         return Principal(*row) if row else None
 
+    @_storage
     def participants(self, drill_id: str) -> list[Principal]:
         rows = self.db.execute(
             "SELECT drill_id, role, name, incident_role FROM tokens WHERE drill_id = ? "
@@ -210,6 +290,7 @@ class SqliteStore:
         return [Principal(*row) for row in rows]
 
     # ------------------------------------------------------------- inputs
+    @_storage
     def append_input(
         self,
         drill_id: str,
@@ -227,10 +308,12 @@ class SqliteStore:
         )
         return int(cur.lastrowid or 0)
 
+    @_storage
     def drop_input(self, n: int) -> None:
         """Remove an input the engine refused (replay would skip it anyway)."""
         self.db.execute("DELETE FROM inputs WHERE n = ?", (n,))
 
+    @_storage
     def inputs(self, drill_id: str) -> list[StoredInput]:
         rows = self.db.execute(
             "SELECT n, t, actor, role, by, data, frame_id FROM inputs WHERE drill_id = ? "
@@ -241,6 +324,8 @@ class SqliteStore:
 
     def close(self) -> None:
         self.db.close()
+        if self.lock is not None:
+            self.lock.release()
 
     def _tx(self) -> _Transaction:
         return _Transaction(self.db)

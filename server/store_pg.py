@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import time
+import zlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -27,7 +28,8 @@ import psycopg
 from psycopg import sql
 
 from .auth import Principal
-from .store import DRILL_FIELDS, DrillRecord, StoredInput
+from .errors import StoreLocked
+from .store import DRILL_FIELDS, DrillRecord, StoredInput, storage_errors
 from .storeurl import describe
 
 
@@ -85,6 +87,8 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 _LOCK_KEY = 0x66697265  # "fire": the advisory lock migrations run under
+_OWNER_KEY = 0x6F776E72  # "ownr" (with the schema's hash): held by the server that owns it
+_storage = storage_errors(psycopg.Error)
 
 
 class PostgresStore:
@@ -106,6 +110,7 @@ class PostgresStore:
             raise RuntimeError(f"cannot connect to PostgreSQL ({describe(url)}): {e}") from None
         try:
             self.version = self._migrate()
+            self._own()
         except BaseException:
             self.db.close()
             raise
@@ -139,7 +144,19 @@ class PostgresStore:
                     )
         return SCHEMA_VERSION
 
+    def _own(self) -> None:
+        """Hold the owner lock for as long as this connection lives (it dies with it)."""
+        key = zlib.crc32((self.schema or "").encode()) - 2**31  # into int4's range
+        row = self.db.execute("SELECT pg_try_advisory_lock(%s, %s)", (_OWNER_KEY, key)).fetchone()
+        if not (row and row[0]):
+            where = describe(self.url) + (f" (schema {self.schema})" if self.schema else "")
+            raise StoreLocked(
+                f"{where} is in use by another firedrill server; "
+                "stop that server first, or give this one its own database or schema"
+            )
+
     # ------------------------------------------------------------- drills
+    @_storage
     def create_drill(self, record: DrillRecord, facilitator_token_hash: str) -> None:
         r = record
         with self.db.transaction():
@@ -163,16 +180,19 @@ class PostgresStore:
                 facilitator_token_hash, Principal(r.id, "facilitator", r.facilitator)
             )
 
+    @_storage
     def drill(self, drill_id: str) -> DrillRecord | None:
         row = self.db.execute(_SELECT_DRILL + " WHERE id = %s", (drill_id,)).fetchone()
         return DrillRecord(*row) if row else None
 
+    @_storage
     def drills(self, statuses: tuple[str, ...]) -> list[DrillRecord]:
         rows = self.db.execute(
             _SELECT_DRILL + " WHERE status = ANY(%s) ORDER BY created_at", (list(statuses),)
         ).fetchall()
         return [DrillRecord(*row) for row in rows]
 
+    @_storage
     def update_drill(self, drill_id: str, **fields: Any) -> None:
         unknown = set(fields) - DRILL_FIELDS
         if unknown:
@@ -184,6 +204,7 @@ class PostgresStore:
         self.db.execute(query, (*fields.values(), time.time(), drill_id))
 
     # ------------------------------------------------------------- tokens
+    @_storage
     def add_token(self, token_hash: str, who: Principal) -> None:
         self._insert_token(token_hash, who)
 
@@ -194,6 +215,7 @@ class PostgresStore:
             (token_hash, who.drill_id, who.role, who.name, who.incident_role, time.time()),
         )
 
+    @_storage
     def principal(self, token_hash: str) -> Principal | None:
         row = self.db.execute(
             "SELECT drill_id, role, name, incident_role FROM tokens WHERE hash = %s",
@@ -201,6 +223,7 @@ class PostgresStore:
         ).fetchone()
         return Principal(*row) if row else None
 
+    @_storage
     def participants(self, drill_id: str) -> list[Principal]:
         rows = self.db.execute(
             "SELECT drill_id, role, name, incident_role FROM tokens WHERE drill_id = %s ORDER BY n",
@@ -209,6 +232,7 @@ class PostgresStore:
         return [Principal(*row) for row in rows]
 
     # ------------------------------------------------------------- inputs
+    @_storage
     def append_input(
         self,
         drill_id: str,
@@ -227,10 +251,12 @@ class PostgresStore:
         assert row is not None  # INSERT ... RETURNING always returns the row
         return int(row[0])
 
+    @_storage
     def drop_input(self, n: int) -> None:
         """Remove an input the engine refused (replay would skip it anyway)."""
         self.db.execute("DELETE FROM inputs WHERE n = %s", (n,))
 
+    @_storage
     def inputs(self, drill_id: str) -> list[StoredInput]:
         rows = self.db.execute(
             "SELECT n, t, actor, role, by, data, frame_id FROM inputs WHERE drill_id = %s "

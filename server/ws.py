@@ -1,7 +1,7 @@
 """The WebSocket endpoint: handshake checks, hello, then one reader and one writer per client.
 
 Order of a connection: Origin and URL are checked before accepting (a
-refusal is a plain HTTP response saying why); the first frame must be a
+refusal is an HTTP response with the usual JSON error body); the first frame must be a
 hello carrying the token; the drill then sends welcome + missed events and
 streams live frames through the client's own queue (server/hub.py). Every
 later client frame gets exactly one ``ack`` or ``error`` frame.
@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope
 from starlette.types import Send as ASGISend
 
@@ -25,7 +25,15 @@ from engine.errors import FiredrillError
 
 from .auth import Principal, require
 from .drills import Drills
-from .errors import CLOSE, BadFrame, DuplicateFrame, LimitReached, RateLimited, error_code
+from .errors import (
+    CLOSE,
+    BadFrame,
+    DuplicateFrame,
+    LimitReached,
+    RateLimited,
+    error_code,
+    http_status,
+)
 from .hub import Client, Send
 from .protocol import ControlFrame, Hello, InputFrame, Ping, ack, error, parse_frame
 from .ratelimit import TokenBucket
@@ -82,18 +90,20 @@ async def drill_socket(websocket: WebSocket, drill_id: str) -> None:
     drills: Drills = websocket.app.state.drills
     settings: Settings = websocket.app.state.settings
     refusal = origin_refusal(websocket, settings)
-    code = 403
+    code, name = 403, "forbidden"
     if refusal is None and "token" in websocket.query_params:
-        refusal, code = "do not put the token in the URL; send it in the hello frame", 400
+        refusal = "do not put the token in the URL; send it in the hello frame"
+        code, name = 400, "bad_request"
     session = None
     if refusal is None:
         try:
             session = await drills.get(drill_id)
         except FiredrillError as exc:
-            refusal, code = str(exc), 404
+            refusal, code, name = str(exc), http_status(exc), error_code(exc)
     if refusal is not None or session is None:
         if "websocket.http.response" in websocket.scope.get("extensions", {}):
-            await websocket.send_denial_response(PlainTextResponse(refusal or "", code))
+            body = {"error": name, "message": refusal or ""}  # like every REST error
+            await websocket.send_denial_response(JSONResponse(body, code))
         else:  # servers without the denial-response extension can only say 403
             await websocket.close(1008, refusal)
         return

@@ -236,6 +236,7 @@ class Grade:
         return orjson.dumps(self.to_dict(), option=orjson.OPT_SORT_KEYS)
 
     def to_markdown(self) -> str:
+        from ..mdtext import inert_values
         from .report import markdown
 
-        return markdown(self)
+        return markdown(inert_values(self))  # player text shown as written, never as HTML

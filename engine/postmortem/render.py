@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from ..mdtext import inert_values
 from .model import Belief, Entry, Finding, Postmortem
 from .phrases import clock, mmss
 
@@ -330,6 +331,8 @@ def _unlabel(text: str, title: str) -> str:
 
 
 def markdown(p: Postmortem) -> str:
+    """The postmortem as Markdown; every value in it is escaped (engine/mdtext.py) first."""
+    p = inert_values(p)
     parts = [header(p)]
     for title, blocks in TEMPLATES[p.template]:
         parts.append(f"## {title}")

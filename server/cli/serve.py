@@ -12,7 +12,10 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
 from ..app import create_app
+from ..connections import guarded_protocol
+from ..errors import StoreLocked
 from ..settings import DEFAULT_DB, Limits, Settings
+from ..stores import open_store
 from ..storeurl import describe, is_postgres_url
 
 ENV_DB, ENV_ORIGINS, ENV_SYNC = "FIREDRILL_DB", "FIREDRILL_ALLOW_ORIGINS", "FIREDRILL_SYNC"
@@ -34,6 +37,10 @@ def uvicorn_options(limits: Limits) -> dict[str, Any]:
         "ws_max_size": limits.frame_bytes,  # bigger frames: close 1009
         "ws_per_message_deflate": False,  # 2.5x CPU on fan-out for little gain on loopback/LAN
         "ws": "websockets-sansio",
+        "http": guarded_protocol(limits),  # request deadline, connections per address
+        "timeout_keep_alive": 5,  # an idle keep-alive connection is closed after 5 s
+        "ws_ping_interval": 20.0,  # a WebSocket whose peer is gone is closed within 40 s
+        "ws_ping_timeout": 20.0,
         "lifespan": "on",
         "timeout_graceful_shutdown": 5,
     }
@@ -91,6 +98,21 @@ class _Server(uvicorn.Server):
     help="Extra browser origin allowed to open WebSockets, e.g. http://localhost:5173.",
 )
 @click.option(
+    "--allow-host",
+    "hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Host name this server answers to besides localhost and IP addresses "
+    "(the name in its URL); '*' answers to any (no DNS-rebinding guard).",
+)
+@click.option(
+    "--connections-per-address",
+    type=click.IntRange(1, 1_000_000),
+    default=Limits().connections_per_address,
+    show_default=True,
+    help="Connections one client address may hold open (at most a quarter of the fd limit).",
+)
+@click.option(
     "--sync",
     type=click.Choice(["normal", "full"]),
     default="normal",
@@ -115,6 +137,8 @@ def serve(
     db: Path,
     store: str | None,
     origins: tuple[str, ...],
+    hosts: tuple[str, ...],
+    connections_per_address: int,
     sync: str,
     reload: bool,
     log_level: str,
@@ -127,7 +151,13 @@ def serve(
             f"got a {store.partition('://')[0]}:// URL",
             param_hint="--store",
         )
-    settings = Settings(db=target, allowed_origins=origins, sync=sync)  # type: ignore[arg-type]
+    settings = Settings(
+        db=target,
+        allowed_origins=origins,
+        allowed_hosts=hosts,
+        sync=sync,  # type: ignore[arg-type]
+        limits=Limits(connections_per_address=connections_per_address),
+    )
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
     options = {
@@ -143,5 +173,9 @@ def serve(
         click.echo(f"firedrill (reloading) at {url}")
         uvicorn.run("server.cli.serve:app_from_env", factory=True, reload=True, **options)
         return
-    config = uvicorn.Config(create_app(settings), **options)
+    try:  # before anything else: a second server on this store must not touch its drills
+        opened = open_store(settings.db, settings.sync)
+    except (StoreLocked, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    config = uvicorn.Config(create_app(settings, opened), **options)
     _Server(config, url, describe(target)).run()

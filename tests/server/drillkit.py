@@ -25,6 +25,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from server.app import create_app
 from server.cli.serve import uvicorn_options
 from server.settings import Settings
+from server.store import Store
 
 SCENARIO = "checkout-deploy-500s"
 _PEERS = itertools.count(1)
@@ -41,12 +42,13 @@ class Live:
     stop: Callable[[], None] = field(repr=False)
 
 
-def start_in_thread(settings: Settings) -> Live:
+def start_in_thread(settings: Settings, store: Store | None = None) -> Live:
+    """A real uvicorn server in a thread (on ``store`` if given, else on ``settings.db``)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(settings), log_level="warning", **uvicorn_options(settings.limits)
+        create_app(settings, store), log_level="warning", **uvicorn_options(settings.limits)
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -68,8 +70,10 @@ def start_in_thread(settings: Settings) -> Live:
 class Process:
     """``firedrill serve`` in a child process (for crash tests: it can be SIGKILLed)."""
 
-    def __init__(self, db: Path | str, port: int) -> None:
-        self.db, self.port = db, port  # an SQLite file or a postgresql:// URL
+    def __init__(self, db: Path | str, port: int, *args: str) -> None:
+        # db: an SQLite file or a postgresql:// URL
+        self.db, self.port, self.args = db, port, args
+        self._err: list[str] = []  # stderr lines of every start (read by a thread: never blocks)
         self.http = f"http://127.0.0.1:{port}"
         self.ws = f"ws://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -87,11 +91,22 @@ class Process:
                 str(self.db),
                 "--log-level",
                 "warning",
+                *self.args,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env={**os.environ},
         )
+        threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
+        self._wait_healthy()
+
+    def _drain(self, pipe: Any) -> None:
+        with contextlib.suppress(ValueError, OSError):  # the pipe was closed after a kill
+            for line in pipe:
+                self._err.append(line.decode(errors="replace"))
+
+    def _wait_healthy(self) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -102,9 +117,17 @@ class Process:
             except httpx.TransportError:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-                raise RuntimeError(f"firedrill serve did not start: {err}")
+                raise RuntimeError(f"firedrill serve did not start: {self.output()}")
             time.sleep(0.05)
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def output(self) -> str:
+        """Everything the server wrote to stderr so far (over all its starts)."""
+        return "".join(self._err)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handlers, no flush; the store must already hold everything."""

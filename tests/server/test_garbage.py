@@ -140,7 +140,7 @@ async def test_the_handshake_refuses_what_it_must(live: Live, http: httpx.AsyncC
                 pass
         assert info.value.response.status_code == status
     body = info.value.response.body or b""
-    assert body == b"no drill with id 'nosuchdrill'"
+    assert orjson.loads(body) == {"error": "not_found", "message": "no drill with id 'nosuchdrill'"}
 
     # the page's own origin is fine
     async with connect(url, origin=live.http) as ws:  # type: ignore[arg-type]

@@ -76,3 +76,30 @@ def test_lateness_percentiles() -> None:
         late.add(x)
     assert late.count == 5 and len(late.samples) == 3
     assert late.percentiles()["p50_ms"] == pytest.approx(4.0)
+
+
+async def test_a_tick_that_raises_does_not_stop_the_ticking(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The pacer logs a failed tick and keeps its schedule (it used to die silently)."""
+    loop = asyncio.get_running_loop()
+    clock = Clock(speed=1.0)
+    ticks: list[float] = []
+
+    def on_tick(wall: float) -> None:
+        ticks.append(wall)
+        if len(ticks) == 1:
+            raise RuntimeError("a bug in one tick")
+
+    pacer = Pacer(clock, on_tick, tick=0.05, min_interval=0.01)
+    clock.run(loop.time(), 0.0)
+    pacer.start()
+    for _ in range(100):  # bounded: 2 s at most
+        if len(ticks) >= 4:
+            break
+        await asyncio.sleep(0.02)
+    await pacer.stop()
+    assert len(ticks) >= 4
+    assert [r.getMessage() for r in caplog.records if r.name == "firedrill.server"] == [
+        "a drill tick failed; the next one runs on schedule"
+    ]

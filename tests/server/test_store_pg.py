@@ -13,6 +13,7 @@ from psycopg import sql
 
 from server.auth import Principal
 from server.cli.serve import serve
+from server.errors import StorageUnavailable, StoreLocked
 from server.store import SqliteStore, Store
 from server.store_pg import SCHEMA_VERSION, PostgresStore
 from server.stores import open_store
@@ -72,35 +73,53 @@ def test_postgres_reads_back_exactly_what_sqlite_does(pg_schema: str, tmp_path: 
 def test_an_input_is_committed_before_append_returns(pg_schema: str) -> None:
     """Another connection sees an appended input at once: it is durable when the client is acked."""
     store = PostgresStore(URL, pg_schema)
-    other = PostgresStore(URL, pg_schema)
     store.create_drill(record(), "tokenhash")
     store.append_input("abcdefgh", 3.0, "ann", "player", None, {"type": "take_command"})
-    assert [i.data for i in other.inputs("abcdefgh")] == [{"type": "take_command"}]
+    with psycopg.connect(URL) as other:
+        table = sql.Identifier(pg_schema, "inputs")
+        rows = other.execute(sql.SQL("SELECT t, data FROM {}").format(table)).fetchall()
+    assert [(t, bytes(d)) for t, d in rows] == [(3.0, b'{"type":"take_command"}')]
     store.close()
-    other.close()
 
 
-def test_migrations_run_once_even_when_two_servers_start_together(pg_schema: str) -> None:
-    """Two stores opening an empty schema at once apply each migration exactly once."""
-    errors: list[BaseException] = []
+def test_servers_starting_together_migrate_once_and_one_owns_the_store(pg_schema: str) -> None:
+    """Three stores opening an empty schema at once: each migration once, one owner, two refusals."""
+    refused: list[BaseException] = []
     stores: list[PostgresStore] = []
 
     def open_one() -> None:
         try:
             stores.append(PostgresStore(URL, pg_schema))
         except BaseException as e:  # reported below
-            errors.append(e)
+            refused.append(e)
 
     threads = [threading.Thread(target=open_one) for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
-    assert errors == []
+    assert len(stores) == 1
+    assert [type(e) for e in refused] == [StoreLocked, StoreLocked]
+    assert str(refused[0]) == (
+        f"postgresql://postgres@127.0.0.1:5432/test (schema {pg_schema}) is in use by another "
+        "firedrill server; stop that server first, or give this one its own database or schema"
+    )
     rows = stores[0].db.execute("SELECT version FROM firedrill_schema ORDER BY version").fetchall()
     assert [r[0] for r in rows] == list(range(1, SCHEMA_VERSION + 1))
-    for s in stores:
-        s.close()
+    stores[0].close()
+    PostgresStore(URL, pg_schema).close()  # the lock went with the connection
+
+
+def test_a_lost_connection_is_storage_unavailable(pg_schema: str) -> None:
+    """When the database goes away, the store says so in the server's one failure type."""
+    store = PostgresStore(URL, pg_schema)
+    store.create_drill(record(), "tokenhash")
+    with psycopg.connect(URL, autocommit=True) as admin:
+        pid = store.db.info.backend_pid
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(StorageUnavailable, match="the drill store cannot be used"):
+        store.append_input("abcdefgh", 1.0, "ann", "player", None, {"type": "take_command"})
+    store.close()
 
 
 def test_a_newer_schema_is_refused_with_both_versions(pg_schema: str) -> None:

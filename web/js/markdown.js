@@ -183,17 +183,21 @@ function mdTable(rows) {
   );
 }
 
-/** **bold**, *italic*, `code`, [text](http…) into el. */
+const ENTITIES = { lt: "<", gt: ">", amp: "&", quot: '"' };
+
+/** \-escapes and &lt; (how the server keeps player text inert), **bold**, *italic*, `code`, [text](http…) into el. */
 function inline(el, text) {
-  const re = /\*\*(.+?)\*\*|\*(.+?)\*|`([^`]+)`|\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)/g;
+  const re = /\\([!-/:-@[-`{-~])|&(lt|gt|amp|quot);|\*\*(.+?)\*\*|\*(.+?)\*|`([^`]+)`|\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)/g;
   let last = 0;
   let m;
   while ((m = re.exec(text))) {
     if (m.index > last) el.append(text.slice(last, m.index));
-    if (m[1] !== undefined) el.append(inline(h("strong"), m[1]));
-    else if (m[2] !== undefined) el.append(inline(h("em"), m[2]));
-    else if (m[3] !== undefined) el.append(h("code", m[3]));
-    else el.append(h("a", { href: m[5], target: "_blank", rel: "noopener noreferrer" }, m[4]));
+    if (m[1] !== undefined) el.append(m[1]);
+    else if (m[2] !== undefined) el.append(ENTITIES[m[2]]);
+    else if (m[3] !== undefined) el.append(inline(h("strong"), m[3]));
+    else if (m[4] !== undefined) el.append(inline(h("em"), m[4]));
+    else if (m[5] !== undefined) el.append(h("code", m[5]));
+    else el.append(h("a", { href: m[7], target: "_blank", rel: "noopener noreferrer" }, m[6]));
     last = re.lastIndex;
   }
   if (last < text.length) el.append(text.slice(last));
