@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,6 +17,8 @@ from engine import __version__
 from engine.errors import FiredrillError
 
 from . import routes, ws
+from .apidocs import mount_api_docs
+from .assets import WEB
 from .drills import Drills
 from .errors import TooLarge, UnsupportedMediaType, error_code, http_status
 from .library import Library
@@ -25,7 +26,6 @@ from .settings import Settings
 from .store import SqliteStore
 
 log = logging.getLogger("firedrill.server")
-WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="firedrill",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,  # served from local files by mount_api_docs, not from a CDN
+        redoc_url=None,
         summary="Incident-response drills on a simulated production system.",
         description="REST API of the live server. The WebSocket protocol (`/ws/{drill_id}`) "
         "is specified in docs/protocol.md.",
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(FiredrillError, _firedrill_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    mount_api_docs(app)
     _web(app)
     _document_errors_truthfully(app)
     return app

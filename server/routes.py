@@ -76,7 +76,7 @@ WhoDep = Annotated[Principal, Depends(principal_of)]
 
 
 def _urls(request: Request, drill_id: str) -> tuple[str, str]:
-    base = str(request.base_url).rstrip("/")
+    base = (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
     ws = "ws" + base[4:] if base.startswith("http") else base
     return base, f"{ws}/ws/{drill_id}"
 

@@ -13,14 +13,21 @@ from uvicorn.config import LOGGING_CONFIG
 
 from ..app import create_app
 from ..settings import DEFAULT_DB, Limits, Settings
+from .listen import PublicUrl, bind, local_url, origin
 
 ENV_DB, ENV_ORIGINS, ENV_SYNC = "FIREDRILL_DB", "FIREDRILL_ALLOW_ORIGINS", "FIREDRILL_SYNC"
+ENV_PUBLIC_URL = "FIREDRILL_PUBLIC_URL"
 
 
 def settings_from_env() -> Settings:
     origins = tuple(o for o in os.environ.get(ENV_ORIGINS, "").split(",") if o)
     sync: Literal["normal", "full"] = "full" if os.environ.get(ENV_SYNC) == "full" else "normal"
-    return Settings(db=os.environ.get(ENV_DB, DEFAULT_DB), allowed_origins=origins, sync=sync)
+    return Settings(
+        db=os.environ.get(ENV_DB, DEFAULT_DB),
+        allowed_origins=origins,
+        sync=sync,
+        public_url=os.environ.get(ENV_PUBLIC_URL) or None,
+    )
 
 
 def app_from_env() -> Any:
@@ -50,14 +57,16 @@ def log_config(level: str) -> dict[str, Any]:
 
 
 class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, url: str, db: str) -> None:
+    def __init__(self, config: uvicorn.Config, url: str, db: str, public_url: str | None) -> None:
         super().__init__(config)
-        self.url, self.db = url, db
+        self.url, self.db, self.public_url = url, db, public_url
 
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets)
         if self.started:
             click.echo(f"firedrill is serving {self.url}  (API docs {self.url}docs; db {self.db})")
+            if self.public_url:
+                click.echo(f"join links point at {self.public_url}")
 
 
 @click.command()
@@ -67,7 +76,19 @@ class _Server(uvicorn.Server):
     show_default=True,
     help="Interface to listen on; 0.0.0.0 exposes the server to your network.",
 )
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="0: any free port (the one chosen is printed).",
+)
+@click.option(
+    "--public-url",
+    type=PublicUrl(),
+    help="Address people reach this server at, e.g. http://192.168.1.20:8000; "
+    "join links are built from it (default: the address each request came to).",
+)
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -104,6 +125,7 @@ class _Server(uvicorn.Server):
 def serve(
     host: str,
     port: int,
+    public_url: str | None,
     db: Path,
     origins: tuple[str, ...],
     sync: str,
@@ -111,9 +133,11 @@ def serve(
     log_level: str,
 ) -> None:
     """Serve live drills over HTTP and WebSockets; prints the URL to open."""
-    settings = Settings(db=str(db), allowed_origins=origins, sync=sync)  # type: ignore[arg-type]
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    url = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
+    if reload and port == 0:
+        raise click.UsageError("--reload needs a fixed --port (the reloader binds it anew)")
+    if public_url:  # pages served from the public address open WebSockets from it
+        origins = (*origins, origin(public_url))
+    settings = Settings(db=str(db), allowed_origins=origins, sync=sync, public_url=public_url)  # type: ignore[arg-type]
     options = {
         **uvicorn_options(settings.limits),
         "host": host,
@@ -121,11 +145,17 @@ def serve(
         "log_level": log_level,
         "log_config": log_config(log_level),
     }
+    # Bound here, before the app's start-up recovers drills from the store: a busy port
+    # fails without touching it, and port 0 is resolved to the port actually given.
+    sock = bind(host, port)
+    url = local_url(sock)
     if reload:
+        sock.close()  # the reloader binds again itself
         os.environ[ENV_DB], os.environ[ENV_SYNC] = str(db), sync
         os.environ[ENV_ORIGINS] = ",".join(origins)
+        os.environ[ENV_PUBLIC_URL] = public_url or ""
         click.echo(f"firedrill (reloading) at {url}")
         uvicorn.run("server.cli.serve:app_from_env", factory=True, reload=True, **options)
         return
     config = uvicorn.Config(create_app(settings), **options)
-    _Server(config, url, str(db)).run()
+    _Server(config, url, str(db), public_url).run(sockets=[sock])
