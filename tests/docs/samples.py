@@ -97,6 +97,25 @@ SAMPLES: dict[str, Sample] = {
         ),
     ),
     "ci-drill-failure": Sample("docs/ci.md", drill_failure),
+    "scripts-drain": Sample(
+        "docs/scripts.md", console(".venv/bin/firedrill run gateway-bad-pod --script drain.yaml")
+    ),
+    "scripts-refused": Sample(
+        "docs/scripts.md",
+        console(".venv/bin/firedrill run gateway-bad-pod --script wrong-target.yaml"),
+    ),
+    "authoring-run": Sample(
+        "docs/scenario-authoring.md",
+        console(
+            ".venv/bin/firedrill run inngest-pgbouncer-exhaustion --script "
+            + STRONG.format("inngest-pgbouncer-exhaustion")
+            + " --seed 1 --log out.jsonl"
+        ),
+    ),
+    "authoring-check": Sample(
+        "docs/scenario-authoring.md",
+        console(".venv/bin/firedrill check inngest-pgbouncer-exhaustion"),
+    ),
     "ci-result-json": Sample("docs/ci.md", result_json),
 }
 
