@@ -200,11 +200,19 @@ async def submit(
     tags=["drills"],
     responses=errors(401, 403, 404),
 )
-async def rotate_codes(session: SessionDep, who: WhoDep, drills: DrillsDep) -> dict[str, str]:
+async def rotate_codes(
+    session: SessionDep, who: WhoDep, drills: DrillsDep, request: Request
+) -> dict[str, str]:
     """Replace both join codes (tokens already issued keep working)."""
     require(who.role, "drill:codes")
     player, observer = drills.rotate_codes(session)
-    return {"player_code": player, "observer_code": observer}
+    base, _ = _urls(request, session.id)
+    return {
+        "player_code": player,
+        "observer_code": observer,
+        "player_join": f"{base}/drills/{session.id}/join#code={player}",
+        "observer_join": f"{base}/drills/{session.id}/join#code={observer}",
+    }
 
 
 @router.get(

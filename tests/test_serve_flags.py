@@ -221,3 +221,30 @@ def test_the_server_answers_an_unknown_id_with_the_nearest_one(
         "not_found",
         f"unknown scenario 'gateway-bad-pdo'; available: {IDS}; did you mean 'gateway-bad-pod'?",
     )
+
+
+def test_rotated_codes_come_with_links_at_the_public_address(
+    lan_server: tuple[str, list[str]],
+) -> None:
+    """POST /codes answers the new codes and the join links built from --public-url."""
+    url, _ = lan_server
+    req = urllib.request.Request(
+        f"{url}api/drills",
+        data=json.dumps({"scenario": "gateway-bad-pod"}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    made = json.loads(urllib.request.urlopen(req, timeout=30).read())
+    drill = made["drill_id"]
+    req = urllib.request.Request(
+        f"{url}api/drills/{drill}/codes",
+        method="POST",
+        headers={"authorization": f"Bearer {made['facilitator_token']}"},
+    )
+    c = json.loads(urllib.request.urlopen(req, timeout=30).read())
+    assert c["player_code"] != made["player_code"]
+    assert c == {
+        "player_code": c["player_code"],
+        "observer_code": c["observer_code"],
+        "player_join": f"http://192.0.2.10:8000/drills/{drill}/join#code={c['player_code']}",
+        "observer_join": f"http://192.0.2.10:8000/drills/{drill}/join#code={c['observer_code']}",
+    }

@@ -33,9 +33,8 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def local_url(sock: socket.socket) -> str:
-    """The URL to open on this machine for a server listening on ``sock``."""
-    host, port = sock.getsockname()[:2]
+def local_url(host: str, port: int) -> str:
+    """The URL to open on this machine for a server listening on ``host:port``."""
     shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
     return f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
 

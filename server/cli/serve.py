@@ -56,6 +56,14 @@ def log_config(level: str) -> dict[str, Any]:
     return config
 
 
+def banner(url: str, db: str, public_url: str | None) -> list[str]:
+    """What ``serve`` prints once it listens: where to open it, and where join links point."""
+    lines = [f"firedrill is serving {url}  (API docs {url}docs; db {db})"]
+    if public_url:
+        lines.append(f"join links point at {public_url}")
+    return lines
+
+
 class _Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, url: str, db: str, public_url: str | None) -> None:
         super().__init__(config)
@@ -64,9 +72,7 @@ class _Server(uvicorn.Server):
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets)
         if self.started:
-            click.echo(f"firedrill is serving {self.url}  (API docs {self.url}docs; db {self.db})")
-            if self.public_url:
-                click.echo(f"join links point at {self.public_url}")
+            click.echo("\n".join(banner(self.url, self.db, self.public_url)))
 
 
 @click.command()
@@ -148,7 +154,7 @@ def serve(
     # Bound here, before the app's start-up recovers drills from the store: a busy port
     # fails without touching it, and port 0 is resolved to the port actually given.
     sock = bind(host, port)
-    url = local_url(sock)
+    url = local_url(*sock.getsockname()[:2])
     if reload:
         sock.close()  # the reloader binds again itself
         os.environ[ENV_DB], os.environ[ENV_SYNC] = str(db), sync

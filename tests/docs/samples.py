@@ -13,6 +13,7 @@ every sample block from fresh output.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -88,6 +89,46 @@ def result_json(cwd: Path) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
+def documented_commands(page: str) -> list[list[str]]:
+    """The ``firedrill`` command lines of ``page``'s ``sh`` blocks as argv (after
+    ``firedrill``), shell variables set earlier in the same block substituted."""
+    text = (ROOT / page).read_text(encoding="utf-8")
+    out = []
+    for lang, body in re.findall(r"^```(\w*)\n(.*?)^```", text, re.S | re.M):
+        if lang != "sh":
+            continue
+        env: dict[str, str] = {}
+        for line in body.replace("\\\n", " ").splitlines():
+            lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+            lexer.whitespace_split = True  # words as bash splits them; > < | & ; stand alone
+            words = list(lexer)
+            if len(words) == 1 and re.fullmatch(r"[A-Z_]+=\S+", words[0]):
+                name, value = words[0].split("=", 1)
+                env[name] = value
+            elif words[:1] == ["firedrill"]:
+                argv = list(itertools.takewhile(lambda w: not set(w) <= set("<>|&;"), words[1:]))
+                out.append([re.sub(r"\$(\w+)", lambda m, e=env: e[m.group(1)], w) for w in argv])  # type: ignore[misc]
+    return out
+
+
+def serve_banner(page: str) -> Callable[[Path], str]:
+    """What the first ``firedrill serve`` command of ``page`` prints once it listens."""
+
+    def make(cwd: Path) -> str:
+        from server.cli import main
+        from server.cli.listen import local_url
+        from server.cli.serve import banner
+
+        argv = next(a for a in documented_commands(page) if a[0] == "serve")
+        ctx = main.commands["serve"].make_context("serve", argv[1:])
+        p = ctx.params
+        return (
+            "\n".join(banner(local_url(p["host"], p["port"]), str(p["db"]), p["public_url"])) + "\n"
+        )
+
+    return make
+
+
 STRONG = "tests/reference/{0}/strong.yaml"
 SAMPLES: dict[str, Sample] = {
     "readme-run": Sample(
@@ -97,6 +138,7 @@ SAMPLES: dict[str, Sample] = {
         ),
     ),
     "ci-drill-failure": Sample("docs/ci.md", drill_failure),
+    "tabletop-banner": Sample("docs/tabletop.md", serve_banner("docs/tabletop.md")),
     "scripts-drain": Sample(
         "docs/scripts.md", console(".venv/bin/firedrill run gateway-bad-pod --script drain.yaml")
     ),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .samples import SAMPLES, blocks, pages, scratch
+from .samples import SAMPLES, blocks, documented_commands, pages, scratch
 
 REGEN = "regenerate with: .venv/bin/python -m tests.docs.samples"
 
@@ -36,3 +36,22 @@ def test_every_marked_block_is_a_known_sample() -> None:
         if n not in SAMPLES or SAMPLES[n].page != str(p.relative_to(root))
     ]
     assert unknown == []
+
+
+@pytest.mark.parametrize("page", ["docs/tabletop.md", "docs/server.md", "docs/ci.md", "README.md"])
+def test_documented_firedrill_commands_parse(
+    page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every `firedrill` line of the page's sh blocks is accepted by the CLI as written
+    (run where the runbook the examples name exists)."""
+    from server.cli import main
+
+    monkeypatch.chdir(scratch(page, tmp_path))
+    (tmp_path / "runbooks").mkdir()
+    (tmp_path / "runbooks" / "kafka-lag.yaml").write_text("steps: []\n")
+
+    commands = documented_commands(page)
+    assert commands
+    for argv in commands:
+        cmd = main.commands[argv[0]]
+        cmd.make_context(argv[0], argv[1:])  # raises a UsageError on a bad flag or value
