@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -23,6 +24,17 @@ from server.files import library_ids
 ROOT = Path(__file__).resolve().parents[1]
 FIREDRILL = str(Path(sys.executable).parent / "firedrill")
 IDS = ", ".join(library_ids())
+
+
+def post(url: str, body: dict[str, object] | None = None, token: str | None = None) -> Any:
+    """POST ``body`` as JSON (with a bearer ``token``); the decoded answer. HTTPError on 4xx."""
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    data = json.dumps(body or {}).encode()
+    req = urllib.request.Request(url, data=data, headers=headers, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
 
 
 def usage_error(*args: str) -> str:
@@ -155,12 +167,7 @@ def test_port_zero_prints_the_port_it_got_and_links_use_the_public_url(
         f"firedrill is serving {url}  (API docs {url}docs; db {banner[0].split('db ')[1]}",
         "join links point at http://192.0.2.10:8000/",
     ]
-    req = urllib.request.Request(
-        f"{url}api/drills",
-        data=json.dumps({"scenario": "gateway-bad-pod"}).encode(),
-        headers={"content-type": "application/json"},
-    )
-    body = json.loads(urllib.request.urlopen(req, timeout=30).read())
+    body = post(f"{url}api/drills", {"scenario": "gateway-bad-pod"})
     drill, urls = body["drill_id"], body["urls"]
     assert urls == {
         "facilitator": f"http://192.0.2.10:8000/drills/{drill}/facilitate#token={body['facilitator_token']}",
@@ -207,13 +214,8 @@ def test_the_server_answers_an_unknown_id_with_the_nearest_one(
 ) -> None:
     """POST /api/drills with a typo: 404 naming the ids and the nearest match."""
     url, _ = lan_server
-    req = urllib.request.Request(
-        f"{url}api/drills",
-        data=json.dumps({"scenario": "gateway-bad-pdo"}).encode(),
-        headers={"content-type": "application/json"},
-    )
     with pytest.raises(urllib.error.HTTPError) as err:
-        urllib.request.urlopen(req, timeout=30)
+        post(f"{url}api/drills", {"scenario": "gateway-bad-pdo"})
     assert err.value.code == 404
     body = json.loads(err.value.read())
     err.value.close()
@@ -228,19 +230,9 @@ def test_rotated_codes_come_with_links_at_the_public_address(
 ) -> None:
     """POST /codes answers the new codes and the join links built from --public-url."""
     url, _ = lan_server
-    req = urllib.request.Request(
-        f"{url}api/drills",
-        data=json.dumps({"scenario": "gateway-bad-pod"}).encode(),
-        headers={"content-type": "application/json"},
-    )
-    made = json.loads(urllib.request.urlopen(req, timeout=30).read())
+    made = post(f"{url}api/drills", {"scenario": "gateway-bad-pod"})
     drill = made["drill_id"]
-    req = urllib.request.Request(
-        f"{url}api/drills/{drill}/codes",
-        method="POST",
-        headers={"authorization": f"Bearer {made['facilitator_token']}"},
-    )
-    c = json.loads(urllib.request.urlopen(req, timeout=30).read())
+    c = post(f"{url}api/drills/{drill}/codes", token=made["facilitator_token"])
     assert c["player_code"] != made["player_code"]
     assert c == {
         "player_code": c["player_code"],
