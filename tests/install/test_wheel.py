@@ -25,6 +25,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+pytestmark = pytest.mark.install
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ["engine", "server", "scenarios", "web", "tests/reference"]
 LOCKED = re.compile(r"^([A-Za-z0-9._-]+)==", re.M)
