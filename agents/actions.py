@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any, get_args
 
 from engine.inputs import CATEGORY, INPUT_TYPES, PERMISSIONS, Input
+from server.assets import DOCS
 
-ACTIONS_DOC = Path(__file__).resolve().parent.parent / "docs" / "actions.md"
+ACTIONS_DOC = DOCS / "actions.md"
 PLAYER_ACTIONS: tuple[str, ...] = tuple(t for t in INPUT_TYPES if t in PERMISSIONS["player"])
 _HEADING = re.compile(r"^### (.+)$")
 _NAME = re.compile(r"`([a-z_]+)`")

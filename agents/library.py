@@ -6,10 +6,11 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
+import engine
 from engine.scenario import Scenario
-from server.files import ROOT, library, load_scenario
+from server.files import library, load_scenario
 
-ENGINE_DIR = ROOT / "engine"
+ENGINE_DIR = Path(engine.__file__).resolve().parent
 
 
 def library_ids() -> list[str]:

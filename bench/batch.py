@@ -3,7 +3,7 @@
 Replays the library's strong reference scripts over seeds (grade included),
 in one process and across every core, alternately (so a busy machine slows
 both alike) and ``--repeat`` times, and prints the median rates and the
-speed-up. Goal (PERFORMANCE.md row 1): >= 20 replays/s on 2 cores.
+speed-up. Goal (the README's Performance table): >= 20 replays/s on 2 cores.
 
     python bench/batch.py [--seeds N] [--repeat N]
 """

@@ -14,8 +14,8 @@
     see the N=10 row); the observers are raw sockets in a child process,
     timestamping receipts with the same monotonic clock as the server's ticks.
 
-Figures are ratios against baselines measured in the same run (see
-/work/shared/PERFORMANCE.md rows 3-6); absolute numbers vary between runs.
+Figures are ratios against baselines measured in the same run (goals: the
+README's Performance table); absolute numbers vary between runs.
 """
 
 from __future__ import annotations

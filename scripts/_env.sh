@@ -19,6 +19,8 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] || [ requirements.lock -
   # Exact versions with hashes from requirements.lock (refresh it with scripts/lock), so a
   # fresh clone installs the same packages on any day; then the project itself, editable.
   .venv/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+  # an egg-info left by an older install would shadow the metadata (extras) of this one
+  rm -rf firedrill.egg-info
   .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
   touch "$STAMP"
 fi

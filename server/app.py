@@ -12,7 +12,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,6 +24,8 @@ from engine import __version__
 from engine.errors import FiredrillError
 
 from . import routes, ws
+from .apidocs import mount_api_docs
+from .assets import WEB
 from .connections import quiet_accept_failures
 from .drills import Drills
 from .errors import TooLarge, UnsupportedMediaType, error_code, http_status
@@ -37,7 +38,6 @@ from .stores import open_store
 from .storeurl import describe
 
 log = logging.getLogger("firedrill.server")
-WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
@@ -65,6 +65,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         title="firedrill",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,  # served from local files by mount_api_docs, not from a CDN
+        redoc_url=None,
         summary="Incident-response drills on a simulated production system.",
         description="REST API of the live server. The WebSocket protocol (`/ws/{drill_id}`) "
         "is specified in docs/protocol.md.",
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _internal_error)
     app.add_middleware(AllowedHosts, allowed=settings.allowed_hosts)
+    mount_api_docs(app)
     _web(app)
     _document_errors_truthfully(app)
     return app

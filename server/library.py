@@ -10,7 +10,7 @@ from engine.errors import AuthorError
 from engine.scenario import Scenario
 
 from .errors import NotFound
-from .files import library, load_scenario
+from .files import id_choices, library, load_scenario
 
 log = logging.getLogger("firedrill.server")
 
@@ -29,9 +29,7 @@ class Library:
         paths = self.paths()
         path = paths.get(scenario_id)
         if path is None:
-            raise NotFound(
-                f"unknown scenario {scenario_id!r}; available: {', '.join(sorted(paths)) or 'none'}"
-            )
+            raise NotFound(f"unknown scenario {scenario_id!r}; {id_choices(scenario_id)}")
         mtime = path.stat().st_mtime_ns
         hit = self._cache.get(path)
         if hit is not None and hit[0] == mtime:

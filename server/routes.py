@@ -76,7 +76,7 @@ WhoDep = Annotated[Principal, Depends(principal_of)]
 
 
 def _urls(request: Request, drill_id: str) -> tuple[str, str]:
-    base = str(request.base_url).rstrip("/")
+    base = (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
     ws = "ws" + base[4:] if base.startswith("http") else base
     return base, f"{ws}/ws/{drill_id}"
 
@@ -201,11 +201,19 @@ async def submit(
     tags=["drills"],
     responses=errors(401, 403, 404),
 )
-async def rotate_codes(session: SessionDep, who: WhoDep, drills: DrillsDep) -> dict[str, str]:
+async def rotate_codes(
+    session: SessionDep, who: WhoDep, drills: DrillsDep, request: Request
+) -> dict[str, str]:
     """Replace both join codes (tokens already issued keep working)."""
     require(who.role, "drill:codes")
     player, observer = drills.rotate_codes(session)
-    return {"player_code": player, "observer_code": observer}
+    base, _ = _urls(request, session.id)
+    return {
+        "player_code": player,
+        "observer_code": observer,
+        "player_join": f"{base}/drills/{session.id}/join#code={player}",
+        "observer_join": f"{base}/drills/{session.id}/join#code={observer}",
+    }
 
 
 @router.get(

@@ -71,6 +71,8 @@ class DrillCreated(BaseModel):
 class Codes(BaseModel):
     player_code: str
     observer_code: str
+    player_join: str = Field(description="The player link with the new code (see Urls).")
+    observer_join: str
 
 
 class Joined(BaseModel):

@@ -45,6 +45,9 @@ class Settings:
     # "normal": an acked input survives a crash of the process (WAL, no fsync per input).
     # "full": it also survives a power cut, at the cost of one fsync per input.
     sync: Literal["normal", "full"] = "normal"
+    # Where people reach this server (``--public-url``), ending in "/"; join links are built
+    # from it. None: from the address each request came to.
+    public_url: str | None = None
     min_tick: float = 0.02  # never wake a drill more than 50 times a second
     ended_cache: int = 32  # ended drills kept rebuilt in memory for export
     limits: Limits = field(default_factory=Limits)

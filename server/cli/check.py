@@ -21,7 +21,8 @@ from engine.script import DecisionScript
 from engine.selfcheck import check as selfcheck
 from engine.selfcheck import errors
 
-from ..files import LIBRARY, ROOT, library, load_scenario, load_script, resolve_scenario
+from ..assets import LIBRARY, REFERENCE
+from ..files import library, load_scenario, load_script, resolve_scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -30,11 +31,10 @@ def reference_script(scenario: Scenario, path: Path, kind: str = "strong") -> Pa
     """Where the ``kind`` reference script of ``scenario`` (loaded from ``path``) lives.
 
     ``tests/reference/<id>/<kind>.yaml`` beside the scenarios folder the file
-    sits in (a checkout of this layout), else the same place in this project.
+    sits in (a checkout of this layout), else the reference scripts firedrill ships.
     """
-    rel = Path("tests") / "reference" / scenario.id / f"{kind}.yaml"
-    beside = path.resolve().parent.parent / rel
-    return beside if beside.exists() else ROOT / rel
+    beside = path.resolve().parent.parent / "tests" / "reference" / scenario.id / f"{kind}.yaml"
+    return beside if beside.exists() else REFERENCE / scenario.id / f"{kind}.yaml"
 
 
 def _seeds(value: str) -> list[int]:
@@ -73,8 +73,8 @@ def check(scenarios: tuple[str, ...], script_path: Path | None, seeds_text: str)
         sys.exit(EXIT_INVALID)
     failed = invalid = 0
     for ref in refs:
-        path = resolve_scenario(ref)
         try:
+            path = resolve_scenario(ref)
             sc = load_scenario(ref)
             strong_path = script_path or reference_script(sc, path)
             strong: DecisionScript | None = (

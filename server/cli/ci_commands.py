@@ -12,9 +12,10 @@ from engine.errors import AuthorError, FiredrillError
 from engine.log import parse_jsonl
 from engine.timeexpr import format_clock
 
+from ..assets import LIBRARY, REFERENCE
 from ..ci.batch import Summary, Task, distribution, run_batch, summaries_json
 from ..ci.replay import ReplayError, header, replay
-from ..files import LIBRARY, ROOT, library, load_scenario, resolve_scenario
+from ..files import library, load_scenario, resolve_scenario
 from .headless import EXIT_FAILED, EXIT_INVALID, fail_invalid
 
 
@@ -111,7 +112,7 @@ def _seeds(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
     "--scripts",
     "scripts_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=ROOT / "tests" / "reference",
+    default=REFERENCE,
     show_default="tests/reference",
     help="Folder with <scenario-id>/<script>.yaml.",
 )

@@ -18,7 +18,7 @@ from engine.timeexpr import format_clock
 from ..ci.reports import junit_xml, lost_points, result_dict, step_summary
 from ..ci.run import RunResult, run_files
 from ..ci.thresholds import Expect, Thresholds, evaluate, parse_expect
-from ..files import read_bytes
+from ..files import load_scenario, load_script, read_bytes
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -220,8 +220,10 @@ def append_step_summary(results: list[RunResult]) -> None:
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(paths: tuple[Path, ...]) -> None:
-    """Check scenario and decision-script files (exit 0 valid, 2 invalid)."""
+    """Check scenario, decision-script and ``*.drill.yaml`` files (exit 0 valid, 2 invalid)."""
     import yaml
+
+    from ..ci.drillfile import load_drill_file, resolve
 
     files: list[Path] = []
     for p in paths:
@@ -233,8 +235,13 @@ def validate(paths: tuple[Path, ...]) -> None:
     for f in files:
         try:
             text = read_bytes(f, ScenarioError)
-            kind = _kind(text)
-            if kind == "script":
+            kind = "drill file" if f.name.endswith((".drill.yaml", ".drill.yml")) else _kind(text)
+            if kind == "drill file":  # and the scenario and script it names
+                spec = load_drill_file(f)
+                load_scenario(resolve(f, spec.scenario))
+                if spec.script:
+                    load_script(resolve(f, spec.script))
+            elif kind == "script":
                 DecisionScript.from_yaml(text, str(f))
             else:
                 Scenario.from_yaml(text, str(f))

@@ -6,6 +6,7 @@ import copy
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import click
 import uvicorn
@@ -14,17 +15,25 @@ from uvicorn.config import LOGGING_CONFIG
 from ..app import create_app
 from ..connections import guarded_protocol
 from ..errors import StoreLocked
+from ..hosts import host_name
 from ..settings import DEFAULT_DB, Limits, Settings
 from ..stores import open_store
 from ..storeurl import describe, is_postgres_url
+from .listen import PublicUrl, bind, local_url, origin
 
 ENV_DB, ENV_ORIGINS, ENV_SYNC = "FIREDRILL_DB", "FIREDRILL_ALLOW_ORIGINS", "FIREDRILL_SYNC"
+ENV_PUBLIC_URL = "FIREDRILL_PUBLIC_URL"
 
 
 def settings_from_env() -> Settings:
     origins = tuple(o for o in os.environ.get(ENV_ORIGINS, "").split(",") if o)
     sync: Literal["normal", "full"] = "full" if os.environ.get(ENV_SYNC) == "full" else "normal"
-    return Settings(db=os.environ.get(ENV_DB, DEFAULT_DB), allowed_origins=origins, sync=sync)
+    return Settings(
+        db=os.environ.get(ENV_DB, DEFAULT_DB),
+        allowed_origins=origins,
+        sync=sync,
+        public_url=os.environ.get(ENV_PUBLIC_URL) or None,
+    )
 
 
 def app_from_env() -> Any:
@@ -57,15 +66,23 @@ def log_config(level: str) -> dict[str, Any]:
     return config
 
 
+def banner(url: str, db: str, public_url: str | None) -> list[str]:
+    """What ``serve`` prints once it listens: where to open it, and where join links point."""
+    lines = [f"firedrill is serving {url}  (API docs {url}docs; db {db})"]
+    if public_url:
+        lines.append(f"join links point at {public_url}")
+    return lines
+
+
 class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, url: str, db: str) -> None:
+    def __init__(self, config: uvicorn.Config, url: str, db: str, public_url: str | None) -> None:
         super().__init__(config)
-        self.url, self.db = url, db
+        self.url, self.db, self.public_url = url, db, public_url
 
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets)
         if self.started:
-            click.echo(f"firedrill is serving {self.url}  (API docs {self.url}docs; db {self.db})")
+            click.echo("\n".join(banner(self.url, self.db, self.public_url)))
 
 
 @click.command()
@@ -75,7 +92,19 @@ class _Server(uvicorn.Server):
     show_default=True,
     help="Interface to listen on; 0.0.0.0 exposes the server to your network.",
 )
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="0: any free port (the one chosen is printed).",
+)
+@click.option(
+    "--public-url",
+    type=PublicUrl(),
+    help="Address people reach this server at, e.g. http://192.168.1.20:8000; "
+    "join links are built from it (default: the address each request came to).",
+)
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -134,6 +163,7 @@ class _Server(uvicorn.Server):
 def serve(
     host: str,
     port: int,
+    public_url: str | None,
     db: Path,
     store: str | None,
     origins: tuple[str, ...],
@@ -144,6 +174,8 @@ def serve(
     log_level: str,
 ) -> None:
     """Serve live drills over HTTP and WebSockets; prints the URL to open."""
+    if reload and port == 0:
+        raise click.UsageError("--reload needs a fixed --port (the reloader binds it anew)")
     target = store if store else str(db)
     if store is not None and not is_postgres_url(store) and "://" in store:
         raise click.BadParameter(
@@ -151,15 +183,17 @@ def serve(
             f"got a {store.partition('://')[0]}:// URL",
             param_hint="--store",
         )
+    if public_url:  # pages served from the public address open WebSockets from it
+        origins = (*origins, origin(public_url))
+        hosts = (*hosts, host_name(urlsplit(public_url).netloc))
     settings = Settings(
         db=target,
         allowed_origins=origins,
         allowed_hosts=hosts,
         sync=sync,  # type: ignore[arg-type]
+        public_url=public_url,
         limits=Limits(connections_per_address=connections_per_address),
     )
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    url = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
     options = {
         **uvicorn_options(settings.limits),
         "host": host,
@@ -167,15 +201,22 @@ def serve(
         "log_level": log_level,
         "log_config": log_config(log_level),
     }
+    # Bound here, before the app's start-up recovers drills from the store: a busy port
+    # fails without touching it, and port 0 is resolved to the port actually given.
+    sock = bind(host, port)
+    url = local_url(*sock.getsockname()[:2])
     if reload:
+        sock.close()  # the reloader binds again itself
         os.environ[ENV_DB], os.environ[ENV_SYNC] = target, sync
         os.environ[ENV_ORIGINS] = ",".join(origins)
+        os.environ[ENV_PUBLIC_URL] = public_url or ""
         click.echo(f"firedrill (reloading) at {url}")
         uvicorn.run("server.cli.serve:app_from_env", factory=True, reload=True, **options)
         return
-    try:  # before anything else: a second server on this store must not touch its drills
+    try:  # before any recovery: a second server on this store must not touch its drills
         opened = open_store(settings.db, settings.sync)
     except (StoreLocked, RuntimeError) as exc:
+        sock.close()
         raise click.ClickException(str(exc)) from None
     config = uvicorn.Config(create_app(settings, opened), **options)
-    _Server(config, url, describe(target)).run()
+    _Server(config, url, describe(target), public_url).run(sockets=[sock])

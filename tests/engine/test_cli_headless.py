@@ -59,7 +59,7 @@ def test_bad_flags_and_missing_files_are_clear_errors(tmp_path: Path) -> None:
     r = firedrill("run", "no-such-scenario")
     assert (
         r.returncode == 2
-        and "no-such-scenario.yaml: cannot be read: No such file or directory" in r.stderr
+        and "no-such-scenario: is neither a file nor the id of a library scenario" in r.stderr
     )
     junk = tmp_path / "junk.yaml"
     junk.write_bytes(b"\xff\xfe\x00garbage")

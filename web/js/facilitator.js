@@ -143,8 +143,8 @@ export class FacilitatorConsole {
     const st = this.state;
     const entry = findEntry(st.drillId, "facilitator");
     const links = h("div.links");
-    const showCodes = (p, o) => {
-      const base = location.origin;
+    // links at the server's public address (--public-url), as of creation or the last rotation
+    const showCodes = (p, o, base = entry?.base || location.origin) => {
       clear(
         links,
         linkLine("Player link", `${base}/drills/${st.drillId}/join#code=${p}`),
@@ -158,8 +158,9 @@ export class FacilitatorConsole {
       onclick: async () => {
         try {
           const c = await rotateCodes(st.drillId, this.ctx.token);
-          updateRecent(st.drillId, "facilitator", c);
-          showCodes(c.player_code, c.observer_code);
+          const base = c.player_join.split("/drills/")[0];
+          updateRecent(st.drillId, "facilitator", { player_code: c.player_code, observer_code: c.observer_code, base });
+          showCodes(c.player_code, c.observer_code, base);
           toast("New join codes issued; the old ones no longer work");
         } catch (err) {
           toast(err.message, "error");

@@ -135,6 +135,7 @@ export async function lobby(root, navigate) {
         remember({
           id: d.drill_id, title: s.title, role: "facilitator", name: fac.value.trim() || "facilitator",
           token: d.facilitator_token, player_code: d.player_code, observer_code: d.observer_code,
+          base: publicBase(d),
         });
         setToken(d.drill_id, d.facilitator_token);
         showCreated(created, d, s, navigate);
@@ -178,8 +179,14 @@ function linkRow(label, url, code, extra) {
   );
 }
 
+/** The address people reach the server at: the base of the links the server built
+ * (from `serve --public-url`, else the address this page came from). */
+export function publicBase(d) {
+  return d.urls ? d.urls.facilitator.split("/drills/")[0] : location.origin;
+}
+
 export function shareLinks(d) {
-  const base = location.origin;
+  const base = publicBase(d);
   return {
     facilitator: `${base}/drills/${d.drill_id}/facilitate#token=${d.facilitator_token}`,
     player: `${base}/drills/${d.drill_id}/join#code=${d.player_code}`,

@@ -1,0 +1,213 @@
+"""Sample outputs in the docs, made by running what they show.
+
+A fenced block right after ``<!-- sample: NAME -->`` holds the output of the sample NAME in
+:data:`SAMPLES`: for a ``console`` block, each ``$ command`` line followed by what the command
+printed (stdout and stderr, in order). Commands run in a scratch folder where ``scenarios/``,
+``tests/`` and ``docs/`` point at the repository, plus every file the same page declares
+with ``<!-- file: NAME -->`` before a fenced block (e.g. a script shown in full), and with
+this virtualenv's ``firedrill`` first on the PATH (``.venv/bin/`` prefixes work too).
+
+tests/docs/test_samples.py compares; ``.venv/bin/python -m tests.docs.samples`` rewrites
+every sample block from fresh output.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+MARKED = re.compile(r"^<!-- (sample|file): (\S+) -->\n```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
+LINKED = ("scenarios", "tests", "docs")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One documented output: the page it is on and how to make it again."""
+
+    page: str
+    make: Callable[[Path], str]  # given the scratch folder, the block's text
+
+
+def run(cwd: Path, command: str) -> str:
+    """What ``command`` prints (stdout and stderr interleaved), run in ``cwd``."""
+    argv = shlex.split(command)
+    if argv[0].startswith(".venv/bin/"):
+        argv[0] = argv[0].removeprefix(".venv/bin/")
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env["PYTHONUNBUFFERED"] = "1"  # stdout and stderr in the order they were written
+    env.pop("GITHUB_STEP_SUMMARY", None)
+    r = subprocess.run(
+        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    return r.stdout
+
+
+def console(*commands: str) -> Callable[[Path], str]:
+    """A console block: each ``$ command`` and its output."""
+    return lambda cwd: "".join(f"$ {c}\n{run(cwd, c)}" for c in commands)
+
+
+def drill_failure(cwd: Path) -> str:
+    """How the pytest plugin reports a drill file whose play misses its thresholds."""
+    (cwd / "weak.drill.yaml").write_text(
+        "scenario: new-checkout-flag\nscript: tests/reference/new-checkout-flag/weak.yaml\n"
+        "seeds: [0]\nexpect: {min_score: 80}\n"
+    )
+    out = run(cwd, "pytest -q -p no:cacheprovider weak.drill.yaml")
+    m = re.search(r"^_{3,} .* _{3,}\n(.*?)\n(?:_{3,}|={3,})", out, re.S | re.M)
+    assert m, out
+    return m.group(1).strip("\n") + "\n"
+
+
+def result_json(cwd: Path) -> str:
+    """The shape of ``--json``: a real result with the long parts cut to their first keys."""
+    run(
+        cwd,
+        "firedrill run gateway-bad-pod --script tests/reference/gateway-bad-pod/strong.yaml "
+        "--min-score 85 --expect mitigation>=70 --must-mitigate --within-par --json r.json",
+    )
+    doc = json.loads((cwd / "r.json").read_text())
+    doc["outcome"] = {k: doc["outcome"][k] for k in list(doc["outcome"])[:5]}
+    doc["outcome"]["..."] = "see engine/outcome.py"
+    doc["grade"] = {
+        "version": doc["grade"]["version"],
+        "overall": doc["grade"]["overall"],
+        "scores": doc["grade"]["scores"],
+        "dimensions": ["... see docs/grading.md ..."],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def documented_commands(page: str) -> list[list[str]]:
+    """The ``firedrill`` command lines of ``page``'s ``sh`` blocks as argv (after
+    ``firedrill``), shell variables set earlier in the same block substituted."""
+    text = (ROOT / page).read_text(encoding="utf-8")
+    out = []
+    for lang, body in re.findall(r"^```(\w*)\n(.*?)^```", text, re.S | re.M):
+        if lang != "sh":
+            continue
+        env: dict[str, str] = {}
+        for line in body.replace("\\\n", " ").splitlines():
+            lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+            lexer.whitespace_split = True  # words as bash splits them; > < | & ; stand alone
+            words = list(lexer)
+            if len(words) == 1 and re.fullmatch(r"[A-Z_]+=\S+", words[0]):
+                name, value = words[0].split("=", 1)
+                env[name] = value
+            elif words[:1] == ["firedrill"]:
+                argv = list(itertools.takewhile(lambda w: not set(w) <= set("<>|&;"), words[1:]))
+                out.append([re.sub(r"\$(\w+)", lambda m, e=env: e[m.group(1)], w) for w in argv])  # type: ignore[misc]
+    return out
+
+
+def serve_banner(page: str) -> Callable[[Path], str]:
+    """What the first ``firedrill serve`` command of ``page`` prints once it listens."""
+
+    def make(cwd: Path) -> str:
+        from server.cli import main
+        from server.cli.listen import local_url
+        from server.cli.serve import banner
+
+        argv = next(a for a in documented_commands(page) if a[0] == "serve")
+        ctx = main.commands["serve"].make_context("serve", argv[1:])
+        p = ctx.params
+        return (
+            "\n".join(banner(local_url(p["host"], p["port"]), str(p["db"]), p["public_url"])) + "\n"
+        )
+
+    return make
+
+
+STRONG = "tests/reference/{0}/strong.yaml"
+SAMPLES: dict[str, Sample] = {
+    "readme-run": Sample(
+        "README.md",
+        console(
+            "firedrill run checkout-deploy-500s --script " + STRONG.format("checkout-deploy-500s")
+        ),
+    ),
+    "ci-drill-failure": Sample("docs/ci.md", drill_failure),
+    "tabletop-banner": Sample("docs/tabletop.md", serve_banner("docs/tabletop.md")),
+    "scripts-drain": Sample(
+        "docs/scripts.md", console(".venv/bin/firedrill run gateway-bad-pod --script drain.yaml")
+    ),
+    "scripts-refused": Sample(
+        "docs/scripts.md",
+        console(".venv/bin/firedrill run gateway-bad-pod --script wrong-target.yaml"),
+    ),
+    "authoring-run": Sample(
+        "docs/scenario-authoring.md",
+        console(
+            ".venv/bin/firedrill run inngest-pgbouncer-exhaustion --script "
+            + STRONG.format("inngest-pgbouncer-exhaustion")
+            + " --seed 1 --log out.jsonl"
+        ),
+    ),
+    "authoring-check": Sample(
+        "docs/scenario-authoring.md",
+        console(".venv/bin/firedrill check inngest-pgbouncer-exhaustion"),
+    ),
+    "ci-result-json": Sample("docs/ci.md", result_json),
+}
+
+
+def pages() -> list[str]:
+    """Every page that holds a sample."""
+    return sorted({s.page for s in SAMPLES.values()})
+
+
+def blocks(page: str) -> dict[str, str]:
+    """The sample blocks of ``page`` by name, as written."""
+    text = (ROOT / page).read_text(encoding="utf-8")
+    return {name: body for kind, name, _, body in MARKED.findall(text) if kind == "sample"}
+
+
+def scratch(page: str, base: Path) -> Path:
+    """A folder to run ``page``'s commands in: the repository's folders and the page's files."""
+    for name in LINKED:
+        (base / name).symlink_to(ROOT / name, target_is_directory=True)
+    text = (ROOT / page).read_text(encoding="utf-8")
+    for kind, name, _, body in MARKED.findall(text):
+        if kind == "file":
+            (base / name).write_text(body, encoding="utf-8")
+    return base
+
+
+def fresh(page: str) -> dict[str, str]:
+    """Every sample of ``page`` made anew."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cwd = scratch(page, Path(tmp))
+        return {n: s.make(cwd) for n, s in SAMPLES.items() if s.page == page}
+
+
+def rewrite(page: str) -> bool:
+    """Replace ``page``'s sample blocks with fresh output; True when something changed."""
+    path = ROOT / page
+    text = path.read_text(encoding="utf-8")
+    made = fresh(page)
+
+    def sub(m: re.Match[str]) -> str:
+        kind, name, lang, _ = m.groups()
+        if kind != "sample":
+            return m.group(0)
+        return f"<!-- sample: {name} -->\n```{lang}\n{made[name]}```"
+
+    new = MARKED.sub(sub, text)
+    path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+if __name__ == "__main__":
+    for p in pages():
+        print(f"{'rewrote' if rewrite(p) else 'unchanged'} {p}")
