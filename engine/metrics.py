@@ -24,7 +24,15 @@ SERVICE = (
     "pods",
     "restarts",
 )
-DEPENDENCY = ("latency_ms", "error_pct", "timeouts_per_s", "breaker_open", "calls_per_s")
+DEPENDENCY = (
+    "latency_ms",
+    "error_pct",
+    "timeouts_per_s",
+    "breaker_open",
+    "calls_per_s",
+    "queue_depth",
+    "saturation_pct",
+)
 DATABASE = (
     "pool_active",
     "pool_waiting",
@@ -57,6 +65,8 @@ BUSINESS = (
     "rows_corrupted",
     "error_budget_used_pct",
     "alerts_firing",
+    "shed_rps",
+    "shed_requests",
 )
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .actions import ACTIONS
 from .drill import Drill
 from .inputs import CATEGORY
 from .log import Event
@@ -39,20 +40,7 @@ NOBODY = DecisionScript(name="no-op", steps=[])
 
 # What each graded mitigation acts on: the kinds of component its target may name.
 TARGET_KINDS: dict[str, tuple[str, ...]] = {
-    "rollback": ("service",),
-    "forward_fix": ("service",),
-    "drain_pod": ("service",),
-    "undrain_pod": ("service",),
-    "scale": ("service",),
-    "shed_load": ("service",),
-    "scale_consumers": ("topic",),
-    "throttle_producer": ("topic",),
-    "skip_poison": ("topic",),
-    "set_flag": ("flag",),
-    "set_breaker": ("dependency",),
-    "restart": ("service", "database", "topic"),
-    "failover": ("database",),
-    "kill_query": ("database",),
+    t: a.target_kinds for t, a in ACTIONS.items() if a.target_kinds
 }
 
 
@@ -259,7 +247,7 @@ def _wiring(sc: Scenario) -> list[Finding]:
     """Declared components nothing uses, and grading rules that name nothing real."""
     topo = sc.topology
     endpoints = [e for s in topo.services for e in s.endpoints]
-    called = {d for e in endpoints for d in e.calls}
+    called = {d for e in endpoints for d in e.call_names}
     dbs = {e.database for e in endpoints if e.database}
     topics = {e.produces for e in endpoints if e.produces}
     rules = [*sc.grading.correct, *sc.grading.acceptable, *sc.grading.harmful]

@@ -28,6 +28,7 @@ from .service import ServiceState
 
 CUMULATIVE = (
     ".failed_requests",
+    ".shed_requests",
     ".impact_minutes",
     ".money_lost",
     ".rows_corrupted",
@@ -72,6 +73,8 @@ class World:
         self.noise = 0.0
         self.rps_total = scenario.traffic.base_rps
         self.failed_requests = 0.0
+        self.shed_requests = 0.0
+        self.shed_weight = scenario.slo.shed_weight
         self.total_requests = 0.0
         self.impact_minutes = 0.0
         self.money_lost = 0.0
@@ -83,6 +86,11 @@ class World:
         traffic = scenario.traffic
         self._noise_sd = traffic.noise_pct / 100.0 * 0.3122
         self._surges = [(s.at, s.ramp, s.multiplier, s.hold) for s in traffic.surges]
+        # Surges that are faults (they may start and end with a cause): id -> (start,
+        # ramp, multiplier, end or None while it lasts).
+        self.fault_surges: dict[str, tuple[float, float, float, float | None]] = {}
+        self.rotated: set[str] = set()  # certificates renewed during the drill
+        self.cert_faults: dict[str, list[str]] = {}  # certificate -> its expiry faults' keys
         # Business flows (endpoint labels) in order of first appearance.
         self._labels: list[str] = []
         for svc in self.services.values():
@@ -107,7 +115,7 @@ class World:
 
     def reset_counters(self) -> None:
         """Start cumulative counters at zero when the drill clock starts."""
-        self.failed_requests = self.total_requests = 0.0
+        self.failed_requests = self.total_requests = self.shed_requests = 0.0
         self.impact_minutes = self.money_lost = self.rows_corrupted = 0.0
         for i, k in enumerate(self.keys[: len(self.values)]):
             if k.startswith("business.") and k.endswith(CUMULATIVE):
@@ -148,6 +156,13 @@ class World:
                 down = min(1.0, (t - at - ramp - hold) / max(ramp, 1.0))
                 level = multiplier + (1.0 - multiplier) * down
             mult *= level
+        for start, ramp, multiplier, end in self.fault_surges.values():
+            up = min(1.0, (t - start) / ramp) if ramp > 0 else 1.0
+            level = 1.0 + (multiplier - 1.0) * up
+            if end is not None and t > end:
+                down = min(1.0, (t - end) / max(ramp, 1.0))
+                level = level + (1.0 - level) * down
+            mult *= level
         return mult
 
     # ------------------------------------------------------------------- tick
@@ -161,6 +176,7 @@ class World:
         extend = values.extend
         # Business totals accumulate service by service, as each one steps.
         failed = 0.0
+        shed = 0.0
         offered = 0.0
         affected = 0.0
         revenue = 0.0
@@ -168,12 +184,15 @@ class World:
         ok_sum = [0.0] * len(self._labels)
         tot_sum = ok_sum[:]
         label_index = self._label_index
+        weight = self.shed_weight
         for svc in self._service_list:
             extend(svc.step(rps, self))
             failed += svc.failed_rps
+            shed += svc.shed_rps
             offered += svc.offered
             if svc.offered > 0:
-                affected += svc.spec.rps_share * svc.failed_rps / svc.offered
+                hurt = svc.failed_rps + weight * svc.shed_rps
+                affected += svc.spec.rps_share * hurt / svc.offered
             revenue += svc.revenue_lost_per_s
             corrupt += svc.corrupt_per_s
             for label, (ok, tot) in svc.business.items():
@@ -181,7 +200,7 @@ class World:
                 ok_sum[j] += ok
                 tot_sum[j] += tot
         for dep in self._dep_list:
-            extend(dep.step())
+            extend(dep.step(dt))
         for db in self._db_list:
             extend(db.step(now, dt))
         for topic in self._topic_list:
@@ -201,6 +220,7 @@ class World:
             extend(topic.step(now, dt))
         affected_pct = min(100.0, 100.0 * affected)
         self.failed_requests += failed * dt
+        self.shed_requests += shed * dt
         self.total_requests += offered * dt
         self.impact_minutes += affected_pct / 100.0 * dt / 60.0
         self.money_lost += revenue * dt
@@ -214,8 +234,10 @@ class World:
                 revenue * 60.0,
                 self.money_lost,
                 self.rows_corrupted,
-                100.0 * self.failed_requests / self.error_budget,
+                100.0 * (self.failed_requests + weight * self.shed_requests) / self.error_budget,
                 float(self.alerts_firing),
+                shed,
+                self.shed_requests,
             )
         )
         for ok, tot in zip(ok_sum, tot_sum, strict=True):
