@@ -25,6 +25,7 @@ class Outcome:
     peak_err_5xx_pct: float
     final_users_affected_pct: float
     failed_requests: float
+    shed_requests: float  # refused by load shedding (429), counted apart from failures
     impact_minutes: float
     money_lost: float
     rows_corrupted: float
@@ -86,6 +87,7 @@ def outcome(scenario: Scenario, events: Sequence[Event]) -> Outcome:
         peak_err_5xx_pct=peak_5xx,
         final_users_affected_pct=last.get("business.users_affected_pct", 0.0),
         failed_requests=last.get("business.failed_requests", 0.0),
+        shed_requests=last.get("business.shed_requests", 0.0),
         impact_minutes=last.get("business.impact_minutes", 0.0),
         money_lost=last.get("business.money_lost", 0.0),
         rows_corrupted=last.get("business.rows_corrupted", 0.0),

@@ -57,7 +57,10 @@ class Latency(Model):
 class Call(Model):
     """One call an endpoint makes to a dependency, with its retry policy."""
 
-    to: str = Field(..., description="the dependency called")
+    to: str = Field(..., description="the dependency or service called")
+    timeout_ms: Annotated[
+        float, Field(gt=0, description="a call to a service gives up after this long")
+    ] = 2000.0
     retries: Annotated[
         int, Field(ge=0, le=10, description="extra attempts after a failed or timed-out call")
     ] = 0
@@ -99,7 +102,7 @@ class Endpoint(Model):
 class Service(Model):
     name: Name
     pods: Annotated[int, Field(ge=1, le=64)]
-    rps_share: Annotated[float, Field(gt=0, le=1)] = 1.0
+    rps_share: Annotated[float, Field(ge=0, le=1)] = 1.0
     capacity_rps_per_pod: Annotated[float, Field(gt=0)]
     workers_per_pod: Annotated[int, Field(ge=1, le=10_000)] = 64
     latency_ms: Latency = Latency()
@@ -584,7 +587,16 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         for j, e in enumerate(s.endpoints):
             for k, call in enumerate(e.calls):
                 sub = () if isinstance(call, str) else ("to",)
-                ref((*base, "endpoints", j, "calls", k, *sub), "dependency", e.call_names[k])
+                callee = e.call_names[k]
+                cp = (*base, "endpoints", j, "calls", k, *sub)
+                if callee == s.name:
+                    bad(cp, f"a service cannot call itself ({callee!r})")
+                elif callee not in names["service"]:
+                    ref(cp, "dependency", callee)
+        if s.rps_share == 0 and not any(
+            s.name in e.call_names for o in topo.services for e in o.endpoints
+        ):
+            bad((*base, "rps_share"), "is 0 but no service calls it: it would take no traffic")
             ref((*base, "endpoints", j, "database"), "database", e.database)
             ref((*base, "endpoints", j, "produces"), "topic", e.produces)
         if s.fix_version is not None and s.fix_version not in versions:
@@ -602,6 +614,9 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                         f"(known: {', '.join(endpoints)})",
                     )
                 ref((*p, "when_flag"), "flag", eff.when_flag)
+    cycle = _call_cycle(topo)
+    if cycle:
+        bad(("topology", "services"), f"services call each other in a cycle: {' -> '.join(cycle)}")
     shares = sum(s.rps_share for s in topo.services)
     if shares > 1.0 + 1e-9:
         bad(
@@ -744,6 +759,35 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         ref(("logs", i, "service"), "service", line.service)
     if problems:
         raise ScenarioError(problems)
+
+
+def _call_cycle(topo: Topology) -> list[str]:
+    """A cycle of service-to-service calls, as a path (empty if none)."""
+    services = {s.name: s for s in topo.services}
+    edges = {
+        s.name: sorted({c for e in s.endpoints for c in e.call_names if c in services})
+        for s in topo.services
+    }
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: list[str]) -> list[str]:
+        state[name] = 1
+        for nxt in edges[name]:
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt] if nxt in path else [name, nxt]
+            if nxt not in state:
+                found = visit(nxt, [*path, nxt])
+                if found:
+                    return found
+        state[name] = 2
+        return []
+
+    for name in edges:
+        if name not in state:
+            found = visit(name, [name])
+            if found:
+                return found
+    return []
 
 
 def _check_grading(sc: Scenario, doc: Any, bad: Any, components: set[str]) -> None:

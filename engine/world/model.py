@@ -24,6 +24,7 @@ from typing import Any
 from .. import metrics
 from ..scenario import Scenario
 from .backends import DatabaseState, DependencyState, TopicState
+from .graph import ServiceEdge
 from .service import ServiceState
 
 CUMULATIVE = (
@@ -66,10 +67,12 @@ class World:
         self.deps = {d.name: DependencyState(d) for d in topo.dependencies}
         self.dbs = {d.name: DatabaseState(d) for d in topo.databases}
         self.topics = {t.name: TopicState(t) for t in topo.topics}
+        self.edges: dict[tuple[str, float], ServiceEdge] = {}  # (callee, timeout) -> edge
         self._service_list = list(self.services.values())
         self._dep_list = list(self.deps.values())
         self._db_list = list(self.dbs.values())
         self._topic_list = list(self.topics.values())
+        self._edge_list: list[ServiceEdge] = []
         self.noise = 0.0
         self.rps_total = scenario.traffic.base_rps
         self.failed_requests = 0.0
@@ -135,6 +138,18 @@ class World:
         return default if i is None or i >= len(self.values) else self.values[i]
 
     # ---------------------------------------------------------------- helpers
+    def callee(self, name: str, timeout_ms: float) -> DependencyState | ServiceEdge:
+        """What a call to ``name`` reaches: a dependency, or an edge to a service."""
+        dep = self.deps.get(name)
+        if dep is not None:
+            return dep
+        key = (name, timeout_ms)
+        edge = self.edges.get(key)
+        if edge is None:
+            edge = self.edges[key] = ServiceEdge(self.services[name], timeout_ms)
+            self._edge_list = list(self.edges.values())
+        return edge
+
     def flag_on(self, name: str) -> bool:
         return self.flags.get(name, False)
 
@@ -185,12 +200,22 @@ class World:
         tot_sum = ok_sum[:]
         label_index = self._label_index
         weight = self.shed_weight
+        edges = self._edge_list
+        if edges:  # calls between services arrive one tick later, like any hop
+            for svc in self._service_list:
+                svc.inbound = 0.0
+            for edge in edges:
+                edge.callee.inbound += edge.demand
+                edge.demand = 0.0
         for svc in self._service_list:
             extend(svc.step(rps, self))
-            failed += svc.failed_rps
-            shed += svc.shed_rps
-            offered += svc.offered
             if svc.offered > 0:
+                # Only the share users sent counts toward user-facing figures; calls from
+                # other services fail (or not) inside their callers' requests.
+                ext = 1.0 if not svc.inbound else 1.0 - svc.inbound / svc.offered
+                failed += svc.failed_rps * ext
+                shed += svc.shed_rps * ext
+                offered += svc.offered * ext
                 hurt = svc.failed_rps + weight * svc.shed_rps
                 affected += svc.spec.rps_share * hurt / svc.offered
             revenue += svc.revenue_lost_per_s
@@ -199,6 +224,8 @@ class World:
                 j = label_index[label]
                 ok_sum[j] += ok
                 tot_sum[j] += tot
+        for edge in edges:
+            edge.update()
         for dep in self._dep_list:
             extend(dep.step(dt))
         for db in self._db_list:

@@ -26,6 +26,7 @@ from ..floats import total as fsum_lr
 if TYPE_CHECKING:
     from ..scenario import Effect, Migration, PodFault, Service
     from .backends import DatabaseState, DependencyState, TopicState
+    from .graph import ServiceEdge
     from .model import World
 
 
@@ -174,6 +175,8 @@ class ServiceState:
         self.shared: dict[str, Shared] = {}  # causes every pod has, by fault id
         self._profiles: dict[tuple[object, ...], Profile] = {}
         # results of the last tick
+        self.inbound = 0.0  # calls from other services last tick (offered on top of traffic)
+        self.mean_latency_ms = spec.latency_ms.p50  # last tick, for callers
         self.failed_rps = 0.0  # failed (5xx), not counting shed requests
         self.shed_rps = 0.0  # refused by load shedding (429)
         self.offered = 0.0
@@ -204,7 +207,7 @@ class ServiceState:
         self.business_labels = [(i, b) for i, e in enumerate(eps) if (b := e.business) is not None]
         self._refs: (
             tuple[
-                list[tuple[DependencyState, ...]],
+                list[tuple[DependencyState | ServiceEdge, ...]],
                 list[DatabaseState | None],
                 list[TopicState | None],
             ]
@@ -212,13 +215,13 @@ class ServiceState:
         ) = None
         # Downstream conditions per endpoint (see _downstream), and the revs of
         # the backends they were read from.
-        self._backends: list[DependencyState | DatabaseState | TopicState] = []
+        self._backends: list[DependencyState | ServiceEdge | DatabaseState | TopicState] = []
         self._down_revs = -1
         self.down_err: list[float] = []
         self._down_lat: list[float] = []
         self._allowed: list[float] = []
         self._reject: list[float] = []
-        self._offers: list[tuple[int, DependencyState | DatabaseState]] = []
+        self._offers: list[tuple[int, DependencyState | ServiceEdge | DatabaseState]] = []
         # calls per request each offer makes (1 + retries actually sent), see _downstream
         self._offer_mult: list[float] = []
         self._mult_slot: dict[tuple[int, int], int] = {}  # (endpoint, call) -> offer
@@ -351,11 +354,14 @@ class ServiceState:
     # ------------------------------------------------------------- downstream
     def _resolve(self, world: World) -> None:
         """Resolve endpoint names to components, once."""
-        deps = [tuple(world.deps[d] for d in c) for c in self._calls]
+        deps = [
+            tuple(world.callee(d, call.timeout_ms) for d, call in zip(c, e.call_specs, strict=True))
+            for c, e in zip(self._calls, self.spec.endpoints, strict=True)
+        ]
         dbs = [world.dbs[d] if d else None for d in self._db]
         topics = [world.topics[t] if t else None for t in self._prod]
         self._refs = (deps, dbs, topics)
-        backends: list[DependencyState | DatabaseState | TopicState] = []
+        backends: list[DependencyState | ServiceEdge | DatabaseState | TopicState] = []
         for i in range(len(deps)):
             for k, dep in enumerate(deps[i]):
                 self._mult_slot[(i, k)] = len(self._offers)
@@ -483,7 +489,7 @@ class ServiceState:
         spec = self.spec
         shares = self._shares
         n_e = len(shares)
-        offered = rps_total * spec.rps_share
+        offered = rps_total * spec.rps_share + self.inbound
         admitted = offered * (1.0 - self.shed_pct / 100.0)
         shed = offered - admitted
         self.offered = offered
@@ -607,6 +613,7 @@ class ServiceState:
         self.corrupt_per_s = corrupt
         self.failed_rps = fail5
         self.shed_rps = shed
+        self.mean_latency_ms = w50 / total_rps if total_rps else spec.latency_ms.p50
         self.business = business
         total = total_rps + shed
         n = n_serving_total
@@ -648,6 +655,17 @@ class ServiceState:
             if not rps:
                 continue
             for d in e.call_names:
+                if d in world.services:
+                    callee = world.services[d]
+                    bad = (
+                        (callee.failed_rps + callee.shed_rps) / callee.offered
+                        if callee.offered
+                        else 0
+                    )
+                    if bad >= 0.05:
+                        line = f"ERROR {e.name}: call to {d} failed: 503 upstream {d} unavailable"
+                        weights[line] = weights.get(line, 0.0) + rps * bad
+                    continue
                 dep = world.deps[d]
                 if dep.breaker_open or dep.effect()[0] < 0.05:
                     continue
