@@ -8,6 +8,10 @@ strong reference script, over a few seeds, and returns findings:
   the same log (determinism);
 - doing nothing pages, breaches the impact threshold and is still not
   mitigated at the end, or leaves data damage (rows corrupted);
+- the harmful reference play, when there is one, runs ahead of doing nothing
+  on a cumulative harm figure (impact-minutes, rows corrupted, money lost,
+  failed requests) at some sample: a move the scenario calls harmful must do
+  harm in the simulation while it acts, even if the play fixes things later;
 - everything declared is reachable: each fault starts, each inject fires
   and each page alert fires when nobody responds (or, for alerts and injects
   that watch for harm a player can cause, in the harmful reference play);
@@ -83,6 +87,7 @@ def check(
         try:
             play(drill, harmful)
             harm_events = drill.log.events
+            found += _harmless(harmful.name, noop_logs[0], harm_events, seeds[0])
         except RunError as exc:
             found.append(Finding("error", "harmful.run", f"{harmful.name} cannot be played: {exc}"))
     found += _reachable(scenario, noop_logs[0], harm_events)
@@ -124,6 +129,45 @@ def _nobody(sc: Scenario, out: Outcome, seed: int) -> list[Finding]:
             )
         ]
     return []
+
+
+# Cumulative harm figures (business metrics). The harmful play must run ahead of doing
+# nothing on one of them, by more than HARM_MARGIN (relative), at some sample: the
+# harm a move does shows while it acts, even if a later move of the play fixes things.
+HARM_FIGURES = ("impact_minutes", "rows_corrupted", "money_lost", "failed_requests")
+HARM_MARGIN = 0.001  # same seed, same noise: a lead beyond rounding is harm done
+
+
+def _harm_curves(events: Sequence[Event]) -> dict[float, tuple[float, ...]]:
+    keys = [f"business.{f}" for f in HARM_FIGURES]
+    return {
+        e.t: tuple(float(e.data["values"].get(k, 0.0)) for k in keys)
+        for e in events
+        if e.type == "metrics"
+    }
+
+
+def _harmless(name: str, noop: Sequence[Event], harm: Sequence[Event], seed: int) -> list[Finding]:
+    """An error if the harmful play never does more harm than doing nothing."""
+    base = _harm_curves(noop)
+    worst = [0.0] * len(HARM_FIGURES)  # the harmful play's largest lead, per figure
+    for t, values in _harm_curves(harm).items():
+        ref = base.get(t)
+        if ref is None:
+            continue
+        for i, (bad, good) in enumerate(zip(values, ref, strict=True)):
+            if bad > good * (1.0 + HARM_MARGIN) and bad - good > 1e-9:
+                return []
+            worst[i] = max(worst[i], bad - good)
+    shown = ", ".join(f"{f} +{w:,.1f}" for f, w in zip(HARM_FIGURES, worst, strict=True))
+    return [
+        Finding(
+            "error",
+            "harmful.harmless",
+            f"seed {seed}: {name} never does more harm than doing nothing (largest leads: "
+            f"{shown}): a move the scenario calls harmful must do harm in the simulation",
+        )
+    ]
 
 
 def _strong(sc: Scenario, script: DecisionScript, seed: int, replay: bool) -> list[Finding]:
