@@ -41,7 +41,11 @@ class ServiceEdge:
         ratio = lat / self.timeout_ms
         timed_out = min(1.0, max(0.0, (ratio - 0.7) / 0.6))
         err = 1.0 - (1.0 - err) * (1.0 - timed_out)
-        effect = (min(1.0, err), lat if lat < self.timeout_ms else self.timeout_ms)
-        if effect != self._effect:
-            self._effect = effect
+        err = err if err < 1.0 else 1.0
+        lat = lat if lat < self.timeout_ms else self.timeout_ms
+        # Callers cache what they derive from an edge until its rev moves: float noise
+        # in the callee's mean (traffic noise reorders the sums) is not a change.
+        e0, l0 = self._effect
+        if abs(err - e0) > 1e-6 or abs(lat - l0) > 0.01:
+            self._effect = (err, lat)
             self.rev += 1
