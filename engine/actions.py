@@ -86,6 +86,7 @@ ACTIONS: dict[str, ActionSpec] = {
         _m("forward_fix", "service", _SVC),
         _m("rotate_certificate", "certificate", ("certificate",), mechanic="certificates"),
         _m("set_retries", "service", _SVC, reversible=True, mechanic="retries"),
+        _m("evacuate_region", "region", ("region",), reversible=True, mechanic="regions"),
         ActionSpec("status_update", "communicate"),
         ActionSpec("chat", "communicate"),
         ActionSpec("inject", "facilitate"),

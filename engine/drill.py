@@ -256,17 +256,19 @@ class Drill:
             starts: list[tuple[float, int | None]] = []
             if isinstance(fault, PodFault) and fault.pod == "all" and fault.shared_cause is None:
                 # One line, every pod: each pod's start drawn from the seed on its own.
-                for pod in range(self.scenario.service(fault.service).pods):
-                    starts.append((self._jittered(fault.at, fault.jitter), pod))
+                svc = self.world.services[fault.service]
+                for p in svc.pods:
+                    if fault.region is None or p.region == fault.region:
+                        starts.append((self._jittered(fault.at, fault.jitter), p.index))
             else:
-                pod = None
+                pod: int | None = None
                 at = self._jittered(fault.at, fault.jitter)
                 if isinstance(fault, PodFault) and fault.shared_cause is None:
                     n = self.scenario.service(fault.service).pods
                     pod = self.rng.randrange(n) if fault.pod == "random" else int(fault.pod)
                 starts.append((at, pod))
-            for at, pod in starts:
-                start = partial(self._start_fault, fault, key, pod)
+            for at, index in starts:
+                start = partial(self._start_fault, fault, key, index)
                 if fault.when is not None:
                     self.at(round(at, 3), partial(self._watch, fault.when, start))
                 else:

@@ -150,7 +150,7 @@ def apply_fault(drill: Drill, fault: Any, key: str, pod_index: int | None = None
         # A cause every pod shares lives on the fleet: new and restarted pods have it.
         svc = w.services[fault.service]
         log = fault.log or f"ERROR {fault.reason}"
-        svc.shared[key] = Shared(fault.error_pct, fault.latency_ms, log)
+        svc.shared[key] = Shared(fault.error_pct, fault.latency_ms, log, None, fault.region)
         svc.invalidate()
         data["pods"] = "all"
         data["shared_cause"] = fault.shared_cause

@@ -195,6 +195,12 @@ class SetRetries(Input):
     retries: Annotated[int, Field(ge=0, le=10)]
 
 
+class EvacuateRegion(Input):
+    type: Literal["evacuate_region"]
+    region: Short
+    restore: bool = False
+
+
 # ------------------------------------------------------------- communicate
 class StatusUpdate(Input):
     type: Literal["status_update"]
@@ -273,6 +279,7 @@ AnyInput = Annotated[
     | ForwardFix
     | RotateCertificate
     | SetRetries
+    | EvacuateRegion
     | StatusUpdate
     | Chat
     | FireInject

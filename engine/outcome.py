@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .log import Event
+from .metrics import region_metric_names
 from .scenario import Scenario
 
 
@@ -51,6 +52,7 @@ def outcome(scenario: Scenario, events: Sequence[Event]) -> Outcome:
     alerts: list[str] = []
     inputs = 0
     samples: list[tuple[float, float]] = []
+    regional = set(region_metric_names(scenario))  # peaks are of whole services
     for e in events:
         if e.type == "metrics":
             v = e.data["values"]
@@ -62,7 +64,7 @@ def outcome(scenario: Scenario, events: Sequence[Event]) -> Outcome:
                 last_bad = e.t
             peak_users = max(peak_users, users)
             for k, x in v.items():
-                if k.endswith(".err_5xx_pct"):
+                if k.endswith(".err_5xx_pct") and k not in regional:
                     peak_5xx = max(peak_5xx, x)
                 elif k.endswith(".consumer_lag"):
                     max_lag = max(max_lag, x)

@@ -294,6 +294,7 @@ class PodFault(FaultBase):
         None,
         description="a cause every pod shares (with pod: all): pods added later have it too",
     )
+    region: str | None = Field(None, description="with pod: all, only the pods of this region")
 
 
 class CertExpiryFault(FaultBase):
@@ -701,6 +702,19 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                     (*fp, "shared_cause"),
                     f"a shared cause hits every pod: needs pod: all (got pod: {f.pod})",
                 )
+            if f.region is not None:
+                svc_regions = sc.service(f.service).regions if f.service in names["service"] else []
+                if f.pod != "all":
+                    bad(
+                        (*fp, "region"),
+                        "a regional fault hits every pod of a region: "
+                        f"needs pod: all (got pod: {f.pod})",
+                    )
+                elif f.region not in svc_regions:
+                    bad(
+                        (*fp, "region"),
+                        f"must be one of {f.service}'s regions {svc_regions} (got {f.region!r})",
+                    )
             if f.shared_cause is not None and f.fixed_by_restart:
                 bad(
                     (*fp, "fixed_by_restart"),
@@ -754,7 +768,8 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                 ("injects", i, "at"),
                 f"must be within the drill, <= {sc.duration:g}s (got {inj.at:g})",
             )
-    _check_grading(sc, doc, bad, {v for vs in names.values() for v in vs})
+    regions = {r.name for r in sc.traffic.regions}
+    _check_grading(sc, doc, bad, {v for vs in names.values() for v in vs} | regions)
     for i, line in enumerate(sc.logs):
         ref(("logs", i, "service"), "service", line.service)
     if problems:

@@ -335,6 +335,8 @@ def _wiring(sc: Scenario) -> list[Finding]:
         "database": {d.name for d in topo.databases},
         "topic": {t.name for t in topo.topics},
         "flag": {f.name for f in topo.flags},
+        "certificate": {c.name for c in topo.certificates},
+        "region": {r.name for r in sc.traffic.regions},
     }
     for kind, group in (
         ("correct", sc.grading.correct),

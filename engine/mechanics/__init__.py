@@ -8,10 +8,15 @@ are in the scenario format). docs/design.md says how to add one.
 
 from __future__ import annotations
 
-from . import certificates, retries, surges
+from . import certificates, regions, retries, surges
 from .base import Ctx, EndFault, Lever, Mechanic, Plan, StartFault
 
-MECHANICS: tuple[Mechanic, ...] = (certificates.MECHANIC, retries.MECHANIC, surges.MECHANIC)
+MECHANICS: tuple[Mechanic, ...] = (
+    certificates.MECHANIC,
+    regions.MECHANIC,
+    retries.MECHANIC,
+    surges.MECHANIC,
+)
 FAULTS: dict[str, StartFault] = {k: f for m in MECHANICS for k, f in m.faults.items()}
 ENDS: dict[str, EndFault] = {k: f for m in MECHANICS for k, f in m.ends.items()}
 LEVERS: dict[str, Lever] = {k: f for m in MECHANICS for k, f in m.levers.items()}

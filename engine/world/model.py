@@ -107,6 +107,9 @@ class World:
         keys += [f"{name}.{m}" for name in self.topics for m in metrics.TOPIC]
         keys += [f"business.{m}" for m in metrics.BUSINESS]
         keys += [f"business.{label}_success_pct" for label in self._labels]
+        # Per-region metrics of services spread over regions, so alerts can watch one.
+        self._regional = [s for s in self._service_list if len(s.spec.regions) >= 2]
+        keys += metrics.region_metric_names(scenario)
         assert len(set(keys)) == len(keys), "component names are unique (validated)"
         self.keys = keys
         self.index = {k: i for i, k in enumerate(keys)}
@@ -149,6 +152,12 @@ class World:
             edge = self.edges[key] = ServiceEdge(self.services[name], timeout_ms)
             self._edge_list = list(self.edges.values())
         return edge
+
+    def set_region_share(self, region: str, share: float) -> None:
+        """Send ``share`` of traffic to ``region`` (0: evacuated); the others absorb the rest."""
+        self.region_shares[region] = share
+        for s in self._service_list:
+            s.invalidate()
 
     def flag_on(self, name: str) -> bool:
         return self.flags.get(name, False)
@@ -269,6 +278,11 @@ class World:
         )
         for ok, tot in zip(ok_sum, tot_sum, strict=True):
             values.append(100.0 * ok / tot if tot else 100.0)
+        for svc in self._regional:
+            for region in svc._stepped:
+                tot, bad = region.err
+                values.append(tot)
+                values.append(100.0 * bad / tot if tot else 0.0)
         self.values = values
         self._m = None
         # Sum gauges over the sample window (counters are sampled as-is, but one

@@ -80,6 +80,7 @@ class Shared:
     latency_ms: float
     log: str
     endpoints: tuple[int, ...] | None = None
+    region: str | None = None  # only the pods of this region have it
 
 
 @dataclass(slots=True)
@@ -260,6 +261,8 @@ class ServiceState:
         if not known:
             return 1.0 / len(self.regions)
         total = fsum_lr(self.region_shares[r] for r in known)
+        if total <= 0.0:  # every region it runs in is evacuated: callers still reach it
+            return 1.0 / len(known) if region in known else 0.0
         return self.region_shares.get(region, 0.0) / total
 
     def layout(self, world: World) -> list[Region]:
@@ -305,7 +308,11 @@ class ServiceState:
     def _profile(self, pod: Pod, world: World) -> tuple[tuple[object, ...], Profile]:
         flags = world.flag_on
         version = self.versions[pod.version]
-        key: tuple[object, ...] = (pod.version, id(pod.fault) if pod.fault else None)
+        key: tuple[object, ...] = (
+            pod.version,
+            id(pod.fault) if pod.fault else None,
+            pod.region,  # shared causes may be regional
+        )
         if key in self._profiles:
             return key, self._profiles[key]
         n = len(self.spec.endpoints)
@@ -332,6 +339,8 @@ class ServiceState:
                 lat[i] += pod.fault.latency_ms
             logs.append(pod.fault.log or f"{pod.fault.reason}")
         for sh in self.shared.values():
+            if sh.region is not None and sh.region != pod.region:
+                continue
             for i in range(n) if sh.endpoints is None else sh.endpoints:
                 err[i] = combine(err[i], sh.error_pct / 100.0)
                 lat[i] += sh.latency_ms
