@@ -22,11 +22,12 @@ from simpy.events import URGENT
 from . import __version__
 from . import inputs as I
 from .alerts import AlertEngine
-from .effects import apply_fault, mitigate
+from .causes import Watch
+from .effects import apply_fault, end_fault, mitigate
 from .errors import DrillStateError, InvalidInput, NotAllowed
 from .log import DrillLog, Event
 from .observe import investigate
-from .scenario import Inject, Migration, PodFault, Scenario
+from .scenario import Cause, Fault, Inject, Migration, PodFault, Scenario
 from .world import World
 from .world.service import ServiceState
 
@@ -44,6 +45,9 @@ class Drill:
         self.changes: list[dict[str, Any]] = []
         self.migrations: dict[str, list[tuple[str, str, Migration]]] = {}
         self.blocker_pids: dict[str, int] = {}
+        self.active_faults: dict[str, Fault] = {}  # running faults by key (id or faults[i])
+        self.faults_ended: list[str] = []  # keys, in the order they ended
+        self._watches: list[Watch] = []  # pending `when` / `until` causes
         self.revealed: list[str] = []
         self.page_at: float | None = None
         self.ended = False
@@ -147,6 +151,10 @@ class Drill:
             )
         if plan is not None:
             plan(event.seq)
+        if self._watches:
+            for w in [w for w in self._watches if w.matches(inp)]:
+                self._watches.remove(w)
+                self.later(w.cause.delay, w.fire)
         self._after_input(inp, actor)
         return event
 
@@ -243,15 +251,52 @@ class Drill:
                 svc.invalidate()
 
     def _schedule_faults(self) -> None:
-        for fault in self.scenario.faults:
-            at = fault.at
-            if fault.jitter:
-                at = max(0.0, at + self.rng.uniform(-fault.jitter, fault.jitter))
-            pod = None
-            if isinstance(fault, PodFault):
-                n = self.scenario.service(fault.service).pods
-                pod = self.rng.randrange(n) if fault.pod == "random" else fault.pod
-            self.at(round(at, 3), partial(apply_fault, self, fault, pod))
+        for i, fault in enumerate(self.scenario.faults):
+            key = fault.id or f"faults[{i}]"
+            starts: list[tuple[float, int | None]] = []
+            if isinstance(fault, PodFault) and fault.pod == "all" and fault.shared_cause is None:
+                # One line, every pod: each pod's start drawn from the seed on its own.
+                svc = self.world.services[fault.service]
+                for p in svc.pods:
+                    if fault.region is None or p.region == fault.region:
+                        starts.append((self._jittered(fault.at, fault.jitter), p.index))
+            else:
+                pod: int | None = None
+                at = self._jittered(fault.at, fault.jitter)
+                if isinstance(fault, PodFault) and fault.shared_cause is None:
+                    n = self.scenario.service(fault.service).pods
+                    pod = self.rng.randrange(n) if fault.pod == "random" else int(fault.pod)
+                starts.append((at, pod))
+            for at, index in starts:
+                start = partial(self._start_fault, fault, key, index)
+                if fault.when is not None:
+                    self.at(round(at, 3), partial(self._watch, fault.when, start))
+                else:
+                    self.at(round(at, 3), start)
+
+    def _jittered(self, at: float, jitter: float) -> float:
+        return max(0.0, at + self.rng.uniform(-jitter, jitter)) if jitter else at
+
+    def _watch(self, cause: Cause, fire: Callable[[], None]) -> None:
+        self._watches.append(Watch(cause, fire))
+
+    def _start_fault(self, fault: Fault, key: str, pod: int | None) -> None:
+        first = key not in self.active_faults
+        apply_fault(self, fault, key, pod)
+        if first and fault.until is not None and key in self.active_faults:
+            self._watch(fault.until, partial(end_fault, self, fault, key))
+
+    def fault_ended(self, key: str) -> None:
+        """Record that fault ``key`` ended; causes waiting on it fire from the next tick."""
+        self.faults_ended.append(key)
+        self.state("fault", "fault ended", vis="facilitator", fault=key)
+
+    def _check_watches(self, now: float) -> None:
+        metric = self.world.metric
+        for w in list(self._watches):
+            if w.due(now, metric, self.alerts_seen, self.faults_ended):
+                self._watches.remove(w)
+                self.later(w.cause.delay, w.fire)
 
     # The clock: one timeout per tick whose callback steps everything (no process
     # per tick or per component). Each next timeout is created at the end of the
@@ -289,6 +334,8 @@ class Drill:
         self.world.alerts_firing = len(self.alerts.firing)
         if self._conditional:
             self._check_injects(now)
+        if self._watches:
+            self._check_watches(now)
         self._ticks += 1
         if self._ticks % self._every == 0:
             self._sample()

@@ -14,16 +14,19 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from . import inputs as I
+from . import mechanics
 from .errors import NotAllowed
 from .scenario import (
     BlockerFault,
     DependencyFault,
+    Fault,
     FlagFault,
     Migration,
     PodFault,
     PoisonFault,
     ReleaseFault,
 )
+from .world.service import Shared
 
 if TYPE_CHECKING:
     from .drill import Drill
@@ -105,11 +108,19 @@ def previous_version(svc: ServiceState) -> str | None:
 
 
 # ----------------------------------------------------------------- faults
-def apply_fault(drill: Drill, fault: Any, pod_index: int | None) -> None:
-    """Start a scenario fault now (called by the fault timer)."""
+def apply_fault(drill: Drill, fault: Any, key: str, pod_index: int | None = None) -> None:
+    """Start a scenario fault now (called by its timer or its cause).
+
+    ``key`` identifies this fault line (its id, else ``faults[i]``); a fault on
+    every pod is started once per pod, each with its ``pod_index``.
+    """
     w = drill.world
-    data = {"fault": fault.id or fault.kind, "kind": fault.kind}
-    if isinstance(fault, ReleaseFault):
+    data: dict[str, Any] = {"fault": fault.id or fault.kind, "kind": fault.kind}
+    drill.active_faults[key] = fault
+    start = mechanics.FAULTS.get(fault.kind)
+    if start is not None:
+        data.update(start(drill, fault, key))
+    elif isinstance(fault, ReleaseFault):
         svc = w.services[fault.service]
         kind = "deploy" if fault.kind == "deploy" else "config"
         drill.changes.append(
@@ -135,9 +146,19 @@ def apply_fault(drill: Drill, fault: Any, pod_index: int | None) -> None:
             fault.migration,
             fault.id or f"{kind}-{fault.version}",
         )
+    elif isinstance(fault, PodFault) and fault.shared_cause is not None:
+        # A cause every pod shares lives on the fleet: new and restarted pods have it.
+        svc = w.services[fault.service]
+        log = fault.log or f"ERROR {fault.reason}"
+        svc.shared[key] = Shared(fault.error_pct, fault.latency_ms, log, None, fault.region)
+        svc.invalidate()
+        data["pods"] = "all"
+        data["shared_cause"] = fault.shared_cause
     elif isinstance(fault, PodFault):
         svc = w.services[fault.service]
         assert pod_index is not None
+        if pod_index >= len(svc.pods):  # scaled in before its turn
+            return
         svc.pods[pod_index].fault = fault
         svc.invalidate()
         data["pod"] = svc.pods[pod_index].name
@@ -149,14 +170,7 @@ def apply_fault(drill: Drill, fault: Any, pod_index: int | None) -> None:
             dep.error_pct = fault.error_pct
         dep.fault_log = fault.log
         if fault.recover_at is not None:
-
-            def recover() -> None:
-                dep.latency_ms = dep.spec.latency_ms
-                dep.error_pct = dep.spec.error_pct
-                dep.fault_log = None
-                drill.state(dep.spec.name, "dependency recovered", vis="facilitator")
-
-            drill.at(fault.recover_at, recover)
+            drill.at(fault.recover_at, partial(end_fault, drill, fault, key))
     elif isinstance(fault, FlagFault):
         drill.changes.append(
             {
@@ -188,6 +202,34 @@ def apply_fault(drill: Drill, fault: Any, pod_index: int | None) -> None:
     drill.state("fault", "fault started", vis="facilitator", **data)
 
 
+def end_fault(drill: Drill, fault: Fault, key: str) -> None:
+    """End a running fault now: its cause went (``until``) or its time came."""
+    if drill.active_faults.pop(key, None) is None:
+        return  # not running (never started, or already ended)
+    w = drill.world
+    end = mechanics.ENDS.get(fault.kind)
+    if end is not None:
+        end(drill, fault, key)
+    elif isinstance(fault, PodFault):
+        svc = w.services[fault.service]
+        svc.shared.pop(key, None)
+        for pod in svc.pods:
+            if pod.fault is fault:
+                pod.fault = None
+        svc.invalidate()
+    elif isinstance(fault, DependencyFault):
+        dep = w.deps[fault.dependency]
+        dep.latency_ms = dep.spec.latency_ms
+        dep.error_pct = dep.spec.error_pct
+        dep.fault_log = None
+        drill.state(dep.spec.name, "dependency recovered", vis="facilitator")
+    elif isinstance(fault, BlockerFault):
+        db = w.dbs[fault.database]
+        if db.blocker is fault:
+            db.blocker = None
+    drill.fault_ended(key)
+
+
 def _start_blocker(drill: Drill, fault: BlockerFault) -> None:
     db = drill.world.dbs[fault.database]
     db.blocker = fault
@@ -212,6 +254,14 @@ def _clear_blocker(drill: Drill, name: str) -> None:
 
 # ------------------------------------------------------------ mitigations
 def mitigate(drill: Drill, inp: I.Input) -> Plan:
+    """Validate a mitigation against the drill now and return its plan (run with its seq).
+
+    Levers owned by a mechanic (``engine.mechanics``) are dispatched to it; the
+    built-in levers follow. Raises NotAllowed / InvalidInput, changing nothing.
+    """
+    lever = mechanics.LEVERS.get(inp.type)
+    if lever is not None:
+        return lever(drill, inp)
     w = drill.world
     if isinstance(inp, I.Rollback):
         svc = drill.need_service(inp.service)

@@ -3,7 +3,8 @@
 Each input is a frozen model selected by its ``type``. :func:`parse_input`
 validates shape (types, ranges, unknown fields); targets are checked
 against the scenario when the drill applies it. docs/actions.md is the
-reference. ``CATEGORY`` groups them the way grading reads them.
+reference. ``CATEGORY`` (derived from the action-spec table in
+``engine.actions``) groups them the way grading reads them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from .actions import ACTIONS
 from .errors import InvalidInput, UnknownAction
 
 Short = Annotated[str, Field(min_length=1, max_length=200)]
@@ -181,6 +183,24 @@ class ForwardFix(Input):
     summary: Annotated[str, Field(max_length=500)] = ""
 
 
+class RotateCertificate(Input):
+    type: Literal["rotate_certificate"]
+    certificate: Short
+
+
+class SetRetries(Input):
+    type: Literal["set_retries"]
+    service: Short
+    dependency: Short
+    retries: Annotated[int, Field(ge=0, le=10)]
+
+
+class EvacuateRegion(Input):
+    type: Literal["evacuate_region"]
+    region: Short
+    restore: bool = False
+
+
 # ------------------------------------------------------------- communicate
 class StatusUpdate(Input):
     type: Literal["status_update"]
@@ -257,6 +277,9 @@ AnyInput = Annotated[
     | ShedLoad
     | KillQuery
     | ForwardFix
+    | RotateCertificate
+    | SetRetries
+    | EvacuateRegion
     | StatusUpdate
     | Chat
     | FireInject
@@ -268,44 +291,7 @@ AnyInput = Annotated[
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyInput)
 
-CATEGORY: dict[str, str] = {
-    "declare_incident": "command",
-    "take_command": "command",
-    "assign_role": "command",
-    "page_team": "command",
-    "decide": "command",
-    "hypothesis": "investigate",
-    "view_dashboard": "investigate",
-    "read_logs": "investigate",
-    "list_changes": "investigate",
-    "check_migration": "investigate",
-    "inspect_queue": "investigate",
-    "inspect_dependency": "investigate",
-    "inspect_database": "investigate",
-    "ask_sme": "investigate",
-    "state_impact": "impact",
-    "rollback": "mitigate",
-    "drain_pod": "mitigate",
-    "undrain_pod": "mitigate",
-    "scale": "mitigate",
-    "scale_consumers": "mitigate",
-    "set_flag": "mitigate",
-    "set_breaker": "mitigate",
-    "throttle_producer": "mitigate",
-    "skip_poison": "mitigate",
-    "restart": "mitigate",
-    "failover": "mitigate",
-    "shed_load": "mitigate",
-    "kill_query": "mitigate",
-    "forward_fix": "mitigate",
-    "status_update": "communicate",
-    "chat": "communicate",
-    "inject": "facilitate",
-    "message": "facilitate",
-    "note": "facilitate",
-    "clock": "facilitate",
-    "end": "facilitate",
-}
+CATEGORY: dict[str, str] = {t: a.category for t, a in ACTIONS.items()}
 INPUT_TYPES: tuple[str, ...] = tuple(CATEGORY)
 
 # Who may submit what; the server enforces this same table.

@@ -1,7 +1,8 @@
 """Names of the top-level dashboard metrics a scenario's world exposes.
 
 Alert rules, inject conditions and decision scripts refer to metrics by
-these names (``<component>.<metric>``); breakdowns (per pod, endpoint,
+these names (``<component>.<metric>``, and ``<service>.<region>.<metric>``
+for services in two or more regions); breakdowns (per pod, endpoint,
 region) are not metrics but detail revealed on request.
 """
 
@@ -24,7 +25,15 @@ SERVICE = (
     "pods",
     "restarts",
 )
-DEPENDENCY = ("latency_ms", "error_pct", "timeouts_per_s", "breaker_open", "calls_per_s")
+DEPENDENCY = (
+    "latency_ms",
+    "error_pct",
+    "timeouts_per_s",
+    "breaker_open",
+    "calls_per_s",
+    "queue_depth",
+    "saturation_pct",
+)
 DATABASE = (
     "pool_active",
     "pool_waiting",
@@ -57,7 +66,23 @@ BUSINESS = (
     "rows_corrupted",
     "error_budget_used_pct",
     "alerts_firing",
+    "shed_rps",
+    "shed_requests",
 )
+
+
+REGION = ("rps", "err_5xx_pct")  # per region of a service in two or more regions
+
+
+def region_metric_names(scenario: Scenario) -> list[str]:
+    """``<service>.<region>.<metric>`` for every service spread over two or more regions."""
+    return [
+        f"{s.name}.{r}.{m}"
+        for s in scenario.topology.services
+        if len(s.regions) >= 2
+        for r in s.regions
+        for m in REGION
+    ]
 
 
 def metric_names(scenario: Scenario) -> set[str]:
@@ -75,4 +100,5 @@ def metric_names(scenario: Scenario) -> set[str]:
         names.update(f"{db.name}.{m}" for m in DATABASE)
     for t in topo.topics:
         names.update(f"{t.name}.{m}" for m in TOPIC)
+    names.update(region_metric_names(scenario))
     return names

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .log import Event
+from .metrics import region_metric_names
 from .scenario import Scenario
 
 
@@ -25,6 +26,7 @@ class Outcome:
     peak_err_5xx_pct: float
     final_users_affected_pct: float
     failed_requests: float
+    shed_requests: float  # refused by load shedding (429), counted apart from failures
     impact_minutes: float
     money_lost: float
     rows_corrupted: float
@@ -50,6 +52,7 @@ def outcome(scenario: Scenario, events: Sequence[Event]) -> Outcome:
     alerts: list[str] = []
     inputs = 0
     samples: list[tuple[float, float]] = []
+    regional = set(region_metric_names(scenario))  # peaks are of whole services
     for e in events:
         if e.type == "metrics":
             v = e.data["values"]
@@ -61,7 +64,7 @@ def outcome(scenario: Scenario, events: Sequence[Event]) -> Outcome:
                 last_bad = e.t
             peak_users = max(peak_users, users)
             for k, x in v.items():
-                if k.endswith(".err_5xx_pct"):
+                if k.endswith(".err_5xx_pct") and k not in regional:
                     peak_5xx = max(peak_5xx, x)
                 elif k.endswith(".consumer_lag"):
                     max_lag = max(max_lag, x)
@@ -86,6 +89,7 @@ def outcome(scenario: Scenario, events: Sequence[Event]) -> Outcome:
         peak_err_5xx_pct=peak_5xx,
         final_users_affected_pct=last.get("business.users_affected_pct", 0.0),
         failed_requests=last.get("business.failed_requests", 0.0),
+        shed_requests=last.get("business.shed_requests", 0.0),
         impact_minutes=last.get("business.impact_minutes", 0.0),
         money_lost=last.get("business.money_lost", 0.0),
         rows_corrupted=last.get("business.rows_corrupted", 0.0),

@@ -54,21 +54,55 @@ class Latency(Model):
     p99: Annotated[float, Field(gt=0)] = 200.0
 
 
+class Call(Model):
+    """One call an endpoint makes to a dependency, with its retry policy."""
+
+    to: str = Field(..., description="the dependency or service called")
+    timeout_ms: Annotated[
+        float, Field(gt=0, description="a call to a service gives up after this long")
+    ] = 2000.0
+    retries: Annotated[
+        int, Field(ge=0, le=10, description="extra attempts after a failed or timed-out call")
+    ] = 0
+    backoff_ms: Annotated[float, Field(ge=0, le=60_000, description="wait before each retry")] = (
+        100.0
+    )
+    retry_budget_pct: (
+        Annotated[
+            float,
+            Field(ge=0, le=100, description="retries may add at most this share of first attempts"),
+        ]
+        | None
+    ) = None
+
+
 class Endpoint(Model):
     name: Annotated[str, Field(min_length=1, max_length=80)]
     share: Annotated[float, Field(gt=0, le=1)]
-    calls: list[str] = Field([], description="downstream dependencies called per request")
+    calls: list[str | Call] = Field(
+        [], description="downstream dependencies called per request: a name or a call"
+    )
     database: str | None = None
     produces: str | None = Field(None, description="topic each request publishes to")
     writes: bool = False
     revenue_per_request: Annotated[float, Field(ge=0)] = 0.0
     business: str | None = Field(None, description="business flow label, e.g. checkout")
 
+    @property
+    def call_specs(self) -> list[Call]:
+        """Every call as a :class:`Call` (a bare name is a call without retries)."""
+        return [Call(to=c) if isinstance(c, str) else c for c in self.calls]
+
+    @property
+    def call_names(self) -> list[str]:
+        """The dependencies this endpoint calls, in order."""
+        return [c if isinstance(c, str) else c.to for c in self.calls]
+
 
 class Service(Model):
     name: Name
     pods: Annotated[int, Field(ge=1, le=64)]
-    rps_share: Annotated[float, Field(gt=0, le=1)] = 1.0
+    rps_share: Annotated[float, Field(ge=0, le=1)] = 1.0
     capacity_rps_per_pod: Annotated[float, Field(gt=0)]
     workers_per_pod: Annotated[int, Field(ge=1, le=10_000)] = 64
     latency_ms: Latency = Latency()
@@ -93,6 +127,12 @@ class Dependency(Model):
     timeout_ms: Annotated[float, Field(gt=0)] = 2000.0
     fallback: Literal["degrade", "fail"] = Field(
         "fail", description="what callers do while the breaker is open"
+    )
+    capacity_rps: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="calls per second it serves; beyond it calls queue (omitted: no limit)"
+    )
+    max_queue_s: Period = Field(
+        30.0, description="seconds of work its queue holds before it rejects calls"
     )
 
 
@@ -133,12 +173,26 @@ class Flag(Model):
     off_cost: str | None = Field(None, description="what is given up while a kill switch is off")
 
 
+class Certificate(Model):
+    """A TLS certificate or credential the pods of some services present."""
+
+    name: Name
+    services: Annotated[list[str], Field(min_length=1)] = Field(
+        ..., description="services whose pods present it"
+    )
+    dependency: str | None = Field(
+        None, description="the hop it authenticates (omitted: every inbound request)"
+    )
+    rotate: Period = Field(300.0, description="time to issue a new one and reload every pod")
+
+
 class Topology(Model):
     services: Annotated[list[Service], Field(min_length=1)]
     dependencies: list[Dependency] = []
     databases: list[Database] = []
     topics: list[Topic] = []
     flags: list[Flag] = []
+    certificates: list[Certificate] = []
 
 
 # ---------------------------------------------------------------- time line
@@ -186,11 +240,38 @@ class Change(Model):
     by: str = "deploy pipeline"
 
 
+class Cause(Model):
+    """What starts (``when``) or ends (``until``) a fault: exactly one trigger."""
+
+    metric: str | None = None
+    op: Literal[">", ">=", "<", "<="] = ">"
+    threshold: float | None = None
+    for_: Delay = Field(0.0, alias="for", description="the metric condition holds this long")
+    alert: str | None = Field(None, description="an alert fires")
+    action: str | None = Field(None, description="a player sends this action")
+    target: str | None = Field(None, description="... naming this component")
+    fault: Name | None = Field(None, description="the fault with this id ends")
+    delay: Delay = Field(0.0, description="the fault starts or ends this long after")
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> Cause:
+        triggers = [self.metric, self.alert, self.action, self.fault]
+        if sum(t is not None for t in triggers) != 1:
+            raise ValueError("needs exactly one of `metric`, `alert`, `action` or `fault`")
+        if self.metric is not None and self.threshold is None:
+            raise ValueError("`metric` needs a `threshold`")
+        if self.target is not None and self.action is None:
+            raise ValueError("`target` goes with `action`")
+        return self
+
+
 class FaultBase(Model):
     id: Name | None = None
-    at: Duration
+    at: Duration = Field(0.0, description="start time; with `when`, the cause is watched from it")
     jitter: Delay = Field(0.0, description="seeded +/- shift of `at`")
     log: str | None = Field(None, description="log line this fault makes the system write")
+    when: Cause | None = Field(None, description="start when this cause happens, not at `at`")
+    until: Cause | None = Field(None, description="end when this happens (the cause went)")
 
 
 class ReleaseFault(FaultBase):
@@ -204,11 +285,28 @@ class ReleaseFault(FaultBase):
 class PodFault(FaultBase):
     kind: Literal["pod_failure"]
     service: str
-    pod: int | Literal["random"] = "random"
+    pod: int | Literal["random", "all"] = "random"
     error_pct: Pct = 100.0
     latency_ms: Annotated[float, Field(ge=0)] = 0.0
     reason: str = "pod unhealthy"
     fixed_by_restart: bool = False
+    shared_cause: Literal["config", "certificate", "image", "host"] | None = Field(
+        None,
+        description="a cause every pod shares (with pod: all): pods added later have it too",
+    )
+    region: str | None = Field(None, description="with pod: all, only the pods of this region")
+
+
+class CertExpiryFault(FaultBase):
+    kind: Literal["cert_expiry"]
+    certificate: str
+    error_pct: Pct = Field(100.0, description="share of handshakes that fail")
+
+
+class SurgeFault(FaultBase):
+    kind: Literal["traffic_surge"]
+    multiplier: Annotated[float, Field(gt=0, le=100)]
+    ramp: Delay = 60.0
 
 
 class DependencyFault(FaultBase):
@@ -242,7 +340,14 @@ class BlockerFault(FaultBase):
 
 
 Fault = Annotated[
-    ReleaseFault | PodFault | DependencyFault | FlagFault | PoisonFault | BlockerFault,
+    ReleaseFault
+    | PodFault
+    | DependencyFault
+    | FlagFault
+    | PoisonFault
+    | BlockerFault
+    | CertExpiryFault
+    | SurgeFault,
     Field(discriminator="kind"),
 ]
 
@@ -335,6 +440,16 @@ class Source(Model):
 class Slo(Model):
     availability_pct: Annotated[float, Field(gt=0, lt=100)] = 99.9
     window_days: Annotated[int, Field(ge=1, le=365)] = 30
+    shed_weight: Annotated[
+        float,
+        Field(
+            ge=0,
+            le=1,
+            description="how much a shed or rate-limited request (a fast 429 the client backs "
+            "off and retries) counts toward users affected, money lost and the error budget, "
+            "relative to a failed one",
+        ),
+    ] = 0.5
 
 
 class MitigationRule(Model):
@@ -419,6 +534,10 @@ class Scenario(Model):
         return next(s for s in self.topology.services if s.name == name)
 
 
+# Fault kinds that can end when their cause goes (``until``).
+ENDABLE = ("pod_failure", "dependency", "cert_expiry", "traffic_surge", "db_blocker")
+
+
 def _check_references(sc: Scenario, doc: Any) -> None:
     """Cross-field checks pydantic cannot express; located like schema errors."""
     from .yamldoc import format_path
@@ -430,6 +549,7 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         "database": [d.name for d in topo.databases],
         "topic": [t.name for t in topo.topics],
         "flag": [f.name for f in topo.flags],
+        "certificate": [c.name for c in topo.certificates],
     }
     problems: list[Problem] = []
 
@@ -466,8 +586,18 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         if abs(total - 1.0) > 0.01:
             bad((*base, "endpoints"), f"endpoint shares must add up to 1.0 (got {total:g})")
         for j, e in enumerate(s.endpoints):
-            for k, dep in enumerate(e.calls):
-                ref((*base, "endpoints", j, "calls", k), "dependency", dep)
+            for k, call in enumerate(e.calls):
+                sub = () if isinstance(call, str) else ("to",)
+                callee = e.call_names[k]
+                cp = (*base, "endpoints", j, "calls", k, *sub)
+                if callee == s.name:
+                    bad(cp, f"a service cannot call itself ({callee!r})")
+                elif callee not in names["service"]:
+                    ref(cp, "dependency", callee)
+        if s.rps_share == 0 and not any(
+            s.name in e.call_names for o in topo.services for e in o.endpoints
+        ):
+            bad((*base, "rps_share"), "is 0 but no service calls it: it would take no traffic")
             ref((*base, "endpoints", j, "database"), "database", e.database)
             ref((*base, "endpoints", j, "produces"), "topic", e.produces)
         if s.fix_version is not None and s.fix_version not in versions:
@@ -485,6 +615,9 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                         f"(known: {', '.join(endpoints)})",
                     )
                 ref((*p, "when_flag"), "flag", eff.when_flag)
+    cycle = _call_cycle(topo)
+    if cycle:
+        bad(("topology", "services"), f"services call each other in a cycle: {' -> '.join(cycle)}")
     shares = sum(s.rps_share for s in topo.services)
     if shares > 1.0 + 1e-9:
         bad(
@@ -495,10 +628,60 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         total = sum(r.share for r in sc.traffic.regions)
         if abs(total - 1.0) > 0.01:
             bad(("traffic", "regions"), f"region shares must add up to 1.0 (got {total:g})")
+    for i, cert in enumerate(topo.certificates):
+        for k, svc in enumerate(cert.services):
+            ref(("topology", "certificates", i, "services", k), "service", svc)
+        ref(("topology", "certificates", i, "dependency"), "dependency", cert.dependency)
+    fault_ids = [f.id for f in sc.faults if f.id is not None]
+    alert_names = [a.name for a in sc.alerts]
+    from .metrics import metric_names
+
+    known_metrics = metric_names(sc)
+
+    def metric_hint(name: str) -> str:
+        import difflib
+
+        same = sorted(m for m in known_metrics if m.split(".")[0] == name.split(".")[0])
+        close = difflib.get_close_matches(name, known_metrics, n=3)
+        pool = same or close or sorted(known_metrics)[:6]
+        return f"names an unknown metric {name!r} (did you mean: {', '.join(pool)}?)"
+
+    def cause(path: tuple[str | int, ...], c: Cause | None, own: str | None) -> None:
+        if c is None:
+            return
+        if c.metric is not None and c.metric not in known_metrics:
+            bad((*path, "metric"), metric_hint(c.metric))
+        if c.alert is not None and c.alert not in alert_names:
+            bad(
+                (*path, "alert"),
+                f"names an unknown alert {c.alert!r} (known: {', '.join(alert_names) or 'none'})",
+            )
+        if c.fault is not None and (c.fault not in fault_ids or c.fault == own):
+            others = [x for x in fault_ids if x != own]
+            bad(
+                (*path, "fault"),
+                f"names an unknown fault id {c.fault!r} (known: {', '.join(others) or 'none'})",
+            )
+        if c.action is not None:
+            from .actions import ACTIONS
+
+            if c.action not in ACTIONS or ACTIONS[c.action].category == "facilitate":
+                players = [t for t, a in ACTIONS.items() if a.category != "facilitate"]
+                bad((*path, "action"), f"must be a player action, one of: {', '.join(players)}")
+        if c.target is not None and c.target not in {v for vs in names.values() for v in vs}:
+            bad((*path, "target"), f"names an unknown component {c.target!r}")
+
     for i, f in enumerate(sc.faults):
         fp: tuple[str | int, ...] = ("faults", i)
         if f.at < 0 or f.at > sc.duration:
             bad((*fp, "at"), f"must be within the drill, 0 to {sc.duration:g}s (got {f.at:g})")
+        cause((*fp, "when"), f.when, f.id)
+        cause((*fp, "until"), f.until, f.id)
+        if f.until is not None and f.kind not in ENDABLE:
+            bad(
+                (*fp, "until"),
+                f"a {f.kind} fault cannot end by itself (faults that can: {', '.join(ENDABLE)})",
+            )
         if isinstance(f, ReleaseFault):
             ref((*fp, "service"), "service", f.service)
             if f.service in names["service"]:
@@ -513,7 +696,33 @@ def _check_references(sc: Scenario, doc: Any) -> None:
             if f.service in names["service"] and isinstance(f.pod, int):
                 n = sc.service(f.service).pods
                 if not 0 <= f.pod < n:
-                    bad((*fp, "pod"), f"must be 0..{n - 1} or 'random' (got {f.pod})")
+                    bad((*fp, "pod"), f"must be 0..{n - 1}, 'random' or 'all' (got {f.pod})")
+            if f.shared_cause is not None and f.pod != "all":
+                bad(
+                    (*fp, "shared_cause"),
+                    f"a shared cause hits every pod: needs pod: all (got pod: {f.pod})",
+                )
+            if f.region is not None:
+                svc_regions = sc.service(f.service).regions if f.service in names["service"] else []
+                if f.pod != "all":
+                    bad(
+                        (*fp, "region"),
+                        "a regional fault hits every pod of a region: "
+                        f"needs pod: all (got pod: {f.pod})",
+                    )
+                elif f.region not in svc_regions:
+                    bad(
+                        (*fp, "region"),
+                        f"must be one of {f.service}'s regions {svc_regions} (got {f.region!r})",
+                    )
+            if f.shared_cause is not None and f.fixed_by_restart:
+                bad(
+                    (*fp, "fixed_by_restart"),
+                    f"a restart cannot fix a shared cause ({f.shared_cause}): "
+                    "every pod comes back with it",
+                )
+        elif isinstance(f, CertExpiryFault):
+            ref((*fp, "certificate"), "certificate", f.certificate)
         elif isinstance(f, DependencyFault):
             ref((*fp, "dependency"), "dependency", f.dependency)
             if f.recover_at is not None and f.recover_at <= f.at + f.jitter:
@@ -537,22 +746,9 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                 "use `faults` for changes during the drill",
             )
         ref(("changes", i, "service"), "service", c.service)
-    from .metrics import metric_names
-
-    known_metrics = metric_names(sc)
-
-    def metric_hint(name: str) -> str:
-        import difflib
-
-        same = sorted(m for m in known_metrics if m.split(".")[0] == name.split(".")[0])
-        close = difflib.get_close_matches(name, known_metrics, n=3)
-        pool = same or close or sorted(known_metrics)[:6]
-        return f"names an unknown metric {name!r} (did you mean: {', '.join(pool)}?)"
-
     for i, a in enumerate(sc.alerts):
         if a.metric not in known_metrics:
             bad(("alerts", i, "metric"), metric_hint(a.metric))
-    alert_names = [a.name for a in sc.alerts]
     inject_ids: set[str] = set()
     for i, inj in enumerate(sc.injects):
         if inj.id in inject_ids:
@@ -572,11 +768,41 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                 ("injects", i, "at"),
                 f"must be within the drill, <= {sc.duration:g}s (got {inj.at:g})",
             )
-    _check_grading(sc, doc, bad, {v for vs in names.values() for v in vs})
+    regions = {r.name for r in sc.traffic.regions}
+    _check_grading(sc, doc, bad, {v for vs in names.values() for v in vs} | regions)
     for i, line in enumerate(sc.logs):
         ref(("logs", i, "service"), "service", line.service)
     if problems:
         raise ScenarioError(problems)
+
+
+def _call_cycle(topo: Topology) -> list[str]:
+    """A cycle of service-to-service calls, as a path (empty if none)."""
+    services = {s.name: s for s in topo.services}
+    edges = {
+        s.name: sorted({c for e in s.endpoints for c in e.call_names if c in services})
+        for s in topo.services
+    }
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: list[str]) -> list[str]:
+        state[name] = 1
+        for nxt in edges[name]:
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt] if nxt in path else [name, nxt]
+            if nxt not in state:
+                found = visit(nxt, [*path, nxt])
+                if found:
+                    return found
+        state[name] = 2
+        return []
+
+    for name in edges:
+        if name not in state:
+            found = visit(name, [name])
+            if found:
+                return found
+    return []
 
 
 def _check_grading(sc: Scenario, doc: Any, bad: Any, components: set[str]) -> None:

@@ -8,6 +8,10 @@ strong reference script, over a few seeds, and returns findings:
   the same log (determinism);
 - doing nothing pages, breaches the impact threshold and is still not
   mitigated at the end, or leaves data damage (rows corrupted);
+- the harmful reference play, when there is one, runs ahead of doing nothing
+  on a cumulative harm figure (impact-minutes, rows corrupted, money lost,
+  failed requests) at some sample: a move the scenario calls harmful must do
+  harm in the simulation while it acts, even if the play fixes things later;
 - everything declared is reachable: each fault starts, each inject fires
   and each page alert fires when nobody responds (or, for alerts and injects
   that watch for harm a player can cause, in the harmful reference play);
@@ -24,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .actions import ACTIONS
 from .drill import Drill
 from .inputs import CATEGORY
 from .log import Event
@@ -39,20 +44,7 @@ NOBODY = DecisionScript(name="no-op", steps=[])
 
 # What each graded mitigation acts on: the kinds of component its target may name.
 TARGET_KINDS: dict[str, tuple[str, ...]] = {
-    "rollback": ("service",),
-    "forward_fix": ("service",),
-    "drain_pod": ("service",),
-    "undrain_pod": ("service",),
-    "scale": ("service",),
-    "shed_load": ("service",),
-    "scale_consumers": ("topic",),
-    "throttle_producer": ("topic",),
-    "skip_poison": ("topic",),
-    "set_flag": ("flag",),
-    "set_breaker": ("dependency",),
-    "restart": ("service", "database", "topic"),
-    "failover": ("database",),
-    "kill_query": ("database",),
+    t: a.target_kinds for t, a in ACTIONS.items() if a.target_kinds
 }
 
 
@@ -95,6 +87,7 @@ def check(
         try:
             play(drill, harmful)
             harm_events = drill.log.events
+            found += _harmless(harmful.name, noop_logs[0], harm_events, seeds[0])
         except RunError as exc:
             found.append(Finding("error", "harmful.run", f"{harmful.name} cannot be played: {exc}"))
     found += _reachable(scenario, noop_logs[0], harm_events)
@@ -136,6 +129,45 @@ def _nobody(sc: Scenario, out: Outcome, seed: int) -> list[Finding]:
             )
         ]
     return []
+
+
+# Cumulative harm figures (business metrics). The harmful play must run ahead of doing
+# nothing on one of them, by more than HARM_MARGIN (relative), at some sample: the
+# harm a move does shows while it acts, even if a later move of the play fixes things.
+HARM_FIGURES = ("impact_minutes", "rows_corrupted", "money_lost", "failed_requests")
+HARM_MARGIN = 0.001  # same seed, same noise: a lead beyond rounding is harm done
+
+
+def _harm_curves(events: Sequence[Event]) -> dict[float, tuple[float, ...]]:
+    keys = [f"business.{f}" for f in HARM_FIGURES]
+    return {
+        e.t: tuple(float(e.data["values"].get(k, 0.0)) for k in keys)
+        for e in events
+        if e.type == "metrics"
+    }
+
+
+def _harmless(name: str, noop: Sequence[Event], harm: Sequence[Event], seed: int) -> list[Finding]:
+    """An error if the harmful play never does more harm than doing nothing."""
+    base = _harm_curves(noop)
+    worst = [0.0] * len(HARM_FIGURES)  # the harmful play's largest lead, per figure
+    for t, values in _harm_curves(harm).items():
+        ref = base.get(t)
+        if ref is None:
+            continue
+        for i, (bad, good) in enumerate(zip(values, ref, strict=True)):
+            if bad > good * (1.0 + HARM_MARGIN) and bad - good > 1e-9:
+                return []
+            worst[i] = max(worst[i], bad - good)
+    shown = ", ".join(f"{f} +{w:,.1f}" for f, w in zip(HARM_FIGURES, worst, strict=True))
+    return [
+        Finding(
+            "error",
+            "harmful.harmless",
+            f"seed {seed}: {name} never does more harm than doing nothing (largest leads: "
+            f"{shown}): a move the scenario calls harmful must do harm in the simulation",
+        )
+    ]
 
 
 def _strong(sc: Scenario, script: DecisionScript, seed: int, replay: bool) -> list[Finding]:
@@ -259,7 +291,7 @@ def _wiring(sc: Scenario) -> list[Finding]:
     """Declared components nothing uses, and grading rules that name nothing real."""
     topo = sc.topology
     endpoints = [e for s in topo.services for e in s.endpoints]
-    called = {d for e in endpoints for d in e.calls}
+    called = {d for e in endpoints for d in e.call_names}
     dbs = {e.database for e in endpoints if e.database}
     topics = {e.produces for e in endpoints if e.produces}
     rules = [*sc.grading.correct, *sc.grading.acceptable, *sc.grading.harmful]
@@ -303,6 +335,8 @@ def _wiring(sc: Scenario) -> list[Finding]:
         "database": {d.name for d in topo.databases},
         "topic": {t.name for t in topo.topics},
         "flag": {f.name for f in topo.flags},
+        "certificate": {c.name for c in topo.certificates},
+        "region": {r.name for r in sc.traffic.regions},
     }
     for kind, group in (
         ("correct", sc.grading.correct),

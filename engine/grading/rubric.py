@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..actions import ACTIONS
 from ..inputs import CATEGORY
 from ..scenario import Expectations
 from .model import DIMENSIONS
@@ -59,32 +60,10 @@ LOOKS: tuple[str, ...] = ASSESS[:4]
 ROOT_CAUSE: tuple[str, ...] = ("read_logs", "list_changes", "forward_fix")
 # Levers undone in seconds with nothing lost; everything else (rollback, forward fix,
 # restart, failover, kill_query, skip_poison) costs capacity, work or time to undo.
-REVERSIBLE: tuple[str, ...] = (
-    "set_flag",
-    "set_breaker",
-    "drain_pod",
-    "undrain_pod",
-    "throttle_producer",
-    "shed_load",
-    "scale",
-    "scale_consumers",
-)
+REVERSIBLE: tuple[str, ...] = tuple(t for t, a in ACTIONS.items() if a.reversible)
 BATCH_S = 60.0  # mitigations this close to the first one are one first move
 TARGET_FIELD: dict[str, str] = {
-    "rollback": "service",
-    "forward_fix": "service",
-    "drain_pod": "service",
-    "undrain_pod": "service",
-    "scale": "service",
-    "shed_load": "service",
-    "scale_consumers": "topic",
-    "throttle_producer": "topic",
-    "skip_poison": "topic",
-    "set_flag": "flag",
-    "set_breaker": "dependency",
-    "restart": "target",
-    "failover": "database",
-    "kill_query": "database",
+    t: a.target_field for t, a in ACTIONS.items() if a.target_field is not None
 }
 
 

@@ -38,6 +38,11 @@ class DependencyState:
         self._static_rev = -1  # rev the cached per-tick constants below belong to
         self._shown_latency = 0.0
         self._shown_err = 0.0
+        # Capacity (optional): calls beyond it queue; the queue's wait adds to the
+        # latency callers see, so a long enough queue times every call out.
+        self.backlog = 0.0  # calls waiting
+        self.wait_ms = 0.0
+        self.reject_frac = 0.0  # calls refused because the queue is full
 
     # Faults and the breaker change these between ticks; callers must notice.
     @property
@@ -76,21 +81,48 @@ class DependencyState:
         if self._breaker_open:
             return (0.0, 1.0) if self.spec.fallback == "degrade" else (1.0, 1.0)
         timeout = self.spec.timeout_ms
-        lat = self._latency_ms if self._latency_ms < timeout else timeout
-        err = 1.0 - (1.0 - self._error_pct / 100.0) * (1.0 - self.timeout_frac)
+        total = self._latency_ms + self.wait_ms
+        lat = total if total < timeout else timeout
+        err = 1.0 - (1.0 - self._error_pct / 100.0) * (1.0 - self.timeout_frac) * (
+            1.0 - self.reject_frac
+        )
         return err, lat
 
-    def step(self) -> tuple[float, ...]:
-        if self._static_rev != self.rev:  # latency, errors or breaker changed
+    def _queue(self, dt: float) -> None:
+        """Fluid queue: the backlog grows by demand beyond capacity, drains below it."""
+        spec = self.spec
+        cap = spec.capacity_rps
+        assert cap is not None
+        demand = 0.0 if self._breaker_open else self.demand
+        limit = cap * spec.max_queue_s
+        backlog = self.backlog + (demand - cap) * dt
+        reject = 0.0
+        if backlog > limit:
+            reject = (backlog - limit) / (demand * dt) if demand > 0 else 0.0
+            backlog = limit
+        elif backlog < 0.0:
+            backlog = 0.0
+        self.backlog = backlog
+        wait = 1000.0 * backlog / cap
+        if wait != self.wait_ms or reject != self.reject_frac:
+            self.wait_ms = wait
+            self.reject_frac = reject
+            self.rev += 1
+
+    def step(self, dt: float = 1.0) -> tuple[float, ...]:
+        if self.spec.capacity_rps is not None:
+            self._queue(dt)
+        if self._static_rev != self.rev:  # latency, errors, queue or breaker changed
             # Share of calls over the timeout: none well below it, all well above.
-            ratio = self._latency_ms / self.spec.timeout_ms
+            ratio = (self._latency_ms + self.wait_ms) / self.spec.timeout_ms
             frac = min(1.0, max(0.0, (ratio - 0.7) / 0.6))
             if frac != self.timeout_frac:
                 self.timeout_frac = frac
                 self.rev += 1
             self._static_rev = self.rev
             closed = not self._breaker_open
-            self._shown_latency = min(self._latency_ms, self.spec.timeout_ms) if closed else 0.0
+            shown = self._latency_ms + self.wait_ms
+            self._shown_latency = min(shown, self.spec.timeout_ms) if closed else 0.0
             self._shown_err = self.effect()[0] * 100.0 if closed else 0.0
         calls = 0.0 if self._breaker_open else self.demand
         self.demand = 0.0
@@ -100,6 +132,8 @@ class DependencyState:
             calls * self.timeout_frac,
             1.0 if self._breaker_open else 0.0,
             calls,
+            self.backlog,
+            100.0 * calls / cap if (cap := self.spec.capacity_rps) else 0.0,
         )
         return vals
 

@@ -24,10 +24,12 @@ from typing import Any
 from .. import metrics
 from ..scenario import Scenario
 from .backends import DatabaseState, DependencyState, TopicState
+from .graph import ServiceEdge
 from .service import ServiceState
 
 CUMULATIVE = (
     ".failed_requests",
+    ".shed_requests",
     ".impact_minutes",
     ".money_lost",
     ".rows_corrupted",
@@ -65,13 +67,17 @@ class World:
         self.deps = {d.name: DependencyState(d) for d in topo.dependencies}
         self.dbs = {d.name: DatabaseState(d) for d in topo.databases}
         self.topics = {t.name: TopicState(t) for t in topo.topics}
+        self.edges: dict[tuple[str, float], ServiceEdge] = {}  # (callee, timeout) -> edge
         self._service_list = list(self.services.values())
         self._dep_list = list(self.deps.values())
         self._db_list = list(self.dbs.values())
         self._topic_list = list(self.topics.values())
+        self._edge_list: list[ServiceEdge] = []
         self.noise = 0.0
         self.rps_total = scenario.traffic.base_rps
         self.failed_requests = 0.0
+        self.shed_requests = 0.0
+        self.shed_weight = scenario.slo.shed_weight
         self.total_requests = 0.0
         self.impact_minutes = 0.0
         self.money_lost = 0.0
@@ -83,6 +89,11 @@ class World:
         traffic = scenario.traffic
         self._noise_sd = traffic.noise_pct / 100.0 * 0.3122
         self._surges = [(s.at, s.ramp, s.multiplier, s.hold) for s in traffic.surges]
+        # Surges that are faults (they may start and end with a cause): id -> (start,
+        # ramp, multiplier, end or None while it lasts).
+        self.fault_surges: dict[str, tuple[float, float, float, float | None]] = {}
+        self.rotated: set[str] = set()  # certificates renewed during the drill
+        self.cert_faults: dict[str, list[str]] = {}  # certificate -> its expiry faults' keys
         # Business flows (endpoint labels) in order of first appearance.
         self._labels: list[str] = []
         for svc in self.services.values():
@@ -96,6 +107,9 @@ class World:
         keys += [f"{name}.{m}" for name in self.topics for m in metrics.TOPIC]
         keys += [f"business.{m}" for m in metrics.BUSINESS]
         keys += [f"business.{label}_success_pct" for label in self._labels]
+        # Per-region metrics of services spread over regions, so alerts can watch one.
+        self._regional = [s for s in self._service_list if len(s.spec.regions) >= 2]
+        keys += metrics.region_metric_names(scenario)
         assert len(set(keys)) == len(keys), "component names are unique (validated)"
         self.keys = keys
         self.index = {k: i for i, k in enumerate(keys)}
@@ -107,7 +121,7 @@ class World:
 
     def reset_counters(self) -> None:
         """Start cumulative counters at zero when the drill clock starts."""
-        self.failed_requests = self.total_requests = 0.0
+        self.failed_requests = self.total_requests = self.shed_requests = 0.0
         self.impact_minutes = self.money_lost = self.rows_corrupted = 0.0
         for i, k in enumerate(self.keys[: len(self.values)]):
             if k.startswith("business.") and k.endswith(CUMULATIVE):
@@ -127,6 +141,24 @@ class World:
         return default if i is None or i >= len(self.values) else self.values[i]
 
     # ---------------------------------------------------------------- helpers
+    def callee(self, name: str, timeout_ms: float) -> DependencyState | ServiceEdge:
+        """What a call to ``name`` reaches: a dependency, or an edge to a service."""
+        dep = self.deps.get(name)
+        if dep is not None:
+            return dep
+        key = (name, timeout_ms)
+        edge = self.edges.get(key)
+        if edge is None:
+            edge = self.edges[key] = ServiceEdge(self.services[name], timeout_ms)
+            self._edge_list = list(self.edges.values())
+        return edge
+
+    def set_region_share(self, region: str, share: float) -> None:
+        """Send ``share`` of traffic to ``region`` (0: evacuated); the others absorb the rest."""
+        self.region_shares[region] = share
+        for s in self._service_list:
+            s.invalidate()
+
     def flag_on(self, name: str) -> bool:
         return self.flags.get(name, False)
 
@@ -148,6 +180,13 @@ class World:
                 down = min(1.0, (t - at - ramp - hold) / max(ramp, 1.0))
                 level = multiplier + (1.0 - multiplier) * down
             mult *= level
+        for start, ramp, multiplier, end in self.fault_surges.values():
+            up = min(1.0, (t - start) / ramp) if ramp > 0 else 1.0
+            level = 1.0 + (multiplier - 1.0) * up
+            if end is not None and t > end:
+                down = min(1.0, (t - end) / max(ramp, 1.0))
+                level = level + (1.0 - level) * down
+            mult *= level
         return mult
 
     # ------------------------------------------------------------------- tick
@@ -161,6 +200,7 @@ class World:
         extend = values.extend
         # Business totals accumulate service by service, as each one steps.
         failed = 0.0
+        shed = 0.0
         offered = 0.0
         affected = 0.0
         revenue = 0.0
@@ -168,20 +208,35 @@ class World:
         ok_sum = [0.0] * len(self._labels)
         tot_sum = ok_sum[:]
         label_index = self._label_index
+        weight = self.shed_weight
+        edges = self._edge_list
+        if edges:  # calls between services arrive one tick later, like any hop
+            for svc in self._service_list:
+                svc.inbound = 0.0
+            for edge in edges:
+                edge.callee.inbound += edge.demand
+                edge.demand = 0.0
         for svc in self._service_list:
             extend(svc.step(rps, self))
-            failed += svc.failed_rps
-            offered += svc.offered
             if svc.offered > 0:
-                affected += svc.spec.rps_share * svc.failed_rps / svc.offered
+                # Only the share users sent counts toward user-facing figures; calls from
+                # other services fail (or not) inside their callers' requests.
+                ext = 1.0 if not svc.inbound else 1.0 - svc.inbound / svc.offered
+                failed += svc.failed_rps * ext
+                shed += svc.shed_rps * ext
+                offered += svc.offered * ext
+                hurt = svc.failed_rps + weight * svc.shed_rps
+                affected += svc.spec.rps_share * hurt / svc.offered
             revenue += svc.revenue_lost_per_s
             corrupt += svc.corrupt_per_s
             for label, (ok, tot) in svc.business.items():
                 j = label_index[label]
                 ok_sum[j] += ok
                 tot_sum[j] += tot
+        for edge in edges:
+            edge.update()
         for dep in self._dep_list:
-            extend(dep.step())
+            extend(dep.step(dt))
         for db in self._db_list:
             extend(db.step(now, dt))
         for topic in self._topic_list:
@@ -201,6 +256,7 @@ class World:
             extend(topic.step(now, dt))
         affected_pct = min(100.0, 100.0 * affected)
         self.failed_requests += failed * dt
+        self.shed_requests += shed * dt
         self.total_requests += offered * dt
         self.impact_minutes += affected_pct / 100.0 * dt / 60.0
         self.money_lost += revenue * dt
@@ -214,12 +270,19 @@ class World:
                 revenue * 60.0,
                 self.money_lost,
                 self.rows_corrupted,
-                100.0 * self.failed_requests / self.error_budget,
+                100.0 * (self.failed_requests + weight * self.shed_requests) / self.error_budget,
                 float(self.alerts_firing),
+                shed,
+                self.shed_requests,
             )
         )
         for ok, tot in zip(ok_sum, tot_sum, strict=True):
             values.append(100.0 * ok / tot if tot else 100.0)
+        for svc in self._regional:
+            for region in svc._stepped:
+                tot, bad = region.err
+                values.append(tot)
+                values.append(100.0 * bad / tot if tot else 0.0)
         self.values = values
         self._m = None
         # Sum gauges over the sample window (counters are sampled as-is, but one

@@ -26,6 +26,7 @@ from ..floats import total as fsum_lr
 if TYPE_CHECKING:
     from ..scenario import Effect, Migration, PodFault, Service
     from .backends import DatabaseState, DependencyState, TopicState
+    from .graph import ServiceEdge
     from .model import World
 
 
@@ -65,6 +66,21 @@ class Pod:
     @property
     def serving(self) -> bool:
         return self.state in ("running", "draining")
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """A cause every pod of the fleet shares (config, certificate, image, host).
+
+    It lives on the fleet, not on a pod: a restart or a new pod brings it back.
+    ``endpoints`` are the endpoint indices it hits (``None``: every endpoint).
+    """
+
+    error_pct: float
+    latency_ms: float
+    log: str
+    endpoints: tuple[int, ...] | None = None
+    region: str | None = None  # only the pods of this region have it
 
 
 @dataclass(slots=True)
@@ -157,9 +173,13 @@ class ServiceState:
         self.rolling = False
         self.roll_gen = 0
         self.migration: tuple[int, Migration] | None = None
+        self.shared: dict[str, Shared] = {}  # causes every pod has, by fault id
         self._profiles: dict[tuple[object, ...], Profile] = {}
         # results of the last tick
-        self.failed_rps = 0.0
+        self.inbound = 0.0  # calls from other services last tick (offered on top of traffic)
+        self.mean_latency_ms = spec.latency_ms.p50  # last tick, for callers
+        self.failed_rps = 0.0  # failed (5xx), not counting shed requests
+        self.shed_rps = 0.0  # refused by load shedding (429)
         self.offered = 0.0
         self.revenue_lost_per_s = 0.0
         self.corrupt_per_s = 0.0
@@ -171,14 +191,24 @@ class ServiceState:
         eps = spec.endpoints
         self._shares = [e.share for e in eps]
         self._revenue = [e.revenue_per_request for e in eps]
-        self._calls = [tuple(e.calls) for e in eps]
+        self._calls = [tuple(e.call_names) for e in eps]
+        # Retry policy per endpoint and call: [retries, backoff ms, budget share or None].
+        # Mutable: set_retries changes the retries of every call to one dependency.
+        self.retry: list[list[list[float | None]]] = [
+            [
+                [float(c.retries), c.backoff_ms, None if b is None else b / 100.0]
+                for c in e.call_specs
+                for b in (c.retry_budget_pct,)
+            ]
+            for e in eps
+        ]
         self._db = [e.database for e in eps]
         self._prod = [e.produces for e in eps]
         # (endpoint index, business flow label) of the endpoints that carry one
         self.business_labels = [(i, b) for i, e in enumerate(eps) if (b := e.business) is not None]
         self._refs: (
             tuple[
-                list[tuple[DependencyState, ...]],
+                list[tuple[DependencyState | ServiceEdge, ...]],
                 list[DatabaseState | None],
                 list[TopicState | None],
             ]
@@ -186,13 +216,16 @@ class ServiceState:
         ) = None
         # Downstream conditions per endpoint (see _downstream), and the revs of
         # the backends they were read from.
-        self._backends: list[DependencyState | DatabaseState | TopicState] = []
+        self._backends: list[DependencyState | ServiceEdge | DatabaseState | TopicState] = []
         self._down_revs = -1
         self.down_err: list[float] = []
         self._down_lat: list[float] = []
         self._allowed: list[float] = []
         self._reject: list[float] = []
-        self._offers: list[tuple[int, DependencyState | DatabaseState]] = []
+        self._offers: list[tuple[int, DependencyState | ServiceEdge | DatabaseState]] = []
+        # calls per request each offer makes (1 + retries actually sent), see _downstream
+        self._offer_mult: list[float] = []
+        self._mult_slot: dict[tuple[int, int], int] = {}  # (endpoint, call) -> offer
         self._topic_offers: list[tuple[int, TopicState]] = []
 
     # ------------------------------------------------------------------ pods
@@ -228,6 +261,8 @@ class ServiceState:
         if not known:
             return 1.0 / len(self.regions)
         total = fsum_lr(self.region_shares[r] for r in known)
+        if total <= 0.0:  # every region it runs in is evacuated: callers still reach it
+            return 1.0 / len(known) if region in known else 0.0
         return self.region_shares.get(region, 0.0) / total
 
     def layout(self, world: World) -> list[Region]:
@@ -273,7 +308,11 @@ class ServiceState:
     def _profile(self, pod: Pod, world: World) -> tuple[tuple[object, ...], Profile]:
         flags = world.flag_on
         version = self.versions[pod.version]
-        key: tuple[object, ...] = (pod.version, id(pod.fault) if pod.fault else None)
+        key: tuple[object, ...] = (
+            pod.version,
+            id(pod.fault) if pod.fault else None,
+            pod.region,  # shared causes may be regional
+        )
         if key in self._profiles:
             return key, self._profiles[key]
         n = len(self.spec.endpoints)
@@ -299,6 +338,13 @@ class ServiceState:
                 err[i] = combine(err[i], pod.fault.error_pct / 100.0)
                 lat[i] += pod.fault.latency_ms
             logs.append(pod.fault.log or f"{pod.fault.reason}")
+        for sh in self.shared.values():
+            if sh.region is not None and sh.region != pod.region:
+                continue
+            for i in range(n) if sh.endpoints is None else sh.endpoints:
+                err[i] = combine(err[i], sh.error_pct / 100.0)
+                lat[i] += sh.latency_ms
+            logs.append(sh.log)
         if self.migration is not None:
             v_index, mig = self.migration
             if not mig.reversible and self.version_order.index(pod.version) < v_index:
@@ -317,13 +363,17 @@ class ServiceState:
     # ------------------------------------------------------------- downstream
     def _resolve(self, world: World) -> None:
         """Resolve endpoint names to components, once."""
-        deps = [tuple(world.deps[d] for d in c) for c in self._calls]
+        deps = [
+            tuple(world.callee(d, call.timeout_ms) for d, call in zip(c, e.call_specs, strict=True))
+            for c, e in zip(self._calls, self.spec.endpoints, strict=True)
+        ]
         dbs = [world.dbs[d] if d else None for d in self._db]
         topics = [world.topics[t] if t else None for t in self._prod]
         self._refs = (deps, dbs, topics)
-        backends: list[DependencyState | DatabaseState | TopicState] = []
+        backends: list[DependencyState | ServiceEdge | DatabaseState | TopicState] = []
         for i in range(len(deps)):
-            for dep in deps[i]:
+            for k, dep in enumerate(deps[i]):
+                self._mult_slot[(i, k)] = len(self._offers)
                 self._offers.append((i, dep))
             db = dbs[i]
             if db is not None:
@@ -335,6 +385,18 @@ class ServiceState:
                 if b is not None and b not in backends:
                     backends.append(b)
         self._backends = backends
+        self._offer_mult = [1.0] * len(self._offers)
+
+    def set_retries(self, dependency: str, retries: int) -> bool:
+        """Change the retries of every call to ``dependency``; False if none calls it."""
+        found = False
+        for i, names in enumerate(self._calls):
+            for k, name in enumerate(names):
+                if name == dependency:
+                    self.retry[i][k][0] = float(retries)
+                    found = True
+        self._down_revs = -1  # what callers derive from downstreams must be recomputed
+        return found
 
     def _downstream(self) -> None:
         """Per endpoint: failure share and added latency of its calls, producer limits."""
@@ -345,11 +407,29 @@ class ServiceState:
         down_lat = [0.0] * n_e
         allowed = [1.0] * n_e
         reject = [0.0] * n_e
+        mults = self._offer_mult
         for i in range(n_e):
             ok = 1.0
             lat = 0.0
-            for dep in dep_refs[i]:
+            policy = self.retry[i]
+            for k, dep in enumerate(dep_refs[i]):
                 de, dl = dep.effect()
+                retries, backoff, budget = policy[k]
+                if retries and de > 0.0:
+                    # Extra attempts per request: de + de^2 + ... (each retry of a
+                    # failure fails again with the same chance), capped by the budget.
+                    extra = 0.0
+                    term = 1.0
+                    for _ in range(int(retries or 0)):
+                        term *= de
+                        extra += term
+                    if budget is not None and extra > budget:
+                        extra = budget
+                    de = de - (1.0 - de) * extra  # each success on retry rescues one
+                    dl = dl * (1.0 + extra) + (backoff or 0.0) * extra
+                    mults[self._mult_slot[(i, k)]] = 1.0 + extra
+                else:
+                    mults[self._mult_slot[(i, k)]] = 1.0
                 ok *= 1.0 - de
                 lat += dl
             db = db_refs[i]
@@ -418,7 +498,7 @@ class ServiceState:
         spec = self.spec
         shares = self._shares
         n_e = len(shares)
-        offered = rps_total * spec.rps_share
+        offered = rps_total * spec.rps_share + self.inbound
         admitted = offered * (1.0 - self.shed_pct / 100.0)
         shed = offered - admitted
         self.offered = offered
@@ -504,8 +584,8 @@ class ServiceState:
             region.err = (r_adm, r_fail)
         self._stepped = layout
 
-        for i, backend in self._offers:
-            backend.demand += reach_rps[i]
+        for (i, backend), mult in zip(self._offers, self._offer_mult, strict=True):
+            backend.demand += reach_rps[i] * mult
         allowed = self._allowed
         for i, topic in self._topic_offers:
             a = allowed[i]
@@ -520,9 +600,10 @@ class ServiceState:
             total_rps += ep_rps[i]
             fail5 += ep_err5[i]
             w50 += lat_w[i]
-        if shed > 0:  # shed requests are refused (429): lost revenue, failed business flow
+        if shed > 0:  # shed requests are refused (429); clients back off and retry some
+            weight = world.shed_weight
             for i in range(n_e):
-                revenue_lost += shed * shares[i] * revenue[i]
+                revenue_lost += shed * shares[i] * revenue[i] * weight
         for i in range(n_e):
             if ep_rps[i] * 100 >= total_rps and p99_max[i] > p99:
                 p99 = p99_max[i]
@@ -539,7 +620,9 @@ class ServiceState:
         self.ep_p99 = p99_max
         self.revenue_lost_per_s = revenue_lost
         self.corrupt_per_s = corrupt
-        self.failed_rps = fail5 + shed
+        self.failed_rps = fail5
+        self.shed_rps = shed
+        self.mean_latency_ms = w50 / total_rps if total_rps else spec.latency_ms.p50
         self.business = business
         total = total_rps + shed
         n = n_serving_total
@@ -580,7 +663,18 @@ class ServiceState:
             rps = self.ep_rps[i] if self.ep_rps else 0.0
             if not rps:
                 continue
-            for d in e.calls:
+            for d in e.call_names:
+                if d in world.services:
+                    callee = world.services[d]
+                    bad = (
+                        (callee.failed_rps + callee.shed_rps) / callee.offered
+                        if callee.offered
+                        else 0
+                    )
+                    if bad >= 0.05:
+                        line = f"ERROR {e.name}: call to {d} failed: 503 upstream {d} unavailable"
+                        weights[line] = weights.get(line, 0.0) + rps * bad
+                    continue
                 dep = world.deps[d]
                 if dep.breaker_open or dep.effect()[0] < 0.05:
                     continue

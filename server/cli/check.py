@@ -49,6 +49,22 @@ def _seeds(value: str) -> list[int]:
     return seeds
 
 
+def _expand(refs: tuple[str, ...]) -> list[str]:
+    """Each directory among ``refs`` stands for its ``*.yaml`` files, sorted."""
+    out: list[str] = []
+    for ref in refs:
+        p = Path(ref)
+        if p.is_dir():
+            found = sorted(str(f) for f in p.glob("*.yaml"))
+            if not found:
+                click.echo(f"error: no scenarios (*.yaml) in {ref}", err=True)
+                sys.exit(EXIT_INVALID)
+            out += found
+        else:
+            out.append(ref)
+    return out
+
+
 @click.command()
 @click.argument("scenarios", nargs=-1)
 @click.option(
@@ -65,9 +81,9 @@ def _seeds(value: str) -> list[int]:
     help="Comma-separated seeds to play.",
 )
 def check(scenarios: tuple[str, ...], script_path: Path | None, seeds_text: str) -> None:
-    """Self-check SCENARIOS (library ids or paths; default: the whole library)."""
+    """Self-check SCENARIOS (library ids, files or directories; default: the whole library)."""
     seeds = _seeds(seeds_text)
-    refs = list(scenarios) or [str(p) for p in library()]
+    refs = _expand(scenarios) if scenarios else [str(p) for p in library()]
     if not refs:
         click.echo(f"error: no scenarios in {LIBRARY}", err=True)
         sys.exit(EXIT_INVALID)

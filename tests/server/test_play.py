@@ -96,6 +96,7 @@ async def test_a_team_plays_checkout_deploy_500s_to_the_end(
         "fault started",
         "fault started",
         "dependency recovered",
+        "fault ended",
     ]
 
     inputs = [(e["actor"], e["data"]["type"]) for e in log if e["type"] == "input"]

@@ -33,7 +33,7 @@ ROLES = ("facilitator", "player", "observer")
 OUTSIDERS = ("none", "other")  # no token; another drill's (valid) token
 
 # One input of every type that checkout-deploy-500s accepts, so "allowed" can mean "acked".
-# Inputs naming a topic or flag have no target in this scenario: allowed means "not refused
+# Inputs naming a topic, flag or certificate have no target in this scenario: allowed means "not refused
 # for the role" (the engine then says the target is unknown).
 INPUTS: dict[str, dict[str, Any]] = {
     "declare_incident": {"severity": "SEV2"},
@@ -65,6 +65,9 @@ INPUTS: dict[str, dict[str, Any]] = {
     "shed_load": {"service": "checkout-api", "pct": 10},
     "kill_query": {"database": "orders-db"},
     "forward_fix": {"service": "checkout-api"},
+    "rotate_certificate": {"certificate": "payments-mtls"},
+    "set_retries": {"service": "checkout-api", "dependency": "payments", "retries": 0},
+    "evacuate_region": {"region": "us-east"},
     "status_update": {"audience": "internal", "state": "investigating", "impact": "5xx"},
     "chat": {"text": "hello"},
     "inject": {"id": "vp-eta"},
@@ -237,7 +240,8 @@ async def test_every_input_and_control_frame_against_every_role(cast: dict[str, 
             assert reply["type"] == ("ack" if kind == "ping" else "error"), (role, kind)
 
     # "not forbidden" hides no other refusal: the facilitator's frames were acked except
-    # those naming a topic or flag (this scenario has none) and start/step while running
+    # those naming a topic, flag or certificate (this scenario has none) and start/step
+    # while running
     refused = {a: o for (r, a), o in outcomes.items() if r == "facilitator" and o != "ack"}
     assert refused == {
         **dict.fromkeys(
@@ -249,6 +253,7 @@ async def test_every_input_and_control_frame_against_every_role(cast: dict[str, 
                     "set_flag",
                     "throttle_producer",
                     "skip_poison",
+                    "rotate_certificate",
                 )
             ],
             "invalid_input",

@@ -106,6 +106,15 @@ export const VOCAB = [
     type: "forward_fix", cat: "mitigate", label: "Forward fix", help: "Ship a fix forward (takes time).",
     params: [{ name: "service", kind: "service" }, { name: "summary", kind: "text", max: 500, optional: true, rest: true }],
   },
+  { type: "rotate_certificate", cat: "mitigate", label: "Rotate certificate", help: "Issue a new certificate; pods reload it.", params: [{ name: "certificate", kind: "text" }] },
+  {
+    type: "set_retries", cat: "mitigate", label: "Set retries", help: "Change how often a service retries a dependency.",
+    params: [{ name: "service", kind: "service" }, { name: "dependency", kind: "dependency" }, { name: "retries", kind: "int", min: 0, max: 10 }],
+  },
+  {
+    type: "evacuate_region", cat: "mitigate", label: "Evacuate region", help: "Move a region's traffic to the others.",
+    params: [{ name: "region", kind: "text" }, { name: "restore", kind: "bool", optional: true }],
+  },
   // ------------------------------------------------------------ communicate
   {
     type: "status_update", cat: "communicate", label: "Status update", help: "Post a status update.",

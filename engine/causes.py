@@ -1,0 +1,60 @@
+"""Faults with causes: watch a ``when`` or ``until`` condition, fire once.
+
+A cause is a metric condition held for a while, an alert firing, a player
+action (optionally on a named component), or another fault ending. The
+drill checks metric, alert and fault causes once per tick (after alerts are
+evaluated) and action causes as the input is applied, so a cause is as
+deterministic as the rest of the drill.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+
+from .actions import ACTIONS
+from .alerts import OPS
+from .inputs import Input
+from .scenario import Cause
+
+
+@dataclass(slots=True)
+class Watch:
+    """One pending cause and what to do when it happens (after its ``delay``)."""
+
+    cause: Cause
+    fire: Callable[[], None]
+    held_since: float | None = field(default=None)
+
+    def due(
+        self,
+        now: float,
+        metric: Callable[[str], float],
+        alerts_seen: Collection[str],
+        ended: Collection[str],
+    ) -> bool:
+        """Whether a tick-checked cause holds now (action causes never do here)."""
+        c = self.cause
+        if c.metric is not None:
+            if not OPS[c.op](metric(c.metric), c.threshold or 0.0):
+                self.held_since = None
+                return False
+            if self.held_since is None:
+                self.held_since = now
+            return now - self.held_since >= c.for_
+        if c.alert is not None:
+            return c.alert in alerts_seen
+        if c.fault is not None:
+            return c.fault in ended
+        return False
+
+    def matches(self, inp: Input) -> bool:
+        """Whether the input ``inp`` is the action this cause waits for."""
+        c = self.cause
+        if c.action is None or c.action != inp.type:
+            return False
+        if c.target is None:
+            return True
+        spec = ACTIONS.get(inp.type)
+        field_name = spec.target_field if spec is not None else None
+        return field_name is not None and getattr(inp, field_name, None) == c.target

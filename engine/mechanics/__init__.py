@@ -1,0 +1,24 @@
+"""The mechanic registry: each mechanic is one module, listed here once.
+
+``engine.effects`` dispatches a fault kind or a lever to the mechanic that
+owns it; ``tests/engine/test_mechanic_contract.py`` checks every entry
+(its levers are in the action-spec table and name it back, its fault kinds
+are in the scenario format). docs/design.md says how to add one.
+"""
+
+from __future__ import annotations
+
+from . import certificates, regions, retries, surges
+from .base import Ctx, EndFault, Lever, Mechanic, Plan, StartFault
+
+MECHANICS: tuple[Mechanic, ...] = (
+    certificates.MECHANIC,
+    regions.MECHANIC,
+    retries.MECHANIC,
+    surges.MECHANIC,
+)
+FAULTS: dict[str, StartFault] = {k: f for m in MECHANICS for k, f in m.faults.items()}
+ENDS: dict[str, EndFault] = {k: f for m in MECHANICS for k, f in m.ends.items()}
+LEVERS: dict[str, Lever] = {k: f for m in MECHANICS for k, f in m.levers.items()}
+
+__all__ = ["ENDS", "FAULTS", "LEVERS", "MECHANICS", "Ctx", "Mechanic", "Plan"]

@@ -1,0 +1,71 @@
+"""The narrow interface mechanics use to touch a drill, and a mechanic's shape.
+
+A mechanic never imports :mod:`engine.drill`: it gets a :class:`Ctx` (the
+drill satisfies it) and reaches the world, the clock and the log only through
+it. So mechanics sit below the drill and the import graph points downward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from ..errors import InvalidInput
+    from ..inputs import Input
+    from ..scenario import Scenario
+    from ..world import World
+
+T = TypeVar("T")
+Plan = Callable[[int], None]
+
+
+class Ctx(Protocol):
+    """What a mechanic may do to a drill: read the world, schedule, log."""
+
+    scenario: Scenario
+    world: World
+
+    @property
+    def now(self) -> float:
+        """Simulated seconds since the drill started."""
+
+    def later(self, delay: float, fn: Callable[[], None]) -> None:
+        """Run ``fn`` after ``delay`` simulated seconds (not once the drill ended)."""
+
+    def effect(self, for_seq: int, component: str, what: str, **data: Any) -> None:
+        """Log a consequence of the input with seq ``for_seq``."""
+
+    def state(self, component: str, what: str, *, vis: str = "all", **data: Any) -> None:
+        """Log a change of state nobody's input caused (``vis``: who sees it)."""
+
+    def need(self, kind: str, name: str, table: Mapping[str, T]) -> T:
+        """``table[name]``, or raise InvalidInput listing the valid names."""
+
+    def unknown(self, kind: str, value: str, valid: list[str]) -> InvalidInput:
+        """The error for an unknown ``kind`` named ``value``."""
+
+    def fault_ended(self, key: str) -> None:
+        """Record that the fault ``key`` ended (causes waiting on it may fire)."""
+
+
+StartFault = Callable[[Ctx, Any, str], dict[str, Any]]  # (ctx, fault, key) -> event data
+EndFault = Callable[[Ctx, Any, str], None]
+Lever = Callable[[Ctx, "Input"], Plan]  # validates first, then returns the plan
+
+
+@dataclass(frozen=True, slots=True)
+class Mechanic:
+    """One mechanic: the fault kinds it starts and ends, and the levers it owns.
+
+    ``levers`` are keyed by input type (each must be in ``engine.actions.ACTIONS``
+    with ``mechanic`` naming this one); ``faults`` and ``ends`` by fault kind.
+    A lever validates against the drill before returning its plan, so a
+    refused input changes nothing.
+    """
+
+    name: str
+    faults: Mapping[str, StartFault] = field(default_factory=dict)
+    ends: Mapping[str, EndFault] = field(default_factory=dict)
+    levers: Mapping[str, Lever] = field(default_factory=dict)
