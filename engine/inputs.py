@@ -45,6 +45,14 @@ class PageTeam(Input):
     team: Short
 
 
+class Delegate(Input):
+    """Give a simulated teammate (engine/responders.py) a task: any player action."""
+
+    type: Literal["delegate"]
+    person: Short
+    task: dict[str, Any]
+
+
 class Decide(Input):
     type: Literal["decide"]
     text: Long
@@ -233,6 +241,7 @@ AnyInput = Annotated[
     | TakeCommand
     | AssignRole
     | PageTeam
+    | Delegate
     | Decide
     | Hypothesis
     | ViewDashboard
@@ -273,6 +282,7 @@ CATEGORY: dict[str, str] = {
     "take_command": "command",
     "assign_role": "command",
     "page_team": "command",
+    "delegate": "command",
     "decide": "command",
     "hypothesis": "investigate",
     "view_dashboard": "investigate",

@@ -21,6 +21,7 @@ from .schemas import (
     Codes,
     Control,
     CreateDrill,
+    CreateSolo,
     DrillCreated,
     DrillState,
     ErrorBody,
@@ -30,6 +31,7 @@ from .schemas import (
     Joined,
     Report,
     ScenarioInfo,
+    SoloCreated,
     SubmitInput,
     Urls,
 )
@@ -125,6 +127,32 @@ async def create_drill(body: CreateDrill, request: Request, drills: DrillsDep) -
             observer_join=f"{base}/drills/{session.id}/join#code={s.observer_code}",
             websocket=ws,
         ),
+    }
+
+
+@router.post(
+    "/solo",
+    response_model=SoloCreated,
+    status_code=status.HTTP_201_CREATED,
+    tags=["drills"],
+    responses=errors(*BODY, 404, 409, 503),
+)
+async def create_solo(body: CreateSolo, request: Request, drills: DrillsDep) -> dict[str, Any]:
+    """Practise alone: a drill in which you are the only player (the on-call engineer),
+    with the scenario's simulated teammates to page and delegate to. The clock waits
+    for you: start it with the clock token (POST /control)."""
+    coach = "coach" if body.name.casefold() != "coach" else "clock"
+    session, s = drills.create(body.scenario, body.seed, body.speed, coach)
+    who, token = drills.join(session, s.player_code, body.name, None)
+    base, ws = _urls(request, session.id)
+    return {
+        "drill_id": session.id,
+        "status": str(session.status),
+        "token": token,
+        "clock_token": s.facilitator_token,
+        "name": who.name,
+        "play": f"{base}/drills/{session.id}/play#token={token}",
+        "websocket": ws,
     }
 
 

@@ -32,6 +32,26 @@ class CreateDrill(Body):
     facilitator: Name = "facilitator"
 
 
+class CreateSolo(Body):
+    scenario: ScenarioId = Field(description="A scenario id from GET /api/scenarios.")
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    speed: Annotated[float, Field(gt=0, le=600, description="Sim seconds per wall second.")] = 1.0
+    name: Name = Field("on-call", description="You: the on-call engineer (a player).")
+
+
+class SoloCreated(BaseModel):
+    drill_id: str
+    status: str
+    token: str = Field(description="Your player token: what you play with.")
+    clock_token: str = Field(
+        description="A facilitator token, for the clock only; the solo page never reads "
+        "the hidden truth with it. Shown once; keep it secret."
+    )
+    name: str
+    play: str = Field(description="Opens the drill as the player (token in the fragment).")
+    websocket: str
+
+
 class Join(Body):
     code: Annotated[str, Field(min_length=1, max_length=64, description="Player or observer code.")]
     name: Name | None = Field(None, description="Required for players; observers get one.")
