@@ -147,7 +147,9 @@ class Drill:
             payload["by"] = by
         if via is not None:
             payload["via"] = via
-        vis = "facilitator" if inp.type == "note" else "all"
+        # a note is private; a message or inject input would show who played the
+        # character: players see only the character's words (the inject event below)
+        vis = "facilitator" if inp.type in ("note", "message", "inject") else "all"
         event = self.log.append(self.now, actor, "input", payload, vis)
         if result is not None:
             if isinstance(inp, I.ViewDashboard) and result["panel"] not in self.revealed:
@@ -401,6 +403,7 @@ class Drill:
                     "channel": inp.channel,
                     "text": inp.text,
                     "asks": None,
+                    **({} if inp.reply_to is None else {"about": inp.reply_to}),
                 },
             )
         elif isinstance(inp, I.End):

@@ -217,6 +217,7 @@ class Message(Input):
     role: Literal["executive", "sme", "customer", "support", "teammate", "system"] = "teammate"
     channel: Literal["chat", "executive", "customer", "pager"] = "chat"
     text: Long
+    reply_to: Annotated[int, Field(ge=1)] | None = None  # the seq of the message answered
 
 
 class Note(Input):
