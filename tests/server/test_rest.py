@@ -56,6 +56,7 @@ async def test_openapi_documents_every_route_and_body(http: httpx.AsyncClient) -
         "/api/health",
         "/api/scenarios",
         "/api/drills",
+        "/api/solo",
         "/api/drills/{drill_id}",
         "/api/drills/{drill_id}/join",
         "/api/drills/{drill_id}/control",
