@@ -185,6 +185,7 @@ class DrillApp {
       help: () => showHelp(),
       backToRoom: () => this.show("room"),
       side: (room) => (this.fac = new FacilitatorConsole(room, ctx)).el,
+      reply: (e) => this.fac?.reply(e),
     };
     if (name === "end") {
       hideBanner(true);

@@ -1,0 +1,108 @@
+"""Practising alone in real Chromium: the lobby's "Practise alone", your own clock, simulated
+teammates paged, given roles and tasks through the UI, no spoilers, and a graded debrief."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.scenario import Scenario
+
+from .conftest import NO_BROWSER, ROOT, Pages
+from .test_web import shoot
+
+if NO_BROWSER:
+    pytest.skip(NO_BROWSER, allow_module_level=True)
+expect = pytest.importorskip("playwright.sync_api").expect
+
+SCENARIO = "gateway-bad-pod"
+
+
+def spoilers() -> list[str]:
+    """Text only the debrief may show: the cause, the trigger, what the scenario teaches."""
+    path = ROOT / "scenarios" / f"{SCENARIO}.yaml"
+    sc = Scenario.from_yaml(path.read_bytes(), str(path))
+    t = sc.truth
+    return [t.root_cause, t.trigger, sc.teaches, sc.summary, *t.causal_chain, "np-7-n4", "NIC"]
+
+
+def no_spoilers(page: Any, where: str) -> None:
+    text = page.locator("body").inner_text()
+    leaked = [s for s in spoilers() if s in text]
+    assert not leaked, f"{where}: the player can read {leaked}"
+
+
+def test_a_player_practises_alone_with_simulated_teammates(
+    server: str, pages: Pages, shots: Path
+) -> None:
+    """Solo drill to a graded debrief; Priya and Alex take roles, Priya reads and drains."""
+    me = pages("dana")
+    me.on("dialog", lambda d: d.accept())
+    me.goto(server + "/")
+    me.locator(f'[data-scenario="{SCENARIO}"]').click()
+    no_spoilers(me, "lobby")
+    me.fill("#seed", "5")
+    me.select_option("#speed", "30")
+    me.fill("#facname", "dana")
+    me.click("#solo")
+    expect(me.locator(".room.role-player")).to_be_visible()
+    expect(me.locator(".fac")).to_have_count(0)  # no facilitator console, no truth tab
+    expect(me.locator(".mates .mate")).to_have_count(3)
+    expect(me.locator(".clock .status")).to_have_text("not started")
+    shoot(me, shots, "solo-start")
+
+    me.click("#solo-start")
+    expect(me.locator(".clock .status")).to_contain_text("running")
+    mates = me.locator(".mates")
+    mates.locator('[data-mate="Priya"] .page-btn').click()
+    mates.locator('[data-mate="Alex"] .page-btn').click()
+    chat = me.locator(".chat-list")
+    expect(chat).to_contain_text("Priya here (SRE). What do you need?", timeout=20_000)
+    expect(chat).to_contain_text("Alex here (support lead)", timeout=20_000)
+    me.click('.chip[data-action="take_command"]')
+    me.click('form[data-action="take_command"] button[type="submit"]')
+    priya = mates.locator('[data-mate="Priya"]')
+    priya.locator("select").select_option("ops")
+    priya.locator(".assign-btn").click()
+    expect(chat).to_contain_text("Got it, I'm on ops.")
+    alex = mates.locator('[data-mate="Alex"]')
+    alex.locator("select").select_option("comms")
+    alex.locator(".assign-btn").click()
+    expect(chat).to_contain_text("Got it, I'm on comms.")
+
+    # a task in plain words, in the channel
+    expect(me.locator(".firing .alert").first).to_be_visible(timeout=30_000)
+    me.fill("#chat-input", "Priya, check the pod breakdown of api-gateway")
+    me.press("#chat-input", "Enter")
+    expect(chat).to_contain_text("On it: the pod breakdown of api-gateway.")
+    expect(chat).to_contain_text("Looked at the pod breakdown of api-gateway:", timeout=20_000)
+    report = chat.locator(".msg", has_text="Looked at the pod breakdown").last.inner_text()
+    pod = re.search(r"(api-gateway-\w+-\d+) is at", report)
+    assert pod, report
+    expect(me.locator('.bd[data-panel="api-gateway/pod"]')).to_be_visible()
+    no_spoilers(me, "war room")
+    shoot(me, shots, "solo-teammates")
+
+    # a task as a command, addressed on the command line
+    me.fill("#cmdline", f"Priya, drain_pod api-gateway {pod.group(1)}")
+    me.press("#cmdline", "Enter")
+    expect(me.locator(".cmd .result.ok")).to_contain_text("delegate logged")
+    expect(chat).to_contain_text(f"Done: drain pod {pod.group(1)}", timeout=20_000)
+    expect(me.locator(".timeline")).to_contain_text(f"Priya drained pod {pod.group(1)}")
+    no_spoilers(me, "war room after the fix")
+
+    me.click("#solo-end")
+    expect(me.locator(".end-main")).to_be_visible(timeout=20_000)
+    roles = me.locator('li.check[data-check="command.roles"]')
+    expect(roles).to_have_class(re.compile(r"\bo-met\b"), timeout=20_000)
+    expect(roles).to_contain_text("Priya as ops")
+    expect(me.locator(".timeline")).to_contain_text(
+        "gave Priya a task: view_dashboard api-gateway pod"
+    )
+    shoot(me, shots, "solo-debrief")
+    # the debrief is where the cause is told
+    me.click('.tab[data-tab="postmortem"]')
+    expect(me.locator(".end-main")).to_contain_text("np-7-n4", timeout=20_000)
