@@ -3,10 +3,12 @@ teammates paged, given roles and tasks through the UI, no spoilers, and a graded
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from engine.scenario import Scenario
@@ -106,3 +108,43 @@ def test_a_player_practises_alone_with_simulated_teammates(
     # the debrief is where the cause is told
     me.click('.tab[data-tab="postmortem"]')
     expect(me.locator(".end-main")).to_contain_text("np-7-n4", timeout=20_000)
+
+
+def solo_page(server: str, pages: Pages, who: str) -> tuple[Any, dict[str, Any]]:
+    """A solo drill made over REST, opened as its player."""
+    r = httpx.post(f"{server}/api/solo", json={"scenario": SCENARIO, "seed": 2, "name": who})
+    assert r.status_code == 201, r.text
+    solo = r.json()
+    page = pages(who)
+    page.goto(solo["play"])
+    expect(page.locator(".room.role-player")).to_be_visible()
+    expect(page.locator(".conn")).to_have_text("live")
+    return page, solo
+
+
+def chat_inputs(server: str, solo: dict[str, Any], text: str) -> int:
+    log = httpx.get(
+        f"{server}/api/drills/{solo['drill_id']}/log",
+        headers={"Authorization": f"Bearer {solo['token']}"},
+    ).text
+    rows = [json.loads(line) for line in log.splitlines() if line.strip()]
+    return sum(1 for e in rows if e["type"] == "input" and e["data"].get("text") == text)
+
+
+def test_offline_inputs_are_queued_and_sent_exactly_once(server: str, pages: Pages) -> None:
+    """The offline signal shows; a message sent offline waits, then lands once on reconnect."""
+    page, solo = solo_page(server, pages, "olu")
+    page.context.set_offline(True)
+    expect(page.locator(".conn")).to_have_text("offline")
+    expect(page.locator("#banner")).to_contain_text("You are offline")
+    page.fill("#chat-input", "posted from the train")
+    page.press("#chat-input", "Enter")
+    expect(page.locator("#banner")).to_contain_text("1 input queued")
+    page.wait_for_timeout(1500)
+    assert chat_inputs(server, solo, "posted from the train") == 0
+    page.context.set_offline(False)
+    expect(page.locator(".conn")).to_have_text("live", timeout=20_000)
+    msg = page.locator(".chat-list .msg", has_text="posted from the train")
+    expect(msg).to_have_count(1)
+    page.wait_for_timeout(1000)
+    assert chat_inputs(server, solo, "posted from the train") == 1

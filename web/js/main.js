@@ -115,6 +115,9 @@ class DrillApp {
       clock: (f) => this.state.setClock(f),
       roster: (f) => this.state.setRoster(f.roster),
       state: (name, d) => this.connState(name, d),
+      queued: (n) => {
+        if (n) showBanner("warn", `Offline: ${n} input${n === 1 ? "" : "s"} queued; they are sent once when the connection is back.`);
+      },
       caughtUp: (n, mode) =>
         showBanner("ok", mode === "snapshot" ? `Reconnected, caught up from a snapshot (${n} events rebuilt)` : `Reconnected, caught up ${n} event${n === 1 ? "" : "s"}`, 6000),
     });
@@ -154,7 +157,10 @@ class DrillApp {
       dot.className = "conn " + name;
       dot.textContent = { open: "live", connecting: "connecting", reconnecting: "offline", failed: "disconnected" }[name] || name;
     }
-    if (name === "reconnecting" && this.conn.connectedOnce) {
+    if (name === "reconnecting" && !navigator.onLine) {
+      if (dot) dot.textContent = "offline";
+      showBanner("warn", "You are offline. What you send now is queued and goes out once when the connection is back.");
+    } else if (name === "reconnecting" && this.conn.connectedOnce) {
       showBanner("warn", `Connection lost, reconnecting… (attempt ${d.attempt}${d.reason ? ", " + d.reason : ""})`);
     } else if (name === "reconnecting" && d.attempt >= 2) {
       showBanner("warn", `Cannot reach the drill yet, retrying… (attempt ${d.attempt})`);
