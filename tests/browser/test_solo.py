@@ -148,3 +148,37 @@ def test_offline_inputs_are_queued_and_sent_exactly_once(server: str, pages: Pag
     expect(msg).to_have_count(1)
     page.wait_for_timeout(1000)
     assert chat_inputs(server, solo, "posted from the train") == 1
+
+
+def test_players_see_the_character_not_the_interviewer(server: str, pages: Pages) -> None:
+    """A facilitator's message and inject reach players as the character; who played it does not."""
+    made = httpx.post(
+        f"{server}/api/drills", json={"scenario": SCENARIO, "facilitator": "Interviewer"}
+    ).json()
+    fac = {"Authorization": f"Bearer {made['facilitator_token']}"}
+    joined = httpx.post(
+        f"{server}/api/drills/{made['drill_id']}/join",
+        json={"code": made["player_code"], "name": "kai"},
+    ).json()
+    page = pages("kai")
+    page.goto(f"{server}/drills/{made['drill_id']}/play#token={joined['token']}")
+    expect(page.locator(".room.role-player")).to_be_visible()
+    expect(page.locator(".clock .status")).to_have_text("waiting for the facilitator")
+    say = {"type": "message", "sender": "Angry customer", "role": "customer", "text": "Is it down?"}
+    for inp in (say, {"type": "inject", "id": "product-asks"}):
+        r = httpx.post(
+            f"{server}/api/drills/{made['drill_id']}/inputs", json={"input": inp}, headers=fac
+        )
+        assert r.status_code == 200, r.text
+    chat = page.locator(".chat-list")
+    expect(chat.locator(".msg.inject")).to_have_count(2)
+    expect(chat).to_contain_text("Angry customer")
+    expect(chat).to_contain_text("Product manager, storefront")
+    text = page.locator("body").inner_text()
+    for leak in ("Interviewer", "spoke as", "fired inject"):
+        assert leak not in text, leak
+    log = httpx.get(
+        f"{server}/api/drills/{made['drill_id']}/log",
+        headers={"Authorization": f"Bearer {joined['token']}"},
+    ).text
+    assert "Interviewer" not in log
