@@ -13,12 +13,14 @@ from engine import __version__
 
 from .auth import Principal, may, require
 from .drills import Drills
-from .errors import Conflict, Unauthorized
+from .errors import Conflict, NotFound, Unauthorized
+from .history import REFERENCE, reference_events, runs_of, side
 from .lifecycle import Status
 from .reports import render_report
 from .schemas import (
     Accepted,
     Codes,
+    Comparison,
     Control,
     CreateDrill,
     CreateSolo,
@@ -26,6 +28,7 @@ from .schemas import (
     DrillState,
     ErrorBody,
     Health,
+    History,
     InvalidBody,
     Join,
     Joined,
@@ -36,6 +39,7 @@ from .schemas import (
     Urls,
 )
 from .session import DrillSession
+from .store import RunRecord
 
 router = APIRouter(prefix="/api")
 bearer = HTTPBearer(
@@ -287,3 +291,72 @@ async def grade(session: SessionDep, who: WhoDep) -> Any:
 async def postmortem(session: SessionDep, who: WhoDep) -> Any:
     """The postmortem draft (after the end; live for the facilitator)."""
     return await _report("postmortem", session, who)
+
+
+# ------------------------------------------------------------------ history
+async def _history(session: DrillSession, who: Principal, drills: Drills) -> list[RunRecord]:
+    """The runs of this drill's scenario the caller may see, recording ended drills first."""
+    require(who.role, "read:history")
+    store = drills.store
+    scenario = session.scenario
+    for record in store.drills((str(Status.ENDED),)):
+        if record.scenario != scenario.id or store.has_runs(record.id):
+            continue
+        ended = await drills.get(record.id)
+        players = [p.name for p in store.participants(record.id) if p.role == "player"]
+        events = list(ended.drill.log.events)
+        runs = await asyncio.to_thread(runs_of, record.id, scenario, record.seed, players, events)
+        store.save_runs(runs)
+    return store.runs(scenario.id, None if who.role == "facilitator" else who.name)
+
+
+@router.get(
+    "/drills/{drill_id}/history",
+    response_model=History,
+    tags=["reports"],
+    responses=errors(401, 403, 404),
+)
+async def history(session: SessionDep, who: WhoDep, drills: DrillsDep) -> dict[str, Any]:
+    """Finished runs of this drill's scenario with their scores, oldest first: your own
+    (a player token), or every player's (the facilitator's)."""
+    runs = await _history(session, who, drills)
+    return {
+        "scenario": session.scenario.id,
+        "player": None if who.role == "facilitator" else who.name,
+        "runs": [r.public() for r in runs],
+    }
+
+
+@router.get(
+    "/drills/{drill_id}/compare",
+    response_model=Comparison,
+    tags=["reports"],
+    responses=errors(401, 403, 404, 409),
+)
+async def compare(
+    session: SessionDep, who: WhoDep, drills: DrillsDep, other: str = REFERENCE
+) -> dict[str, Any]:
+    """This run beside another of the caller's runs of the scenario (`other`: a drill id),
+    or beside the strong reference play with the same seed (`other=reference`)."""
+    if session.status is not Status.ENDED and not may(who.role, "read:report_live"):
+        raise Conflict(
+            f"the comparison is available once the drill has ended (it is {session.status})"
+        )
+    runs = await _history(session, who, drills)
+    scenario = session.scenario
+    mine = list(session.drill.log.events)
+    if other == REFERENCE:
+        theirs = await asyncio.to_thread(reference_events, scenario, session.drill.seed)
+        if theirs is None:
+            raise NotFound(f"scenario {scenario.id} has no strong reference play")
+        label = "reference strong play"
+    else:
+        if other not in {r.drill_id for r in runs}:
+            shown = other if len(other) <= 40 else other[:37] + "..."
+            raise NotFound(f"no finished run {shown!r} of {scenario.id} that you may see")
+        theirs = list((await drills.get(other)).drill.log.events)
+        label = f"drill {other}"
+    a, b = await asyncio.to_thread(
+        lambda: (side(scenario, mine, f"drill {session.id}"), side(scenario, theirs, label))
+    )
+    return {"a": a, "b": b}

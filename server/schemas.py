@@ -175,3 +175,49 @@ class InvalidBody(ErrorBody):
     detail: list[FieldError] | None = Field(
         None, description="One entry per field, when the request did not fit its schema."
     )
+
+
+class RunInfo(BaseModel):
+    drill_id: str
+    scenario: str
+    player: str
+    seed: int
+    ended_at: float = Field(description="Unix time the run was recorded.")
+    overall: int
+    scores: dict[str, int] = Field(description="Score per dimension, 0-100.")
+
+
+class History(BaseModel):
+    scenario: str
+    player: str | None = Field(description="Whose runs; null: everyone's (the facilitator).")
+    runs: list[RunInfo] = Field(description="Oldest first.")
+
+
+class CheckScore(BaseModel):
+    id: str
+    title: str
+    points: float
+    max_points: float
+
+
+class RunAction(BaseModel):
+    t: float = Field(description="Seconds from the page (before it: negative).")
+    actor: str
+    type: str
+
+
+class Side(BaseModel):
+    label: str
+    overall: int
+    scores: dict[str, int]
+    checks: list[CheckScore]
+    page_at: float | None
+    actions: list[RunAction]
+    metrics: dict[str, list[list[float | None]]] = Field(
+        description="Per metric, [seconds from the page, value] samples."
+    )
+
+
+class Comparison(BaseModel):
+    a: Side
+    b: Side

@@ -65,6 +65,8 @@ async def test_openapi_documents_every_route_and_body(http: httpx.AsyncClient) -
         "/api/drills/{drill_id}/log",
         "/api/drills/{drill_id}/grade",
         "/api/drills/{drill_id}/postmortem",
+        "/api/drills/{drill_id}/history",
+        "/api/drills/{drill_id}/compare",
     }
     create = spec["paths"]["/api/drills"]["post"]
     assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
