@@ -26,6 +26,7 @@ from .files import ROOT, load_script
 from .store import RunRecord
 
 REFERENCE = "reference"  # the `other` of a comparison with the strong reference play
+NOBODY = "nobody"  # ... with the same drill had nobody done anything
 
 
 def runs_of(
@@ -55,6 +56,13 @@ def reference_events(scenario: Scenario, seed: int) -> list[Event] | None:
     if not path.is_file():
         return None
     return list(play(Drill(scenario, seed), load_script(path)).drill.log.events)
+
+
+def nobody_events(scenario: Scenario, seed: int, until: float) -> list[Event]:
+    """The same drill (scenario, seed) with no input at all, run to ``until``."""
+    drill = Drill(scenario, seed)
+    drill.advance(until)
+    return list(drill.log.events)
 
 
 def side(scenario: Scenario, events: Sequence[Event], label: str) -> dict[str, Any]:

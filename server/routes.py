@@ -14,7 +14,7 @@ from engine import __version__
 from .auth import Principal, may, require
 from .drills import Drills
 from .errors import Conflict, NotFound, Unauthorized
-from .history import REFERENCE, reference_events, runs_of, side
+from .history import NOBODY, REFERENCE, nobody_events, reference_events, runs_of, side
 from .lifecycle import Status
 from .reports import render_report
 from .schemas import (
@@ -337,7 +337,8 @@ async def compare(
     session: SessionDep, who: WhoDep, drills: DrillsDep, other: str = REFERENCE
 ) -> dict[str, Any]:
     """This run beside another of the caller's runs of the scenario (`other`: a drill id),
-    or beside the strong reference play with the same seed (`other=reference`)."""
+    the strong reference play with the same seed (`other=reference`), or the same drill
+    had nobody done anything (`other=nobody`): both by deterministic replay."""
     if session.status is not Status.ENDED and not may(who.role, "read:report_live"):
         raise Conflict(
             f"the comparison is available once the drill has ended (it is {session.status})"
@@ -350,6 +351,10 @@ async def compare(
         if theirs is None:
             raise NotFound(f"scenario {scenario.id} has no strong reference play")
         label = "reference strong play"
+    elif other == NOBODY:
+        until = mine[-1].t if mine else 0.0
+        theirs = await asyncio.to_thread(nobody_events, scenario, session.drill.seed, until)
+        label = "nobody did anything"
     else:
         if other not in {r.drill_id for r in runs}:
             shown = other if len(other) <= 40 else other[:37] + "..."

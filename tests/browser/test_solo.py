@@ -95,6 +95,8 @@ def test_a_player_practises_alone_with_simulated_teammates(
     expect(chat).to_contain_text(f"Done: drain pod {pod.group(1)}", timeout=20_000)
     expect(me.locator(".timeline")).to_contain_text(f"Priya drained pod {pod.group(1)}")
     no_spoilers(me, "war room after the fix")
+    expect(me.locator(".timeline")).to_contain_text("GatewayErrorRate resolved", timeout=20_000)
+    me.wait_for_timeout(1500)  # a few samples of the recovery (30 simulated seconds a second)
 
     me.click("#solo-end")
     expect(me.locator(".end-main")).to_be_visible(timeout=20_000)
@@ -105,6 +107,27 @@ def test_a_player_practises_alone_with_simulated_teammates(
         "gave Priya a task: view_dashboard api-gateway pod"
     )
     shoot(me, shots, "solo-debrief")
+    # what each move did: the same drill replayed without the moves, and the reference play
+    me.click('.tab[data-tab="moves"]')
+    expect(me.locator(".overlay")).to_have_count(2, timeout=30_000)
+    charts = me.evaluate("window.firedrill.debrief()")
+    err = charts["api-gateway.err_5xx_pct"]
+    assert err["labels"] == ["you", "nobody did anything", "reference strong play"]
+    assert err["actions"] == 10 and min(err["points"]) > 10  # yours and your teammates'
+    you, nobody, _ = err["last"]
+    assert you < 1 < 5 < nobody, err  # the drain ended the errors; untouched, they go on
+    expect(me.locator(".move-list li")).to_have_count(10)
+    shoot(me, shots, "solo-moves")
+    # attempts and a comparison with the reference play
+    me.click('.tab[data-tab="attempts"]')
+    expect(me.locator(".runs tbody tr.this-run")).to_have_count(1, timeout=20_000)
+    me.click("#compare-reference")
+    checks = me.locator(".compare-checks")
+    expect(checks.locator('tr[data-check="command.roles"]')).to_be_visible(timeout=30_000)
+    expect(checks.locator("thead")).to_contain_text("reference strong play")
+    expect(me.locator(".aligned tbody tr")).not_to_have_count(0)
+    expect(me.locator(".comparison .overlay")).to_have_count(2)
+    shoot(me, shots, "solo-compare")
     # the debrief is where the cause is told
     me.click('.tab[data-tab="postmortem"]')
     expect(me.locator(".end-main")).to_contain_text("np-7-n4", timeout=20_000)

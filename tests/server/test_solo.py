@@ -106,6 +106,9 @@ def test_history_lists_a_players_runs_and_compares_them(server: Live) -> None:
         ref = c.get(f"/api/drills/{second}/compare", headers=bearer(token)).json()
         assert ref["b"]["label"] == "reference strong play"
         assert ref["b"]["overall"] > ref["a"]["overall"]
+        idle = c.get(f"/api/drills/{second}/compare?other=nobody", headers=bearer(token)).json()
+        assert (idle["b"]["label"], idle["b"]["actions"]) == ("nobody did anything", [])
+        assert idle["b"]["metrics"]["api-gateway.err_5xx_pct"][-1][1] > 5  # still failing
         # someone else's run is not yours to open
         theirs = next(x["drill_id"] for x in everyone["runs"] if x["player"] == "other")
         r = c.get(f"/api/drills/{second}/compare?other={theirs}", headers=bearer(token))

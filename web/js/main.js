@@ -11,6 +11,7 @@
 import { drillLog, drillState } from "./api.js";
 import { Connection } from "./conn.js";
 import { h } from "./dom.js";
+import { drawn as debriefCharts } from "./debrief.js";
 import { EndScreen } from "./endscreen.js";
 import { FacilitatorConsole } from "./facilitator.js";
 import { joinPage, lobby, topbar } from "./lobby.js";
@@ -31,6 +32,10 @@ function navigate(path) {
 window.addEventListener("popstate", () => route());
 
 function route() {
+  // projector mode: large text for a room screen (?projector, remembered for this tab)
+  const q = new URLSearchParams(location.search);
+  if (q.has("projector")) sessionStorage.setItem("firedrill:projector", q.get("projector") === "0" ? "" : "1");
+  document.body.classList.toggle("projector", !!sessionStorage.getItem("firedrill:projector"));
   current?.destroy();
   current = null;
   root.setAttribute("aria-busy", "false");
@@ -228,6 +233,7 @@ class DrillApp {
         return app.viewName;
       },
       charts: () => app.view?.charts?.snapshot() || {},
+      debrief: () => debriefCharts,
       drop: () => app.conn?.drop("dropped by the test hook"),
       send: (frame) => app.conn?.send(frame),
       vocab: VOCAB,
