@@ -205,3 +205,61 @@ def test_players_see_the_character_not_the_interviewer(server: str, pages: Pages
         headers={"Authorization": f"Bearer {joined['token']}"},
     ).text
     assert "Interviewer" not in log
+
+
+LAYOUT = """() => {
+  const sizes = [];
+  for (const el of document.querySelectorAll('#app *')) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    const r = el.getBoundingClientRect();
+    if (!own || !r.width || !r.height || getComputedStyle(el).visibility === 'hidden') continue;
+    sizes.push([parseFloat(getComputedStyle(el).fontSize), el.className || el.tagName]);
+  }
+  sizes.sort((a, b) => a[0] - b[0]);
+  return {
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+    smallest: sizes.slice(0, 3),
+    chat: document.querySelector('.chat-list')?.getBoundingClientRect().height ?? 0,
+  };
+}"""
+
+
+def group_drill(server: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    made = httpx.post(f"{server}/api/drills", json={"scenario": SCENARIO, "seed": 3}).json()
+    code = {"code": made["observer_code"]}
+    watch = httpx.post(f"{server}/api/drills/{made['drill_id']}/join", json=code).json()
+    fac = {"Authorization": f"Bearer {made['facilitator_token']}"}
+    url = f"{server}/api/drills/{made['drill_id']}"
+    httpx.post(f"{url}/control", json={"action": "start"}, headers=fac)
+    httpx.post(f"{url}/control", json={"action": "jump", "seconds": 300}, headers=fac)
+    say = {"type": "message", "sender": "Support lead", "role": "support", "text": "Tickets rising"}
+    httpx.post(f"{url}/inputs", json={"input": say}, headers=fac)
+    return made, watch
+
+
+def test_phone_and_projector_layouts(server: str, browser: Any, shots: Path) -> None:
+    """390x844 observer: no sideways scroll, a usable channel, text >= 12px; projector >= 18px."""
+    made, watch = group_drill(server)
+    url = f"{server}/drills/{made['drill_id']}/watch#token={watch['token']}"
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = phone.new_page()
+    page.goto(url)
+    expect(page.locator(".room.role-observer")).to_be_visible()
+    expect(page.locator(".chat-list")).to_contain_text("Tickets rising")
+    got = page.evaluate(LAYOUT)
+    assert got["overflow"] <= 0, got
+    assert got["chat"] >= 150, got
+    assert got["smallest"][0][0] >= 12, got
+    shoot(page, shots, "phone-observer")
+    phone.close()
+
+    big = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = big.new_page()
+    page.goto(url.replace("/watch#", "/watch?projector#"))
+    expect(page.locator("body.projector .room.role-observer")).to_be_visible()
+    expect(page.locator(".chat-list")).to_contain_text("Tickets rising")
+    got = page.evaluate(LAYOUT)
+    assert got["overflow"] <= 0, got
+    assert got["smallest"][0][0] >= 18, got
+    shoot(page, shots, "projector")
+    big.close()
