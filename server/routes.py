@@ -266,12 +266,17 @@ async def export_log(session: SessionDep, who: WhoDep) -> Response:
     )
 
 
-async def _report(kind: str, session: DrillSession, who: Principal) -> Any:
+def _after_end(kind: str, session: DrillSession, who: Principal) -> None:
+    """Reports are read after the end, except by the facilitator."""
     if session.status is not Status.ENDED and not may(who.role, "read:report_live"):
         raise Conflict(
             f"the {kind} is available once the drill has ended (it is {session.status}); "
             "only the facilitator sees it live"
         )
+
+
+async def _report(kind: str, session: DrillSession, who: Principal) -> Any:
+    _after_end(kind, session, who)
     require(who.role, "read:report")
     events = list(session.drill.log.events)
     return await asyncio.to_thread(render_report, kind, session.scenario, events)
@@ -339,10 +344,7 @@ async def compare(
     """This run beside another of the caller's runs of the scenario (`other`: a drill id),
     the strong reference play with the same seed (`other=reference`), or the same drill
     had nobody done anything (`other=nobody`): both by deterministic replay."""
-    if session.status is not Status.ENDED and not may(who.role, "read:report_live"):
-        raise Conflict(
-            f"the comparison is available once the drill has ended (it is {session.status})"
-        )
+    _after_end("comparison", session, who)
     runs = await _history(session, who, drills)
     scenario = session.scenario
     mine = list(session.drill.log.events)
