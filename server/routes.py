@@ -344,6 +344,7 @@ async def compare(
     """This run beside another of the caller's runs of the scenario (`other`: a drill id),
     the strong reference play with the same seed (`other=reference`), or the same drill
     had nobody done anything (`other=nobody`): both by deterministic replay."""
+    require(who.role, "read:history")
     _after_end("comparison", session, who)
     runs = await _history(session, who, drills)
     scenario = session.scenario

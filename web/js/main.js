@@ -121,7 +121,7 @@ class DrillApp {
       roster: (f) => this.state.setRoster(f.roster),
       state: (name, d) => this.connState(name, d),
       queued: (n) => {
-        if (n) showBanner("warn", `Offline: ${n} input${n === 1 ? "" : "s"} queued; they are sent once when the connection is back.`);
+        if (n) this.offlineBanner();
       },
       caughtUp: (n, mode) =>
         showBanner("ok", mode === "snapshot" ? `Reconnected, caught up from a snapshot (${n} events rebuilt)` : `Reconnected, caught up ${n} event${n === 1 ? "" : "s"}`, 6000),
@@ -164,7 +164,7 @@ class DrillApp {
     }
     if (name === "reconnecting" && !navigator.onLine) {
       if (dot) dot.textContent = "offline";
-      showBanner("warn", "You are offline. What you send now is queued and goes out once when the connection is back.");
+      this.offlineBanner();
     } else if (name === "reconnecting" && this.conn.connectedOnce) {
       showBanner("warn", `Connection lost, reconnecting… (attempt ${d.attempt}${d.reason ? ", " + d.reason : ""})`);
     } else if (name === "reconnecting" && d.attempt >= 2) {
@@ -172,6 +172,13 @@ class DrillApp {
     } else if (name === "failed") {
       showBanner("error", `Disconnected: ${d.reason}. Rejoin from the lobby.`);
     }
+  }
+
+  /** Offline: say so, and how many inputs wait to be sent. */
+  offlineBanner() {
+    const n = this.conn?.queued || 0;
+    const waiting = n ? ` ${n} input${n === 1 ? "" : "s"} queued.` : "";
+    showBanner("warn", `You are offline. What you send now is queued and goes out once when the connection is back.${waiting}`);
   }
 
   changed(topics) {
