@@ -59,6 +59,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec("take_command", "command"),
         ActionSpec("assign_role", "command"),
         ActionSpec("page_team", "command"),
+        ActionSpec("delegate", "command"),
         ActionSpec("decide", "command"),
         ActionSpec("hypothesis", "investigate"),
         ActionSpec("view_dashboard", "investigate"),

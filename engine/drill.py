@@ -27,6 +27,8 @@ from .effects import apply_fault, end_fault, mitigate
 from .errors import DrillStateError, InvalidInput, NotAllowed
 from .log import DrillLog, Event
 from .observe import investigate
+from .responders import Responders
+from .responders import public as responders_public
 from .scenario import Cause, Fault, Inject, Migration, PodFault, Scenario
 from .world import World
 from .world.service import ServiceState
@@ -61,6 +63,7 @@ class Drill:
             "status": None,
         }
         self.world = World(scenario, self.rng, self._emit)
+        self.responders = Responders(self)
         self._rounded: dict[float, float] = {}  # round(v, 3) memo for samples
         self.alerts = AlertEngine(list(scenario.alerts), self.world.index)
         self.log.append(
@@ -115,15 +118,23 @@ class Drill:
         return self.log.since(before)
 
     def submit(
-        self, data: Mapping[str, Any], actor: str, role: str = "player", by: str | None = None
+        self,
+        data: Mapping[str, Any],
+        actor: str,
+        role: str = "player",
+        by: str | None = None,
+        via: int | None = None,
     ) -> Event:
-        """Apply one input at the current time; a refused input changes nothing."""
+        """Apply one input at the current time; a refused input changes nothing.
+
+        ``via`` is the seq of the ``delegate`` a simulated teammate is carrying out."""
         if self.ended:
             raise DrillStateError("the drill has ended; no more inputs are accepted")
         inp = I.parse_input(dict(data) if isinstance(data, Mapping) else data)
         if inp.type not in I.PERMISSIONS.get(role, frozenset()):
             article = "an" if role[:1] in "aeiou" else "a"
             raise NotAllowed(f"{article} {role} may not send {inp.type}")
+        self.responders.check(inp)
         category = I.CATEGORY[inp.type]
         result: dict[str, Any] | None = None
         plan: Callable[[int], None] | None = None
@@ -138,7 +149,11 @@ class Drill:
         payload = inp.model_dump(mode="json")
         if by is not None:
             payload["by"] = by
-        vis = "facilitator" if inp.type == "note" else "all"
+        if via is not None:
+            payload["via"] = via
+        # a note is private; a message or inject input would show who played the
+        # character: players see only the character's words (the inject event below)
+        vis = "facilitator" if inp.type in ("note", "message", "inject") else "all"
         event = self.log.append(self.now, actor, "input", payload, vis)
         if result is not None:
             if isinstance(inp, I.ViewDashboard) and result["panel"] not in self.revealed:
@@ -156,6 +171,7 @@ class Drill:
                 self._watches.remove(w)
                 self.later(w.cause.delay, w.fire)
         self._after_input(inp, actor)
+        self.responders.after(inp, event)
         return event
 
     def reapply(self, recorded: Event) -> Event:
@@ -165,6 +181,8 @@ class Drill:
         and the resulting events do not depend on the role.
         """
         self.advance(recorded.t)
+        if "via" in recorded.data:  # a teammate's own action: the replayed delegate redoes it
+            return recorded
         data = dict(recorded.data)
         by = data.pop("by", None)
         return self.submit(data, actor=recorded.actor, role="facilitator", by=by)
@@ -432,6 +450,7 @@ class Drill:
                     "channel": inp.channel,
                     "text": inp.text,
                     "asks": None,
+                    **({} if inp.reply_to is None else {"about": inp.reply_to}),
                 },
             )
         elif isinstance(inp, I.End):
@@ -467,6 +486,7 @@ def public_info(sc: Scenario) -> dict[str, Any]:
         "topics": [t.name for t in topo.topics],
         "flags": [{"name": f.name, "description": f.description} for f in topo.flags],
         "experts": sorted({e.team for e in sc.experts}),
+        "responders": responders_public(sc),
         "alerts": [
             {"name": a.name, "metric": a.metric, "op": a.op, "threshold": a.threshold}
             for a in sc.alerts

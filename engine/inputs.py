@@ -47,6 +47,14 @@ class PageTeam(Input):
     team: Short
 
 
+class Delegate(Input):
+    """Give a simulated teammate (engine/responders.py) a task: any player action."""
+
+    type: Literal["delegate"]
+    person: Short
+    task: dict[str, Any]
+
+
 class Decide(Input):
     type: Literal["decide"]
     text: Long
@@ -229,6 +237,7 @@ class Message(Input):
     role: Literal["executive", "sme", "customer", "support", "teammate", "system"] = "teammate"
     channel: Literal["chat", "executive", "customer", "pager"] = "chat"
     text: Long
+    reply_to: Annotated[int, Field(ge=1)] | None = None  # the seq of the message answered
 
 
 class Note(Input):
@@ -253,6 +262,7 @@ AnyInput = Annotated[
     | TakeCommand
     | AssignRole
     | PageTeam
+    | Delegate
     | Decide
     | Hypothesis
     | ViewDashboard

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import Problem, ScenarioError
+from .responders import Busy, Mistake, Responder  # noqa: F401  (documented models)
 from .timeexpr import Duration
 
 Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_./ -]*$")]
@@ -503,6 +504,8 @@ class Scenario(Model):
     logs: list[LogLine] = []
     truth: Truth
     grading: Expectations = Expectations()
+    # simulated teammates for solo drills (engine/responders.py); None: the default roster
+    responders: list[Responder] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], file: str = "<scenario>") -> Scenario:

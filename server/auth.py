@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "read:report_live": _FAC,  # grade / postmortem before the drill has ended
     "read:report": _ALL,  # grade / postmortem once the drill has ended
     "drill:codes": _FAC,  # rotate the join codes
+    "read:history": frozenset({"facilitator", "player"}),  # runs: a player's own, or everyone's
 }
 
 

@@ -13,27 +13,33 @@ from engine import __version__
 
 from .auth import Principal, may, require
 from .drills import Drills
-from .errors import Conflict, Unauthorized
+from .errors import Conflict, NotFound, Unauthorized
+from .history import NOBODY, REFERENCE, nobody_events, reference_events, runs_of, side
 from .lifecycle import Status
 from .reports import render_report
 from .schemas import (
     Accepted,
     Codes,
+    Comparison,
     Control,
     CreateDrill,
+    CreateSolo,
     DrillCreated,
     DrillState,
     ErrorBody,
     Health,
+    History,
     InvalidBody,
     Join,
     Joined,
     Report,
     ScenarioInfo,
+    SoloCreated,
     SubmitInput,
     Urls,
 )
 from .session import DrillSession
+from .store import RunRecord
 
 router = APIRouter(prefix="/api")
 bearer = HTTPBearer(
@@ -126,6 +132,32 @@ async def create_drill(body: CreateDrill, request: Request, drills: DrillsDep) -
             observer_join=f"{base}/drills/{session.id}/join#code={s.observer_code}",
             websocket=ws,
         ),
+    }
+
+
+@router.post(
+    "/solo",
+    response_model=SoloCreated,
+    status_code=status.HTTP_201_CREATED,
+    tags=["drills"],
+    responses=errors(*BODY, 404, 409, 503),
+)
+async def create_solo(body: CreateSolo, request: Request, drills: DrillsDep) -> dict[str, Any]:
+    """Practise alone: a drill in which you are the only player (the on-call engineer),
+    with the scenario's simulated teammates to page and delegate to. The clock waits
+    for you: start it with the clock token (POST /control)."""
+    coach = "coach" if body.name.casefold() != "coach" else "clock"
+    session, s = drills.create(body.scenario, body.seed, body.speed, coach)
+    who, token = drills.join(session, s.player_code, body.name, None)
+    base, ws = _urls(request, session.id)
+    return {
+        "drill_id": session.id,
+        "status": str(session.status),
+        "token": token,
+        "clock_token": s.facilitator_token,
+        "name": who.name,
+        "play": f"{base}/drills/{session.id}/play#token={token}",
+        "websocket": ws,
     }
 
 
@@ -243,12 +275,17 @@ async def export_log(session: SessionDep, who: WhoDep) -> Response:
     )
 
 
-async def _report(kind: str, session: DrillSession, who: Principal) -> Any:
+def _after_end(kind: str, session: DrillSession, who: Principal) -> None:
+    """Reports are read after the end, except by the facilitator."""
     if session.status is not Status.ENDED and not may(who.role, "read:report_live"):
         raise Conflict(
             f"the {kind} is available once the drill has ended (it is {session.status}); "
             "only the facilitator sees it live"
         )
+
+
+async def _report(kind: str, session: DrillSession, who: Principal) -> Any:
+    _after_end(kind, session, who)
     require(who.role, "read:report")
     events = list(session.drill.log.events)
     return await asyncio.to_thread(render_report, kind, session.scenario, events)
@@ -268,3 +305,75 @@ async def grade(session: SessionDep, who: WhoDep) -> Any:
 async def postmortem(session: SessionDep, who: WhoDep) -> Any:
     """The postmortem draft (after the end; live for the facilitator)."""
     return await _report("postmortem", session, who)
+
+
+# ------------------------------------------------------------------ history
+async def _history(session: DrillSession, who: Principal, drills: Drills) -> list[RunRecord]:
+    """The runs of this drill's scenario the caller may see, recording ended drills first."""
+    require(who.role, "read:history")
+    store = drills.store
+    scenario = session.scenario
+    for record in store.drills((str(Status.ENDED),)):
+        if record.scenario != scenario.id or store.has_runs(record.id):
+            continue
+        ended = await drills.get(record.id)
+        players = [p.name for p in store.participants(record.id) if p.role == "player"]
+        events = list(ended.drill.log.events)
+        runs = await asyncio.to_thread(runs_of, record.id, scenario, record.seed, players, events)
+        store.save_runs(runs)
+    return store.runs(scenario.id, None if who.role == "facilitator" else who.name)
+
+
+@router.get(
+    "/drills/{drill_id}/history",
+    response_model=History,
+    tags=["reports"],
+    responses=errors(401, 403, 404),
+)
+async def history(session: SessionDep, who: WhoDep, drills: DrillsDep) -> dict[str, Any]:
+    """Finished runs of this drill's scenario with their scores, oldest first: your own
+    (a player token), or every player's (the facilitator's)."""
+    runs = await _history(session, who, drills)
+    return {
+        "scenario": session.scenario.id,
+        "player": None if who.role == "facilitator" else who.name,
+        "runs": [r.public() for r in runs],
+    }
+
+
+@router.get(
+    "/drills/{drill_id}/compare",
+    response_model=Comparison,
+    tags=["reports"],
+    responses=errors(401, 403, 404, 409),
+)
+async def compare(
+    session: SessionDep, who: WhoDep, drills: DrillsDep, other: str = REFERENCE
+) -> dict[str, Any]:
+    """This run beside another of the caller's runs of the scenario (`other`: a drill id),
+    the strong reference play with the same seed (`other=reference`), or the same drill
+    had nobody done anything (`other=nobody`): both by deterministic replay."""
+    require(who.role, "read:history")
+    _after_end("comparison", session, who)
+    runs = await _history(session, who, drills)
+    scenario = session.scenario
+    mine = list(session.drill.log.events)
+    if other == REFERENCE:
+        theirs = await asyncio.to_thread(reference_events, scenario, session.drill.seed)
+        if theirs is None:
+            raise NotFound(f"scenario {scenario.id} has no strong reference play")
+        label = "reference strong play"
+    elif other == NOBODY:
+        until = mine[-1].t if mine else 0.0
+        theirs = await asyncio.to_thread(nobody_events, scenario, session.drill.seed, until)
+        label = "nobody did anything"
+    else:
+        if other not in {r.drill_id for r in runs}:
+            shown = other if len(other) <= 40 else other[:37] + "..."
+            raise NotFound(f"no finished run {shown!r} of {scenario.id} that you may see")
+        theirs = list((await drills.get(other)).drill.log.events)
+        label = f"drill {other}"
+    a, b = await asyncio.to_thread(
+        lambda: (side(scenario, mine, f"drill {session.id}"), side(scenario, theirs, label))
+    )
+    return {"a": a, "b": b}

@@ -32,6 +32,26 @@ class CreateDrill(Body):
     facilitator: Name = "facilitator"
 
 
+class CreateSolo(Body):
+    scenario: ScenarioId = Field(description="A scenario id from GET /api/scenarios.")
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    speed: Annotated[float, Field(gt=0, le=600, description="Sim seconds per wall second.")] = 1.0
+    name: Name = Field("on-call", description="You: the on-call engineer (a player).")
+
+
+class SoloCreated(BaseModel):
+    drill_id: str
+    status: str
+    token: str = Field(description="Your player token: what you play with.")
+    clock_token: str = Field(
+        description="A facilitator token, for the clock only; the solo page never reads "
+        "the hidden truth with it. Shown once; keep it secret."
+    )
+    name: str
+    play: str = Field(description="Opens the drill as the player (token in the fragment).")
+    websocket: str
+
+
 class Join(Body):
     code: Annotated[str, Field(min_length=1, max_length=64, description="Player or observer code.")]
     name: Name | None = Field(None, description="Required for players; observers get one.")
@@ -166,3 +186,49 @@ class InvalidBody(ErrorBody):
     detail: list[FieldError] | None = Field(
         None, description="One entry per field, when the request did not fit its schema."
     )
+
+
+class RunInfo(BaseModel):
+    drill_id: str
+    scenario: str
+    player: str
+    seed: int
+    ended_at: float = Field(description="Unix time the run was recorded.")
+    overall: int
+    scores: dict[str, int] = Field(description="Score per dimension, 0-100.")
+
+
+class History(BaseModel):
+    scenario: str
+    player: str | None = Field(description="Whose runs; null: everyone's (the facilitator).")
+    runs: list[RunInfo] = Field(description="Oldest first.")
+
+
+class CheckScore(BaseModel):
+    id: str
+    title: str
+    points: float
+    max_points: float
+
+
+class RunAction(BaseModel):
+    t: float = Field(description="Seconds from the page (before it: negative).")
+    actor: str
+    type: str
+
+
+class Side(BaseModel):
+    label: str
+    overall: int
+    scores: dict[str, int]
+    checks: list[CheckScore]
+    page_at: float | None
+    actions: list[RunAction]
+    metrics: dict[str, list[list[float | None]]] = Field(
+        description="Per metric, [seconds from the page, value] samples."
+    )
+
+
+class Comparison(BaseModel):
+    a: Side
+    b: Side

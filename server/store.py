@@ -38,7 +38,7 @@ import orjson
 from .auth import Principal
 from .errors import StorageUnavailable, StoreLocked
 
-SCHEMA_VERSION = 2  # 2: inputs.frame_id
+SCHEMA_VERSION = 3  # 2: inputs.frame_id; 3: runs (additive: a new table)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS drills (
     id TEXT PRIMARY KEY,
@@ -75,6 +75,21 @@ CREATE TABLE IF NOT EXISTS inputs (
 );
 CREATE INDEX IF NOT EXISTS inputs_by_drill ON inputs(drill_id, n);
 """
+# Run history (server/history.py): one row per player of a finished drill, with its grade.
+RUNS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    drill_id TEXT NOT NULL REFERENCES drills(id),
+    player TEXT NOT NULL,
+    scenario TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    ended_at REAL NOT NULL,
+    overall INTEGER NOT NULL,
+    scores BLOB NOT NULL,
+    checks BLOB NOT NULL,
+    PRIMARY KEY (drill_id, player)
+);
+CREATE INDEX IF NOT EXISTS runs_by_scenario ON runs(scenario, player, ended_at);
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +122,31 @@ class StoredInput:
         return self.by or self.actor
 
 
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One player's finished attempt, as the store keeps it."""
+
+    drill_id: str
+    scenario: str
+    player: str
+    seed: int
+    ended_at: float  # wall time the run was recorded (drills keep no end time)
+    overall: int
+    scores: dict[str, int]
+    checks: dict[str, float]  # check id -> points won
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "drill_id": self.drill_id,
+            "scenario": self.scenario,
+            "player": self.player,
+            "seed": self.seed,
+            "ended_at": self.ended_at,
+            "overall": self.overall,
+            "scores": self.scores,
+        }
+
+
 class Store(Protocol):
     """What the server needs of durable storage; failures raise StorageUnavailable only."""
 
@@ -129,6 +169,9 @@ class Store(Protocol):
     ) -> int: ...
     def drop_input(self, n: int) -> None: ...
     def inputs(self, drill_id: str) -> list[StoredInput]: ...
+    def save_runs(self, runs: list[RunRecord]) -> None: ...
+    def runs(self, scenario: str, player: str | None = None) -> list[RunRecord]: ...
+    def has_runs(self, drill_id: str) -> bool: ...
     def close(self) -> None: ...
 
 
@@ -205,13 +248,14 @@ class SqliteStore:
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA busy_timeout=5000")
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, 1, SCHEMA_VERSION):
+        if version not in (0, 1, 2, SCHEMA_VERSION):
             raise RuntimeError(
                 f"{path}: database schema version {version}; this firedrill reads {SCHEMA_VERSION}"
             )
         if version == 1:  # the one migration so far: remember frame ids
             self.db.execute("ALTER TABLE inputs ADD COLUMN frame_id TEXT")
         self.db.executescript(SCHEMA)
+        self.db.executescript(RUNS_SCHEMA)  # 2 -> 3
         self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     # ------------------------------------------------------------- drills
@@ -321,6 +365,46 @@ class SqliteStore:
             (drill_id,),
         ).fetchall()
         return [StoredInput(n, t, a, r, b, orjson.loads(d), f) for n, t, a, r, b, d, f in rows]
+
+    # --------------------------------------------------------------- runs
+    @_storage
+    def save_runs(self, runs: list[RunRecord]) -> None:
+        with self._tx():
+            for r in runs:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO runs VALUES (?,?,?,?,?,?,?,?)",
+                    (
+                        r.drill_id,
+                        r.player,
+                        r.scenario,
+                        r.seed,
+                        r.ended_at,
+                        r.overall,
+                        orjson.dumps(r.scores),
+                        orjson.dumps(r.checks),
+                    ),
+                )
+
+    @_storage
+    def runs(self, scenario: str, player: str | None = None) -> list[RunRecord]:
+        """Finished runs of a scenario, oldest first (one player's, or everyone's)."""
+        where, args = ("scenario = ?", [scenario])
+        if player is not None:
+            where, args = ("scenario = ? AND player = ?", [scenario, player])
+        rows = self.db.execute(
+            "SELECT drill_id, scenario, player, seed, ended_at, overall, scores, checks "
+            f"FROM runs WHERE {where} ORDER BY ended_at, drill_id",
+            args,
+        ).fetchall()
+        return [
+            RunRecord(r[0], r[1], r[2], r[3], r[4], r[5], orjson.loads(r[6]), orjson.loads(r[7]))
+            for r in rows
+        ]
+
+    @_storage
+    def has_runs(self, drill_id: str) -> bool:
+        q = "SELECT 1 FROM runs WHERE drill_id = ? LIMIT 1"
+        return self.db.execute(q, (drill_id,)).fetchone() is not None
 
     def close(self) -> None:
         self.db.close()

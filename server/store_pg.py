@@ -29,7 +29,7 @@ from psycopg import sql
 
 from .auth import Principal
 from .errors import StoreLocked
-from .store import DRILL_FIELDS, DrillRecord, StoredInput, storage_errors
+from .store import DRILL_FIELDS, DrillRecord, RunRecord, StoredInput, storage_errors
 from .storeurl import describe
 
 
@@ -82,6 +82,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             frame_id TEXT
         );
         CREATE INDEX inputs_by_drill ON inputs(drill_id, n);
+        """,
+    ),
+    Migration(
+        2,
+        "runs: one row per player of a finished drill, with its grade (SQLite schema 3)",
+        """
+        CREATE TABLE runs (
+            drill_id TEXT NOT NULL REFERENCES drills(id),
+            player TEXT NOT NULL,
+            scenario TEXT NOT NULL,
+            seed BIGINT NOT NULL,
+            ended_at DOUBLE PRECISION NOT NULL,
+            overall INTEGER NOT NULL,
+            scores BYTEA NOT NULL,
+            checks BYTEA NOT NULL,
+            PRIMARY KEY (drill_id, player)
+        );
+        CREATE INDEX runs_by_scenario ON runs(scenario, player, ended_at);
         """,
     ),
 )
@@ -267,6 +285,47 @@ class PostgresStore:
             StoredInput(int(n), t, a, r, b, orjson.loads(bytes(d)), f)
             for n, t, a, r, b, d, f in rows
         ]
+
+    # --------------------------------------------------------------- runs
+    @_storage
+    def save_runs(self, runs: list[RunRecord]) -> None:
+        with self.db.transaction():
+            for r in runs:
+                self.db.execute(
+                    "INSERT INTO runs VALUES (%s,%s,%s,%s,%s,%s,%s,%s) "
+                    "ON CONFLICT (drill_id, player) DO NOTHING",
+                    (
+                        r.drill_id,
+                        r.player,
+                        r.scenario,
+                        r.seed,
+                        r.ended_at,
+                        r.overall,
+                        orjson.dumps(r.scores),
+                        orjson.dumps(r.checks),
+                    ),
+                )
+
+    @_storage
+    def runs(self, scenario: str, player: str | None = None) -> list[RunRecord]:
+        """Finished runs of a scenario, oldest first (one player's, or everyone's)."""
+        rows = self.db.execute(
+            "SELECT drill_id, scenario, player, seed, ended_at, overall, scores, checks "
+            "FROM runs WHERE scenario = %s AND (%s::text IS NULL OR player = %s) "
+            "ORDER BY ended_at, drill_id",
+            (scenario, player, player),
+        ).fetchall()
+        return [
+            RunRecord(
+                r[0], r[1], r[2], int(r[3]), r[4], r[5], orjson.loads(r[6]), orjson.loads(r[7])
+            )
+            for r in rows
+        ]
+
+    @_storage
+    def has_runs(self, drill_id: str) -> bool:
+        q = "SELECT 1 FROM runs WHERE drill_id = %s LIMIT 1"
+        return self.db.execute(q, (drill_id,)).fetchone() is not None
 
     def close(self) -> None:
         self.db.close()

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from .auth import Principal
 from .errors import StorageUnavailable
 from .settings import Backoff
-from .store import DrillRecord, Store, StoredInput
+from .store import DrillRecord, RunRecord, Store, StoredInput
 
 log = logging.getLogger("firedrill.server")
 
@@ -187,6 +187,15 @@ class WatchedStore:
 
     def inputs(self, drill_id: str) -> list[StoredInput]:
         return self.inner.inputs(drill_id)
+
+    def save_runs(self, runs: list[RunRecord]) -> None:
+        self._write(lambda: self.inner.save_runs(runs))
+
+    def runs(self, scenario: str, player: str | None = None) -> list[RunRecord]:
+        return self.inner.runs(scenario, player)
+
+    def has_runs(self, drill_id: str) -> bool:
+        return self.inner.has_runs(drill_id)
 
     def close(self) -> None:
         self.inner.close()

@@ -129,7 +129,8 @@ def test_hidden_truth_and_faults_are_for_the_facilitator_only() -> None:
 
 
 def test_facilitator_note_is_private_and_message_reaches_everyone() -> None:
-    """Notes are facilitator-only; an ad-hoc message is an inject everyone sees."""
+    """Notes are facilitator-only; an ad-hoc message is an inject everyone sees, sent by
+    the character (the message input, which names the facilitator, is theirs alone)."""
     d = Drill(load("checkout-deploy-500s"))
     d.submit(
         {"type": "note", "text": "candidate skipped severity"}, actor="fac", role="facilitator"
@@ -146,7 +147,8 @@ def test_facilitator_note_is_private_and_message_reaches_everyone() -> None:
         role="facilitator",
     )
     types = [(e.type, e.vis) for e in d.log.events[-3:]]
-    assert types == [("input", "facilitator"), ("input", "all"), ("inject", "all")]
+    assert types == [("input", "facilitator"), ("input", "facilitator"), ("inject", "all")]
+    assert d.log.events[-1].actor == "CEO"
 
 
 def test_inputs_after_the_end_are_refused() -> None:

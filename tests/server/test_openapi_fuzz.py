@@ -194,6 +194,11 @@ def bodies(label: str, world: World, scenarios: list[str]) -> st.SearchStrategy[
                 "facilitator": names(world),
             },
         )
+    if label == "POST /api/solo":
+        return st.fixed_dictionaries(
+            {"scenario": st.sampled_from(scenarios)},
+            optional={"seed": st.integers(0, 2**63 - 1), "name": names(world)},
+        )
     if label.endswith("/join"):
         return st.fixed_dictionaries(
             {"code": st.sampled_from([*world.codes, "not-a-code"])},
@@ -316,6 +321,7 @@ def _refused(r: httpx.Response, status: int, error: str) -> str:
 
 BODY_ROUTES = [
     "/api/drills",
+    "/api/solo",
     "/api/drills/{id}/join",
     "/api/drills/{id}/control",
     "/api/drills/{id}/inputs",

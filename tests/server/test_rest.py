@@ -56,6 +56,7 @@ async def test_openapi_documents_every_route_and_body(http: httpx.AsyncClient) -
         "/api/health",
         "/api/scenarios",
         "/api/drills",
+        "/api/solo",
         "/api/drills/{drill_id}",
         "/api/drills/{drill_id}/join",
         "/api/drills/{drill_id}/control",
@@ -64,6 +65,8 @@ async def test_openapi_documents_every_route_and_body(http: httpx.AsyncClient) -
         "/api/drills/{drill_id}/log",
         "/api/drills/{drill_id}/grade",
         "/api/drills/{drill_id}/postmortem",
+        "/api/drills/{drill_id}/history",
+        "/api/drills/{drill_id}/compare",
     }
     create = spec["paths"]["/api/drills"]["post"]
     assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(

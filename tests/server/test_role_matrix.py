@@ -40,6 +40,7 @@ INPUTS: dict[str, dict[str, Any]] = {
     "take_command": {},
     "assign_role": {"person": "pia", "role": "comms"},
     "page_team": {"team": "payments"},
+    "delegate": {"person": "Priya", "task": {"type": "list_changes"}},  # Priya is not paged
     "decide": {"text": "roll back first"},
     "hypothesis": {"text": "v143 is bad"},
     "view_dashboard": {"service": "checkout-api", "breakdown": "pod"},
@@ -258,6 +259,7 @@ async def test_every_input_and_control_frame_against_every_role(cast: dict[str, 
             ],
             "invalid_input",
         ),
+        "input:delegate": "not_allowed",
         "control:step": "illegal_transition",
         "control:start": "illegal_transition",
     }
@@ -314,7 +316,8 @@ async def test_outsiders_cannot_open_a_socket_with_any_frame(cast: dict[str, Any
 def _expected(route: str, who: str, role: str, ended: bool) -> int:
     """The status the REST table's "who" column and the permission table promise."""
     method = route.split()[0]
-    ok = 201 if route in ("POST /api/drills", "POST /api/drills/{drill_id}/join") else 200
+    created = ("POST /api/drills", "POST /api/solo", "POST /api/drills/{drill_id}/join")
+    ok = 201 if route in created else 200
     if who == "anyone":
         return ok
     if role == "none":
@@ -328,7 +331,8 @@ def _expected(route: str, who: str, role: str, ended: bool) -> int:
     }[who]
     if role not in allowed:
         return 403
-    if route.endswith(("/grade", "/postmortem")) and not ended and role != "facilitator":
+    reports = ("/grade", "/postmortem", "/compare")
+    if route.endswith(reports) and not ended and role != "facilitator":
         return 409  # read:report, but not read:report_live
     if method == "POST" and route.endswith(("/control", "/inputs")) and ended:
         return 409
@@ -343,6 +347,7 @@ async def test_every_route_against_every_role(cast: dict[str, Any]) -> None:
     credentials = {**cast["tokens"], "other": cast["other"].facilitator}
     bodies: dict[str, Any] = {
         "POST /api/drills": {"scenario": "checkout-deploy-500s"},
+        "POST /api/solo": {"scenario": "checkout-deploy-500s"},
         "POST /api/drills/{drill_id}/control": {"action": "speed", "speed": 2},
         "POST /api/drills/{drill_id}/inputs": {"input": {"type": "chat", "text": "hi"}},
     }

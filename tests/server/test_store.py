@@ -66,7 +66,7 @@ def test_a_version_1_database_gains_frame_ids_and_keeps_its_inputs(tmp_path: Pat
     store.close()
 
     store = SqliteStore(db)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == 3  # and the runs table
     store.append_input(
         "abcdefgh", 2.0, "fac", "facilitator", None, {"type": "note", "text": "n"}, "f-1"
     )
@@ -80,5 +80,5 @@ def test_a_version_1_database_gains_frame_ids_and_keeps_its_inputs(tmp_path: Pat
     newer = SqliteStore(tmp_path / "new.db")
     newer.db.execute("PRAGMA user_version=9")
     newer.close()
-    with pytest.raises(RuntimeError, match="database schema version 9; this firedrill reads 2"):
+    with pytest.raises(RuntimeError, match="database schema version 9; this firedrill reads 3"):
         SqliteStore(tmp_path / "new.db")

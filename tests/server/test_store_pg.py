@@ -14,7 +14,7 @@ from psycopg import sql
 from server.auth import Principal
 from server.cli.serve import serve
 from server.errors import StorageUnavailable, StoreLocked
-from server.store import SqliteStore, Store
+from server.store import RunRecord, SqliteStore, Store
 from server.store_pg import SCHEMA_VERSION, PostgresStore
 from server.stores import open_store
 from server.storeurl import describe
@@ -35,6 +35,9 @@ def play(store: Store) -> tuple[int, int]:
     n3 = store.append_input("abcdefgh", 2.0, "ann", "player", None, {"type": "rollback"})
     store.drop_input(n3)
     store.update_drill("abcdefgh", status="running", sim_time=12.5)
+    runs = [RunRecord("abcdefgh", "s", p, 1, 9.0, 70, {"command": 80}, {"c1": 2.5}) for p in "ab"]
+    store.save_runs(runs)
+    store.save_runs(runs[:1])  # recorded once, however often it is saved
     return n1, n2
 
 
@@ -48,6 +51,11 @@ def contents(store: Store) -> tuple[object, ...]:
         store.principal("nope"),
         store.participants("abcdefgh"),
         [(i.t, i.actor, i.role, i.by, i.data, i.frame_id) for i in store.inputs("abcdefgh")],
+        store.runs("s"),
+        store.runs("s", "b"),
+        store.runs("other"),
+        store.has_runs("abcdefgh"),
+        store.has_runs("nope"),
     )
 
 

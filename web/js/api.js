@@ -42,6 +42,8 @@ export async function api(method, path, { token, body, accept = "json" } = {}) {
 
 export const getScenarios = () => api("GET", "/api/scenarios");
 export const createDrill = (body) => api("POST", "/api/drills", { body });
+export const createSolo = (body) => api("POST", "/api/solo", { body });
+export const control = (id, token, body) => api("POST", `/api/drills/${enc(id)}/control`, { token, body });
 export const joinDrill = (id, body) => api("POST", `/api/drills/${enc(id)}/join`, { body });
 export const drillState = (id, token) => api("GET", `/api/drills/${enc(id)}`, { token });
 export const rotateCodes = (id, token) => api("POST", `/api/drills/${enc(id)}/codes`, { token });

@@ -44,7 +44,18 @@ export class Connection {
     this.online = () => {
       if (this.state === "reconnecting") this.connectNow();
     };
+    // The browser knows first when the network is gone: believe it rather than a socket
+    // that may take a minute to notice, and queue what is sent meanwhile.
+    this.offline = () => {
+      if (this.ws) this.drop("the browser is offline");
+    };
     window.addEventListener("online", this.online);
+    window.addEventListener("offline", this.offline);
+  }
+
+  /** Inputs and controls waiting to be sent once the connection is back. */
+  get queued() {
+    return [...this.pending.values()].filter((p) => p.queued).length;
   }
 
   get url() {
@@ -59,6 +70,7 @@ export class Connection {
   stop() {
     this.stopped = true;
     window.removeEventListener("online", this.online);
+    window.removeEventListener("offline", this.offline);
     clearTimeout(this.timer);
     clearInterval(this.pingTimer);
     if (this.ws) this.ws.close(1000, "page closed");
@@ -217,26 +229,39 @@ export class Connection {
   }
 
   resendPending() {
-    for (const [, p] of this.pending) this.ws.send(p.text);
+    for (const [, p] of this.pending) {
+      if (p.queued) {
+        p.queued = false;
+        p.timer = setTimeout(p.expire, p.timeout);
+      }
+      this.ws.send(p.text);
+    }
+    if (this.pending.size) this.on.queued?.(0);
     return this.pending.size;
   }
 
   /** Send one frame with a fresh id; resolves with its ack, rejects with FrameError. */
   send(frame, timeout = REQUEST_TIMEOUT_MS) {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN || !this.welcomed) {
+    const open = this.ws && this.ws.readyState === WebSocket.OPEN && this.welcomed;
+    // offline: inputs and controls wait in the queue (sent once, with their id, after the
+    // next welcome); a ping, or a page that never connected or was refused, fails at once
+    if (!open && (frame.type === "ping" || !this.connectedOnce || this.stopped || this.state === "failed")) {
       return Promise.reject(
         new FrameError("not_connected", "not connected to the drill right now; reconnecting, try again in a moment"),
       );
     }
     const id = `${this.idPrefix}-${++this.n}`;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const expire = () => {
         this.pending.delete(id);
         reject(new FrameError("timeout", "no answer from the server; check the timeline before sending it again"));
-      }, timeout);
+      };
       const text = JSON.stringify({ ...frame, id, v: 1 });
-      this.pending.set(id, { resolve, reject, timer, text, retry: frame.type !== "ping" });
-      this.ws.send(text);
+      const p = { resolve, reject, expire, timeout, text, retry: frame.type !== "ping", queued: !open, timer: null };
+      if (open) p.timer = setTimeout(expire, timeout);
+      this.pending.set(id, p);
+      if (open) this.ws.send(text);
+      else this.on.queued?.(this.queued);
     });
   }
 

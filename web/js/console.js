@@ -3,7 +3,7 @@
 // goes through `send(input)`, whose error frame is shown inline next to what was sent.
 
 import { h, clear, field, options } from "./dom.js";
-import { BY_TYPE, CATEGORIES, VOCAB, allowed, parseCommand, resolveVerb, signature, tokenize } from "./vocab.js";
+import { BY_TYPE, CATEGORIES, VOCAB, addressed, allowed, parseCommand, resolveVerb, signature, tokenize, understand } from "./vocab.js";
 
 /** The choices for one parameter kind, from the scenario and what has been revealed. */
 export function choices(state, p, input = {}) {
@@ -149,7 +149,8 @@ export function actionForm(state, spec, send, { onSent } = {}) {
       if (list) clear(list, options(choices(state, p, cur)));
     }
   };
-  form.append(
+  clear(
+    form,
     h("p.help", spec.help),
     spec.params.length ? h("div.fields", spec.params.map((p) => control(state, p, spec.type))) : null,
     h("div.form-actions", h("button.primary", { type: "submit" }, spec.label), box),
@@ -205,7 +206,7 @@ export class ActionConsole {
           CATEGORIES.find((x) => x[0] === c)[1]),
       ),
     );
-    const specs = VOCAB.filter((v) => v.cat === this.cat && this.types.has(v.type) && v.type !== "clock" && v.type !== "end");
+    const specs = VOCAB.filter((v) => v.cat === this.cat && this.types.has(v.type) && !v.hidden && v.type !== "clock" && v.type !== "end");
     clear(
       this.chips,
       specs.map((v) =>
@@ -443,7 +444,10 @@ export class CommandLine {
       showResult(this.box, null, { ok: true, text: "actions: " + this.types.filter((t) => t !== "clock").join(", ") });
       return;
     }
-    const parsed = parseCommand(line);
+    // "Priya, rollback checkout-api": the same command, done by a simulated teammate
+    const to = addressed(line, (this.state.info?.responders || []).map((r) => r.name));
+    const task = to && understand(to.rest, this.state.info || {});
+    const parsed = task ? { input: { type: "delegate", person: to.person, task } } : parseCommand(line);
     if (parsed.error) {
       showResult(this.box, this.form, { ok: false, code: "syntax", text: parsed.error });
       this.input.setAttribute("aria-invalid", "true");

@@ -1,12 +1,15 @@
 // One line of plain English per log event, for the timeline, chat and end screen.
 
+import { BY_TYPE } from "./vocab.js";
+
 const onoff = (v) => (v ? "on" : "off");
 
 const INPUT = {
   take_command: () => "took command (IC)",
   declare_incident: (d) => `declared ${d.severity}${d.summary ? ": " + d.summary : ""}`,
   assign_role: (d) => `assigned ${d.role.toUpperCase()} to ${d.person}`,
-  page_team: (d) => `paged the ${d.team} team`,
+  page_team: (d) => `paged ${d.team}`,
+  delegate: (d) => `gave ${d.person} a task: ${describeTask(d.task)}`,
   decide: (d) => `decided: ${d.text}`,
   hypothesis: (d) => `hypothesis: ${d.text}`,
   view_dashboard: (d) => `opened ${d.service} by ${d.breakdown}`,
@@ -38,12 +41,19 @@ const INPUT = {
     (d.next_update_min ? ` Next update in ${d.next_update_min} min.` : ""),
   chat: (d) => d.text,
   inject: (d) => `fired inject ${d.id}`,
-  message: (d) => `spoke as ${d.sender} (${d.role}, ${d.channel})`,
+  message: (d) => `spoke as ${d.sender} (${d.role}, ${d.channel})${d.reply_to ? `, replying to #${d.reply_to}` : ""}`,
   note: (d) => `note: ${d.text}`,
   clock: (d) =>
     `clock ${d.action}` + (d.speed ? ` ×${d.speed}` : "") + (d.seconds ? ` ${d.seconds}s` : ""),
   end: (d) => `ended the drill${d.reason ? ": " + d.reason : ""}`,
 };
+
+/** A delegated task as its command: "view_dashboard api-gateway pod". */
+export function describeTask(task) {
+  const { type, ...rest } = task || {};
+  const order = (BY_TYPE[type]?.params || []).map((p) => p.name).filter((n) => n in rest);
+  return [type || "a task", ...order.map((n) => String(rest[n]))].join(" ");
+}
 
 function extras(d, skip) {
   const parts = Object.entries(d)
@@ -58,7 +68,7 @@ export function describe(e) {
   switch (e.type) {
     case "input": {
       const fn = INPUT[d.type];
-      const by = d.by ? ` [sent by ${d.by}]` : "";
+      const by = d.by ? ` [sent by ${d.by}]` : d.via ? ` [asked in #${d.via}]` : "";
       const kind = d.type === "chat" ? "chat" : d.type === "note" ? "note" : d.type === "clock" || d.type === "end" ? "control" : "action";
       return { kind, who: e.actor, text: (fn ? fn(d) : d.type) + by, action: d.type };
     }

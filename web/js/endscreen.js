@@ -5,6 +5,7 @@ import { drillLog, report } from "./api.js";
 import { tabButton } from "./console.js";
 import { describe } from "./describe.js";
 import { clear, clock, download, h, num, toast } from "./dom.js";
+import { attemptsView, movesView } from "./debrief.js";
 import { postmortemMarkdown, renderMarkdown } from "./markdown.js";
 import { timelineItem } from "./warroom.js";
 
@@ -170,6 +171,8 @@ export class EndScreen {
         h("div.scn", h("b", "Debrief · " + (info.title || st.drillId)), h("span.muted", ` ${st.endReason ? "ended: " + st.endReason : ""} at ${clock(st.now)}`)),
         h("div.spacer"),
         this.mdBtn,
+        h("button#copy-md", { type: "button", onclick: () => this.copy() }, "Copy"),
+        h("button#print", { type: "button", onclick: () => window.print(), title: "print, or save as PDF" }, "Print / PDF"),
         h("button#download-log", { type: "button", onclick: () => this.downloadLog() }, "Download log (.jsonl)"),
         h("button#back-room", { type: "button", onclick: () => this.ctx.backToRoom() }, "Back to the war room"),
       ),
@@ -183,11 +186,25 @@ export class EndScreen {
     this.drawTimeline();
   }
 
+  /** Copy the postmortem (or, on the grade tab, the grade) as Markdown. */
+  async copy() {
+    const text = this.tab === "grade" && this.grade?.ok?.markdown ? this.grade.ok.markdown : this.markdown;
+    if (!text) return toast("nothing to copy yet", "error");
+    try {
+      await navigator.clipboard.writeText(text);
+      toast("copied as Markdown");
+    } catch (err) {
+      toast(`cannot copy: ${err.message}`, "error");
+    }
+  }
+
   drawTabs() {
     clear(
       this.tabBar,
       [
         ["grade", "Grade"],
+        ["moves", "What each move did"],
+        ["attempts", "Attempts"],
         ["postmortem", "Postmortem draft"],
       ].map(([id, label]) =>
         tabButton(this.tabBar, { id, selected: id === this.tab, onPick: () => {
@@ -219,6 +236,17 @@ export class EndScreen {
   }
 
   drawBody() {
+    if (this.tab === "moves" || this.tab === "attempts") {
+      // replays run on the server; each view is built once and kept
+      this.views = this.views || {};
+      const tab = this.tab;
+      if (!this.views[tab]) {
+        const make = tab === "moves" ? movesView : attemptsView;
+        this.views[tab] = h("div.view-slot", h("p.muted", "Loading…"));
+        make(this.state.drillId, this.ctx.token).then((el) => clear(this.views[tab], el));
+      }
+      return clear(this.body, this.views[tab]);
+    }
     if (this.tab === "grade") {
       if (!this.grade) return clear(this.body, h("p.muted", "Loading the grade…"));
       if (this.grade.err) return clear(this.body, unavailable("grade", this.grade.err));

@@ -60,6 +60,15 @@ export class FacilitatorConsole {
     if (t === "drill" && topics.has("roster")) this.drawBody();
   }
 
+  /** Answer one message: open the message form on the injects tab, replying to it. */
+  reply(e) {
+    if (this.tab !== "injects") {
+      this.tab = "injects";
+      this.draw();
+    }
+    this.replyTo?.(e);
+  }
+
   draw() {
     clear(
       this.tabBar,
@@ -218,14 +227,33 @@ export class FacilitatorConsole {
   }
 
   messageForm() {
-    const preset = h("select#msg-preset", { "aria-label": "preset" }, h("option", { value: "" }, "preset…"), options(PRESETS.map((p, i) => [String(i), `${p[0]} (${p[1]})`])));
+    // the scenario's own characters first (its injects' senders, its experts), then generic ones
+    const seen = new Set();
+    const cast = [
+      ...(this.state.injects || []).map((j) => [j.from, j.role || "teammate", j.channel || "chat"]),
+      ...(this.state.info?.responders || []).map((r) => [r.name, "teammate", "chat"]),
+    ].filter((c) => c[0] && !seen.has(c[0]) && seen.add(c[0]));
+    const all = [...cast.map((c, i) => [`c${i}`, c]), ...PRESETS.map((c, i) => [String(i), c])];
+    const preset = h(
+      "select#msg-preset",
+      { "aria-label": "preset" },
+      h("option", { value: "" }, "preset…"),
+      cast.length ? h("optgroup", { label: "this scenario's people" }, options(all.filter(([k]) => k[0] === "c").map(([k, c]) => [k, `${c[0]} (${c[1]})`]))) : null,
+      h("optgroup", { label: "generic" }, options(all.filter(([k]) => k[0] !== "c").map(([k, c]) => [k, `${c[0]} (${c[1]})`]))),
+    );
+    const reply = h("span.reply-to.small.muted", { "aria-live": "polite" });
+    this.replyTo = (e) => {
+      this.replying = e.seq;
+      clear(reply, `replying to #${e.seq} (${e.data.from || e.actor}) `, h("button.ghost", { type: "button", onclick: () => ((this.replying = null), clear(reply)) }, "cancel"));
+      text.focus();
+    };
     const sender = h("input#msg-sender", { name: "sender", maxlength: 200, value: "VP Engineering" });
     const role = h("select#msg-role", { name: "role" }, options(["executive", "sme", "customer", "support", "teammate", "system"], "executive"));
     const channel = h("select#msg-channel", { name: "channel" }, options(["chat", "executive", "customer", "pager"], "executive"));
     const text = h("textarea#msg-text", { name: "text", rows: 2, maxlength: 2000, placeholder: "e.g. What is the customer impact and when is the next update?" });
     const box = h("div.result", { "aria-live": "polite" });
     preset.addEventListener("change", () => {
-      const p = PRESETS[Number(preset.value)];
+      const p = Object.fromEntries(all)[preset.value];
       if (!p) return;
       [sender.value, role.value, channel.value] = p;
     });
@@ -235,6 +263,7 @@ export class FacilitatorConsole {
       h("div.fields.row", field("preset", preset), field("sender", sender)),
       h("div.fields.row", field("as a", role), field("channel", channel)),
       field("message", text),
+      reply,
       h("div.form-actions", h("button.primary#msg-send", { type: "submit" }, "Send message"), box),
     );
     text.addEventListener("keydown", (ev) => {
@@ -246,8 +275,12 @@ export class FacilitatorConsole {
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       try {
-        await this.conn.input({ type: "message", sender: sender.value.trim(), role: role.value, channel: channel.value, text: text.value });
+        const msg = { type: "message", sender: sender.value.trim(), role: role.value, channel: channel.value, text: text.value };
+        if (this.replying) msg.reply_to = this.replying;
+        await this.conn.input(msg);
         text.value = "";
+        this.replying = null;
+        clear(reply);
         showResult(box, form, { ok: true, text: "✓ delivered to the channel" });
       } catch (err) {
         showResult(box, form, { ok: false, code: err.code, text: err.message });

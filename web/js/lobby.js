@@ -1,10 +1,11 @@
 // The lobby (pick a scenario, create a drill, share the links) and the join page.
 
-import { ApiError, createDrill, getScenarios, joinDrill } from "./api.js";
+import { ApiError, createDrill, createSolo, getScenarios, joinDrill } from "./api.js";
 import { $, clear, copyText, field, h, options } from "./dom.js";
-import { forget, recent, remember, setToken } from "./store.js";
+import { forget, recent, remember, setClockToken, setToken } from "./store.js";
 
 const LEVELS = { beginner: 0, intermediate: 1, advanced: 2 };
+const AUDIENCE = { beginner: "a first on-call shift", intermediate: "on-call engineers", advanced: "incident commanders" };
 const SPEEDS = [
   ["1", "1× real time (a 40-minute drill takes 40 minutes)"],
   ["2", "2×"],
@@ -90,9 +91,9 @@ export async function lobby(root, navigate) {
           next.click();
         },
       },
-      h("span.card-top", h("span.badge", { class: "lvl-" + s.difficulty }, s.difficulty), h("span.cls", s.class), s.source ? h("span.real", "real incident") : null),
+      h("span.card-top", h("span.badge", { class: "lvl-" + s.difficulty }, s.difficulty), s.source ? h("span.real", "real incident") : null),
       h("span.title", s.title),
-      h("span.teaches", s.teaches),
+      h("span.teaches", `${Math.round(s.duration / 60)} simulated minutes · for ${AUDIENCE[s.difficulty] || "everyone"}`),
     ),
   );
   clear(list, cards);
@@ -117,8 +118,29 @@ export async function lobby(root, navigate) {
       { novalidate: true },
       h("h3", "2 · Create the drill"),
       h("div.fields.row", field("seed", seed, "same seed + same inputs = same drill"), field("speed", speed), field("your name", fac)),
-      h("div.form-actions", h("button.primary#create", { type: "submit" }, "Create drill"), box),
+      h(
+        "div.form-actions",
+        h("button.primary#solo", { type: "button", onclick: () => solo(), title: "you are the on-call engineer; simulated teammates answer your pages" }, "Practise alone"),
+        h("button#create", { type: "submit" }, "Create drill for a group"),
+        box,
+      ),
     );
+    async function solo() {
+      box.className = "result pending";
+      box.textContent = "starting…";
+      const name = fac.value.trim() && fac.value.trim() !== "facilitator" ? fac.value.trim() : "on-call";
+      try {
+        const d = await createSolo({ scenario: s.id, seed: seed.value === "" ? 0 : Number(seed.value), speed: Number(speed.value), name });
+        remember({ id: d.drill_id, title: s.title, role: "player", name: d.name, token: d.token, clock_token: d.clock_token, solo: true });
+        setToken(d.drill_id, d.token);
+        setClockToken(d.drill_id, d.clock_token);
+        navigate(`/drills/${d.drill_id}/play`);
+      } catch (err) {
+        box.className = "result error";
+        box.setAttribute("role", "alert");
+        box.textContent = err.message;
+      }
+    }
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       box.className = "result pending";
@@ -157,13 +179,20 @@ function scenarioDetail(s) {
   return h(
     "div.scenario-info",
     h("h2", s.title),
-    h("p.meta", h("span.badge", { class: "lvl-" + s.difficulty }, s.difficulty), " ", h("span.cls", s.class), ` · ${mins} simulated minutes`),
-    h("p.summary", s.summary),
-    h("p.teaches", h("b", "Teaches: "), s.teaches),
-    s.tags?.length ? h("p.tags", s.tags.map((t) => h("span.tag", t))) : null,
-    s.source
-      ? h("p.source", "Modelled on ", h("a", { href: s.source.url, target: "_blank", rel: "noopener noreferrer" }, s.source.title), " ↗")
-      : h("p.source.muted", "An original scenario (no public postmortem behind it)."),
+    h("p.meta", h("span.badge", { class: "lvl-" + s.difficulty }, s.difficulty), ` · ${mins} simulated minutes · for ${AUDIENCE[s.difficulty] || "everyone"}`),
+    h("p.summary", "You are paged. What is wrong, and why, is for you to find out: the cause and what the scenario teaches are in the debrief."),
+    // what the scenario is about gives the game away: facilitators open it on purpose
+    h(
+      "details.spoilers",
+      h("summary", "For facilitators: what it is about (spoilers)"),
+      h("p.meta", h("span.cls", s.class)),
+      h("p", s.summary),
+      h("p.teaches", h("b", "Teaches: "), s.teaches),
+      s.tags?.length ? h("p.tags", s.tags.map((t) => h("span.tag", t))) : null,
+      s.source
+        ? h("p.source", "Modelled on ", h("a", { href: s.source.url, target: "_blank", rel: "noopener noreferrer" }, s.source.title), " ↗")
+        : h("p.source.muted", "An original scenario (no public postmortem behind it)."),
+    ),
   );
 }
 

@@ -11,6 +11,7 @@
 import { drillLog, drillState } from "./api.js";
 import { Connection } from "./conn.js";
 import { h } from "./dom.js";
+import { drawn as debriefCharts } from "./debrief.js";
 import { EndScreen } from "./endscreen.js";
 import { FacilitatorConsole } from "./facilitator.js";
 import { joinPage, lobby, topbar } from "./lobby.js";
@@ -31,6 +32,10 @@ function navigate(path) {
 window.addEventListener("popstate", () => route());
 
 function route() {
+  // projector mode: large text for a room screen (?projector, remembered for this tab)
+  const q = new URLSearchParams(location.search);
+  if (q.has("projector")) sessionStorage.setItem("firedrill:projector", q.get("projector") === "0" ? "" : "1");
+  document.body.classList.toggle("projector", !!sessionStorage.getItem("firedrill:projector"));
   current?.destroy();
   current = null;
   root.setAttribute("aria-busy", "false");
@@ -115,6 +120,9 @@ class DrillApp {
       clock: (f) => this.state.setClock(f),
       roster: (f) => this.state.setRoster(f.roster),
       state: (name, d) => this.connState(name, d),
+      queued: (n) => {
+        if (n) this.offlineBanner();
+      },
       caughtUp: (n, mode) =>
         showBanner("ok", mode === "snapshot" ? `Reconnected, caught up from a snapshot (${n} events rebuilt)` : `Reconnected, caught up ${n} event${n === 1 ? "" : "s"}`, 6000),
     });
@@ -154,13 +162,23 @@ class DrillApp {
       dot.className = "conn " + name;
       dot.textContent = { open: "live", connecting: "connecting", reconnecting: "offline", failed: "disconnected" }[name] || name;
     }
-    if (name === "reconnecting" && this.conn.connectedOnce) {
+    if (name === "reconnecting" && !navigator.onLine) {
+      if (dot) dot.textContent = "offline";
+      this.offlineBanner();
+    } else if (name === "reconnecting" && this.conn.connectedOnce) {
       showBanner("warn", `Connection lost, reconnecting… (attempt ${d.attempt}${d.reason ? ", " + d.reason : ""})`);
     } else if (name === "reconnecting" && d.attempt >= 2) {
       showBanner("warn", `Cannot reach the drill yet, retrying… (attempt ${d.attempt})`);
     } else if (name === "failed") {
       showBanner("error", `Disconnected: ${d.reason}. Rejoin from the lobby.`);
     }
+  }
+
+  /** Offline: say so, and how many inputs wait to be sent. */
+  offlineBanner() {
+    const n = this.conn?.queued || 0;
+    const waiting = n ? ` ${n} input${n === 1 ? "" : "s"} queued.` : "";
+    showBanner("warn", `You are offline. What you send now is queued and goes out once when the connection is back.${waiting}`);
   }
 
   changed(topics) {
@@ -185,6 +203,7 @@ class DrillApp {
       help: () => showHelp(),
       backToRoom: () => this.show("room"),
       side: (room) => (this.fac = new FacilitatorConsole(room, ctx)).el,
+      reply: (e) => this.fac?.reply(e),
     };
     if (name === "end") {
       hideBanner(true);
@@ -221,6 +240,7 @@ class DrillApp {
         return app.viewName;
       },
       charts: () => app.view?.charts?.snapshot() || {},
+      debrief: () => debriefCharts,
       drop: () => app.conn?.drop("dropped by the test hook"),
       send: (frame) => app.conn?.send(frame),
       vocab: VOCAB,

@@ -72,3 +72,12 @@ export function setToken(id, token) {
 export function findEntry(id, role) {
   return recent().find((e) => e.id === id && e.role === role) || null;
 }
+
+/** The clock token of a solo drill (a facilitator token used only for POST /control). */
+export function clockToken(id) {
+  return read(sessionStorage, `firedrill:clock:${id}`, null) || recent().find((e) => e.id === id && e.clock_token)?.clock_token || null;
+}
+
+export function setClockToken(id, token) {
+  write(sessionStorage, `firedrill:clock:${id}`, token);
+}

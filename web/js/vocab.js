@@ -25,6 +25,13 @@ export const VOCAB = [
     ],
   },
   { type: "page_team", cat: "command", label: "Page team", help: "Page another team's on-call.", params: [{ name: "team", kind: "team" }] },
+  {
+    type: "delegate", cat: "command", label: "Ask a teammate", help: "Give a simulated teammate a task (any action).", hidden: true,
+    params: [
+      { name: "person", kind: "responder" },
+      { name: "task", kind: "task" },
+    ],
+  },
   { type: "decide", cat: "command", label: "Decide", help: "Record a decision and its reason.", params: [{ name: "text", kind: "long", max: 2000, rest: true }] },
   // ------------------------------------------------------------ investigate
   { type: "hypothesis", cat: "investigate", label: "Hypothesis", help: "Say what you think is going on.", params: [{ name: "text", kind: "long", max: 2000, rest: true }] },
@@ -137,6 +144,7 @@ export const VOCAB = [
       { name: "role", kind: "enum", options: ["executive", "sme", "customer", "support", "teammate", "system"], optional: true },
       { name: "channel", kind: "enum", options: ["chat", "executive", "customer", "pager"], optional: true },
       { name: "text", kind: "long", max: 2000, rest: true },
+      { name: "reply_to", kind: "int", min: 1, optional: true },
     ],
   },
   { type: "note", cat: "facilitate", label: "Private note", help: "A note only facilitators see.", params: [{ name: "text", kind: "long", max: 2000, rest: true }] },
@@ -267,4 +275,60 @@ export function parseCommand(line) {
     i++;
   }
   return { input, spec: v };
+}
+
+/**
+ * "Priya, <command>" or "@priya <command>": a task for a simulated teammate. Returns
+ * {person, rest} when the line starts by addressing one of ``responders`` (names), else null.
+ */
+export function addressed(line, responders) {
+  const m = /^\s*@?([A-Za-z][A-Za-z0-9.'-]*)\s*[,:]?\s+(.*)$/s.exec(line);
+  if (!m) return null;
+  const name = responders.find((r) => r.toLowerCase() === m[1].toLowerCase());
+  if (!name || !(line.trim().startsWith("@") || /^[^\s,:]+\s*[,:]/.test(line.trim()))) return null;
+  return { person: name, rest: m[2].trim() };
+}
+
+// Plain words a teammate understands, mapped to an action and how to find its target in
+// the sentence ("check the pod breakdown of api-gateway", "roll back checkout-api").
+const PHRASES = [
+  [/\b(pods?|endpoints?|regions?)\b.*\b(breakdown|dashboard)|\b(breakdown|dashboard)\b/i, "view_dashboard"],
+  [/\blogs?\b/i, "read_logs"],
+  [/\b(recent )?(changes|deploys|deployments)\b/i, "list_changes"],
+  [/\bmigrations?\b/i, "check_migration"],
+  [/\broll ?back\b/i, "rollback"],
+  [/\bqueue|\blag\b|\btopic\b/i, "inspect_queue"],
+  [/\bdatabase|\bdb\b|\bpool\b/i, "inspect_database"],
+  [/\bdependency|\bprovider\b|\bupstream\b/i, "inspect_dependency"],
+];
+
+/** An action from a plain-words task, using the scenario's names; null if not understood. */
+export function understand(text, info) {
+  const cmd = parseCommand(text);
+  if (!cmd.error) return cmd.input;
+  const lower = text.toLowerCase();
+  const find = (names) => names.filter((n) => lower.includes(n.toLowerCase())).sort((a, b) => b.length - a.length)[0];
+  const services = (info.services || []).map((x) => x.name);
+  for (const [re, type] of PHRASES) {
+    if (!re.test(text)) continue;
+    if (type === "list_changes") return { type };
+    if (type === "view_dashboard") {
+      const service = find(services);
+      const breakdown = (/\b(pod|endpoint|region)s?\b/i.exec(text) || [, "pod"])[1].toLowerCase();
+      if (service) return { type, service, breakdown };
+    } else if (type === "inspect_queue") {
+      const topic = find(info.topics || []);
+      if (topic) return { type, topic };
+    } else if (type === "inspect_database") {
+      const database = find(info.databases || []);
+      if (database) return { type, database };
+    } else if (type === "inspect_dependency") {
+      const dependency = find(info.dependencies || []);
+      if (dependency) return { type, dependency };
+    } else {
+      const service = find(services);
+      if (service) return { type, service };
+    }
+  }
+  return null;
 }

@@ -6,6 +6,8 @@ import { Charts } from "./charts.js";
 import { ActionConsole, showResult, tabButton } from "./console.js";
 import { describe } from "./describe.js";
 import { $, clear, clock, h, mmss, num, options, rafThrottle } from "./dom.js";
+import { soloClock, TeammatesPanel } from "./teammates.js";
+import { addressed, understand } from "./vocab.js";
 
 const PHASES = [
   [0, 5, "Command", "cmd"],
@@ -52,8 +54,9 @@ export class WarRoom {
     const header = h(
       "header.topbar.room-top",
       h("a.brand", { href: "/", title: "back to the lobby" }, h("span.logo", { "aria-hidden": "true" }), "firedrill"),
-      h("div.scn", h("b", info.title || st.drillId), h("span.muted", ` ${info.difficulty || ""} · ${info.class || ""}`)),
+      h("div.scn", h("b", info.title || st.drillId), h("span.muted", ` ${info.difficulty || ""}`)),
       this.clockEl,
+      (this.solo = soloClock(this))?.el || null,
       this.phaseEl,
       this.incEl,
       h("div.spacer"),
@@ -69,6 +72,7 @@ export class WarRoom {
       "aside.col.col-left",
       panel("Alerts", this.alertsEl, "alerts-panel"),
       panel("Incident roles", this.rolesEl, "roles-panel"),
+      this.solo && info.responders?.length ? panel("Teammates", (this.mates = new TeammatesPanel(this)).el, "mates-panel", false, h("span.muted.small", "simulated")) : null,
       panel("Incident channel", h("div.panel-body.chat", this.chatList, this.canAct ? this.chatForm() : h("p.muted.small", "Observers read the channel; they cannot post.")), "chat-panel", "grow"),
     );
 
@@ -108,15 +112,29 @@ export class WarRoom {
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       if (!input.value.trim()) return;
+      // "Priya, check the pod breakdown of api-gateway": a task for a teammate, when it is one
+      const to = addressed(input.value, (this.state.info?.responders || []).map((r) => r.name));
+      const task = to && understand(to.rest, this.state.info || {});
       try {
         await this.send({ type: "chat", text: input.value });
         input.value = "";
         showResult(box, form, null);
+        if (task) await this.delegate(to.person, task, box, form);
       } catch (err) {
         showResult(box, form, { ok: false, code: err.code, text: err.message });
       }
     });
     return form;
+  }
+
+  /** Give a simulated teammate a task; the result shows in ``box``. */
+  async delegate(person, task, box, form) {
+    try {
+      const ack = await this.send({ type: "delegate", person, task });
+      showResult(box, form, { ok: true, text: `✓ asked ${person} (#${ack.seq})` });
+    } catch (err) {
+      showResult(box, form, { ok: false, code: err.code, text: err.message });
+    }
   }
 
   // ------------------------------------------------------------- drawing
@@ -135,6 +153,8 @@ export class WarRoom {
     if (all || t.has("observations") || t.has("detail") || t.has("flags")) this.invest.draw(all);
     if (this.updatesEl && (all || t.has("updates"))) this.drawUpdates();
     if (all || t.has("clock") || t.has("time")) this.drawClock();
+    if (this.mates && (all || t.has("chat") || t.has("timeline") || t.has("incident"))) this.mates.draw();
+    if (this.solo && (all || t.has("clock") || t.has("ended"))) this.solo.draw();
     this.ctx.onRedraw?.(t);
   }
 
@@ -145,7 +165,8 @@ export class WarRoom {
     $(".t", this.clockEl).textContent = clock(now);
     const s = $(".status", this.clockEl);
     s.textContent = status === "running" ? `${status} ×${fmtSpeed(st.clock.speed)}` : status === "created" ? "not started" : status;
-    s.title = status === "created" ? "waiting for the facilitator to start the clock; you can chat meanwhile" : "";
+    s.title = status === "created" ? (this.solo ? "start the clock when you are ready" : "waiting for the facilitator to start the clock; you can chat meanwhile") : "";
+    if (status === "created" && !this.solo && this.role === "player") s.textContent = "waiting for the facilitator";
     s.className = "status pill st-" + status;
     this.drawPhase(now);
     if (this.cadenceEl) {
@@ -256,7 +277,12 @@ export class WarRoom {
       return;
     }
     const have = list.children.length;
-    for (const e of st.chat.slice(all ? 0 : have)) list.append(chatItem(e, st));
+    for (const e of st.chat.slice(all ? 0 : have)) {
+      const item = chatItem(e, st);
+      // the facilitator answers a specific message as one of the scenario's characters
+      if (this.role === "facilitator" && this.ctx.reply) item.append(h("button.ghost.reply-btn", { type: "button", onclick: () => this.ctx.reply(e), title: "reply to this message as a character" }, "Reply"));
+      list.append(item);
+    }
     follow(list, all);
   }
 
