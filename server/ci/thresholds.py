@@ -69,6 +69,17 @@ class Thresholds:
         }
 
 
+def unmitigated(out: Any) -> str:
+    """What was still harming at the end, in words (every harm figure, not only users)."""
+    parts = [f"{out.final_users_affected_pct:.1f}% of users affected at the end"]
+    for name in out.harm_at_end:
+        if name != "business.users_affected_pct":
+            what = name.removeprefix("business.").replace("_", " ")
+            parts.append(f"{what} still growing at the end ({out.rows_corrupted:,.0f} rows so far)"
+                         if name == "business.rows_corrupted" else f"{what} still growing at the end")
+    return "; ".join(parts)
+
+
 def evaluate(result: Any, th: Thresholds) -> list[str]:
     """Every failed rule as one sentence (empty: passed)."""
     out = result.outcome
@@ -80,10 +91,7 @@ def evaluate(result: Any, th: Thresholds) -> list[str]:
         if not OPS[e.op](scores[e.dimension], e.value):
             failures.append(f"{e.dimension} score {scores[e.dimension]} does not satisfy {e}")
     if th.must_mitigate and out.mitigated_at is None and out.impact_started_at is not None:
-        failures.append(
-            f"impact was not mitigated: {out.final_users_affected_pct:.1f}% "
-            "of users affected at the end"
-        )
+        failures.append(f"impact was not mitigated: {unmitigated(out)}")
     par = result.scenario.grading.par_mitigate
     if th.within_par and par is not None and out.impact_started_at is not None:
         ttm = out.time_to_mitigate
