@@ -36,9 +36,7 @@ def harms(values: dict[str, float], prev: dict[str, float] | None, threshold: fl
     if values.get(USERS, 0.0) >= threshold:
         out.append(USERS)
     if prev is not None:
-        out += [
-            k for k in loss_metrics(values) if values[k] - prev.get(k, 0.0) > LOSS_STEP
-        ]
+        out += [k for k in loss_metrics(values) if values[k] - prev.get(k, 0.0) > LOSS_STEP]
     return out
 
 

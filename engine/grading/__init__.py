@@ -17,10 +17,10 @@ from ..floats import total as fsum_lr
 from ..inputs import CATEGORY
 from ..log import Event
 from ..scenario import Scenario
+from . import rubric as R
 from .checks_blast import blast_checks
 from .checks_command import command_checks
 from .checks_comms import comms_checks
-from . import rubric as R
 from .checks_mitigation import credited, mitigation_checks
 from .claims import Claim, read_claims
 from .counterfactual import lower, replay_without
@@ -129,8 +129,7 @@ def _mitigation(
         return checks
     cf_tl = Timeline(scenario, cf_events)
     other = {
-        c.id: c
-        for c in mitigation_checks(cf_tl, rb, judge_all(cf_tl, rb), read_claims(cf_tl, rb))
+        c.id: c for c in mitigation_checks(cf_tl, rb, judge_all(cf_tl, rb), read_claims(cf_tl, rb))
     }
     why = " and ".join(describe(j.event) for j in harmful)
     cited = tuple(tl.ev(j.event) for j in harmful)

@@ -22,10 +22,11 @@ MAX_CADENCE_MIN = 60  # a promised next update further off than this is not a ca
 
 
 def worth(mine: list[Claim]) -> float:
-    """1: something checkable and nothing false; 1/4: nothing checkable; 0: a false claim."""
-    if not mine:
-        return EMPTY_WORTH
-    return 0.0 if any(c.score < 0.5 for c in mine) else 1.0
+    """0: a false claim; 1: its words say something checkable; 1/4: only its state field
+    does, or nothing does ("ok" under "monitoring" tells a customer nothing)."""
+    if any(c.score < 0.5 for c in mine):
+        return 0.0
+    return 1.0 if any(not c.structured for c in mine) else EMPTY_WORTH
 
 
 def _first_worth(
@@ -46,7 +47,10 @@ def _worth_note(mine: list[Claim]) -> str:
     if w <= 0.0:
         bad = next(c for c in mine if c.score < 0.5)
         return f"; it counts for nothing: {describe_claim(bad)}"
-    return "; it claims nothing checkable (no share, state, service or action), so it counts a quarter"
+    return (
+        "; its words claim nothing checkable (no share, service, data state, trend or "
+        "action), so it counts a quarter"
+    )
 
 
 def comms_checks(tl: Timeline, rb: R.Rubric, claims: list[Claim]) -> list[Check]:

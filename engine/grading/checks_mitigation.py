@@ -63,7 +63,10 @@ def timeliness(rel: float, rb: R.Rubric) -> float:
 
 
 def mitigation_checks(
-    tl: Timeline, rb: R.Rubric, judged: list[Judged], claims: list[Claim] = ()  # type: ignore[assignment]
+    tl: Timeline,
+    rb: R.Rubric,
+    judged: list[Judged],
+    claims: list[Claim] = (),  # type: ignore[assignment]
 ) -> list[Check]:
     none = [tl.anchor_ev(), tl.end_ev()]
     move = best_move(tl)
@@ -431,7 +434,7 @@ def _penalties(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[Check]:
                     f"{describe(j.event)} at {tl.at(j.event.t)} stopped consumption for "
                     f"{j.stall:.0f} s with its own rebalances (every join stops the group).",
                     f"Add consumers one at a time once the cause is dealt with; {move}.",
-                    (tl.ev(j.event),) + tuple(tl.ev(r) for r in tl.related.get(j.event.seq, [])[:1]),
+                    (tl.ev(j.event), *(tl.ev(r) for r in tl.related.get(j.event.seq, [])[:1])),
                     (j.actor,),
                 )
             )
@@ -472,9 +475,7 @@ def _penalties(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[Check]:
             "No rollback without a migration check, none followed by corruption.",
         ),
         penalty(rb, "mitigation.made_worse", worse, "No mitigation made impact worse."),
-        penalty(
-            rb, "mitigation.blind", blind, "Every mitigation came after a look at its signal."
-        ),
+        penalty(rb, "mitigation.blind", blind, "Every mitigation came after a look at its signal."),
     ]
     first = next((j for j in judged if j.credible), None)
     horizon = tl.anchor.t + rb.w("debate")

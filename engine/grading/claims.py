@@ -50,9 +50,7 @@ IMPACT_NOUNS = re.compile(
 )
 AFTER_NEGATION = re.compile(r"^\W*(?:\w+\W+){0,2}?(?:rejected|ruled out|avoided|not)\b")
 # ... or about who is fine (checked as 100 minus the share affected).
-SUCCESS = re.compile(
-    r"\b(?:work\w*|succeed\w*|success\w*|normal\w*|restored|able to|back)\b"
-)
+SUCCESS = re.compile(r"\b(?:work\w*|succeed\w*|success\w*|normal\w*|restored|able to|back)\b")
 # A share: "40%", "40 percent", "half", "a third", "one in five" ...
 PCT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)")
 FRACTIONS: tuple[tuple[re.Pattern[str], float], ...] = (
@@ -76,7 +74,8 @@ DATA_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("intact", re.compile(r"\b(?:intact|safe)\b")),
 )
 OVER = re.compile(
-    r"\b(?:mitigated|resolved|fixed|restored|recovered|back to normal|normally|all clear)\b"
+    r"\b(?:mitigated|resolved|fixed|restored|recovered|normal|normally|all clear|"
+    r"(?:works?|working|flowing|starting|running) again)\b"
 )
 # Actions said to be under way, by the mitigation they name (first match wins per span).
 ACTION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -102,17 +101,45 @@ ACTION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(?:out of|from) (?:the )?rotation)"
         ),
     ),
-    ("throttle_producer", re.compile(r"\b(?:throttl\w*|rate[\s-]?limit\w*|limit\w* (?:\w+ ){0,2}(?:intake|producers?|traffic|events))")),
+    (
+        "throttle_producer",
+        re.compile(
+            r"\b(?:throttl\w*|rate[\s-]?limit\w*|"
+            r"limit\w* (?:\w+ ){0,2}(?:intake|producers?|traffic|events))"
+        ),
+    ),
     ("shed_load", re.compile(r"\b(?:shed\w*|load[\s-]?shedding)\b")),
-    ("skip_poison", re.compile(r"\b(?:poison\w*|dead[\s-]?letter\w*|dlq|skip\w* (?:\w+ ){0,2}(?:messages?|events?|offsets?))\b")),
-    ("scale_consumers", re.compile(r"\b(?:add\w*|more|doubl\w*|scal\w*) (?:\w+ ){0,3}consumers?\b")),
-    ("scale", re.compile(r"\b(?:scal\w* (?:up|out)|add\w* (?:\w+ ){0,2}(?:pods?|capacity|instances|replicas))\b")),
+    (
+        "skip_poison",
+        re.compile(
+            r"\b(?:poison\w*|dead[\s-]?letter\w*|dlq|"
+            r"skip\w* (?:\w+ ){0,2}(?:messages?|events?|offsets?))\b"
+        ),
+    ),
+    (
+        "scale_consumers",
+        re.compile(r"\b(?:add\w*|more|doubl\w*|scal\w*) (?:\w+ ){0,3}consumers?\b"),
+    ),
+    (
+        "scale",
+        re.compile(
+            r"\b(?:scal\w* (?:up|out)|add\w* (?:\w+ ){0,2}(?:pods?|capacity|instances|replicas))\b"
+        ),
+    ),
     ("restart", re.compile(r"\b(?:restart\w*|bounc\w*|reboot\w*)\b")),
     ("failover", re.compile(r"\b(?:fail\w*[\s-]?over|promot\w* (?:the )?replica)\b")),
-    ("kill_query", re.compile(r"\b(?:kill\w*|cancel\w*|terminat\w*) (?:\w+ ){0,3}(?:quer\w*|sessions?|transactions?)\b")),
+    (
+        "kill_query",
+        re.compile(
+            r"\b(?:kill\w*|cancel\w*|terminat\w*) (?:\w+ ){0,3}"
+            r"(?:quer\w*|sessions?|transactions?)\b"
+        ),
+    ),
 )
 ACTION_GRACE = 120.0  # an action said to be under way may be submitted this soon after
-SCOPE_OK = re.compile(r"^\W*(?:\w+\W+){0,3}?(?:unaffected|not affected|fine|healthy|working|normal)\b")
+SCOPE_OK = re.compile(
+    r"^\W*(?:\w+\W+){0,3}?(?:unaffected|not affected|fine|healthy|working|normal)\b"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +193,16 @@ def _negated(clause: str, start: int, end: int | None = None) -> bool:
 
 def _future(clause: str, start: int) -> bool:
     return bool(FUTURE.search(" ".join(clause[:start].split()[-5:])))
+
+
+def over_words(text: str) -> list[str]:
+    """Words in ``text`` saying the impact is over ("fixed", "back to normal" ...)."""
+    return [
+        m.group(0)
+        for c in _clauses(text)
+        for m in OVER.finditer(c)
+        if not _negated(c, m.start(), m.end())
+    ]
 
 
 def shares(text: str) -> list[tuple[float, str]]:
@@ -222,12 +259,12 @@ def actions_named(text: str) -> list[str]:
                     continue
                 taken.append((m.start(), m.end()))
                 if (
-                    not _negated(clause, m.start(), m.end())
+                    label not in out
+                    and not _negated(clause, m.start(), m.end())
                     and not _future(clause, m.start())
                     and not LATER.search(clause)
                 ):
-                    if label not in out:
-                        out.append(label)
+                    out.append(label)
     return out
 
 
@@ -252,16 +289,37 @@ def share_score(said: float, truth: float) -> tuple[float, float]:
 class _Reader:
     def __init__(self, tl: Timeline, rb: R.Rubric) -> None:
         self.tl, self.rb = tl, rb
-        self.services = sorted((s.name for s in tl.scenario.topology.services), key=len, reverse=True)
+        self.services = sorted(
+            (s.name for s in tl.scenario.topology.services), key=len, reverse=True
+        )
         self.mits = tl.inputs_of(*R.MITIGATIONS)
         self.hit = tl.affected_services()
 
     def claim(
-        self, e: Event, source: str, kind: str, said: str, truth: str, score: float,
-        off_by: str | None, structured: bool, value: float | None = None,
+        self,
+        e: Event,
+        source: str,
+        kind: str,
+        said: str,
+        truth: str,
+        score: float,
+        off_by: str | None,
+        structured: bool,
+        value: float | None = None,
     ) -> Claim:
-        return Claim(e.seq, e.t, e.actor, source, kind, said, truth, score,
-                     None if score >= 1.0 else off_by, structured, value)
+        return Claim(
+            e.seq,
+            e.t,
+            e.actor,
+            source,
+            kind,
+            said,
+            truth,
+            score,
+            None if score >= 1.0 else off_by,
+            structured,
+            value,
+        )
 
     def share(
         self, e: Event, source: str, said: float, structured: bool, how: str = "now"
@@ -289,9 +347,15 @@ class _Reader:
             else f"{said:g}% of {noun}{' (in the past)' if how == 'past' else ''}"
         )
         return self.claim(
-            e, source, "users", text, f"{truth:.1f}% ({what})",
-            score, f"{'+' if off >= 0 else ''}{off:.1f} points (right within {tol:.1f})",
-            structured, stated,
+            e,
+            source,
+            "users",
+            text,
+            f"{truth:.1f}% ({what})",
+            score,
+            f"{'+' if off >= 0 else ''}{off:.1f} points (right within {tol:.1f})",
+            structured,
+            stated,
         )
 
     def request_shares(self, t: float, past: bool) -> list[tuple[float, str]]:
@@ -314,8 +378,16 @@ class _Reader:
     def trend(self, e: Event, source: str, said: str, structured: bool) -> Claim:
         allowed = self.tl.trends(e.t, self.rb.w("trend"))
         ok = said in allowed
-        return self.claim(e, source, "trend", said, " or ".join(allowed), 1.0 if ok else 0.0,
-                          f"said {said}", structured)
+        return self.claim(
+            e,
+            source,
+            "trend",
+            said,
+            " or ".join(allowed),
+            1.0 if ok else 0.0,
+            f"said {said}",
+            structured,
+        )
 
     def data(self, e: Event, source: str, said: str, negated: bool, structured: bool) -> Claim:
         state = self.tl.data_state(e.t)
@@ -327,41 +399,69 @@ class _Reader:
             score = 0.0 if state in bad else 1.0
             text = f"data not {said}"
             if said in ("delayed", "intact"):
-                score = 1.0 if (state != "delayed" if said == "delayed" else state != "intact") else 0.0
+                score = (
+                    1.0 if (state != "delayed" if said == "delayed" else state != "intact") else 0.0
+                )
         else:
-            ok = {"corrupted": ("corrupted",), "lost": ("corrupted",), "delayed": ("delayed",),
-                  "intact": ("intact", "delayed")}[said]
+            ok = {
+                "corrupted": ("corrupted",),
+                "lost": ("corrupted",),
+                "delayed": ("delayed",),
+                "intact": ("intact", "delayed"),
+            }[said]
             score = (0.5 if said == "lost" else 1.0) if state in ok else 0.0
             text = f"data {said}"
-        return self.claim(e, source, "data", text, f"data {state}", score, f"data was {state}", structured)
+        return self.claim(
+            e, source, "data", text, f"data {state}", score, f"data was {state}", structured
+        )
 
     def over(self, e: Event, source: str, said: str, structured: bool) -> Claim:
         ongoing = self.tl.harm_at(e.t, self.rb.threshold)
         later = said == "resolved" and self.tl.harm_after(e.t, self.rb.threshold)
         users = self.tl.users(e.t)
         truth = (
-            f"{users:.1f}% of users affected" + (f"; {', '.join(ongoing)}" if ongoing else "")
+            f"{users:.1f}% of users affected"
+            + (f"; {', '.join(ongoing)}" if ongoing else "")
             + ("; impact returned later" if later and not ongoing else "")
         )
         ok = not ongoing and not later
-        return self.claim(e, source, "over", said, truth, 1.0 if ok else 0.0,
-                          "impact was still ongoing", structured)
+        return self.claim(
+            e,
+            source,
+            "over",
+            said,
+            truth,
+            1.0 if ok else 0.0,
+            "impact was still ongoing",
+            structured,
+        )
 
     def scope(self, e: Event, source: str, service: str, fine: bool) -> Claim:
         hit = service in self.hit_by(e.t)
         said = f"{service} {'unaffected' if fine else 'affected'}"
         truth = f"{service} {'affected' if hit else 'unaffected'}"
-        return self.claim(e, source, "scope", said, truth, 1.0 if hit != fine else 0.0,
-                          f"{service} was {'affected' if hit else 'not affected'}", False)
+        return self.claim(
+            e,
+            source,
+            "scope",
+            said,
+            truth,
+            1.0 if hit != fine else 0.0,
+            f"{service} was {'affected' if hit else 'not affected'}",
+            False,
+        )
 
     def hit_by(self, t: float) -> set[str]:
         return self.tl.affected_services(until=t)
 
     def action(self, e: Event, source: str, action: str) -> Claim:
         done = [m for m in self.mits if m.data["type"] == action and m.t <= e.t + ACTION_GRACE]
-        truth = f"{action} submitted at {self.tl.at(done[0].t)}" if done else f"no {action} submitted"
-        return self.claim(e, source, "action", action, truth, 1.0 if done else 0.0,
-                          f"nobody ran {action}", False)
+        truth = (
+            f"{action} submitted at {self.tl.at(done[0].t)}" if done else f"no {action} submitted"
+        )
+        return self.claim(
+            e, source, "action", action, truth, 1.0 if done else 0.0, f"nobody ran {action}", False
+        )
 
     def read(self, e: Event) -> list[Claim]:
         d = e.data
@@ -375,15 +475,17 @@ class _Reader:
             out += self.text_claims(e, src, str(d.get("scope", "")), with_share=False)
             return out
         src = f"status_update ({d.get('audience')})"
-        if d.get("state") in ("monitoring", "resolved"):
-            out.append(self.over(e, src, str(d["state"]), True))
         said = f"{d.get('impact', '')}. {d.get('text', '')}"
+        over = over_words(said)
+        if d.get("state") in ("monitoring", "resolved"):
+            # The state field says it is over; the words may say so too (then it counts
+            # as said in words, not only picked from a list).
+            out.append(self.over(e, src, str(d["state"]), not over))
+        elif over:
+            out.append(self.over(e, src, over[0], False))
         out += self.text_claims(e, src, said, with_share=True)
-        have = {c.kind for c in out}
         for action in actions_named(f"{d.get('action', '')}. {d.get('text', '')}"):
             out.append(self.action(e, src, action))
-        if "over" not in have and d.get("state") not in ("monitoring", "resolved"):
-            pass
         return out
 
     def text_claims(self, e: Event, src: str, text: str, with_share: bool) -> list[Claim]:
@@ -397,10 +499,6 @@ class _Reader:
             # Only a world with queues keeps a backlog: elsewhere "delayed" is about speed.
             if label != "delayed" or self.tl.scenario.topology.topics:
                 out.append(self.data(e, src, label, neg, False))
-        if e.data.get("type") == "status_update":
-            over = [m for c in _clauses(text) for m in OVER.finditer(c) if not _negated(c, m.start())]
-            if over and e.data.get("state") not in ("monitoring", "resolved"):
-                out.append(self.over(e, src, over[0].group(0), False))
         for service, fine in services_named(text, self.services):
             out.append(self.scope(e, src, service, fine))
         return out
@@ -428,4 +526,4 @@ def describe_claim(c: Claim) -> str:
     return f"{c.actor} said {c.said!s}; the simulation had {c.truth} ({mark})"
 
 
-__all__ = ["Claim", "describe_claim", "read_claims", "r1", "summary"]
+__all__ = ["Claim", "describe_claim", "r1", "read_claims", "summary"]

@@ -186,9 +186,7 @@ SPECS: dict[str, Spec] = {
             15,
             _CLAIMS_SEEN,
         ),
-        Spec(
-            "blast_radius.trend", "Stated trend matches the simulation", 10, _CLAIMS_SEEN
-        ),
+        Spec("blast_radius.trend", "Stated trend matches the simulation", 10, _CLAIMS_SEEN),
         Spec(
             "blast_radius.data",
             "Stated data integrity matches the simulation",

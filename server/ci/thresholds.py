@@ -54,6 +54,7 @@ class Thresholds:
     must_mitigate: bool = False
     within_par: bool = False
     allow_refused: bool = False
+    allow_not_run: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,6 +67,7 @@ class Thresholds:
             "must_mitigate": self.must_mitigate,
             "within_par": self.within_par,
             "allow_refused": self.allow_refused,
+            "allow_not_run": self.allow_not_run,
         }
 
 
@@ -75,8 +77,11 @@ def unmitigated(out: Any) -> str:
     for name in out.harm_at_end:
         if name != "business.users_affected_pct":
             what = name.removeprefix("business.").replace("_", " ")
-            parts.append(f"{what} still growing at the end ({out.rows_corrupted:,.0f} rows so far)"
-                         if name == "business.rows_corrupted" else f"{what} still growing at the end")
+            parts.append(
+                f"{what} still growing at the end ({out.rows_corrupted:,.0f} rows so far)"
+                if name == "business.rows_corrupted"
+                else f"{what} still growing at the end"
+            )
     return "; ".join(parts)
 
 
@@ -111,4 +116,7 @@ def evaluate(result: Any, th: Thresholds) -> list[str]:
     if not th.allow_refused:
         for r in result.rejected:
             failures.append(f"script step {r.step} was refused at {format_clock(r.t)}: {r.message}")
+    if not th.allow_not_run:
+        for n in getattr(result, "not_run", []):
+            failures.append(f"script step {n.step} ({n.do}, due {n.due}) never ran: {n.message}")
     return failures
