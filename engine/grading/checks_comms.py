@@ -190,8 +190,8 @@ def _cadence(
     missing = []
     for i, e in enumerate(public):
         n = e.data.get("next_update_min")
-        if e.data.get("state") == "resolved":
-            continue
+        if e.data.get("state") == "resolved" or worth(by_seq.get(e.seq, [])) <= 0.0:
+            continue  # a false update promises nothing anyone should wait for
         if not n or int(n) > MAX_CADENCE_MIN:
             what = (
                 "gave no next-update time"

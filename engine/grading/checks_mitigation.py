@@ -8,6 +8,7 @@ the looks that followed a mitigation's effect.
 
 from __future__ import annotations
 
+from ..alerts import OPS
 from . import rubric as R
 from .base import Hit, penalty, scored
 from .claims import Claim, describe_claim
@@ -308,9 +309,9 @@ def _verified(
     claims: list[Claim],
 ) -> Check:
     """The effect was visible before anyone said it worked. Visible means on what
-    everyone sees (the paging alert resolved, impact below the threshold) or in a
-    detail look after it landed; saying "mitigated" / "monitoring" / "resolved"
-    before that is claiming what nobody had seen."""
+    everyone sees (the paging alert resolved, or its metric's chart back within the
+    alert once impact has ended) or in a detail look after it landed; saying
+    "mitigated" / "monitoring" / "resolved" before that claims what nobody had seen."""
     stronger = (
         "Say it worked only once the charts or a breakdown show it: wait for the alert "
         "to resolve or look at the breakdown after the mitigation lands."
@@ -345,7 +346,20 @@ def _verified(
     )
     if resolved is not None:
         marks.append((resolved.t, tl.ev(resolved)))
-    if end is not None:
+    for alert in tl.page_alerts.values():  # the paging signal's own chart, back in bounds
+        ok = next(
+            (
+                x
+                for x in tl.samples
+                if x.t > j.event.t
+                and not OPS[alert.op](float(x.values.get(alert.metric, 0.0)), alert.threshold)
+                and (end is None or x.t >= end)
+            ),
+            None,
+        )
+        if ok is not None:
+            marks.append((ok.t, tl.sample_ev(ok, f"{alert.metric} back within its alert")))
+    if end is not None and not tl.page_alerts:
         s = tl.sample_after(end)
         if s is not None:
             marks.append((s.t, tl.sample_ev(s, f"impact below {rb.threshold:g}% from here on")))

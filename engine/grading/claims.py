@@ -419,9 +419,10 @@ class _Reader:
         ongoing = self.tl.harm_at(e.t, self.rb.threshold)
         later = said == "resolved" and self.tl.harm_after(e.t, self.rb.threshold)
         users = self.tl.users(e.t)
+        losses = [h.removeprefix("business.").replace("_", " ") for h in ongoing if h != USERS]
         truth = (
             f"{users:.1f}% of users affected"
-            + (f"; {', '.join(ongoing)}" if ongoing else "")
+            + (f"; {' and '.join(losses)} still growing" if losses else "")
             + ("; impact returned later" if later and not ongoing else "")
         )
         ok = not ongoing and not later

@@ -28,7 +28,6 @@ WINDOWS: dict[str, float] = {
     "mitigation": 2700.0,  # ... and on to nothing at page+45m
     "communication": 1800.0,  # first public update by page+30m
     "communication_late": 2400.0,
-    "verify": 600.0,  # look at the dashboards within 10m of a mitigation landing
     "debate": 1200.0,  # longer than this to a first mitigation while impact lasts
     "conflict": 600.0,  # two players' mitigations this close need a decide between
     "trend": 180.0,  # slope window for a stated trend
