@@ -8,6 +8,8 @@ the looks that followed a mitigation's effect.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..alerts import OPS
 from . import rubric as R
 from .base import Hit, penalty, scored
@@ -64,10 +66,7 @@ def timeliness(rel: float, rb: R.Rubric) -> float:
 
 
 def mitigation_checks(
-    tl: Timeline,
-    rb: R.Rubric,
-    judged: list[Judged],
-    claims: list[Claim] = (),  # type: ignore[assignment]
+    tl: Timeline, rb: R.Rubric, judged: list[Judged], claims: Sequence[Claim] = ()
 ) -> list[Check]:
     none = [tl.anchor_ev(), tl.end_ev()]
     move = best_move(tl)
