@@ -68,17 +68,17 @@ def markdown(g: Grade) -> str:
             "| seq | T+ | who | where | claim | claimed | true value | verdict |",
             "|---:|---:|---|---|---|---|---|---|",
         ]
-        for c in g.claims:
+        for cl in g.claims:
             verdict = (
                 "true"
-                if c.true
-                else f"false ({c.off_by})"
-                if c.score <= 0
-                else f"partly true, {c.score:.0%} ({c.off_by})"
+                if cl.true
+                else f"false ({cl.off_by})"
+                if cl.score <= 0
+                else f"partly true, {cl.score:.0%} ({cl.off_by})"
             )
             lines.append(
-                f"| {c.seq} | {clock(c.t)} | {c.actor} | {c.source} | {c.kind} "
-                f"| {_cell(c.said)} | {_cell(c.truth)} | {_cell(verdict)} |"
+                f"| {cl.seq} | {clock(cl.t)} | {cl.actor} | {cl.source} | {cl.kind} "
+                f"| {_cell(cl.said)} | {_cell(cl.truth)} | {_cell(verdict)} |"
             )
     if len(g.players) > 1 or any(p.actor != "player" for p in g.players):
         lines += [
