@@ -19,7 +19,7 @@ from typing import Any
 
 from ..log import Event
 from . import rubric as R
-from .model import r1, r3
+from .model import r3
 from .timeline import USERS, Timeline
 
 NEGATION = re.compile(
@@ -136,6 +136,18 @@ ACTION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+# A data word in free text, (word, negated) -> the data states in which it is true.
+# "Safe" and "intact" allow a backlog; "lost" for corrupted data is half right.
+TEXT_DATA: dict[tuple[str, bool], tuple[str, ...]] = {
+    ("corrupted", False): ("corrupted",),
+    ("lost", False): ("corrupted",),
+    ("delayed", False): ("delayed",),
+    ("intact", False): ("intact", "delayed"),
+    ("corrupted", True): ("intact", "delayed"),
+    ("lost", True): ("intact", "delayed"),
+    ("delayed", True): ("intact", "corrupted"),
+    ("intact", True): ("delayed", "corrupted"),
+}
 ACTION_GRACE = 120.0  # an action said to be under way may be submitted this soon after
 SCOPE_OK = re.compile(
     r"^\W*(?:\w+\W+){0,3}?(?:unaffected|not affected|fine|healthy|working|normal)\b"
@@ -394,23 +406,10 @@ class _Reader:
         if structured:
             score = 1.0 if said == state else 0.5 if (said, state) == ("lost", "corrupted") else 0.0
             text = f"data {said}"
-        elif negated:  # "no data lost", "not corrupted": true unless it was
-            bad = {"corrupted": ("corrupted",), "lost": ("corrupted",)}.get(said, ())
-            score = 0.0 if state in bad else 1.0
-            text = f"data not {said}"
-            if said in ("delayed", "intact"):
-                score = (
-                    1.0 if (state != "delayed" if said == "delayed" else state != "intact") else 0.0
-                )
         else:
-            ok = {
-                "corrupted": ("corrupted",),
-                "lost": ("corrupted",),
-                "delayed": ("delayed",),
-                "intact": ("intact", "delayed"),
-            }[said]
-            score = (0.5 if said == "lost" else 1.0) if state in ok else 0.0
-            text = f"data {said}"
+            holds = TEXT_DATA[(said, negated)]
+            score = (0.5 if (said, negated) == ("lost", False) else 1.0) if state in holds else 0.0
+            text = f"data {'not ' if negated else ''}{said}"
         return self.claim(
             e, source, "data", text, f"data {state}", score, f"data was {state}", structured
         )
@@ -527,4 +526,4 @@ def describe_claim(c: Claim) -> str:
     return f"{c.actor} said {c.said!s}; the simulation had {c.truth} ({mark})"
 
 
-__all__ = ["Claim", "describe_claim", "r1", "read_claims", "summary"]
+__all__ = ["Claim", "describe_claim", "read_claims", "summary"]

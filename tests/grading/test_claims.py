@@ -59,3 +59,24 @@ def test_adding_consumers_one_at_a_time_is_not_a_stall() -> None:
     one = [{**SCALE_OUT[0]}, {**SCALE_OUT[1], "consumers": 7}]
     m = graded("orders-consumer-lag", one).mitigations[0]
     assert not any(n.startswith("its rebalances") for n in m.notes)
+
+
+def test_no_data_lost_in_an_update_is_false_once_rows_are_corrupted() -> None:
+    """'Balances are safe, no data lost' while rows are being corrupted: two false claims."""
+    from tests.grading.helpers import Log
+
+    log = Log(users=10.0, rows=lambda t: max(0.0, t - 150.0)).page(100.0)
+    log.input(
+        300.0,
+        "sam",
+        type="status_update",
+        audience="public",
+        state="identified",
+        impact="Balances are safe and no data was lost.",
+        next_update_min=15,
+    )
+    data = [c for c in log.grade().claims if c.kind == "data"]
+    assert [(c.said, c.truth, c.score) for c in data] == [
+        ("data not lost", "data corrupted", 0.0),
+        ("data intact", "data corrupted", 0.0),
+    ]
