@@ -76,6 +76,7 @@ def mitigation_checks(
     for j in judged:
         v = VALUE.get(j.rule, 0.5 if j.rule == "unlisted" and j.verdict == "helped" else 0.0)
         v *= 1.0 if j.justified is not None else R.BLIND_CREDIT
+        v *= 1.0 if j.credible else 0.0  # a listed lever that made things worse earns nothing
         if v > top[0]:
             top = (v, j)
     frac, pick = top

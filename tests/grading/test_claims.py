@@ -80,3 +80,8 @@ def test_no_data_lost_in_an_update_is_false_once_rows_are_corrupted() -> None:
         ("data not lost", "data corrupted", 0.0),
         ("data intact", "data corrupted", 0.0),
     ]
+
+
+def test_a_listed_lever_that_stalled_the_group_earns_no_choice_credit() -> None:
+    """scale_consumers is 'acceptable' here, but six to eighteen at once earns nothing."""
+    assert graded("orders-consumer-lag", SCALE_OUT).check("mitigation.choice").points == 0.0
