@@ -1,8 +1,11 @@
 """The simulated outcome of a drill, read from its log alone.
 
-Impact is "ongoing" while ``business.users_affected_pct`` is at or above the
-scenario's impact threshold. A drill is *mitigated* at the first metric sample
-after which impact never returns above the threshold before the end.
+Harm is "ongoing" at a metric sample while ``business.users_affected_pct`` is
+at or above the scenario's impact threshold, or while a loss that cannot be
+taken back is still growing (``business.rows_corrupted``, any
+``*.messages_lost``: see :data:`LOSSES`). A drill is *mitigated* at the first
+sample after which no harm is ongoing before the end: a rollback that stops
+the errors but keeps corrupting rows has not mitigated anything.
 """
 
 from __future__ import annotations
@@ -14,6 +17,28 @@ from typing import Any
 from .log import Event
 from .metrics import region_metric_names
 from .scenario import Scenario
+
+USERS = "business.users_affected_pct"
+# Cumulative losses: growing by more than LOSS_STEP between samples is ongoing harm.
+LOSSES: tuple[str, ...] = ("business.rows_corrupted", "business.messages_lost")
+LOSS_SUFFIXES: tuple[str, ...] = (".messages_lost",)
+LOSS_STEP = 0.5
+
+
+def loss_metrics(values: dict[str, float]) -> list[str]:
+    """The cumulative-loss metrics present in one sample, in a stable order."""
+    return sorted(k for k in values if k in LOSSES or k.endswith(LOSS_SUFFIXES))
+
+
+def harms(values: dict[str, float], prev: dict[str, float] | None, threshold: float) -> list[str]:
+    """Which harm figures are ongoing at a sample (``prev`` is the sample before it):
+    users affected at or above ``threshold``, and every loss still growing."""
+    out = []
+    if values.get(USERS, 0.0) >= threshold:
+        out.append(USERS)
+    if prev is not None:
+        out += [k for k in loss_metrics(values) if values[k] - prev.get(k, 0.0) > LOSS_STEP]
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +60,7 @@ class Outcome:
     inputs: int
     ended_at: float
     max_consumer_lag: float
+    harm_at_end: list[str]  # harm figures still ongoing at the last sample (see harms)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,15 +77,18 @@ def outcome(scenario: Scenario, events: Sequence[Event]) -> Outcome:
     last: dict[str, float] = {}
     alerts: list[str] = []
     inputs = 0
-    samples: list[tuple[float, float]] = []
+    samples: list[tuple[float, list[str]]] = []
+    prev: dict[str, float] | None = None
     regional = set(region_metric_names(scenario))  # peaks are of whole services
     for e in events:
         if e.type == "metrics":
             v = e.data["values"]
             last = v
-            users = v.get("business.users_affected_pct", 0.0)
-            samples.append((e.t, users))
-            if users >= threshold:
+            users = v.get(USERS, 0.0)
+            ongoing = harms(v, prev, threshold)
+            prev = v
+            samples.append((e.t, ongoing))
+            if ongoing:
                 started = e.t if started is None else started
                 last_bad = e.t
             peak_users = max(peak_users, users)
@@ -75,7 +104,7 @@ def outcome(scenario: Scenario, events: Sequence[Event]) -> Outcome:
         elif e.type == "input":
             inputs += 1
     mitigated = None
-    if started is not None and samples and samples[-1][1] < threshold:
+    if started is not None and samples and not samples[-1][1]:
         mitigated = next(t for t, _ in samples if t > (last_bad or 0.0))
     ttm = None
     if mitigated is not None and page_at is not None:
@@ -98,4 +127,5 @@ def outcome(scenario: Scenario, events: Sequence[Event]) -> Outcome:
         inputs=inputs,
         ended_at=events[-1].t if events else 0.0,
         max_consumer_lag=max_lag,
+        harm_at_end=list(samples[-1][1]) if samples else [],
     )

@@ -119,9 +119,29 @@ class Rejected:
 
 
 @dataclass
+class NotRun:
+    """A step that never ran: the drill ended (or never paged) before it fell due."""
+
+    step: int
+    do: str
+    due: str  # the step's trigger in words: "page+26m", "alert X", ...
+    message: str
+
+
+@dataclass
 class ScriptRun:
     drill: Drill
     rejected: list[Rejected] = field(default_factory=list)
+    not_run: list[NotRun] = field(default_factory=list)
+
+
+def _due(step: Step) -> str:
+    if step.at is not None:
+        return str(step.at)
+    if step.when is not None:
+        w = step.when
+        return f"alert {w.alert}" if w.alert else f"{w.metric} {w.op} {w.threshold:g}"
+    return "after the previous step"
 
 
 def play(drill: Drill, script: DecisionScript) -> ScriptRun:
@@ -132,6 +152,7 @@ def play(drill: Drill, script: DecisionScript) -> ScriptRun:
     last = 0.0
     for i, step in enumerate(script.steps):
         if drill.ended:
+            _not_run(run, script, i, drill)
             break
         if step.at is not None:
             relative, offset = at_seconds(step.at)
@@ -156,6 +177,7 @@ def play(drill: Drill, script: DecisionScript) -> ScriptRun:
                 drill.advance(drill.now + tick)
         drill.advance(max(drill.now, last) + step.after)
         if drill.ended:
+            _not_run(run, script, i, drill)
             break
         data = step.input()
         data = {k: _resolve(drill, data, v, i) for k, v in data.items()}
@@ -166,6 +188,16 @@ def play(drill: Drill, script: DecisionScript) -> ScriptRun:
         last = drill.now
     drill.advance(end + tick)
     return run
+
+
+def _not_run(run: ScriptRun, script: DecisionScript, first: int, drill: Drill) -> None:
+    """Record steps ``first``.. as never run: the drill ended before they fell due."""
+    from .timeexpr import format_clock
+
+    reason = f"the drill ended at {format_clock(drill.now)} before it fell due"
+    for i in range(first, len(script.steps)):
+        step = script.steps[i]
+        run.not_run.append(NotRun(i, step.do, _due(step), reason))
 
 
 def _holds(drill: Drill, trig: Trigger) -> bool:

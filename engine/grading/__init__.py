@@ -17,10 +17,12 @@ from ..floats import total as fsum_lr
 from ..inputs import CATEGORY
 from ..log import Event
 from ..scenario import Scenario
+from . import rubric as R
 from .checks_blast import blast_checks
 from .checks_command import command_checks
 from .checks_comms import comms_checks
 from .checks_mitigation import credited, mitigation_checks
+from .claims import Claim, read_claims
 from .counterfactual import lower, replay_without
 from .judge import Judged, judge_all
 from .model import (
@@ -45,6 +47,7 @@ __all__ = [
     "WINDOWS",
     "Anchor",
     "Check",
+    "Claim",
     "Dimension",
     "Evidence",
     "Grade",
@@ -59,16 +62,24 @@ def grade(scenario: Scenario, events: Sequence[Event]) -> Grade:
     rb = resolve(scenario.grading)
     tl = Timeline(scenario, events)
     judged = judge_all(tl, rb)
+    claims = read_claims(tl, rb)
     notes = list(rb.notes)
     checks = {
         "command": command_checks(tl, rb),
-        "blast_radius": blast_checks(tl, rb),
-        "mitigation": _mitigation(scenario, events, tl, rb, judged, notes),
-        "communication": comms_checks(tl, rb),
+        "blast_radius": blast_checks(tl, rb, claims),
+        "mitigation": _mitigation(scenario, events, tl, rb, judged, claims, notes),
+        "communication": comms_checks(tl, rb, claims),
     }
     dims = tuple(_dimension(name, checks[name], rb) for name in DIMENSIONS)
     total_w = fsum_lr(rb.weights[d.name] for d in dims)
     overall = round(fsum_lr(rb.weights[d.name] * d.score for d in dims) / total_w)
+    effective = next(c for c in checks["mitigation"] if c.id == "mitigation.effective")
+    if effective.points <= 0 and overall > R.UNMITIGATED_CAP:
+        notes.append(
+            f"overall capped at {R.UNMITIGATED_CAP} (from {overall}): no credible mitigation "
+            "ended the impact, however well the rest went"
+        )
+        overall = R.UNMITIGATED_CAP
     created = next((e for e in tl.events if e.type == "drill.created"), None)
     seed = created.data.get("seed") if created is not None else None
     _, end = credited(tl, rb, judged)
@@ -85,6 +96,7 @@ def grade(scenario: Scenario, events: Sequence[Event]) -> Grade:
         dimensions=dims,
         players=_players(tl, dims),
         mitigations=tuple(j.to_verdict() for j in judged),
+        claims=tuple(claims),
         mitigated_at=end,
         ended_at=tl.end_t,
         windows=tuple(sorted(rb.windows.items())),
@@ -99,11 +111,12 @@ def _mitigation(
     tl: Timeline,
     rb: Rubric,
     judged: list[Judged],
+    claims: list[Claim],
     notes: list[str],
 ) -> list[Check]:
     """Mitigation checks; with harmful mitigations, each check keeps the lower of its
     score in this drill and in a replay of it without them (see counterfactual.py)."""
-    checks = mitigation_checks(tl, rb, judged)
+    checks = mitigation_checks(tl, rb, judged, claims)
     harmful = [j for j in judged if j.rule == "harmful"]
     if not harmful:
         return checks
@@ -115,7 +128,9 @@ def _mitigation(
         )
         return checks
     cf_tl = Timeline(scenario, cf_events)
-    other = {c.id: c for c in mitigation_checks(cf_tl, rb, judge_all(cf_tl, rb))}
+    other = {
+        c.id: c for c in mitigation_checks(cf_tl, rb, judge_all(cf_tl, rb), read_claims(cf_tl, rb))
+    }
     why = " and ".join(describe(j.event) for j in harmful)
     cited = tuple(tl.ev(j.event) for j in harmful)
     out = [lower(c, other[c.id], why, cited) for c in checks]

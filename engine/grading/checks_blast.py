@@ -8,9 +8,12 @@ affected, its slope, rows corrupted and consumer lag.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..log import Event
 from . import rubric as R
 from .base import Hit, penalty, scored, timing
+from .claims import Claim, describe_claim, summary
 from .model import Check, Evidence
 from .timeline import USERS, Timeline, clock
 
@@ -22,12 +25,7 @@ STATE_STRONGER = (
 
 def affected_services(tl: Timeline) -> set[str]:
     """Services whose 5xx rate reached 2% at any sample: where the impact lives."""
-    out = set()
-    for s in tl.samples:
-        for k, v in s.values.items():
-            if k.endswith(".err_5xx_pct") and v >= 2.0:
-                out.add(k[: -len(".err_5xx_pct")])
-    return out
+    return tl.affected_services()
 
 
 def look_key(e: Event) -> str:
@@ -37,36 +35,56 @@ def look_key(e: Event) -> str:
     return f"{d['type']}:{d.get('topic') or d.get('database') or d.get('dependency')}"
 
 
-def blast_checks(tl: Timeline, rb: R.Rubric) -> list[Check]:
+def detail_looks(tl: Timeline) -> list[Event]:
+    """Looks that earn credit: detail views asked for (breakdowns, queue, database,
+    dependency, migrations, logs). Top-level charts and alerts everyone sees anyway."""
+    return tl.inputs_of(*R.DETAILS)
+
+
+def looked_before(tl: Timeline, seq: int) -> bool:
+    return any(e.seq < seq for e in detail_looks(tl))
+
+
+def statements(tl: Timeline, claims: list[Claim]) -> list[Claim]:
+    """Impact claims (share, trend, data) of state_impact and of status updates."""
+    return [c for c in claims if c.kind in ("users", "trend", "data")]
+
+
+def blast_checks(tl: Timeline, rb: R.Rubric, claims: list[Claim]) -> list[Check]:
     full, late = rb.w("blast_radius"), rb.w("blast_radius_late")
     out = [_breakdown(tl, rb, full, late), _breadth(tl, rb, full, late)]
-    claims = tl.inputs_of("state_impact")
+    stated = [c for c in statements(tl, claims) if tl.rel(c.t) <= late]
+    first = next((c for c in stated if c.kind == "users" and c.score > 0), None)
     w = clock(full)
-    if claims:
-        e = claims[0]
+    if first is not None:
+        e = tl.by_seq[first.seq]
         out.append(
             scored(
                 rb,
                 "blast_radius.impact_stated",
                 timing(tl.rel(e.t), full, late),
-                f"{e.actor} stated the impact at {tl.at(e.t)}.",
+                f"{e.actor} stated the impact at {tl.at(e.t)} ({first.source}).",
                 STATE_STRONGER.format(w=w),
                 [tl.ev(e)],
                 [e.actor],
             )
         )
     else:
+        wrong = [c for c in stated if c.kind == "users"]
         out.append(
             scored(
                 rb,
                 "blast_radius.impact_stated",
                 0.0,
-                "Nobody stated the impact.",
+                "Nobody stated the impact."
+                if not wrong
+                else f"Every stated share was false ({describe_claim(wrong[0])}).",
                 STATE_STRONGER.format(w=w),
-                [tl.anchor_ev(), tl.end_ev()],
+                [tl.ev(tl.by_seq[c.seq]) for c in wrong[:2]] or [tl.anchor_ev(), tl.end_ev()],
             )
         )
-    out += _accuracy(tl, rb, [e for e in claims if tl.rel(e.t) <= late], full, late)
+    start = tl.rel(first.t) if first is not None else None
+    out += _accuracy(tl, rb, stated, start, full, late)
     out.append(_root_cause_first(tl, rb))
     return out
 
@@ -148,61 +166,41 @@ def _breadth(tl: Timeline, rb: R.Rubric, full: float, late: float) -> Check:
 
 
 def _accuracy(
-    tl: Timeline, rb: R.Rubric, claims: list[Event], full: float, late: float
+    tl: Timeline,
+    rb: R.Rubric,
+    stated: list[Claim],
+    start: float | None,
+    full: float,
+    late: float,
 ) -> list[Check]:
-    def best(score: dict[int, float]) -> tuple[float, Event | None]:
-        top: tuple[float, Event | None] = (0.0, None)
-        for e in claims:
-            frac = score[e.seq] * timing(tl.rel(e.t), full, late)
-            if frac > top[0]:
-                top = (frac, e)
-        return top
-
-    users: dict[int, float] = {}
-    trend: dict[int, float] = {}
-    data: dict[int, float] = {}
-    for e in claims:
-        truth = tl.users(e.t)
-        tol = max(R.USERS_TOL_ABS, R.USERS_TOL_REL * truth)
-        off = abs(float(e.data["users_pct"]) - truth)
-        users[e.seq] = 1.0 if off <= tol else 0.5 if off <= 2 * tol else 0.0
-        trend[e.seq] = 1.0 if e.data["trend"] in tl.trends(e.t, rb.w("trend")) else 0.0
-        state = tl.data_state(e.t)
-        said = e.data["data"]
-        data[e.seq] = (
-            1.0 if said == state else 0.5 if (said, state) == ("lost", "corrupted") else 0.0
-        )
+    """Share, trend and data: the latest and the worst statement count (not the best),
+    each scored by its error, halved when no detail look came before it (a guess), all
+    times the timing credit of the first statement that was not false."""
     out = []
     none = [tl.anchor_ev(), tl.end_ev()]
-    for cid, table, truth_of, stronger in (
+    when = 0.0 if start is None else timing(start, full, late)
+    for cid, kind, stronger in (
         (
             "blast_radius.users",
-            users,
-            lambda e: f"{e.data['users_pct']:g}% of users; the simulation had {tl.users(e.t):.1f}%",
+            "users",
             "Read business impact (users affected) off the dashboards and state it within "
-            f"{R.USERS_TOL_ABS:g} points.",
+            f"{R.USERS_TOL_ABS:g} points; say it again when it changes.",
         ),
         (
             "blast_radius.trend",
-            trend,
-            lambda e: (
-                f"{e.data['trend']}; the simulation allowed "
-                f"{' or '.join(tl.trends(e.t, rb.w('trend')))}"
-            ),
+            "trend",
             f"Compare the last {clock(rb.w('trend'))} of the impact graph before saying whether it "
             "is rising, stable or falling.",
         ),
         (
             "blast_radius.data",
-            data,
-            lambda e: f"data {e.data['data']}; the simulation had data {tl.data_state(e.t)}",
+            "data",
             "Check whether data is corrupted (integrity alerts, migrations) or only delayed "
             "(consumer lag) before saying it is safe.",
         ),
     ):
-        frac, found = best(table)
-        stmt = found if found is not None else claims[0] if claims else None
-        if stmt is None:
+        mine = [c for c in stated if c.kind == kind]
+        if not mine:
             out.append(
                 scored(
                     rb,
@@ -214,19 +212,37 @@ def _accuracy(
                 )
             )
             continue
-        sample = tl.sample_at(stmt.t)
-        ev: list[Evidence] = [tl.ev(stmt)]
-        if sample is not None:
-            ev.append(tl.sample_ev(sample, f"users affected {sample.values.get(USERS, 0.0):.1f}%"))
+        guessed = [c for c in mine if not looked_before(tl, c.seq)]
+        weighed = [
+            c if looked_before(tl, c.seq) else replace(c, score=c.score * R.BLIND_CREDIT)
+            for c in mine
+        ]
+        credit, latest, worst = summary(weighed)
+        assert latest is not None and worst is not None
+        shown = [latest] if latest.seq == worst.seq else [worst, latest]
+        detail = "; ".join(
+            f"{'latest' if c is latest else 'worst'}: {describe_claim(c)} at {tl.at(c.t)}"
+            for c in shown
+        )
+        if guessed:
+            detail += f"; {len(guessed)} of {len(mine)} made before any detail look (half credit)"
+        ev: list[Evidence] = []
+        for c in shown:
+            ev.append(tl.ev(tl.by_seq[c.seq]))
+            sample = tl.sample_at(c.t)
+            if sample is not None:
+                ev.append(
+                    tl.sample_ev(sample, f"users affected {sample.values.get(USERS, 0.0):.1f}%")
+                )
         out.append(
             scored(
                 rb,
                 cid,
-                frac,
-                f"{stmt.actor} at {tl.at(stmt.t)}: {truth_of(stmt)}.",
+                credit * when,
+                detail[:1].upper() + detail[1:] + ".",
                 stronger,
                 ev,
-                [stmt.actor],
+                [c.actor for c in shown if c.score > 0],
             )
         )
     return out

@@ -11,7 +11,7 @@ from ..log import Event
 from . import rubric as R
 from .base import Hit, penalty, scored, timing
 from .model import Check
-from .timeline import Timeline, clock
+from .timeline import Timeline, clock, describe, target
 
 IC_STRONGER = (
     "Say you are incident commander (take_command, or assign_role ic) within "
@@ -221,33 +221,94 @@ def _single(tl: Timeline, rb: R.Rubric, claims: list[tuple[Event, str]]) -> Chec
     )
 
 
+# Levers set to a level: (input field, the level before anyone touched it).
+LEVELS: dict[str, str] = {
+    "scale": "pods",
+    "scale_consumers": "consumers",
+    "throttle_producer": "allow_pct",
+    "shed_load": "pct",
+}
+OPPOSITE = {
+    ("drain_pod", "undrain_pod"),
+    ("undrain_pod", "drain_pod"),
+    ("rollback", "forward_fix"),
+    ("forward_fix", "rollback"),
+}
+
+
+def _start_level(tl: Timeline, action: str, tgt: str | None) -> float | None:
+    topo = tl.scenario.topology
+    if action == "scale":
+        return next((float(s.pods) for s in topo.services if s.name == tgt), None)
+    if action == "scale_consumers":
+        return next((float(t.group.consumers) for t in topo.topics if t.name == tgt), None)
+    return 100.0 if action == "throttle_producer" else 0.0
+
+
+def contradicts(tl: Timeline, prev: Event, later: Event, level_before: float | None) -> str | None:
+    """Why ``later`` undoes or contradicts ``prev`` (same target), or None."""
+    a, b = str(prev.data["type"]), str(later.data["type"])
+    if target(prev.data) != target(later.data) or target(prev.data) is None:
+        return None
+    if (a, b) in OPPOSITE and prev.data.get("pod") == later.data.get("pod"):
+        return f"{b} undoes {a}" if "drain" in a else "two fixes of one service at once"
+    if a != b:
+        return None
+    if a == "set_flag" and prev.data.get("enabled") != later.data.get("enabled"):
+        return "flag flipped back"
+    if a == "set_breaker" and prev.data.get("state") != later.data.get("state"):
+        return "breaker set back"
+    field = LEVELS.get(a)
+    if field is not None and level_before is not None:
+        x, y = float(prev.data[field]), float(later.data[field])
+        if (x - level_before) * (y - x) < 0:
+            return f"{field} moved back the other way ({level_before:g} -> {x:g} -> {y:g})"
+    return None
+
+
 def _conflicts(tl: Timeline, rb: R.Rubric, claims: list[tuple[Event, str]]) -> Check:
+    """Another player's mitigation undoing or contradicting one within ``conflict``
+    seconds, with no decision by the commander between them. Complementary moves by
+    two people (throttle the producer, skip the poison) are no conflict."""
     mits = tl.inputs_of(*R.MITIGATIONS)
     decides = tl.inputs_of("decide")
     hits = []
+    level: dict[tuple[str, str | None], float | None] = {}
+    before: dict[int, float | None] = {}
+    for m in mits:
+        key = (str(m.data["type"]), target(m.data))
+        if key[0] in LEVELS:
+            before[m.seq] = level.get(key, _start_level(tl, *key))
+            level[key] = float(m.data[LEVELS[key[0]]])
     for i, m2 in enumerate(mits):
-        prev = next((m for m in reversed(mits[:i]) if m.actor != m2.actor), None)
-        if prev is None or m2.t - prev.t > rb.w("conflict"):
-            continue
-        between = [
-            d
-            for d in decides
-            if prev.seq < d.seq < m2.seq and d.actor == commander_at(claims, d.seq)
-        ]
-        if between:
-            continue
-        hits.append(
-            Hit(
-                f"{prev.actor} and {m2.actor} both mitigated ({tl.at(prev.t)}, {tl.at(m2.t)}) "
-                "with no decision from the commander between them.",
-                "The commander hears both options once, decides (decide), and one person executes.",
-                (tl.ev(prev), tl.ev(m2)),
-                (prev.actor, m2.actor),
+        for prev in reversed(mits[:i]):
+            if prev.actor == m2.actor or m2.t - prev.t > rb.w("conflict"):
+                continue
+            why = contradicts(tl, prev, m2, before.get(prev.seq))
+            if why is None:
+                continue
+            between = [
+                d
+                for d in decides
+                if prev.seq < d.seq < m2.seq and d.actor == commander_at(claims, d.seq)
+            ]
+            if between:
+                continue
+            hits.append(
+                Hit(
+                    f"{prev.actor}'s {describe(prev).split(': ', 1)[-1]} ({tl.at(prev.t)}) and "
+                    f"{m2.actor}'s {describe(m2).split(': ', 1)[-1]} ({tl.at(m2.t)}) contradict "
+                    f"each other ({why}) with no decision from the commander between them.",
+                    "The commander hears both options once, decides (decide), and one person "
+                    "executes.",
+                    (tl.ev(prev), tl.ev(m2)),
+                    (prev.actor, m2.actor),
+                )
             )
-        )
+            break
     return penalty(
         rb,
         "command.conflicting_mitigations",
         hits,
-        "No two players' mitigations crossed without a decision.",
+        "No player's mitigation undid or contradicted another's without a decision.",
     )

@@ -8,8 +8,12 @@ the looks that followed a mitigation's effect.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from ..alerts import OPS
 from . import rubric as R
 from .base import Hit, penalty, scored
+from .claims import Claim, describe_claim
 from .judge import Judged
 from .model import Check, Evidence
 from .timeline import Timeline, clock, describe
@@ -50,7 +54,20 @@ def credited(
     return (chosen[-1], end) if chosen else (None, None)
 
 
-def mitigation_checks(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[Check]:
+def timeliness(rel: float, rb: R.Rubric) -> float:
+    """The time curve: full credit for impact ended by par, falling linearly to
+    MODEL_CREDIT at ``mitigation_model`` (page+25m), then to nothing at ``mitigation``."""
+    par, model, deadline = rb.w("mitigation_par"), rb.w("mitigation_model"), rb.w("mitigation")
+    if rel <= par:
+        return 1.0
+    if rel <= model:
+        return 1.0 - (1.0 - R.MODEL_CREDIT) * (rel - par) / max(1e-9, model - par)
+    return max(0.0, R.MODEL_CREDIT * (deadline - rel) / max(1e-9, deadline - model))
+
+
+def mitigation_checks(
+    tl: Timeline, rb: R.Rubric, judged: list[Judged], claims: Sequence[Claim] = ()
+) -> list[Check]:
     none = [tl.anchor_ev(), tl.end_ev()]
     move = best_move(tl)
     out = []
@@ -58,6 +75,8 @@ def mitigation_checks(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[
     top: tuple[float, Judged | None] = (0.0, None)
     for j in judged:
         v = VALUE.get(j.rule, 0.5 if j.rule == "unlisted" and j.verdict == "helped" else 0.0)
+        v *= 1.0 if j.justified is not None else R.BLIND_CREDIT
+        v *= 1.0 if j.credible else 0.0  # a listed lever that made things worse earns nothing
         if v > top[0]:
             top = (v, j)
     frac, pick = top
@@ -79,14 +98,19 @@ def mitigation_checks(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[
         )
     else:
         why = f": {pick.why}" if pick.why else " and it helped"
+        seen = (
+            f"; {describe(pick.justified)} came first"
+            if pick.justified is not None
+            else "; it was taken blind (no look at its signal first), half credit"
+        )
         out.append(
             scored(
                 rb,
                 "mitigation.choice",
                 frac,
-                f"{describe(pick.event)} is {pick.rule}{why}.",
-                f"Use {move}.",
-                [tl.ev(pick.event)],
+                f"{describe(pick.event)} is {pick.rule}{why}{seen}.",
+                f"Look at the signal that justifies it, then use {move}.",
+                [tl.ev(pick.event)] + ([tl.ev(pick.justified)] if pick.justified else []),
                 [pick.actor],
             )
         )
@@ -146,21 +170,22 @@ def mitigation_checks(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[
             scored(rb, "mitigation.effective", 1.0, what, f"Use {move}.", ev, [credit.actor])
         )
         rel = tl.rel(end)
-        frac = 1.0 if rel <= par else max(0.0, (deadline - rel) / (deadline - par))
+        frac = timeliness(rel, rb)
         out.append(
             scored(
                 rb,
                 "mitigation.timely",
                 frac,
                 f"Impact ended {clock(rel)} after the {tl.anchor.kind} "
-                f"(par {clock(par)}, nothing after {clock(deadline)}).",
+                f"(full by par {clock(par)}, {R.MODEL_CREDIT:.0%} at "
+                f"{clock(rb.w('mitigation_model'))}, nothing after {clock(deadline)}).",
                 f"Mitigate first and diagnose later: {move} within {clock(par)}.",
                 ev,
                 [credit.actor],
             )
         )
     out.append(_safe(tl, rb, judged))
-    out.append(_verified(tl, rb, judged, credit, end))
+    out.append(_verified(tl, rb, judged, credit, end, list(claims)))
     out += _penalties(tl, rb, judged)
     return out
 
@@ -276,12 +301,20 @@ def _safe(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> Check:
 
 
 def _verified(
-    tl: Timeline, rb: R.Rubric, judged: list[Judged], j: Judged | None, end: float | None
+    tl: Timeline,
+    rb: R.Rubric,
+    judged: list[Judged],
+    j: Judged | None,
+    end: float | None,
+    claims: list[Claim],
 ) -> Check:
-    """A look after the mitigation showed its effect: it landed, or impact ended."""
+    """The effect was visible before anyone said it worked. Visible means on what
+    everyone sees (the paging alert resolved, or its metric's chart back within the
+    alert once impact has ended) or in a detail look after it landed; saying
+    "mitigated" / "monitoring" / "resolved" before that claims what nobody had seen."""
     stronger = (
-        f"Within {clock(rb.w('verify'))} of the mitigation taking effect, look at the "
-        "dashboards to confirm it worked before saying so."
+        "Say it worked only once the charts or a breakdown show it: wait for the alert "
+        "to resolve or look at the breakdown after the mitigation lands."
     )
     if j is None or (j.landed is None and end is None):
         landed = [x for x in judged if x.credible and x.landed is not None] or [
@@ -298,35 +331,69 @@ def _verified(
             [tl.anchor_ev(), tl.end_ev()],
         )
     marks: list[tuple[float, Evidence]] = []
-    if j.landed is not None:
-        marks.append((j.landed.t, tl.ev(j.landed)))
-    if end is not None:
+    after = j.landed.seq if j.landed is not None else j.event.seq
+    look = next((e for e in tl.inputs_of(*R.DETAILS) if e.seq > after), None)
+    if look is not None:
+        marks.append((look.t, tl.ev(look)))
+    pages = {a for a in tl.page_alerts}
+    resolved = next(
+        (
+            e
+            for e in tl.events
+            if e.type == "alert.resolved" and e.seq > j.event.seq and e.data.get("name") in pages
+        ),
+        None,
+    )
+    if resolved is not None:
+        marks.append((resolved.t, tl.ev(resolved)))
+    for alert in tl.page_alerts.values():  # the paging signal's own chart, back in bounds
+        ok = next(
+            (
+                x
+                for x in tl.samples
+                if x.t > j.event.t
+                and not OPS[alert.op](float(x.values.get(alert.metric, 0.0)), alert.threshold)
+                and (end is None or x.t >= end)
+            ),
+            None,
+        )
+        if ok is not None:
+            marks.append((ok.t, tl.sample_ev(ok, f"{alert.metric} back within its alert")))
+    if end is not None and not tl.page_alerts:
         s = tl.sample_after(end)
         if s is not None:
             marks.append((s.t, tl.sample_ev(s, f"impact below {rb.threshold:g}% from here on")))
-    at, mark = min(marks, key=lambda m: (m[0], m[1].seq))
-    look = next((e for e in tl.inputs_of(*R.LOOKS) if e.seq > mark.seq), None)
-    if look is None:
+    if not marks:
         return scored(
             rb,
             "mitigation.verified",
             0.0,
-            f"Nobody looked at the dashboards after {describe(j.event)} took effect "
-            f"at {tl.at(at)}.",
+            f"Nothing showed that {describe(j.event)} worked before the drill ended.",
             stronger,
-            [tl.ev(j.event), mark],
+            [tl.ev(j.event), tl.end_ev()],
         )
-    gap = look.t - at
-    frac = 1.0 if gap <= rb.w("verify") else 0.5
+    at, mark = min(marks, key=lambda m: (m[0], m[1].seq))
+    early = [c for c in claims if c.kind == "over" and j.event.t <= c.t < at]
+    if early:
+        c = early[0]
+        return scored(
+            rb,
+            "mitigation.verified",
+            0.0,
+            f"{describe_claim(c)} at {tl.at(c.t)}, before anything showed "
+            f"{describe(j.event)} had worked ({tl.at(at)}).",
+            stronger,
+            [tl.ev(tl.by_seq[c.seq]), mark],
+        )
     return scored(
         rb,
         "mitigation.verified",
-        frac,
-        f"{look.actor} checked {describe(look).split(': ', 1)[-1]} {clock(gap)} after "
-        f"{describe(j.event)} took effect.",
+        1.0,
+        f"The effect of {describe(j.event)} was visible at {tl.at(at)} "
+        f"({mark.note.split(' ', 1)[-1]}); nobody said it worked before that.",
         stronger,
-        [mark, tl.ev(look)],
-        [look.actor],
+        [tl.ev(j.event), mark],
+        [j.actor],
     )
 
 
@@ -375,7 +442,17 @@ def _penalties(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[Check]:
         )
     worse = []
     for j in judged:
-        if j.verdict == "made worse" and j.after is not None:
+        if j.verdict == "made worse" and j.stall >= R.STALL_S:
+            worse.append(
+                Hit(
+                    f"{describe(j.event)} at {tl.at(j.event.t)} stopped consumption for "
+                    f"{j.stall:.0f} s with its own rebalances (every join stops the group).",
+                    f"Add consumers one at a time once the cause is dealt with; {move}.",
+                    (tl.ev(j.event), *(tl.ev(r) for r in tl.related.get(j.event.seq, [])[:1])),
+                    (j.actor,),
+                )
+            )
+        elif j.verdict == "made worse" and j.after is not None:
             worse.append(
                 Hit(
                     f"After {describe(j.event)} users affected went from {j.before:.1f}% to "
@@ -391,6 +468,18 @@ def _penalties(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[Check]:
                     (j.actor,),
                 )
             )
+    blind = [
+        Hit(
+            f"{describe(j.event)} at {tl.at(j.event.t)} came with no look at its signal "
+            f"first ({', '.join(w for w, _ in R.JUSTIFY.get(j.action, ()))}).",
+            f"Look before you pull: {' or '.join(w for w, _ in R.JUSTIFY.get(j.action, ()))} "
+            f"{'of ' + j.target if j.target else ''} shows whether {j.action} fits.",
+            (tl.ev(j.event),),
+            (j.actor,),
+        )
+        for j in judged
+        if j.justified is None and j.rule != "no-op"
+    ]
     out = [
         penalty(rb, "mitigation.harmful", harmful, "No mitigation the scenario marks harmful."),
         penalty(
@@ -400,6 +489,7 @@ def _penalties(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[Check]:
             "No rollback without a migration check, none followed by corruption.",
         ),
         penalty(rb, "mitigation.made_worse", worse, "No mitigation made impact worse."),
+        penalty(rb, "mitigation.blind", blind, "Every mitigation came after a look at its signal."),
     ]
     first = next((j for j in judged if j.credible), None)
     horizon = tl.anchor.t + rb.w("debate")

@@ -10,12 +10,17 @@ help (a database failover that also cleared a blocking query, say).
 The replay is checked against the log: up to the first dropped input it must
 reproduce the log byte for byte, or it is not used (a log from another
 engine version, say) and the grade says so in its notes.
+
+The same replay attributes the end of an incident (:func:`attribute`): the
+postmortem credits the mitigation without which harm would have ended latest,
+not simply the last one before it ended.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from math import inf
 
 from ..drill import Drill
 from ..errors import FiredrillError
@@ -66,3 +71,44 @@ def lower(actual: Check, other: Check, why: str, cited: tuple[Evidence, ...]) ->
         stronger=other.stronger or actual.stronger,
         actors=other.actors if actual.penalty else actual.actors if other.points > 0 else (),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Without:
+    """What the drill's outcome would have been without one mitigation (a replay)."""
+
+    seq: int
+    mitigated_at: float | None  # None: harm still ongoing at the end
+    impact_minutes: float
+    delay: float  # how much later harm ended without it (inf: it never did)
+
+
+def attribute(
+    scenario: Scenario, events: Sequence[Event], seqs: Sequence[int]
+) -> list[Without] | None:
+    """Replay the log once without each mitigation in ``seqs``; None when the log cannot
+    be replayed. The move that changed impact is the one whose absence delays (or
+    prevents) the end of harm the most: see :func:`decisive`."""
+    from ..outcome import outcome
+
+    real = outcome(scenario, events)
+    if real.mitigated_at is None:
+        return None
+    out = []
+    for seq in seqs:
+        cf = replay_without(scenario, events, {seq})
+        if cf is None:
+            return None
+        o = outcome(scenario, cf)
+        delay = inf if o.mitigated_at is None else o.mitigated_at - real.mitigated_at
+        out.append(Without(seq, o.mitigated_at, o.impact_minutes, delay))
+    return out
+
+
+def decisive(found: Sequence[Without], tolerance: float = 60.0) -> list[Without]:
+    """The mitigations whose absence delays the end of harm most (by more than
+    ``tolerance`` seconds); several when they tie (each alone was necessary)."""
+    worst = max((w.delay for w in found), default=0.0)
+    if worst <= tolerance:
+        return []
+    return [w for w in found if w.delay >= worst - (0.0 if worst == inf else tolerance)]

@@ -36,6 +36,8 @@ class Judged:
     corruption: Sample | None  # the first sample showing corruption it started
     checked: Event | None  # a check_migration of the same service before a rollback
     migration: Event | None  # an applied migration on the rolled-back service
+    justified: Event | None = None  # the look at its signal before it (rubric.JUSTIFY)
+    stall: float = 0.0  # seconds its own rebalances stopped a consumer group
 
     @property
     def actor(self) -> str:
@@ -73,6 +75,13 @@ class Judged:
             )
         if self.corruption is not None:
             notes.append("rows started being corrupted after it")
+        if self.stall >= R.STALL_S:
+            notes.append(f"its rebalances stopped consumption for {self.stall:.0f} s")
+        notes.append(
+            f"looked first: {self.justified.data.get('type')}"
+            if self.justified is not None
+            else "taken blind: no look at its signal before it"
+        )
         return MitigationVerdict(
             seq=self.event.seq,
             t=self.event.t,
@@ -145,21 +154,56 @@ def judge_all(tl: Timeline, rb: R.Rubric) -> list[Judged]:
             noop = breakers.get(tgt) == want
             breakers[tgt] = want
         rule, why = ("no-op", None) if noop else match(action, tgt, rules)
-        out.append(
-            _judge(
-                tl,
-                rb,
-                e,
-                action,
-                tgt,
-                rule,
-                why,
-                checks.get(tgt or ""),
-                migrations.get(tgt or "") if action == "rollback" else None,
-                following.get(e.seq),
-            )
+        j = _judge(
+            tl,
+            rb,
+            e,
+            action,
+            tgt,
+            rule,
+            why,
+            checks.get(tgt or ""),
+            migrations.get(tgt or "") if action == "rollback" else None,
+            following.get(e.seq),
         )
+        stall = stalled(tl, e)
+        if stall >= R.STALL_S and j.landed is not None and j.verdict != "made worse":
+            j = replace(j, verdict="made worse")
+        out.append(replace(j, justified=justification(tl, e), stall=stall))
     return _blame_corruption(tl, rb, out)
+
+
+def justification(tl: Timeline, e: Event) -> Event | None:
+    """The first look before mitigation ``e`` at the signal that justifies it."""
+    wants = R.JUSTIFY.get(str(e.data.get("type")), ())
+    tgt = target(e.data)
+    for look in tl.inputs:
+        if look.seq >= e.seq:
+            break
+        kind = str(look.data.get("type"))
+        for want, same in wants:
+            if kind != want:
+                continue
+            field = R.LOOK_TARGET.get(kind)
+            if not same or field is None or str(look.data.get(field)) == tgt:
+                return look
+    return None
+
+
+def stalled(tl: Timeline, e: Event) -> float:
+    """Seconds the consumer groups stood still because of ``e``'s own rebalances: the
+    union of one rebalance pause after each join, leave or restart it caused."""
+    pause = {t.name: float(t.group.rebalance) for t in tl.scenario.topology.topics}
+    spans: list[tuple[float, float]] = []
+    for r in tl.related.get(e.seq, []):
+        name = str(r.data.get("component"))
+        if name in pause and "rebalanc" in str(r.data.get("what", "")):
+            spans.append((r.t, r.t + pause[name]))
+    total, end = 0.0, float("-inf")
+    for a, b in sorted(spans):
+        total += max(0.0, b - max(a, end))
+        end = max(end, b)
+    return total
 
 
 def _migrations(sc: Scenario) -> list[Migration]:

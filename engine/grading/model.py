@@ -10,11 +10,14 @@ docs/grading.md describes both.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-GRADE_VERSION = 1
+if TYPE_CHECKING:
+    from .claims import Claim
+
+GRADE_VERSION = 2
 DIMENSIONS: tuple[str, ...] = ("command", "blast_radius", "mitigation", "communication")
 TITLES: dict[str, str] = {
     "command": "Command",
@@ -197,6 +200,7 @@ class Grade:
     windows: tuple[tuple[str, float], ...]
     weights: tuple[tuple[str, float], ...]
     notes: tuple[str, ...] = ()
+    claims: tuple[Claim, ...] = ()
     version: int = GRADE_VERSION
 
     def dimension(self, name: str) -> Dimension:
@@ -224,6 +228,7 @@ class Grade:
             "dimensions": [d.to_dict() for d in self.dimensions],
             "players": [p.to_dict() for p in self.players],
             "mitigations": [m.to_dict() for m in self.mitigations],
+            "claims": [c.to_dict() for c in self.claims],
             "mitigated_at": None if self.mitigated_at is None else r3(self.mitigated_at),
             "ended_at": r3(self.ended_at),
             "windows": {k: r3(v) for k, v in self.windows},

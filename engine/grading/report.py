@@ -12,6 +12,10 @@ def _pts(c: Check) -> str:
     return f"{c.points:.1f}/{c.max_points:.0f}".replace(".0/", "/")
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def markdown(g: Grade) -> str:
     a = g.anchor
     lines = [
@@ -55,6 +59,26 @@ def markdown(g: Grade) -> str:
             lines.append(
                 f"| {m.seq} | {clock(m.t)} | {m.actor} | {m.action}{tgt} | {m.rule} "
                 f"| {m.before_pct:.1f}% → {after} | {m.verdict}{note} |"
+            )
+    if g.claims:
+        lines += [
+            "",
+            "## Claims checked against the simulation",
+            "",
+            "| seq | T+ | who | where | claim | claimed | true value | verdict |",
+            "|---:|---:|---|---|---|---|---|---|",
+        ]
+        for cl in g.claims:
+            verdict = (
+                "true"
+                if cl.true
+                else f"false ({cl.off_by})"
+                if cl.score <= 0
+                else f"partly true, {cl.score:.0%} ({cl.off_by})"
+            )
+            lines.append(
+                f"| {cl.seq} | {clock(cl.t)} | {cl.actor} | {cl.source} | {cl.kind} "
+                f"| {_cell(cl.said)} | {_cell(cl.truth)} | {_cell(verdict)} |"
             )
     if len(g.players) > 1 or any(p.actor != "player" for p in g.players):
         lines += [

@@ -24,11 +24,12 @@ WINDOWS: dict[str, float] = {
     "blast_radius": 900.0,  # impact assessed by page+15m
     "blast_radius_late": 1500.0,
     "mitigation_par": 900.0,  # impact ended by this: full timeliness (par_mitigate overrides)
-    "mitigation": 1500.0,  # ... falling linearly to nothing at page+25m
+    "mitigation_model": 1500.0,  # ... falling linearly to MODEL_CREDIT by page+25m (the
+    # interview model answer mitigates in minutes 15-25) ...
+    "mitigation": 2700.0,  # ... and on to nothing at page+45m
     "communication": 1800.0,  # first public update by page+30m
     "communication_late": 2400.0,
-    "verify": 600.0,  # look at the dashboards within 10m of a mitigation landing
-    "debate": 600.0,  # longer than this to a first mitigation while impact lasts
+    "debate": 1200.0,  # longer than this to a first mitigation while impact lasts
     "conflict": 600.0,  # two players' mitigations this close need a decide between
     "trend": 180.0,  # slope window for a stated trend
     "settle": 120.0,  # impact is read this long after a mitigation lands
@@ -47,6 +48,10 @@ HELPED_ABS = 1.0  # "helped": impact down by 1 point or 25%
 HELPED_REL = 0.25
 AVERAGE_S = 60.0  # impact before/after a mitigation is a mean over this long
 LAG_DELAYED = 1000.0  # consumer lag above this many messages means data is delayed
+MODEL_CREDIT = 0.6  # timeliness credit for impact ended at ``mitigation_model``
+STALL_S = 120.0  # a move whose own rebalances stop a consumer group this long made it worse
+UNMITIGATED_CAP = 40  # overall score ceiling when no credible mitigation ended the impact
+BLIND_CREDIT = 0.5  # choice credit for a mitigation with no justifying look before it
 
 MITIGATIONS: tuple[str, ...] = tuple(t for t, c in CATEGORY.items() if c == "mitigate")
 ASSESS: tuple[str, ...] = (
@@ -57,6 +62,9 @@ ASSESS: tuple[str, ...] = (
     "state_impact",
 )
 LOOKS: tuple[str, ...] = ASSESS[:4]
+# Every detail view a player has to ask for (the top-level charts and alerts are seen
+# by everyone, so they earn no credit for looking).
+DETAILS: tuple[str, ...] = (*LOOKS, "check_migration", "read_logs", "list_changes")
 ROOT_CAUSE: tuple[str, ...] = ("read_logs", "list_changes", "forward_fix")
 # Levers undone in seconds with nothing lost; everything else (rollback, forward fix,
 # restart, failover, kill_query, skip_poison) costs capacity, work or time to undo.
@@ -64,6 +72,39 @@ REVERSIBLE: tuple[str, ...] = tuple(t for t, a in ACTIONS.items() if a.reversibl
 BATCH_S = 60.0  # mitigations this close to the first one are one first move
 TARGET_FIELD: dict[str, str] = {
     t: a.target_field for t, a in ACTIONS.items() if a.target_field is not None
+}
+
+
+# The signal that justifies each mitigation: (look, must it name the same target?).
+# A mitigation with none of its looks before it was taken blind (mitigation.blind).
+JUSTIFY: dict[str, tuple[tuple[str, bool], ...]] = {
+    "rollback": (("check_migration", True), ("list_changes", False), ("view_dashboard", True)),
+    "forward_fix": (("read_logs", True), ("list_changes", False), ("view_dashboard", True)),
+    "drain_pod": (("view_dashboard", True),),
+    "undrain_pod": (("view_dashboard", True),),
+    "scale": (("view_dashboard", True), ("inspect_database", False)),
+    "shed_load": (("view_dashboard", True),),
+    "scale_consumers": (("inspect_queue", True),),
+    "throttle_producer": (("inspect_queue", True),),
+    "skip_poison": (("inspect_queue", True),),
+    "set_flag": (("list_changes", False), ("view_dashboard", False), ("read_logs", False)),
+    "set_breaker": (("inspect_dependency", True),),
+    "restart": (
+        ("view_dashboard", True),
+        ("inspect_queue", True),
+        ("inspect_database", True),
+        ("read_logs", True),
+    ),
+    "failover": (("inspect_database", True),),
+    "kill_query": (("inspect_database", True),),
+}
+LOOK_TARGET: dict[str, str] = {
+    "view_dashboard": "service",
+    "read_logs": "service",
+    "check_migration": "service",
+    "inspect_queue": "topic",
+    "inspect_database": "database",
+    "inspect_dependency": "dependency",
 }
 
 
@@ -85,6 +126,9 @@ class Spec:
 _W = MITIGATIONS  # world-changing inputs: anything judged against the metrics concerns them
 _IC = ("take_command", "assign_role")
 _S = ("status_update",)
+_SW = (*_S, *_W)  # updates judged by whether what they claim is true
+_CLAIMS = ("state_impact", "status_update", *_W)
+_CLAIMS_SEEN = (*_CLAIMS, *DETAILS)  # ... and whether a detail look came first
 SPECS: dict[str, Spec] = {
     s.id: s
     for s in (
@@ -112,22 +156,20 @@ SPECS: dict[str, Spec] = {
             "blast_radius.impact_stated",
             "Impact stated (who, how many, trend, data)",
             20,
-            ("state_impact",),
+            _CLAIMS,
         ),
         Spec(
             "blast_radius.users",
             "Stated share of users matches the simulation",
             15,
-            ("state_impact", *_W),
+            _CLAIMS_SEEN,
         ),
-        Spec(
-            "blast_radius.trend", "Stated trend matches the simulation", 10, ("state_impact", *_W)
-        ),
+        Spec("blast_radius.trend", "Stated trend matches the simulation", 10, _CLAIMS_SEEN),
         Spec(
             "blast_radius.data",
             "Stated data integrity matches the simulation",
             15,
-            ("state_impact", *_W),
+            _CLAIMS_SEEN,
         ),
         Spec(
             "blast_radius.root_cause_first",
@@ -136,14 +178,19 @@ SPECS: dict[str, Spec] = {
             (*ROOT_CAUSE, *ASSESS),
             cap=-20,
         ),
-        Spec("mitigation.choice", "Mitigation chosen", 20, _W),
+        Spec("mitigation.choice", "Mitigation chosen", 20, (*_W, *DETAILS)),
         Spec("mitigation.reversible_first", "Reversible lever first", 10, _W),
         Spec("mitigation.effective", "Impact ended after the mitigation", 25, _W),
         Spec("mitigation.timely", "Impact ended by par", 20, _W),
         Spec(
             "mitigation.safe", "Mitigations safe given hidden state", 10, (*_W, "check_migration")
         ),
-        Spec("mitigation.verified", "Mitigation verified on the dashboards", 15, (*_W, *LOOKS)),
+        Spec(
+            "mitigation.verified",
+            "Effect seen before anyone said it worked",
+            15,
+            (*_W, *DETAILS, *_CLAIMS),
+        ),
         Spec("mitigation.harmful", "Harmful mitigation", -15, _W, cap=-30),
         Spec(
             "mitigation.unsafe_rollback",
@@ -153,14 +200,26 @@ SPECS: dict[str, Spec] = {
             cap=-35,
         ),
         Spec("mitigation.made_worse", "Mitigation made impact worse", -10, _W, cap=-20),
-        Spec("mitigation.long_debate", "Long debate while impact lasted", -15, _W, cap=-15),
-        Spec("communication.public_update", "External status update", 30, _S),
         Spec(
-            "communication.content", "Update says what is being done and how many are hit", 20, _S
+            "mitigation.blind",
+            "Mitigation taken without looking at its signal",
+            -10,
+            (*_W, *DETAILS),
+            cap=-20,
         ),
-        Spec("communication.cadence", "Promised update cadence kept", 20, _S),
-        Spec("communication.internal", "Internal or executive update", 15, _S),
-        Spec("communication.state_accurate", "Status state matches the simulation", 15, (*_S, *_W)),
+        Spec("mitigation.long_debate", "Long debate while impact lasted", -15, _W, cap=-15),
+        Spec("communication.public_update", "External status update", 25, _SW),
+        Spec(
+            "communication.content", "Update says what is being done and how many are hit", 20, _SW
+        ),
+        Spec("communication.cadence", "Promised update cadence kept", 20, _SW),
+        Spec("communication.internal", "Internal or executive update", 15, _SW),
+        Spec(
+            "communication.state_accurate",
+            "What the updates claim matches the simulation",
+            20,
+            (*_S, *_W),
+        ),
         Spec(
             "communication.no_next_update",
             "Status update with no next-update time",
@@ -168,7 +227,14 @@ SPECS: dict[str, Spec] = {
             _S,
             cap=-20,
         ),
-        Spec("communication.promise_broken", "Promised update never came", -15, _S, cap=-30),
+        Spec("communication.promise_broken", "Promised update never came", -15, _SW, cap=-30),
+        Spec(
+            "communication.false_claim",
+            "An update claimed something the simulation contradicts",
+            -10,
+            (*_S, *_W),
+            cap=-30,
+        ),
         Spec(
             "communication.false_resolved",
             "Resolved declared while impact continued",
@@ -212,8 +278,9 @@ def resolve(exp: Expectations) -> Rubric:
         windows["mitigation_par"] = float(exp.par_mitigate)
     for key in ("command", "blast_radius", "communication"):
         windows[f"{key}_late"] = max(windows[f"{key}_late"], windows[key])
-    if windows["mitigation"] <= windows["mitigation_par"]:
-        windows["mitigation"] = windows["mitigation_par"] + 600.0
+    windows["mitigation_model"] = max(windows["mitigation_model"], windows["mitigation_par"])
+    if windows["mitigation"] <= windows["mitigation_model"]:
+        windows["mitigation"] = windows["mitigation_model"] + 600.0
     weights = dict(WEIGHTS)
     multipliers: dict[str, float] = {}
     for key, value in sorted(exp.weights.items()):

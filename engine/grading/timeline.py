@@ -16,6 +16,7 @@ from typing import Any
 from ..floats import total as fsum_lr
 from ..inputs import CATEGORY
 from ..log import Event
+from ..outcome import harms
 from ..scenario import Scenario
 from . import rubric as R
 from .model import Anchor, Evidence
@@ -190,13 +191,41 @@ class Timeline:
     def ongoing(self, t: float, threshold: float) -> bool:
         return self.users(t) >= threshold
 
-    def mitigated_at(self, threshold: float) -> tuple[float | None, bool]:
-        """(first sample time after which impact never returns, whether impact ever
-        reached the threshold). None if it is still ongoing at the end."""
-        last_bad = None
+    def harm_at(self, t: float, threshold: float) -> list[str]:
+        """Harm figures ongoing at ``t`` (engine.outcome.harms): users affected at or
+        above the threshold, losses (rows corrupted ...) still growing."""
+        i = bisect_right(self._times, t + 1e-9) - 1
+        if i < 0:
+            return []
+        prev = self.samples[i - 1].values if i > 0 else None
+        return harms(dict(self.samples[i].values), None if prev is None else dict(prev), threshold)
+
+    def harm_after(self, t: float, threshold: float) -> bool:
+        """Whether any harm is ongoing at a sample after ``t``."""
+        return any(self.harm_at(s.t, threshold) for s in self.samples if s.t > t + 1e-9)
+
+    def affected_services(self, until: float | None = None) -> set[str]:
+        """Services whose 5xx rate reached 2% at any sample (up to ``until``)."""
+        out = set()
         for s in self.samples:
-            if s.values.get(USERS, 0.0) >= threshold:
+            if until is not None and s.t > until + 1e-9:
+                break
+            for k, v in s.values.items():
+                if k.endswith(".err_5xx_pct") and v >= 2.0:
+                    out.add(k[: -len(".err_5xx_pct")])
+        return out
+
+    def mitigated_at(self, threshold: float) -> tuple[float | None, bool]:
+        """(first sample time after which no harm is ongoing, whether harm ever was):
+        users affected under the threshold and no loss still growing, as
+        engine.outcome. None if harm is still ongoing at the end."""
+        last_bad = None
+        prev: dict[str, float] | None = None
+        for s in self.samples:
+            v = dict(s.values)
+            if harms(v, prev, threshold):
                 last_bad = s.t
+            prev = v
         if last_bad is None:
             return None, False
         later = [s.t for s in self.samples if s.t > last_bad]

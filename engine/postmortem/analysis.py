@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 
+from ..grading import rubric as GR
+from ..grading.claims import Claim, read_claims
+from ..grading.counterfactual import Without, attribute, decisive
+from ..grading.timeline import Timeline
 from ..inputs import CATEGORY
 from ..log import Event
-from .facts import TREND_WINDOWS, Facts
+from .facts import Facts
 from .model import Belief, Impact, Milestone, Participant
 from .phrases import clock, describe_input, describe_state, mmss, quote
 
-USERS_TOL_ABS, USERS_TOL_REL = 3.0, 0.25  # a stated share is right within 3 points or 25%
 BELIEF_WORDS = re.compile(
     r"\b(?:think|believe|looks like|probably|suspect|likely|maybe|might|seems|because|"
     r"caus\w*|root cause|must be|my guess|correlates?)\b",
@@ -195,10 +198,16 @@ def _resolution(f: Facts) -> tuple[str, list[str]]:
         return f"Users affected never reached the impact threshold ({thr}).", []
     if o.mitigated_at is None:
         tried = f" {len(mits)} mitigation(s) were tried." if mits else " No mitigation was tried."
+        growing = [
+            h.removeprefix("business.").replace("_", " ")
+            for h in o.harm_at_end
+            if h != "business.users_affected_pct"
+        ]
+        still = f"; {' and '.join(growing)} still growing" if growing else ""
         return (
             f"Impact was not mitigated before the drill ended: "
             f"{o.final_users_affected_pct:.1f}% of users were affected at "
-            f"{clock(f.end_t)}.{tried}"
+            f"{clock(f.end_t)}{still}.{tried}"
         ), []
     end = o.mitigated_at
     out = f"Users affected fell below {thr} at {clock(end)}"
@@ -206,7 +215,19 @@ def _resolution(f: Facts) -> tuple[str, list[str]]:
         out += f", {mmss(end - f.anchor_t)} after {f.anchor_name}"
     before = [e for e in mits if e.t <= end]
     landed = [(e, r) for e in before for r in _related(f, e.seq)[-1:] if r.t <= end]
-    if landed:
+    key = _decisive(f, before)
+    if key:
+        named = " and ".join(
+            f"{f.label(e)} {describe_input(e.data)} at {clock(e.t)}" for e, _ in key
+        )
+        without = key[0][1]
+        alt = (
+            "impact would still have been ongoing at the end"
+            if without.mitigated_at is None
+            else f"impact would have ended {mmss(without.delay)} later"
+        )
+        out += f", after {named} (replayed without {'each' if len(key) > 1 else 'it'}, {alt})."
+    elif landed:
         e, r = landed[-1]
         out += (
             f", after {f.label(e)} {describe_input(e.data)} at {clock(e.t)} "
@@ -243,6 +264,17 @@ def _resolution(f: Facts) -> tuple[str, list[str]]:
         else "No resolved status was posted before the drill ended."
     )
     return out, tail
+
+
+def _decisive(f: Facts, mits: list[Event]) -> list[tuple[Event, Without]]:
+    """The mitigation(s) that changed impact, by counterfactual replay of the log."""
+    if not mits:
+        return []
+    found = attribute(f.scenario, f.events, [e.seq for e in mits])
+    if found is None:
+        return []
+    by_seq = {e.seq: e for e in mits}
+    return [(by_seq[w.seq], w) for w in decisive(found)]
 
 
 def _lower_first(text: str) -> str:
@@ -286,50 +318,54 @@ def problem(imp: Impact) -> str:
     )
 
 
+def _checked(claims: list[Claim]) -> tuple[str, bool | None]:
+    """The truth column: each claim with the simulation's value, wrong ones marked with
+    how far off they were; None when nothing in it could be checked."""
+    if not claims:
+        return "nothing checkable", None
+    parts = []
+    for c in claims:
+        mark = "" if c.true else f" — WRONG ({c.off_by})"
+        parts.append(f"{c.said} → true: {c.truth}{mark}")
+    return "; ".join(parts), all(c.true for c in claims)
+
+
 def beliefs(f: Facts) -> list[Belief]:
+    """Statements and updates beside the simulation (every claim read from them, as the
+    grade reads them: engine/grading/claims.py), then hypotheses and decisions."""
     out = []
-    thr = f.threshold
+    tl = Timeline(f.scenario, f.events)
+    by_seq: dict[int, list[Claim]] = {}
+    for c in read_claims(tl, GR.resolve(f.scenario.grading)):
+        by_seq.setdefault(c.seq, []).append(c)
     for e in f.human:
         d, kind = e.data, d_type(e)
         who = f.label(e)
         if kind == "state_impact":
-            truth_users = f.users(e.t)
-            trends = [f.trend(e.t, w) for w in TREND_WINDOWS]
-            state = f.data_state(e.t)
-            said_users = float(d["users_pct"])
-            ok_users = abs(said_users - truth_users) <= max(
-                USERS_TOL_ABS, USERS_TOL_REL * truth_users
-            )
-            tr = (
-                trends[0]
-                if trends[0] == trends[1]
-                else f"{trends[0]} over 3 min, {trends[1]} over 1 min"
-            )
+            truth, ok = _checked(by_seq.get(e.seq, []))
             out.append(
                 Belief(
                     e.seq,
                     e.t,
                     who,
                     "impact",
-                    f"{said_users:g}% of users, {d['trend']}, data {d['data']}",
-                    f"{truth_users:.1f}% of users, {tr}, data {state}",
-                    ok_users and d["trend"] in trends and d["data"] == state,
+                    f"{float(d['users_pct']):g}% of users, {d['trend']}, data {d['data']}",
+                    truth,
+                    ok,
                 )
             )
         elif kind == "status_update":
-            users = f.users(e.t)
-            ongoing = users >= thr
-            claims_over = d.get("state") in ("monitoring", "resolved")
+            truth, ok = _checked(by_seq.get(e.seq, []))
             out.append(
                 Belief(
                     e.seq,
                     e.t,
                     who,
                     "status",
-                    f"{d.get('audience')} update, {d.get('state')}: {quote(d.get('impact'), 160)}",
-                    f"{users:.1f}% of users affected; impact "
-                    f"{'ongoing' if ongoing else f'below {thr:g}%'}",
-                    not (claims_over and ongoing),
+                    f"{d.get('audience')} update, {d.get('state')}: {quote(d.get('impact'), 160)}"
+                    + (f" Action: {quote(d.get('action'), 120)}" if d.get("action") else ""),
+                    truth,
+                    ok,
                 )
             )
         elif kind in ("hypothesis", "decide"):

@@ -38,6 +38,7 @@ class Expectations(_Model):
     max_money_lost: Annotated[float, Field(ge=0)] | None = None
     max_rows_corrupted: Annotated[float, Field(ge=0)] | None = None
     allow_refused: bool = False
+    allow_not_run: bool = False
 
 
 class DrillFile(_Model):
@@ -57,6 +58,7 @@ class DrillFile(_Model):
             must_mitigate=e.must_mitigate,
             within_par=e.within_par,
             allow_refused=e.allow_refused,
+            allow_not_run=e.allow_not_run,
         )
 
 

@@ -30,6 +30,9 @@ def result_dict(r: RunResult, th: Thresholds) -> dict[str, Any]:
         "outcome": r.outcome.to_dict(),
         "grade": r.grade.to_dict(),
         "rejected_steps": [{"step": x.step, "t": x.t, "message": x.message} for x in r.rejected],
+        "not_run_steps": [
+            {"step": x.step, "do": x.do, "due": x.due, "message": x.message} for x in r.not_run
+        ],
         "log": {"events": len(r.drill.log), "digest": r.drill.log.digest()},
     }
 

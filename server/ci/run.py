@@ -9,7 +9,7 @@ from typing import Any
 from engine.drill import Drill
 from engine.outcome import Outcome, outcome
 from engine.scenario import Scenario
-from engine.script import DecisionScript, Rejected, play
+from engine.script import DecisionScript, NotRun, Rejected, play
 
 from ..files import load_scenario, load_script
 
@@ -25,6 +25,7 @@ class RunResult:
     outcome: Outcome
     grade: Any  # engine.grading.Grade
     rejected: list[Rejected] = field(default_factory=list)
+    not_run: list[NotRun] = field(default_factory=list)
     scenario_file: str | None = None
     script_file: str | None = None
     failures: list[str] = field(default_factory=list)
@@ -52,6 +53,7 @@ def run_one(scenario: Scenario, script: DecisionScript | None, seed: int) -> Run
         outcome=outcome(scenario, events),
         grade=grade(scenario, events),
         rejected=run.rejected,
+        not_run=run.not_run,
     )
 
 

@@ -54,6 +54,7 @@ class Thresholds:
     must_mitigate: bool = False
     within_par: bool = False
     allow_refused: bool = False
+    allow_not_run: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,7 +67,22 @@ class Thresholds:
             "must_mitigate": self.must_mitigate,
             "within_par": self.within_par,
             "allow_refused": self.allow_refused,
+            "allow_not_run": self.allow_not_run,
         }
+
+
+def unmitigated(out: Any) -> str:
+    """What was still harming at the end, in words (every harm figure, not only users)."""
+    parts = [f"{out.final_users_affected_pct:.1f}% of users affected at the end"]
+    for name in out.harm_at_end:
+        if name != "business.users_affected_pct":
+            what = name.removeprefix("business.").replace("_", " ")
+            parts.append(
+                f"{what} still growing at the end ({out.rows_corrupted:,.0f} rows so far)"
+                if name == "business.rows_corrupted"
+                else f"{what} still growing at the end"
+            )
+    return "; ".join(parts)
 
 
 def evaluate(result: Any, th: Thresholds) -> list[str]:
@@ -80,10 +96,7 @@ def evaluate(result: Any, th: Thresholds) -> list[str]:
         if not OPS[e.op](scores[e.dimension], e.value):
             failures.append(f"{e.dimension} score {scores[e.dimension]} does not satisfy {e}")
     if th.must_mitigate and out.mitigated_at is None and out.impact_started_at is not None:
-        failures.append(
-            f"impact was not mitigated: {out.final_users_affected_pct:.1f}% "
-            "of users affected at the end"
-        )
+        failures.append(f"impact was not mitigated: {unmitigated(out)}")
     par = result.scenario.grading.par_mitigate
     if th.within_par and par is not None and out.impact_started_at is not None:
         ttm = out.time_to_mitigate
@@ -103,4 +116,7 @@ def evaluate(result: Any, th: Thresholds) -> list[str]:
     if not th.allow_refused:
         for r in result.rejected:
             failures.append(f"script step {r.step} was refused at {format_clock(r.t)}: {r.message}")
+    if not th.allow_not_run:
+        for n in getattr(result, "not_run", []):
+            failures.append(f"script step {n.step} ({n.do}, due {n.due}) never ran: {n.message}")
     return failures

@@ -17,7 +17,7 @@ from engine.timeexpr import format_clock
 
 from ..ci.reports import junit_xml, lost_points, result_dict, step_summary
 from ..ci.run import RunResult, run_files
-from ..ci.thresholds import Expect, Thresholds, evaluate, parse_expect
+from ..ci.thresholds import Expect, Thresholds, evaluate, parse_expect, unmitigated
 from ..files import load_scenario, load_script, read_bytes
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -45,9 +45,7 @@ def describe(scenario: Scenario, out: Outcome, run: ScriptRun, script_name: str)
         par_s = f" (par {format_clock(par)[2:]})" if par else ""
         lines.append(f"  mitigated at {format_clock(out.mitigated_at)}{ttm}{par_s}")
     elif out.impact_started_at is not None:
-        lines.append(
-            f"  NOT mitigated: {out.final_users_affected_pct:.1f}% of users affected at the end"
-        )
+        lines.append(f"  NOT mitigated: {unmitigated(out)}")
     else:
         lines.append("  impact never crossed the threshold")
     lines += [
@@ -63,6 +61,8 @@ def describe(scenario: Scenario, out: Outcome, run: ScriptRun, script_name: str)
         lines.append(f"  max consumer lag {out.max_consumer_lag:,.0f} messages")
     for r in run.rejected:
         lines.append(f"  step {r.step} refused at {format_clock(r.t)}: {r.message}")
+    for n in run.not_run:
+        lines.append(f"  step {n.step} ({n.do}, due {n.due}) never ran: {n.message}")
     lines.append(f"  log: {len(run.drill.log)} events, sha256 {run.drill.log.digest()[:16]}")
     return "\n".join(lines)
 
@@ -133,6 +133,11 @@ def _expect(
     is_flag=True,
     help="Do not fail when a script step is refused by the scenario.",
 )
+@click.option(
+    "--allow-not-run",
+    is_flag=True,
+    help="Do not fail when the drill ends before a script step falls due.",
+)
 def run(
     scenario: str,
     script_path: Path | None,
@@ -150,6 +155,7 @@ def run(
     must_mitigate: bool,
     within_par: bool,
     allow_refused: bool,
+    allow_not_run: bool,
 ) -> None:
     """Play SCENARIO (a file or a library id) headless, as fast as possible.
 
@@ -164,6 +170,7 @@ def run(
         must_mitigate=must_mitigate,
         within_par=within_par,
         allow_refused=allow_refused,
+        allow_not_run=allow_not_run,
     )
     try:
         result = run_files(scenario, script_path, seed)
@@ -186,7 +193,7 @@ def run(
         pm = postmortem(result.scenario, result.drill.log.events, result.grade)
         postmortem_path.write_text(pm.to_markdown())
     append_step_summary([result])
-    run_view = ScriptRun(result.drill, result.rejected)
+    run_view = ScriptRun(result.drill, result.rejected, result.not_run)
     click.echo(
         describe(
             result.scenario,

@@ -199,3 +199,45 @@ def test_batch_flags_seeds_where_the_strong_script_fails(tmp_path: Path) -> None
     assert "STRONG FAILS: new-checkout-flag seed 1" in r.stderr
     r = firedrill("batch", "--seeds", "9-1")
     assert r.returncode == 2 and "expected seeds like 0-19 or 0,3,7" in r.stderr
+
+
+def test_a_rollback_that_corrupts_rows_is_not_mitigated(tmp_path: Path) -> None:
+    """--must-mitigate fails the harmful loyalty rollback: errors stop, corruption goes on."""
+    r = firedrill(
+        "run",
+        "loyalty-irreversible-migration",
+        "--script",
+        str(REF / "loyalty-irreversible-migration" / "harmful.yaml"),
+        "--must-mitigate",
+        "--within-par",
+        "--allow-refused",
+    )
+    assert r.returncode == 1, r.stdout
+    assert "NOT mitigated: 0.0% of users affected at the end; rows corrupted still growing" in (
+        r.stdout
+    )
+    assert "  - impact was not mitigated: 0.0% of users affected at the end; rows corrupted " in (
+        r.stderr
+    )
+
+
+def test_steps_the_drill_ended_before_are_reported_and_fail_the_run(tmp_path: Path) -> None:
+    """A step due at page+40m of a 30-minute drill never runs: said, and exit 1 unless
+    --allow-not-run."""
+    script = tmp_path / "late.yaml"
+    script.write_text(
+        "name: late\nsteps:\n"
+        "  - {at: page, do: take_command}\n"
+        "  - {at: page+40m, do: status_update, audience: public, state: resolved, "
+        'impact: "All good."}\n'
+    )
+    r = firedrill("run", "new-checkout-flag", "--script", str(script))
+    assert r.returncode == 1, r.stdout
+    line = "step 1 (status_update, due page+40m) never ran: the drill ended at "
+    assert line in r.stdout
+    assert "  - script step 1 (status_update, due page+40m) never ran: the drill ended at " in (
+        r.stderr
+    )
+    ok = firedrill("run", "new-checkout-flag", "--script", str(script), "--allow-not-run")
+    assert ok.returncode == 0, ok.stderr
+    assert line in ok.stdout

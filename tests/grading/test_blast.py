@@ -39,32 +39,98 @@ def test_breadth_wants_two_distinct_views() -> None:
     )
 
 
+def looked(log: Log, t: float = 150.0) -> Log:
+    """A detail look at the failing service, so statements after it are not guesses."""
+    log.input(t, "priya", type="view_dashboard", service="rewards-api", breakdown="endpoint")
+    return log
+
+
+def users_check(users: float, *said: float) -> tuple[float, str]:
+    log = looked(Log(users=users).page(100.0))
+    for i, pct in enumerate(said):
+        log.input(
+            200.0 + 60 * i,
+            "alex",
+            type="state_impact",
+            users_pct=pct,
+            trend="stable",
+            data="intact",
+        )
+    c = log.grade().check("blast_radius.users")
+    return c.points, c.detail
+
+
 def test_a_stated_share_within_three_points_of_the_truth_is_right() -> None:
-    """12% stated when the simulation has 10% earns the users check; 17% earns half."""
-    near = Log(users=10.0).page(100.0)
-    near.input(200.0, "alex", type="state_impact", users_pct=12, trend="stable", data="intact")
-    far = Log(users=10.0).page(100.0)
-    far.input(200.0, "alex", type="state_impact", users_pct=15.5, trend="stable", data="intact")
-    c = near.grade().check("blast_radius.users")
+    """12% stated when the simulation has 10% earns the users check, citing the sample."""
+    log = looked(Log(users=10.0).page(100.0))
+    log.input(200.0, "alex", type="state_impact", users_pct=12, trend="stable", data="intact")
+    c = log.grade().check("blast_radius.users")
     assert (c.points, c.detail) == (
         15.0,
-        "alex at page+1:40: 12% of users; the simulation had 10.0%.",
+        "Latest: alex said 12% of users; the simulation had 10.0% (users affected) (true) "
+        "at page+1:40.",
     )
     assert [e.type for e in c.evidence] == ["metrics", "input"]
-    assert far.grade().check("blast_radius.users").points == 7.5
+
+
+def test_accuracy_falls_continuously_with_the_size_of_the_error() -> None:
+    """Within tolerance full marks; then linearly less to nothing at three times it."""
+    assert users_check(40.0, 48)[0] == 15.0  # off 8, tolerance 10
+    assert users_check(40.0, 60)[0] == 7.5  # off 20: halfway to 30
+    assert users_check(40.0, 90)[0] == 0.0  # off 50: nothing (it used to earn 85% of it)
+    assert users_check(40.0, 12)[0] == 1.5  # off 28: a tenth of the points
+    assert users_check(40.0, 12, 40)[0] == 8.25  # latest right (1), worst a tenth: mean
+
+
+def test_latest_and_worst_statements_count_not_the_best() -> None:
+    """Five wrong statements and one right one score far below one right statement."""
+    right, _ = users_check(10.0, 10)
+    mixed, detail = users_check(10.0, 50, 50, 50, 50, 50, 10)
+    assert (right, mixed) == (15.0, 7.5)
+    assert detail.startswith("Worst: alex said 50% of users; the simulation had 10.0% ")
+    assert "latest: alex said 10% of users" in detail
+
+
+def test_a_guessed_statement_before_any_look_earns_half() -> None:
+    """The same right statement with no detail look before it is a guess: half credit."""
+    log = Log(users=10.0).page(100.0)
+    log.input(200.0, "alex", type="state_impact", users_pct=10, trend="stable", data="intact")
+    c = log.grade().check("blast_radius.users")
+    assert c.points == 7.5
+    assert c.detail.endswith("1 of 1 made before any detail look (half credit).")
+
+
+def test_a_share_stated_in_a_status_update_counts_as_an_impact_statement() -> None:
+    """'About 8% of shoppers' in a public update states the impact (and is checked)."""
+    log = looked(Log(users=8.0).page(100.0))
+    log.input(
+        400.0,
+        "sam",
+        type="status_update",
+        audience="public",
+        state="identified",
+        impact="About 8% of shoppers cannot check out.",
+        next_update_min=15,
+    )
+    g = log.grade()
+    assert g.check("blast_radius.impact_stated").detail == (
+        "sam stated the impact at page+5:00 (status_update (public))."
+    )
+    assert g.check("blast_radius.impact_stated").points == 20.0
+    assert g.check("blast_radius.users").points == 15.0
 
 
 def test_trend_is_compared_with_the_slope_over_three_minutes() -> None:
     """With impact climbing a point a minute, 'rising' is right and 'stable' is wrong."""
-    up = Log(users=ramp).page(100.0)
+    up = looked(Log(users=ramp).page(100.0))
     up.input(700.0, "alex", type="state_impact", users_pct=10, trend="rising", data="intact")
-    flat = Log(users=ramp).page(100.0)
+    flat = looked(Log(users=ramp).page(100.0))
     flat.input(700.0, "alex", type="state_impact", users_pct=10, trend="stable", data="intact")
     assert up.grade().check("blast_radius.trend").points == 10.0
     c = flat.grade().check("blast_radius.trend")
     assert (c.points, c.detail) == (
         0.0,
-        "alex at page+10:00: stable; the simulation allowed rising.",
+        "Latest: alex said stable; the simulation had rising (false) at page+10:00.",
     )
 
 
@@ -74,29 +140,29 @@ def test_a_plateau_after_a_climb_may_be_called_rising_or_stable() -> None:
     def shape(t: float) -> float:
         return min(10.0, max(0.0, (t - 100) / 12.0))  # reaches 10% at 220 s, then flat
 
-    log = Log(users=shape).page(100.0)
+    log = looked(Log(users=shape).page(100.0))
     log.input(300.0, "alex", type="state_impact", users_pct=10, trend="stable", data="intact")
     c = log.grade().check("blast_radius.trend")
     assert (c.points, c.detail) == (
         10.0,
-        "alex at page+3:20: stable; the simulation allowed rising or stable.",
+        "Latest: alex said stable; the simulation had rising or stable (true) at page+3:20.",
     )
 
 
 def test_data_intact_is_wrong_once_rows_are_being_corrupted() -> None:
     """rows_corrupted above zero makes the truth 'corrupted'; 'intact' earns nothing."""
-    log = Log(users=10.0, rows=lambda t: max(0.0, t - 150.0)).page(100.0)
+    log = looked(Log(users=10.0, rows=lambda t: max(0.0, t - 150.0)).page(100.0))
     log.input(300.0, "alex", type="state_impact", users_pct=10, trend="stable", data="intact")
     c = log.grade().check("blast_radius.data")
     assert (c.points, c.detail) == (
         0.0,
-        "alex at page+3:20: data intact; the simulation had data corrupted.",
+        "Latest: alex said data intact; the simulation had data corrupted (false) at page+3:20.",
     )
 
 
 def test_consumer_lag_makes_data_delayed() -> None:
     """A topic's consumer lag above 1000 messages makes 'delayed' the right answer."""
-    log = Log(users=10.0, extra=lambda t: {"orders.consumer_lag": 50_000.0}).page(100.0)
+    log = looked(Log(users=10.0, extra=lambda t: {"orders.consumer_lag": 50_000.0}).page(100.0))
     log.input(300.0, "alex", type="state_impact", users_pct=10, trend="stable", data="delayed")
     assert log.grade().check("blast_radius.data").points == 15.0
 

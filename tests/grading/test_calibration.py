@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine.grading import Grade
+from tests.grading import plays as P
 from tests.grading.helpers import REFERENCE, ROOT, SCRIPTS, graded, steps_of
 
 KINDS = ("strong", "weak", "harmful")
@@ -62,3 +63,60 @@ def test_harmful_play_loses_mitigation_points_and_says_why(scenario_id: str) -> 
         if m.rule == "harmful" and m.why:
             assert m.why in g.check("mitigation.harmful").detail
     assert all(c.detail and c.evidence and c.stronger for c in penalties)
+
+
+def strong_steps(scenario_id: str) -> list[dict[str, object]]:
+    where = script_dir(scenario_id)
+    if where is None:
+        pytest.skip(f"no reference scripts for {scenario_id} yet")
+    return steps_of(where / "strong.yaml")
+
+
+@pytest.mark.parametrize("scenario_id", IDS)
+def test_the_model_answers_timeline_scores_80_with_every_dimension_65(scenario_id: str) -> None:
+    """Command 0-5 min, blast radius 5-15, mitigate 15-25, communicate 25-30: >= 80 overall,
+    >= 65 on every dimension."""
+    g = graded(scenario_id, P.textbook(scenario_id, strong_steps(scenario_id)))
+    assert g.overall >= 80, g.scores
+    assert min(d.score for d in g.dimensions) >= 65, g.scores
+
+
+@pytest.mark.parametrize("scenario_id", IDS)
+def test_a_play_that_never_mitigates_scores_40_at_most_however_well_it_talks(
+    scenario_id: str,
+) -> None:
+    """The strong play's every word and look, no mitigation: <= 40 overall."""
+    g = graded(scenario_id, P.silent_mitigation(strong_steps(scenario_id)))
+    assert g.overall <= 40, g.scores
+    assert any(n.startswith("overall capped at 40") for n in g.notes) or g.overall < 40
+
+
+@pytest.mark.parametrize("scenario_id", IDS)
+def test_a_blind_play_scores_at_least_10_below_the_same_play_with_its_looks(
+    scenario_id: str,
+) -> None:
+    """The strong play without a single detail look: at least 10 points lower overall."""
+    steps = strong_steps(scenario_id)
+    blind, seen = graded(scenario_id, P.blind(scenario_id, steps)), graded(scenario_id, steps)
+    assert blind.overall <= seen.overall - 10, (blind.scores, seen.scores)
+    assert blind.check("mitigation.blind").points < 0
+
+
+@pytest.mark.parametrize("scenario_id", IDS)
+def test_false_claims_cost_25_on_communication_and_on_blast_radius(scenario_id: str) -> None:
+    """The same play with every statement made false: >= 25 lower on both dimensions."""
+    steps = strong_steps(scenario_id)
+    lying, honest = graded(scenario_id, P.false_claims(steps)), graded(scenario_id, steps)
+    for dim in ("communication", "blast_radius"):
+        assert lying.dimension(dim).score <= honest.dimension(dim).score - 25, (
+            dim,
+            lying.scores,
+            honest.scores,
+        )
+
+
+@pytest.mark.parametrize("scenario_id", IDS)
+def test_empty_texts_score_50_at_most_on_communication(scenario_id: str) -> None:
+    """Every text of the strong play replaced by "ok": communication <= 50."""
+    g = graded(scenario_id, P.empty_texts(strong_steps(scenario_id)))
+    assert g.dimension("communication").score <= 50, g.scores

@@ -107,37 +107,57 @@ def test_an_explicit_handover_keeps_single_ic() -> None:
     )
 
 
-def test_two_players_mitigating_without_a_decision_are_penalised() -> None:
-    """Mitigations by two players a minute apart, no decide between: -15, both cited."""
+def test_one_player_undoing_anothers_mitigation_without_a_decision_is_penalised() -> None:
+    """ben turns the flag back on a minute after ana turned it off: -15, both cited."""
     log = Log(users=10.0).page(100.0)
     a = log.input(200.0, "ana", type="set_flag", flag="rewards-v2", enabled=False)
-    b = log.input(260.0, "ben", type="restart", target="rewards-api", mode="rolling")
+    b = log.input(260.0, "ben", type="set_flag", flag="rewards-v2", enabled=True)
     c = log.grade().check("command.conflicting_mitigations")
     assert c.points == -15.0
     assert c.detail == (
-        "ana and ben both mitigated (page+1:40, page+2:40) with no decision "
-        "from the commander between them."
+        "ana's set_flag rewards-v2 off (page+1:40) and ben's set_flag rewards-v2 on "
+        "(page+2:40) contradict each other (flag flipped back) with no decision from the "
+        "commander between them."
     )
     assert [e.seq for e in c.evidence] == [log.seq(a), log.seq(b)]
     assert c.actors == ("ana", "ben")
 
 
-def test_a_commander_decision_between_mitigations_clears_the_conflict() -> None:
-    """The IC's decide between the two mitigations removes the penalty."""
+def test_complementary_moves_by_two_players_are_no_conflict() -> None:
+    """A flag off and a rolling restart by two people do not contradict: no penalty."""
     log = Log(users=10.0).page(100.0)
-    log.input(110.0, "alex", type="take_command")
     log.input(200.0, "ana", type="set_flag", flag="rewards-v2", enabled=False)
-    log.input(230.0, "alex", type="decide", text="ben restarts too")
     log.input(260.0, "ben", type="restart", target="rewards-api", mode="rolling")
     c = log.grade().check("command.conflicting_mitigations")
     assert (c.points, c.outcome) == (0.0, "clear")
 
 
-def test_a_decision_by_someone_who_is_not_commander_does_not_count() -> None:
-    """A decide from a non-commander between two players' mitigations leaves the penalty."""
+def test_scaling_back_down_what_another_scaled_up_is_a_conflict() -> None:
+    """4 -> 8 pods by ana, then 8 -> 2 by ben: the level moved back the other way."""
+    log = Log(users=10.0).page(100.0)
+    log.input(200.0, "ana", type="scale", service="rewards-api", pods=8)
+    log.input(260.0, "ben", type="scale", service="rewards-api", pods=2)
+    assert "pods moved back the other way (4 -> 8 -> 2)" in (
+        log.grade().check("command.conflicting_mitigations").detail
+    )
+
+
+def test_a_commander_decision_between_mitigations_clears_the_conflict() -> None:
+    """The IC's decide between the two contradicting mitigations removes the penalty."""
     log = Log(users=10.0).page(100.0)
     log.input(110.0, "alex", type="take_command")
     log.input(200.0, "ana", type="set_flag", flag="rewards-v2", enabled=False)
-    log.input(230.0, "ben", type="decide", text="I will restart")
-    log.input(260.0, "ben", type="restart", target="rewards-api", mode="rolling")
+    log.input(230.0, "alex", type="decide", text="flag back on, it was not the flag")
+    log.input(260.0, "ben", type="set_flag", flag="rewards-v2", enabled=True)
+    c = log.grade().check("command.conflicting_mitigations")
+    assert (c.points, c.outcome) == (0.0, "clear")
+
+
+def test_a_decision_by_someone_who_is_not_commander_does_not_count() -> None:
+    """A decide from a non-commander between two contradicting mitigations leaves it."""
+    log = Log(users=10.0).page(100.0)
+    log.input(110.0, "alex", type="take_command")
+    log.input(200.0, "ana", type="set_flag", flag="rewards-v2", enabled=False)
+    log.input(230.0, "ben", type="decide", text="I will turn it back on")
+    log.input(260.0, "ben", type="set_flag", flag="rewards-v2", enabled=True)
     assert log.grade().check("command.conflicting_mitigations").points == -15.0

@@ -1,4 +1,4 @@
-"""Communication: a public update with substance, a cadence kept, no false all-clear."""
+"""Communication: updates whose claims are true, a cadence kept, no false all-clear."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ def update(
 ) -> int:
     data: dict[str, Any] = {
         "impact": "About 10% of members cannot redeem.",
-        "action": "Turning the new path off.",
         "next_update_min": 15,
     }
     data.update(kw)
@@ -21,40 +20,96 @@ def update(
 
 
 def test_a_public_update_with_action_and_numbers_earns_timing_and_content() -> None:
-    """A public update at page+4:00 naming action and a percentage earns 30 + 20."""
+    """A public update at page+4:00 naming the flag really turned off and a true share
+    earns 25 + 20."""
     log = Log(users=10.0).page(100.0)
-    update(log, 340.0)
+    log.input(300.0, "ana", type="set_flag", flag="rewards-v2", enabled=False)
+    update(log, 340.0, action="We turned the new path off with its feature flag.")
     g = log.grade()
     assert g.check("communication.public_update").detail == (
-        "sam posted the first public update at page+4:00."
+        "sam posted a public update at page+4:00."
     )
-    assert g.check("communication.public_update").points == 30.0
+    assert g.check("communication.public_update").points == 25.0
     c = g.check("communication.content")
     assert (c.points, c.detail) == (
         20.0,
-        "The best public update (page+4:00) states what is being done and quantifies the impact.",
+        "Sam said set_flag; the simulation had set_flag submitted at page+3:20 (true) at "
+        "page+4:00; the worst share stated: sam said 10% of users; the simulation had 10.0% "
+        "(users affected) (true).",
     )
 
 
-def test_an_update_without_numbers_or_action_earns_no_content_points() -> None:
-    """'Some users see errors' with no action scores 0 of 20 for content."""
+def test_an_update_naming_an_action_nobody_took_counts_for_nothing() -> None:
+    """'We rolled back' with no rollback: no timing credit, no content, a false claim."""
     log = Log(users=10.0).page(100.0)
-    update(log, 340.0, impact="Some users see errors.", action="")
-    assert log.grade().check("communication.content").points == 0.0
+    update(log, 340.0, action="We rolled back the release.")
+    g = log.grade()
+    assert g.check("communication.public_update").points == 0.0
+    assert g.check("communication.content").points == 10.0  # the true share alone
+    c = g.check("communication.false_claim")
+    assert (c.points, c.detail) == (
+        -10.0,
+        "sam said rollback; the simulation had no rollback submitted (false) at page+4:00 "
+        "(status_update (public); nobody ran rollback).",
+    )
+
+
+def test_a_wrong_share_costs_by_the_size_of_the_error() -> None:
+    """12% stated while 40% fail: content share nearly nothing, a false-claim penalty."""
+    log = Log(users=40.0).page(100.0)
+    update(log, 340.0, impact="About 12% of members cannot redeem.")
+    g = log.grade()
+    assert g.check("communication.content").points == 1.0  # a tenth of the share's 10
+    assert g.check("communication.false_claim").points == -9.0
+
+
+def test_mitigated_in_an_executive_update_while_impact_lasts_is_false() -> None:
+    """'mitigated' to the executives while half the users fail is a false claim."""
+    log = Log(users=50.0).page(100.0)
+    update(log, 400.0, audience="executive", impact="The incident is mitigated.")
+    g = log.grade()
+    c = g.check("communication.false_claim")
+    assert c.points == -10.0
+    assert c.detail.startswith("sam said mitigated; the simulation had 50.0% of users affected")
+    assert g.check("communication.internal").points == 0.0
+
+
+def test_an_update_of_empty_words_counts_a_quarter_and_keeps_no_promise() -> None:
+    """'ok' under 'identified' says nothing checkable: a quarter of the timing credit, and
+    an 'ok' follow-up does not keep the promised cadence."""
+    log = Log(users=10.0).page(100.0)
+    update(log, 340.0, impact="ok")
+    update(log, 900.0, impact="ok")
+    g = log.grade()
+    assert g.check("communication.public_update").points == 6.25
+    assert g.check("communication.cadence").points == 0.0
+    assert g.check("communication.state_accurate").points == 0.0
+
+
+def test_a_promise_longer_than_an_hour_is_not_a_cadence() -> None:
+    """next update in 240 min: no cadence credit, counted as no next-update time."""
+    log = Log(users=10.0).page(100.0)
+    update(log, 340.0, next_update_min=240)
+    g = log.grade()
+    assert g.check("communication.cadence").points == 0.0
+    assert g.check("communication.no_next_update").detail == (
+        "The public update at page+4:00 promised the next update in 240 min, longer than "
+        "an hour: not a cadence."
+    )
 
 
 def test_first_public_update_after_thirty_minutes_earns_half() -> None:
-    """A first public update at page+35:00 is late: 15 of 30."""
+    """A first public update at page+35:00 is late: 12.5 of 25."""
     log = Log(users=10.0, until=2700.0).page(100.0)
     update(log, 2200.0)
-    assert log.grade().check("communication.public_update").points == 15.0
+    assert log.grade().check("communication.public_update").points == 12.5
 
 
 def test_a_kept_cadence_earns_the_cadence_points() -> None:
     """15 minutes promised, next update 14 minutes later: cadence met, no penalty."""
     log = Log(users=10.0).page(100.0)
     update(log, 340.0)
-    update(log, 1180.0, state="monitoring", next_update_min=30)
+    update(log, 1180.0, state="identified", next_update_min=30)
     g = log.grade()
     c = g.check("communication.cadence")
     assert (c.points, c.detail) == (
@@ -100,27 +155,29 @@ def test_an_update_with_no_next_update_time_is_penalised() -> None:
 
 
 def test_declaring_resolved_while_impact_continues_is_penalised() -> None:
-    """'resolved' at page+5:00 with 10% of users still affected: state wrong and -20."""
+    """'resolved' at page+5:00 with 10% of users still affected: claims wrong and -20."""
     log = Log(users=10.0).page(100.0)
     update(log, 400.0, state="resolved", next_update_min=None)
     g = log.grade()
     assert g.check("communication.state_accurate").detail == (
-        "The update at page+5:00 said resolved while 10.0% of users were affected."
+        "1 of 2 claims did not match; worst: sam said resolved; the simulation had 10.0% of "
+        "users affected (false) at page+5:00; latest: sam said 10% of users; the simulation "
+        "had 10.0% (users affected) (true)."
     )
     c = g.check("communication.false_resolved")
     assert c.points == -20.0
     assert c.detail == (
-        "sam declared resolved at page+5:00 but impact was at or above 5% of users at page+5:00."
+        "sam declared resolved at page+5:00 but harm was still ongoing at page+5:00."
     )
 
 
 def test_resolved_after_impact_has_ended_is_accurate() -> None:
-    """'monitoring' and 'resolved' posted after impact ended are both accurate."""
+    """'monitoring' and 'resolved' posted after impact ended, saying so, are accurate."""
     log = Log(users=until_zero(500.0)).page(100.0)
-    update(log, 600.0, state="monitoring")
-    update(log, 1100.0, state="resolved", next_update_min=None)
+    update(log, 600.0, state="monitoring", impact="Redemptions work again.")
+    update(log, 1100.0, state="resolved", next_update_min=None, impact="Back to normal.")
     g = log.grade()
-    assert g.check("communication.state_accurate").points == 15.0
+    assert g.check("communication.state_accurate").points == 20.0
     assert g.check("communication.false_resolved").outcome == "clear"
 
 

@@ -16,18 +16,23 @@ STEPS: list[dict[str, Any]] = [
 
 
 def test_an_action_credited_only_because_of_a_harmful_one_earns_nothing() -> None:
-    """The unsafe rollback ended impact; the scale-out after it gets no credit for that."""
+    """The unsafe rollback cut the errors (and corrupts rows to the end, so nothing is
+    mitigated); the scale-out after it earns no choice credit for the rollback's effect."""
     g = graded("mini", STEPS)
-    c = g.check("mitigation.effective")
+    c = g.check("mitigation.choice")
     assert c.points == 0.0
     assert c.detail == (
-        "Impact ended at page+2:40 after ana: scale rewards-api. Without ben: rollback "
-        "rewards-api (replayed from this log): Impact was still ongoing when the drill ended."
+        "ana: scale rewards-api is unlisted and it helped; it was taken blind (no look at its "
+        "signal first), half credit. Without ben: rollback rewards-api (replayed from this "
+        "log): No mitigation tried was one the situation called for."
     )
-    assert c.evidence[0].note == "page+1:00 ben: rollback rewards-api"
+    assert g.check("mitigation.effective").detail == (
+        "Impact was still ongoing when the drill ended although ana: scale rewards-api "
+        "reduced it for a while."
+    )
     assert g.notes == (
         "scored without ben: rollback rewards-api as well, keeping the lower "
-        "score: mitigation.choice, mitigation.effective, mitigation.timely",
+        "score: mitigation.choice, mitigation.verified",
     )
 
 
@@ -53,4 +58,4 @@ def test_a_log_the_replay_cannot_reproduce_is_graded_as_it_is_with_a_note() -> N
         "could not replay this log without its harmful mitigations; the "
         "mitigation checks read this drill only",
     )
-    assert g.check("mitigation.effective").points == 25.0
+    assert g.check("mitigation.choice").points == 5.0  # this drill's own reading

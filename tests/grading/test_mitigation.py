@@ -18,32 +18,46 @@ def flag_off(log: Log, t: float, actor: str = "priya", flag: str = "rewards-v2")
     return key
 
 
+def look(log: Log, t: float, actor: str = "priya") -> int:
+    return log.input(t, actor, type="view_dashboard", service="rewards-api", breakdown="endpoint")
+
+
 def test_the_right_lever_early_and_verified_earns_every_mitigation_point() -> None:
-    """Flag off at page+3:20, impact gone, dashboard checked: mitigation scores 100."""
+    """A look, then flag off at page+3:20, impact gone: mitigation scores 100."""
     log = Log(users=until(330.0)).page(100.0)
+    look(log, 250.0)
     key = flag_off(log, 300.0)
-    log.input(400.0, "priya", type="view_dashboard", service="rewards-api", breakdown="endpoint")
     g = log.grade()
     assert g.dimension("mitigation").score == 100
     assert g.check("mitigation.choice").detail == (
-        "priya: set_flag rewards-v2 off is correct: the failing path is behind rewards-v2."
+        "priya: set_flag rewards-v2 off is correct: the failing path is behind rewards-v2; "
+        "priya: view_dashboard rewards-api/endpoint came first."
     )
     eff = g.check("mitigation.effective")
     assert eff.detail == "Impact ended at page+3:50 after priya: set_flag rewards-v2 off."
     assert (eff.evidence[0].seq, eff.evidence[0].t) == (log.seq(key), 300.0)
     assert g.check("mitigation.timely").detail == (
-        "Impact ended 3:50 after the page (par 8:00, nothing after 25:00)."
+        "Impact ended 3:50 after the page (full by par 8:00, 60% at 25:00, nothing after 45:00)."
     )
     m = g.mitigations[0]
     assert (m.rule, m.verdict, m.before_pct, m.after_pct) == ("correct", "helped", 10.0, 0.0)
 
 
-def test_timeliness_falls_linearly_from_par_to_the_deadline() -> None:
-    """Impact ending at page+16:30 is halfway from par (8:00) to 25:00: 10 of 20 points."""
-    log = Log(users=until(1090.0)).page(100.0)
-    flag_off(log, 1050.0)
-    c = log.grade().check("mitigation.timely")
-    assert (c.points, c.outcome) == (10.0, "partial")
+def timely(end: float) -> float:
+    log = Log(users=until(end), until=3600.0).page(100.0)
+    look(log, 200.0)
+    flag_off(log, end - 40.0)
+    return log.grade().check("mitigation.timely").points
+
+
+def test_the_time_curve_is_full_by_par_sixty_percent_at_25_minutes_none_at_45() -> None:
+    """Impact ending at par earns 20; halfway from par (8:00) to 25:00, 16; at 25:00, 12;
+    at 35:00, 6; after 45:00, nothing: the model answer's timeline still scores well."""
+    assert timely(100.0 + 480.0) == 20.0
+    assert timely(100.0 + 990.0) == 16.0
+    assert timely(100.0 + 1500.0) == 12.0
+    assert timely(100.0 + 2100.0) == 6.0
+    assert timely(100.0 + 2800.0) == 0.0
 
 
 def test_setting_a_flag_to_the_state_it_is_in_is_a_no_op() -> None:
@@ -90,6 +104,7 @@ def test_a_mitigation_after_which_impact_rose_made_things_worse() -> None:
 def test_a_lever_the_author_did_not_list_earns_half_choice_if_it_helped() -> None:
     """An unlisted shed_load that halves impact is judged by the metrics: 10 of 20."""
     log = Log(users=lambda t: 5.0 if t >= 400 else 10.0 if t >= 90 else 0.0).page(100.0)
+    look(log, 250.0, "ben")
     key = log.input(300.0, "ben", type="shed_load", service="rewards-api", pct=50)
     log.effect(310.0, key, "rewards-api", "load shedding set", pct=50)
     g = log.grade()
@@ -142,35 +157,73 @@ def test_a_checked_rollback_with_no_corruption_is_safe() -> None:
     assert g.check("mitigation.harmful").points == -15.0  # still the wrong lever here
 
 
-def test_twelve_minutes_without_a_mitigation_while_impact_lasts_is_a_long_debate() -> None:
-    """First mitigation at page+12:00 with 10% affected at page+10:00: -15."""
-    log = Log(users=until(900.0)).page(100.0)
-    flag_off(log, 820.0)
+def test_twenty_two_minutes_without_a_mitigation_while_impact_lasts_is_a_long_debate() -> None:
+    """First mitigation at page+22:00 with 10% affected at page+20:00: -15."""
+    log = Log(users=until(1500.0)).page(100.0)
+    flag_off(log, 1420.0)
     c = log.grade().check("mitigation.long_debate")
     assert c.points == -15.0
     assert c.detail == (
-        "No credible mitigation within 10:00 of the page while 10.0% of users "
-        "were affected; the first came at page+12:00."
+        "No credible mitigation within 20:00 of the page while 10.0% of users "
+        "were affected; the first came at page+22:00."
     )
 
 
-def test_a_mitigation_within_ten_minutes_is_no_debate() -> None:
-    """First mitigation at page+9:00 leaves the long-debate penalty clear."""
-    log = Log(users=until(700.0)).page(100.0)
-    flag_off(log, 640.0)
+def test_a_mitigation_at_page_plus_16_as_in_the_model_answer_is_no_debate() -> None:
+    """First mitigation at page+16:00 (the model answer mitigates in 15-25) is no debate."""
+    log = Log(users=until(1100.0)).page(100.0)
+    flag_off(log, 1060.0)
     assert log.grade().check("mitigation.long_debate").outcome == "clear"
 
 
-def test_verifying_twelve_minutes_after_the_effect_earns_half() -> None:
-    """A look 12:10 after the flag propagated earns half of mitigation.verified."""
+def test_a_mitigation_with_no_look_at_its_signal_is_blind() -> None:
+    """Flag off with no look before it: half the choice credit and a -10 blind penalty."""
     log = Log(users=until(330.0)).page(100.0)
     flag_off(log, 300.0)
-    log.input(1050.0, "priya", type="view_dashboard", service="rewards-api", breakdown="pod")
-    c = log.grade().check("mitigation.verified")
+    g = log.grade()
+    assert g.check("mitigation.choice").points == 10.0
+    c = g.check("mitigation.blind")
     assert (c.points, c.detail) == (
-        7.5,
-        "priya checked view_dashboard rewards-api/pod 12:10 after priya: set_flag "
-        "rewards-v2 off took effect.",
+        -10.0,
+        "priya: set_flag rewards-v2 off at page+3:20 came with no look at its signal first "
+        "(list_changes, view_dashboard, read_logs).",
+    )
+    looked = Log(users=until(330.0)).page(100.0)
+    look(looked, 250.0)
+    flag_off(looked, 300.0)
+    assert looked.grade().check("mitigation.blind").outcome == "clear"
+
+
+def test_saying_it_worked_before_anything_showed_it_loses_verified() -> None:
+    """'monitoring' 5 s after the flag flip, before the effect showed: verified 0."""
+    log = Log(users=until(330.0)).page(100.0)
+    look(log, 250.0)
+    flag_off(log, 300.0)
+    log.input(
+        305.0,
+        "sam",
+        type="status_update",
+        audience="public",
+        state="monitoring",
+        impact="Fixed.",
+        next_update_min=15,
+    )
+    c = log.grade().check("mitigation.verified")
+    assert c.points == 0.0
+    assert c.detail.startswith("sam said monitoring; the simulation had 10.0% of users affected")
+
+
+def test_watching_the_shared_charts_recover_verifies_the_mitigation() -> None:
+    """No detail look after the flag: the paging alert resolving, seen by all, is enough."""
+    log = Log(users=until(330.0)).page(100.0)
+    look(log, 250.0)
+    flag_off(log, 300.0)
+    log.add(340.0, "system", "alert.resolved", {"name": "RedeemErrors"})
+    c = log.grade().check("mitigation.verified")
+    assert c.points == 15.0
+    assert c.detail == (
+        "The effect of priya: set_flag rewards-v2 off was visible at page+3:50 "
+        "(rewards-api.err_5xx_pct back within its alert); nobody said it worked before that."
     )
 
 
@@ -192,6 +245,7 @@ def test_with_impact_below_the_threshold_only_a_fitting_lever_is_credited() -> N
 def test_a_reversible_lever_in_the_first_move_earns_reversible_first() -> None:
     """Flag off first earns 10; a rollback first, with the flag available, earns nothing."""
     flag = Log(users=until(330.0)).page(100.0)
+    look(flag, 250.0)
     flag_off(flag, 300.0)
     c = flag.grade().check("mitigation.reversible_first")
     assert (c.points, c.detail) == (

@@ -23,6 +23,7 @@ TOP = {
     "dimensions",
     "players",
     "mitigations",
+    "claims",
     "mitigated_at",
     "ended_at",
     "windows",
@@ -53,10 +54,22 @@ def with_grading(checked: bool = True, **grading: object) -> Scenario:
 
 
 def test_to_dict_has_the_documented_shape_and_version() -> None:
-    """Top-level keys, check keys and version 1 are exactly as docs/grading.md says."""
+    """Top-level keys, check keys and version 2 are exactly as docs/grading.md says."""
     d = graded("mini", STRONG).to_dict()
     assert set(d) == TOP
-    assert d["version"] == 1
+    assert d["version"] == 2
+    assert set(d["claims"][0]) == {
+        "seq",
+        "t",
+        "actor",
+        "source",
+        "kind",
+        "said",
+        "truth",
+        "score",
+        "off_by",
+        "read_from",
+    }
     assert [x["name"] for x in d["dimensions"]] == [
         "command",
         "blast_radius",
@@ -113,6 +126,18 @@ def test_markdown_shows_scores_reasons_and_evidence() -> None:
     assert "  - Evidence: #" in md
 
 
+def test_markdown_lists_every_claim_with_the_true_value_beside_it() -> None:
+    """The claims table shows what was said, what the simulation had, and the verdict."""
+    log = Log(users=40.0).page(100.0)
+    log.input(200.0, "alex", type="state_impact", users_pct=12, trend="stable", data="intact")
+    md = log.grade().to_markdown()
+    assert "## Claims checked against the simulation" in md
+    assert (
+        "| 25 | 3:20 | alex | state_impact | users | 12% of users | 40.0% (users affected) "
+        "| partly true, 10% (-28.0 points (right within 10.0)) |"
+    ) in md
+
+
 @pytest.mark.parametrize("script", ["strong", "weak", "harmful", "group"])
 def test_every_point_won_or_lost_cites_events_and_lost_points_say_what_was_stronger(
     script: str,
@@ -163,8 +188,8 @@ def test_par_mitigate_sets_the_par_window_and_unknown_keys_become_notes() -> Non
     )
     assert override_problems({"comand": 60}, {"command": 1}) == [
         "grading.windows: unknown key 'comand' (known: command, command_late, blast_radius, "
-        "blast_radius_late, mitigation_par, mitigation, communication, communication_late, "
-        "verify, debate, conflict, trend, settle, cadence_grace)"
+        "blast_radius_late, mitigation_par, mitigation_model, mitigation, communication, "
+        "communication_late, debate, conflict, trend, settle, cadence_grace)"
     ]
 
 

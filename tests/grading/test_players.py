@@ -6,19 +6,16 @@ from tests.grading.helpers import SCRIPTS, Log, graded, steps_of
 
 
 def test_each_player_is_credited_with_the_checks_their_inputs_moved() -> None:
-    """In the group drill ben's unchecked rollback and the crossed mitigations land on him."""
+    """In the group drill ben's unchecked, corrupting rollback lands on him, ana's look
+    and flag on her (the flag and the rollback are different levers: no conflict)."""
     g = graded("mini", steps_of(SCRIPTS / "mini" / "group.yaml"))
     players = {p.actor: p for p in g.players}
     assert sorted(players) == ["ana", "ben", "cal"]
     ben = players["ben"]
-    assert ben.checks == (
-        "command.conflicting_mitigations",
-        "mitigation.harmful",
-        "mitigation.unsafe_rollback",
-    )
-    assert (ben.inputs, ben.won, ben.lost) == (1, 0.0, -47.5)
+    assert ben.checks == ("mitigation.harmful", "mitigation.unsafe_rollback")
+    assert (ben.inputs, ben.won, ben.lost) == (1, 0.0, -40.0)
     assert dict(ben.categories) == {"mitigate": 1}
-    assert "mitigation.effective" in players["ana"].checks
+    assert "mitigation.choice" in players["ana"].checks
     assert "communication.public_update" in players["cal"].checks
 
 

@@ -13,9 +13,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.grading.rubric import DETAILS
 from engine.inputs import CATEGORY
 from engine.script import at_seconds
 from tests.grading.helpers import SCRIPTS, graded, steps_of
+from tests.grading.plays import empty_texts
 
 BASE = steps_of(SCRIPTS / "mini" / "strong.yaml")
 LATEST = 25 * 60.0  # the mini drill pages at 4:00 and lasts 30:00
@@ -147,3 +149,100 @@ def test_adding_an_action_leaves_checks_that_do_not_concern_it_unchanged(
         for c in d.checks:
             if which["do"] not in c.concerns:
                 assert after.check(c.id).points == c.points, (c.id, extra)
+
+
+FALSE_UPDATE = {
+    "do": "status_update",
+    "impact": "About 95% of members cannot redeem points.",
+    "action": "We failed over the database.",
+}
+
+
+@SETTINGS
+@given(
+    mask=masks,
+    t=st.integers(0, 1500),
+    audience=st.sampled_from(["public", "internal", "executive"]),
+    state=st.sampled_from(["investigating", "identified"]),
+    promise=st.sampled_from([None, 10, 30]),
+)
+def test_adding_a_false_claim_never_raises_a_score(
+    mask: list[bool], t: int, audience: str, state: str, promise: int | None
+) -> None:
+    """An update whose every claim is false (95% affected, a failover nobody ran) never
+    raises the overall score or any dimension."""
+    steps = subset(mask)
+    extra: dict[str, Any] = {
+        **FALSE_UPDATE,
+        "audience": audience,
+        "state": state,
+        "at": f"page+{t}s",
+        "as": "zed",
+    }
+    if promise:
+        extra["next_update_min"] = promise
+    base = graded("mini", steps).scores
+    after = graded("mini", sorted([*steps, extra], key=when)).scores
+    assert all(after[k] <= base[k] for k in base), (extra, base, after)
+
+
+@SETTINGS
+@given(mask=masks, pick=st.integers(0, 100), lead=st.integers(5, 240))
+def test_adding_a_look_before_the_same_mitigation_never_lowers_a_score(
+    mask: list[bool], pick: int, lead: int
+) -> None:
+    """A breakdown of the failing service just before a mitigation never costs anything."""
+    steps = subset(mask)
+    mits = [s for s in steps if CATEGORY[s["do"]] == "mitigate"]
+    if not mits:
+        return
+    m = mits[pick % len(mits)]
+    t = max(0.0, when(m) - lead)
+    look = {
+        "do": "view_dashboard",
+        "service": "rewards-api",
+        "breakdown": "endpoint",
+        "at": f"page+{t:g}s",
+        "as": "priya",
+    }
+    base = graded("mini", steps).scores
+    after = graded("mini", sorted([*steps, look], key=when)).scores
+    assert all(after[k] >= base[k] for k in base), (look, base, after)
+
+
+@SETTINGS
+@given(mask=masks, pick=st.integers(0, 100), delay=st.integers(30, 900))
+def test_moving_a_mitigation_later_never_raises_the_mitigation_score(
+    mask: list[bool], pick: int, delay: int
+) -> None:
+    """The same mitigation, later (after no new look: what was seen before it stays the
+    same), never earns a better mitigation score."""
+    steps = subset(mask)
+    mits = [i for i, s in enumerate(steps) if CATEGORY[s["do"]] == "mitigate"]
+    if not mits:
+        return
+    i = mits[pick % len(mits)]
+    later = min(LATEST, when(steps[i]) + delay)
+    crossed = [when(s) for s in steps if s["do"] in DETAILS and when(steps[i]) < when(s)]
+    later = min([later, *(t - 1 for t in crossed)])
+    if later <= when(steps[i]):
+        return
+    before = graded("mini", sorted(steps, key=when)).dimension("mitigation").score
+    after = graded("mini", at(steps, i, later)).dimension("mitigation").score
+    assert after <= before, (steps[i], later, before, after)
+
+
+@SETTINGS
+@given(mask=masks, which=st.lists(st.booleans(), min_size=len(BASE), max_size=len(BASE)))
+def test_replacing_texts_with_empty_words_never_raises_communication(
+    mask: list[bool], which: list[bool]
+) -> None:
+    """'ok' in place of any of the texts (impact, action, scope ...) never helps."""
+    steps = subset(mask)
+    emptied = [
+        empty_texts([s])[0] if blank else s
+        for s, blank in zip(steps, which[: len(steps)], strict=True)
+    ]
+    base = graded("mini", steps).dimension("communication").score
+    after = graded("mini", emptied).dimension("communication").score
+    assert after <= base, (base, after)

@@ -90,7 +90,13 @@ def test_beliefs_compare_statements_with_the_simulation() -> None:
         ("status", False),
         ("hypothesis", None),
     ]
-    assert pm.beliefs[0].truth is not None and pm.beliefs[0].truth.endswith("data intact")
+    assert pm.beliefs[0].truth == (
+        "60% of users → true: 7.4% (users affected) — WRONG (+52.6 points (right within 3.0)); "
+        "falling → true: rising — WRONG (said falling); data corrupted → true: data intact — "
+        "WRONG (data was intact)"
+    )
+    assert pm.beliefs[1].truth is not None
+    assert pm.beliefs[1].truth.startswith("resolved → true: 7.4% of users affected — WRONG")
 
 
 def test_grade_findings_need_a_grade() -> None:
