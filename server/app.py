@@ -86,12 +86,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     return app
 
 
+DRAIN_BYTES = 16 * 1024 * 1024  # past this, an oversized body's sender may miss its 413
+
+
 class BodyLimit:
     """Read each HTTP request body up to ``limit`` bytes before the app sees it; refuse more.
 
     Uvicorn puts no bound on a body, and the framework would read all of it into memory before
     validating; REST bodies are small (an input is capped like a WebSocket frame), so a bigger
     one is refused with 413 as soon as it is declared or, when chunked, as soon as it gets there.
+    The rest of such a body is read and thrown away (up to ``DRAIN_BYTES``) before the answer
+    goes out: closing a socket with unread data makes the kernel reset it, and the client would
+    lose the 413 it was sent.
     """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
@@ -104,7 +110,7 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send, int(declared))
+            await self._refuse(scope, receive, send, int(declared), True)
             return
         body, more = b"", True
         while more:
@@ -114,7 +120,7 @@ class BodyLimit:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.limit:
-                await self._refuse(scope, receive, send, None)
+                await self._refuse(scope, receive, send, None, more)
                 return
         replayed = False
 
@@ -127,8 +133,17 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, size: int | None) -> None:
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, size: int | None, more: bool
+    ) -> None:
         got = f" (got {size})" if size is not None else ""
+        drained = 0
+        while more and drained <= DRAIN_BYTES:  # kept nowhere; see the class docstring
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            drained += len(message.get("body", b""))
+            more = message.get("more_body", False)
         exc = TooLarge(
             f"the request body is over the limit of {self.limit} bytes{got}; "
             "no request of this API needs that much"
