@@ -484,10 +484,25 @@ class Scenario(Model):
         "bad-pod",
         "dependency-failure",
         "feature-flag",
+        "certificate-expiry",
+        "config-push",
+        "retry-storm",
+        "regional-outage",
+        "autoscaling-loop",
+        "cache-stampede",
+        "resource-exhaustion",
+        "service-discovery",
+        "rate-limit",
+        "data-integrity",
+        "shared-fate",
+        "multi-fault",
         "real-incident",
     ] = Field(..., alias="class")
     difficulty: Literal["beginner", "intermediate", "advanced"] = "intermediate"
     teaches: str = ""
+    # what the page says and who the drill is for: all a paged engineer knows before looking
+    symptom: str = ""
+    audience: str = ""
     tags: list[Slug] = []
     source: Source | None = None
     duration: Annotated[Duration, Field(ge=60, le=14_400)] = 1800.0
