@@ -11,7 +11,10 @@ BAD = Path(__file__).parent / "bad_scenarios"
 
 EXPECTED = {
     "bad_class": "line 8: `class` must be one of 'deploy-error-spike', 'irreversible-migration', "
-    "'consumer-lag', 'bad-pod', 'dependency-failure', 'feature-flag', 'real-incident' (got 'flag-thing')",
+    "'consumer-lag', 'bad-pod', 'dependency-failure', 'feature-flag', 'certificate-expiry', "
+    "'config-push', 'retry-storm', 'regional-outage', 'autoscaling-loop', 'cache-stampede', "
+    "'resource-exhaustion', 'service-discovery', 'rate-limit', 'data-integrity', 'shared-fate', "
+    "'multi-fault', 'real-incident' (got 'flag-thing')",
     "bad_duration": "line 12: `duration` must be a duration such as 90, '90s' or '2m' (got 'thirty minutes')",
     "bad_fault_kind": "line 48: `faults[0].kind` must be one of 'deploy', 'config_push', 'pod_failure', "
     "'dependency', 'flag_flip', 'poison', 'db_blocker', 'cert_expiry', 'traffic_surge' (got 'flag_flop')",
@@ -29,7 +32,7 @@ EXPECTED = {
     "storefront.healthy_pods, storefront.p50_ms, storefront.p99_ms, storefront.pods, "
     "storefront.restarts, storefront.rps, storefront.worker_busy_pct?)",
     "unknown_field": "line 10: `dificulty` is not a known field; expected one of: id, title, summary, "
-    "class, difficulty, teaches, tags, source, duration, tick, sample_every, slo, traffic, topology, "
+    "class, difficulty, teaches, symptom, audience, tags, source, duration, tick, sample_every, slo, traffic, topology, "
     "changes, faults, alerts, injects, experts, logs, truth, grading, responders (did you mean `difficulty`?)",
     "unknown_flag_ref": "line 51: `faults[0].flag` names an unknown flag 'one-page-chekout' "
     "(known: one-page-checkout, recommendations-v3)",
