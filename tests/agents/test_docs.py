@@ -6,6 +6,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from agents.actions import PLAYER_ACTIONS
+
 from server.cli import main
 
 from .regen import DOC, EVAL_ARGS, board_block
@@ -20,3 +22,8 @@ def test_docs_leaderboard_is_todays(tmp_path: Path) -> None:
     assert board_block(DOC.read_text(encoding="utf-8")) == fresh, (
         "docs/agents.md's leaderboard is stale: run python -m tests.agents.regen"
     )
+
+
+def test_docs_count_the_action_tools() -> None:
+    """The tool table's count of action tools is the number the MCP server registers."""
+    assert f"({len(PLAYER_ACTIONS)} tools, one per player row" in DOC.read_text(encoding="utf-8")
