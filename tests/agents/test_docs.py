@@ -7,7 +7,6 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from agents.actions import PLAYER_ACTIONS
-
 from server.cli import main
 
 from .regen import DOC, EVAL_ARGS, board_block
