@@ -39,7 +39,7 @@ from .schemas import (
     Urls,
 )
 from .session import DrillSession
-from .store import RunRecord
+from .store import RunQuery, RunRecord
 
 router = APIRouter(prefix="/api")
 bearer = HTTPBearer(
@@ -332,11 +332,11 @@ async def _history(
     if who.role != "facilitator":
         if player is not None and player.casefold() != who.name.casefold():
             raise Forbidden("only the facilitator may read another player's runs")
-        return None, store.runs(scenario, who.name)
+        return None, store.runs(RunQuery(scenario, who.name))
     record = store.drill(session.id)
     cohort = record.cohort if record is not None else None
     alone = None if cohort is not None else session.id
-    return cohort, store.runs(scenario, player, cohort=cohort, drill_id=alone)
+    return cohort, store.runs(RunQuery(scenario, player, cohort, alone))
 
 
 @router.get(

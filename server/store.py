@@ -182,6 +182,30 @@ class RunRecord:
         return cls(r[0], r[2], r[1], int(r[3]), r[4], r[5], _json(r[6]), _json(r[7]), r[8])
 
 
+@dataclass(frozen=True, slots=True)
+class RunQuery:
+    """Which runs to read: a scenario's, narrowed by each filter given."""
+
+    scenario: str
+    player: str | None = None
+    cohort: str | None = None
+    drill_id: str | None = None
+
+    def where(self, mark: str) -> tuple[str, list[Any]]:
+        """An SQL condition over RUN_COLUMNS with ``mark`` placeholders, and its values."""
+        given = [
+            (column, value)
+            for column, value in (
+                ("scenario", self.scenario),
+                ("player", self.player),
+                ("cohort", self.cohort),
+                ("drill_id", self.drill_id),
+            )
+            if value is not None
+        ]
+        return " AND ".join(f"{c} = {mark}" for c, _ in given), [v for _, v in given]
+
+
 class Store(Protocol):
     """What the server needs of durable storage; failures raise StorageUnavailable only."""
 
@@ -205,13 +229,7 @@ class Store(Protocol):
     def drop_input(self, n: int) -> None: ...
     def inputs(self, drill_id: str) -> list[StoredInput]: ...
     def save_runs(self, drill_id: str, runs: list[RunRecord]) -> None: ...
-    def runs(
-        self,
-        scenario: str,
-        player: str | None = None,
-        cohort: str | None = None,
-        drill_id: str | None = None,
-    ) -> list[RunRecord]: ...
+    def runs(self, query: RunQuery) -> list[RunRecord]: ...
     def ungraded(self) -> list[DrillRecord]: ...
     def close(self) -> None: ...
 
@@ -441,23 +459,11 @@ class SqliteStore:
             )
 
     @_storage
-    def runs(
-        self,
-        scenario: str,
-        player: str | None = None,
-        cohort: str | None = None,
-        drill_id: str | None = None,
-    ) -> list[RunRecord]:
-        """Finished runs of a scenario, oldest first; each filter given narrows them
-        (one player's, one cohort's, one drill's)."""
-        where, args = ["scenario = ?"], [scenario]
-        for column, value in (("player", player), ("cohort", cohort), ("drill_id", drill_id)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
+    def runs(self, query: RunQuery) -> list[RunRecord]:
+        """Finished runs, oldest first (see RunQuery)."""
+        where, args = query.where("?")
         rows = self.db.execute(
-            f"SELECT {RUN_COLUMNS} FROM runs WHERE {' AND '.join(where)} "
-            "ORDER BY ended_at, drill_id, player",
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE {where} ORDER BY ended_at, drill_id, player",
             args,
         ).fetchall()
         return [RunRecord.of_row(r) for r in rows]

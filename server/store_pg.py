@@ -34,6 +34,7 @@ from .store import (
     DRILL_FIELDS,
     RUN_COLUMNS,
     DrillRecord,
+    RunQuery,
     RunRecord,
     StoredInput,
     storage_errors,
@@ -325,19 +326,12 @@ class PostgresStore:
             )
 
     @_storage
-    def runs(
-        self,
-        scenario: str,
-        player: str | None = None,
-        cohort: str | None = None,
-        drill_id: str | None = None,
-    ) -> list[RunRecord]:
-        """Finished runs of a scenario, oldest first; each filter given narrows them."""
+    def runs(self, query: RunQuery) -> list[RunRecord]:
+        """Finished runs, oldest first (see RunQuery)."""
+        where, args = query.where("%s")
         rows = self.db.execute(
-            f"SELECT {RUN_COLUMNS} FROM runs WHERE scenario = %s "
-            "AND (%s::text IS NULL OR player = %s) AND (%s::text IS NULL OR cohort = %s) "
-            "AND (%s::text IS NULL OR drill_id = %s) ORDER BY ended_at, drill_id, player",
-            (scenario, player, player, cohort, cohort, drill_id, drill_id),
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE {where} ORDER BY ended_at, drill_id, player",
+            args,
         ).fetchall()
         return [RunRecord.of_row(r) for r in rows]
 

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from .auth import Principal
 from .errors import StorageUnavailable
 from .settings import Backoff
-from .store import DrillRecord, RunRecord, Store, StoredInput
+from .store import DrillRecord, RunQuery, RunRecord, Store, StoredInput
 
 log = logging.getLogger("firedrill.server")
 
@@ -191,14 +191,8 @@ class WatchedStore:
     def save_runs(self, drill_id: str, runs: list[RunRecord]) -> None:
         self._write(lambda: self.inner.save_runs(drill_id, runs))
 
-    def runs(
-        self,
-        scenario: str,
-        player: str | None = None,
-        cohort: str | None = None,
-        drill_id: str | None = None,
-    ) -> list[RunRecord]:
-        return self.inner.runs(scenario, player, cohort, drill_id)
+    def runs(self, query: RunQuery) -> list[RunRecord]:
+        return self.inner.runs(query)
 
     def ungraded(self) -> list[DrillRecord]:
         return self.inner.ungraded()

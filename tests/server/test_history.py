@@ -13,7 +13,7 @@ import pytest
 from server.drills import Drills
 from server.library import Library
 from server.settings import Settings
-from server.store import SqliteStore
+from server.store import RunQuery, SqliteStore
 
 from .drillkit import Live, bearer, solo_run, start_in_thread
 
@@ -41,7 +41,7 @@ def test_a_drill_is_graded_and_stored_when_it_ends_not_when_history_is_read(
         drill, _, _ = solo_run(c, "hana", 1, TAKE, cohort="sre q1")
     server.stop()
     store = SqliteStore(db)
-    [run] = store.runs("gateway-bad-pod")
+    [run] = store.runs(RunQuery("gateway-bad-pod"))
     assert (run.drill_id, run.player, run.cohort) == (drill, "hana", "sre q1")
     assert run.scores["command"] > 0 and run.checks["command.ic"] > 0
     assert store.ungraded() == []
@@ -56,7 +56,7 @@ def test_a_drill_is_graded_and_stored_when_it_ends_not_when_history_is_read(
         await drills.close()
 
     asyncio.run(restart())
-    [again] = store.runs("gateway-bad-pod")
+    [again] = store.runs(RunQuery("gateway-bad-pod"))
     assert dataclasses.replace(again, ended_at=run.ended_at) == run  # the same grade
     assert store.ungraded() == []
     store.close()

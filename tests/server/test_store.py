@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from server.auth import Principal
-from server.store import DrillRecord, RunRecord, SqliteStore
+from server.store import DrillRecord, RunQuery, RunRecord, SqliteStore
 
 
 def record(**kw: object) -> DrillRecord:
@@ -100,7 +100,9 @@ def test_a_version_3_database_gains_cohorts_and_keeps_its_runs_graded(tmp_path: 
 
     store = SqliteStore(db)
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == 4
-    assert store.runs("s") == [RunRecord("withruns", "s", "ann", 1, 3.0, 55, {}, {}, None)]
+    assert store.runs(RunQuery("s")) == [
+        RunRecord("withruns", "s", "ann", 1, 3.0, 55, {}, {}, None)
+    ]
     assert [r.id for r in store.ungraded()] == ["noruns00"]
     assert store.drill("withruns") == record(
         id="withruns", status="ended", sim_time=5.0, speed=1.0, created_at=1.0

@@ -14,7 +14,7 @@ from psycopg import sql
 from server.auth import Principal
 from server.cli.serve import serve
 from server.errors import StorageUnavailable, StoreLocked
-from server.store import RunRecord, SqliteStore, Store
+from server.store import RunQuery, RunRecord, SqliteStore, Store
 from server.store_pg import MIGRATIONS, SCHEMA_VERSION, PostgresStore
 from server.stores import open_store
 from server.storeurl import describe
@@ -56,11 +56,11 @@ def contents(store: Store) -> tuple[object, ...]:
         store.principal("nope"),
         store.participants("abcdefgh"),
         [(i.t, i.actor, i.role, i.by, i.data, i.frame_id) for i in store.inputs("abcdefgh")],
-        store.runs("s"),
-        store.runs("s", "b"),
-        store.runs("other"),
-        store.runs("s", cohort="sre q1"),
-        store.runs("s", "a", drill_id="abcdefgh"),
+        store.runs(RunQuery("s")),
+        store.runs(RunQuery("s", "b")),
+        store.runs(RunQuery("other")),
+        store.runs(RunQuery("s", cohort="sre q1")),
+        store.runs(RunQuery("s", "a", drill_id="abcdefgh")),
         store.drill("cohort01"),
         [r.id for r in store.ungraded()],
     )
@@ -233,7 +233,9 @@ def test_a_schema_2_database_gains_cohorts_and_keeps_its_runs_graded(pg_schema: 
         db.execute("INSERT INTO runs VALUES ('withruns','ann','s',1,3.0,55,%s,%s)", (b"{}", b"{}"))
     store = PostgresStore(URL, pg_schema)
     assert store.version == SCHEMA_VERSION == 3
-    assert store.runs("s") == [RunRecord("withruns", "s", "ann", 1, 3.0, 55, {}, {}, None)]
+    assert store.runs(RunQuery("s")) == [
+        RunRecord("withruns", "s", "ann", 1, 3.0, 55, {}, {}, None)
+    ]
     assert [r.id for r in store.ungraded()] == ["noruns00"]
     assert store.drill("withruns") == record(
         id="withruns", status="ended", sim_time=5.0, speed=1.0, created_at=1.0
