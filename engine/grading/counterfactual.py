@@ -11,9 +11,11 @@ The replay is checked against the log: up to the first dropped input it must
 reproduce the log byte for byte, or it is not used (a log from another
 engine version, say) and the grade says so in its notes.
 
-The same replay attributes the end of an incident (:func:`attribute`): the
-postmortem credits the mitigation without which harm would have ended latest,
-not simply the last one before it ended.
+The same replay attributes the end of an incident (:func:`attribute`,
+:func:`mitigators`): the grade's ``mitigation.effective`` and the postmortem
+credit a mitigation without which harm would have ended later (or never), not
+simply the last one before it ended. Removing an input removes what depends on
+it (:func:`with_dependents`: a teammate's action and the task that asked for it).
 """
 
 from __future__ import annotations
