@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         recovered = drills.recover()
         if recovered:
             log.info("recovered %d drill(s) from %s", len(recovered), describe(settings.db))
+        drills.backfill()  # ended drills never graded (a stop mid-grading, an older store)
         try:
             yield
         finally:

@@ -5,6 +5,12 @@ ended drills are rebuilt from the store on demand, in a worker thread, and a
 few are kept for export. On startup, :meth:`Drills.recover` rebuilds every
 drill that had not ended by replaying its stored inputs; a drill that was
 running comes back paused, so nobody loses time to a restart they did not see.
+
+A drill is graded once, when it ends: its runs (server/history.py) are recorded in
+the store in a worker thread, so history is complete and a read of it grades
+nothing. A drill that ended while the server was stopping, or before this was so,
+is graded by :meth:`Drills.backfill` at startup (or by the first history read
+that needs it, whichever comes first).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from .errors import (
     StorageUnavailable,
     Unauthorized,
 )
+from .history import runs_of
 from .library import Library
 from .lifecycle import Status
 from .pacing import Lateness
@@ -85,11 +92,21 @@ class Drills:
         self._loading: dict[str, asyncio.Future[DrillSession]] = {}
         self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
         self._collect: asyncio.TimerHandle | None = None
+        self._grading: dict[str, asyncio.Future[None]] = {}  # drill id -> its recording
+        self._backfill: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # gradings started by an end
 
     # ------------------------------------------------------------ creating
     def create(
-        self, scenario_id: str, seed: int, speed: float, facilitator: str
+        self,
+        scenario_id: str,
+        seed: int,
+        speed: float,
+        facilitator: str,
+        cohort: str | None = None,
     ) -> tuple[DrillSession, Secrets]:
+        """A new drill (status created) and its secrets; ``cohort`` names the group whose
+        history its runs join (None: the drill is a group of its own)."""
         if len(self.live) >= self.limits.drills:
             raise LimitReached(
                 f"this server already runs {len(self.live)} live drills, its limit; "
@@ -114,6 +131,7 @@ class Drills:
             player_code_hash=digest(secrets_.player_code),
             observer_code_hash=digest(secrets_.observer_code),
             created_at=time.time(),
+            cohort=cohort,
         )
         self.store.create_drill(record, digest(secrets_.facilitator_token))
         who = Principal(record.id, "facilitator", facilitator)
@@ -148,6 +166,62 @@ class Drills:
     def _ended(self, session: DrillSession) -> None:
         self.live.pop(session.id, None)
         self._cache(session)
+        with contextlib.suppress(RuntimeError):  # no loop: backfill grades it at startup
+            task = asyncio.get_running_loop().create_task(self.grade(session.id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    # ------------------------------------------------------------ grading
+    async def grade(self, drill_id: str) -> None:
+        """Record the runs of an ended drill once (concurrent calls share the work).
+
+        A store failure is logged and leaves the drill ungraded: the next backfill or
+        history read records it."""
+        pending = self._grading.get(drill_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._grading[drill_id] = fut
+        try:
+            session = await self.get(drill_id)
+            record = self.store.drill(drill_id)
+            if record is not None and session.status is Status.ENDED:
+                players = [p.name for p in self.store.participants(drill_id) if p.role == "player"]
+                events = list(session.drill.log.events)
+                runs = await asyncio.to_thread(
+                    runs_of, drill_id, session.scenario, record.seed, players, events, record.cohort
+                )
+                self.store.save_runs(drill_id, runs)
+            fut.set_result(None)
+        except (StorageUnavailable, FiredrillError) as exc:
+            log.error("cannot grade drill %s yet: %s", drill_id, exc)
+            fut.set_result(None)
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()
+            raise
+        finally:
+            del self._grading[drill_id]
+
+    async def graded(self, scenario_id: str) -> None:
+        """Wait until every ended drill of this scenario is recorded (in-flight gradings,
+        and any the backfill has not reached yet)."""
+        for record in self.store.ungraded():
+            if record.scenario == scenario_id:
+                await self.grade(record.id)
+
+    def backfill(self) -> asyncio.Task[None]:
+        """Grade, in the background, every ended drill whose runs were never recorded;
+        the task doing it (cancelled by :meth:`close`)."""
+
+        async def run() -> None:
+            for record in self.store.ungraded():
+                await self.grade(record.id)
+                self.ended.pop(record.id, None)  # rebuilt only to be graded: let it go
+            self._backfill = None
+
+        self._backfill = task = asyncio.get_running_loop().create_task(run())
+        return task
 
     def _cache(self, session: DrillSession) -> None:
         self.ended[session.id] = session
@@ -336,6 +410,11 @@ class Drills:
         if self._collect is not None:
             self._collect.cancel()
             self._collect = None
+        if self._backfill is not None:
+            self._backfill.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._backfill
+        await asyncio.gather(*self._tasks, return_exceptions=True)  # ended drills get graded
         await self.health.stop()
         sessions = [*self.live.values(), *self.ended.values()]
         for s in sessions:

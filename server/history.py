@@ -1,8 +1,11 @@
 """Run history: every finished drill kept with its grade, per player, and comparisons.
 
 A run is one player's attempt at a scenario: the drill's grade (the team's grade; a
-solo player's own) kept in the store's ``runs`` table when it is first asked for, so
-a person's attempts can be listed with their scores over time. A comparison puts two
+solo player's own) kept in the store's ``runs`` table when the drill ends
+(server/drills.py), so a person's attempts can be listed with their scores over time.
+A drill may name a *cohort* when it is created (a class, a team, an interview loop):
+its runs carry it, and a facilitator's history is the runs of their drill's cohort
+(without one, of their drill alone), never every player on the server. A comparison puts two
 runs side by side (or a run and the scenario's strong reference play, replayed with
 the same seed): scores per check, the player actions on one time axis measured from
 the page, and the main metric curves. Everything is derived from the drill logs, which
@@ -31,7 +34,12 @@ NOBODY = "nobody"  # ... with the same drill had nobody done anything
 
 
 def runs_of(
-    drill_id: str, scenario: Scenario, seed: int, players: Sequence[str], events: Sequence[Event]
+    drill_id: str,
+    scenario: Scenario,
+    seed: int,
+    players: Sequence[str],
+    events: Sequence[Event],
+    cohort: str | None = None,
 ) -> list[RunRecord]:
     """The runs of one ended drill: one per human player, all with the drill's grade."""
     g = grade(scenario, events)
@@ -46,6 +54,7 @@ def runs_of(
             g.overall,
             {d.name: d.score for d in g.dimensions},
             checks,
+            cohort,
         )
         for p in players
     ]

@@ -6,15 +6,15 @@ import asyncio
 import hashlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from engine import __version__
 
 from .auth import Principal, may, require
 from .drills import Drills
-from .errors import Conflict, NotFound, Unauthorized
-from .history import NOBODY, REFERENCE, nobody_events, reference_events, runs_of, side
+from .errors import Conflict, Forbidden, NotFound, Unauthorized
+from .history import NOBODY, REFERENCE, nobody_events, reference_events, side
 from .lifecycle import Status
 from .reports import render_report
 from .schemas import (
@@ -39,7 +39,7 @@ from .schemas import (
     Urls,
 )
 from .session import DrillSession
-from .store import RunRecord
+from .store import RunQuery, RunRecord
 
 router = APIRouter(prefix="/api")
 bearer = HTTPBearer(
@@ -117,7 +117,7 @@ async def scenarios(drills: DrillsDep) -> list[dict[str, Any]]:
 )
 async def create_drill(body: CreateDrill, request: Request, drills: DrillsDep) -> dict[str, Any]:
     """Create a drill (status `created`). The token and codes are shown only here."""
-    session, s = drills.create(body.scenario, body.seed, body.speed, body.facilitator)
+    session, s = drills.create(body.scenario, body.seed, body.speed, body.facilitator, body.cohort)
     base, ws = _urls(request, session.id)
     return {
         "drill_id": session.id,
@@ -147,7 +147,7 @@ async def create_solo(body: CreateSolo, request: Request, drills: DrillsDep) -> 
     with the scenario's simulated teammates to page and delegate to. The clock waits
     for you: start it with the clock token (POST /control)."""
     coach = "coach" if body.name.casefold() != "coach" else "clock"
-    session, s = drills.create(body.scenario, body.seed, body.speed, coach)
+    session, s = drills.create(body.scenario, body.seed, body.speed, coach, body.cohort)
     who, token = drills.join(session, s.player_code, body.name, None)
     base, ws = _urls(request, session.id)
     return {
@@ -308,35 +308,54 @@ async def postmortem(session: SessionDep, who: WhoDep) -> Any:
 
 
 # ------------------------------------------------------------------ history
-async def _history(session: DrillSession, who: Principal, drills: Drills) -> list[RunRecord]:
-    """The runs of this drill's scenario the caller may see, recording ended drills first."""
+PlayerFilter = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=40,
+        pattern=r"^[\w][\w .'@-]*$",
+        description="Facilitator only: the runs of this one player of the cohort.",
+    ),
+]
+
+
+async def _history(
+    session: DrillSession, who: Principal, drills: Drills, player: str | None = None
+) -> tuple[str | None, list[RunRecord]]:
+    """(the facilitator's cohort, the runs of this drill's scenario the caller may see):
+    a player's own, or a facilitator's cohort's (this drill's alone without a cohort).
+    Drills are graded when they end; this waits only for gradings still under way."""
     require(who.role, "read:history")
+    scenario = session.scenario.id
+    await drills.graded(scenario)
     store = drills.store
-    scenario = session.scenario
-    for record in store.drills((str(Status.ENDED),)):
-        if record.scenario != scenario.id or store.has_runs(record.id):
-            continue
-        ended = await drills.get(record.id)
-        players = [p.name for p in store.participants(record.id) if p.role == "player"]
-        events = list(ended.drill.log.events)
-        runs = await asyncio.to_thread(runs_of, record.id, scenario, record.seed, players, events)
-        store.save_runs(runs)
-    return store.runs(scenario.id, None if who.role == "facilitator" else who.name)
+    if who.role != "facilitator":
+        if player is not None and player.casefold() != who.name.casefold():
+            raise Forbidden("only the facilitator may read another player's runs")
+        return None, store.runs(RunQuery(scenario, who.name))
+    record = store.drill(session.id)
+    cohort = record.cohort if record is not None else None
+    alone = None if cohort is not None else session.id
+    return cohort, store.runs(RunQuery(scenario, player, cohort, alone))
 
 
 @router.get(
     "/drills/{drill_id}/history",
     response_model=History,
     tags=["reports"],
-    responses=errors(401, 403, 404),
+    responses=errors(401, 403, 404, 422),
 )
-async def history(session: SessionDep, who: WhoDep, drills: DrillsDep) -> dict[str, Any]:
+async def history(
+    session: SessionDep, who: WhoDep, drills: DrillsDep, player: PlayerFilter = None
+) -> dict[str, Any]:
     """Finished runs of this drill's scenario with their scores, oldest first: your own
-    (a player token), or every player's (the facilitator's)."""
-    runs = await _history(session, who, drills)
+    (a player token), or every player's of this drill's cohort (the facilitator's; only
+    this drill's when it has no cohort), narrowed to one with `player`."""
+    cohort, runs = await _history(session, who, drills, player)
     return {
         "scenario": session.scenario.id,
-        "player": None if who.role == "facilitator" else who.name,
+        "player": player if who.role == "facilitator" else who.name,
+        "cohort": cohort,
         "runs": [r.public() for r in runs],
     }
 
@@ -355,7 +374,7 @@ async def compare(
     had nobody done anything (`other=nobody`): both by deterministic replay."""
     require(who.role, "read:history")
     _after_end("comparison", session, who)
-    runs = await _history(session, who, drills)
+    _, runs = await _history(session, who, drills)
     scenario = session.scenario
     mine = list(session.drill.log.events)
     if other == REFERENCE:

@@ -20,6 +20,19 @@ Name = Annotated[
     ),
 ]
 
+Cohort = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[\w][\w .@:/-]*$",
+        examples=["sre-onboarding-2026-q1"],
+        description="The group the drill's players train in (a class, a team, an interview "
+        "loop): letters, digits, spaces and . @ : / - (up to 64 characters). Its facilitator "
+        "sees every run of the cohort in the history; without one, the drill's own runs.",
+    ),
+]
+
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -30,6 +43,7 @@ class CreateDrill(Body):
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     speed: Annotated[float, Field(gt=0, le=600, description="Sim seconds per wall second.")] = 1.0
     facilitator: Name = "facilitator"
+    cohort: Cohort | None = None
 
 
 class CreateSolo(Body):
@@ -37,6 +51,7 @@ class CreateSolo(Body):
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     speed: Annotated[float, Field(gt=0, le=600, description="Sim seconds per wall second.")] = 1.0
     name: Name = Field("on-call", description="You: the on-call engineer (a player).")
+    cohort: Cohort | None = None
 
 
 class SoloCreated(BaseModel):
@@ -192,15 +207,23 @@ class RunInfo(BaseModel):
     drill_id: str
     scenario: str
     player: str
+    cohort: str | None = Field(description="The drill's cohort (null: none).")
     seed: int
-    ended_at: float = Field(description="Unix time the run was recorded.")
+    ended_at: float = Field(description="Unix time the run was recorded (when the drill ended).")
     overall: int
     scores: dict[str, int] = Field(description="Score per dimension, 0-100.")
 
 
 class History(BaseModel):
     scenario: str
-    player: str | None = Field(description="Whose runs; null: everyone's (the facilitator).")
+    player: str | None = Field(
+        description="Whose runs: yours (a player token), or the one player a facilitator "
+        "asked for; null: every player of the cohort."
+    )
+    cohort: str | None = Field(
+        description="The facilitator's scope: this drill's cohort (null: this drill alone, "
+        "or a player's own runs in any cohort)."
+    )
     runs: list[RunInfo] = Field(description="Oldest first.")
 
 

@@ -28,7 +28,7 @@ import functools
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, Protocol, TypeVar
@@ -38,7 +38,8 @@ import orjson
 from .auth import Principal
 from .errors import StorageUnavailable, StoreLocked
 
-SCHEMA_VERSION = 3  # 2: inputs.frame_id; 3: runs (additive: a new table)
+# 2: inputs.frame_id; 3: runs (a new table); 4: drills.cohort and .graded_at, runs.cohort
+SCHEMA_VERSION = 4
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS drills (
     id TEXT PRIMARY KEY,
@@ -51,7 +52,9 @@ CREATE TABLE IF NOT EXISTS drills (
     player_code_hash TEXT NOT NULL,
     observer_code_hash TEXT NOT NULL,
     created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    cohort TEXT,  -- the group the drill's players train in (server/history.py)
+    graded_at REAL  -- when its runs were recorded; NULL: not yet (ended drills get graded)
 );
 CREATE TABLE IF NOT EXISTS tokens (
     hash TEXT PRIMARY KEY,
@@ -86,10 +89,19 @@ CREATE TABLE IF NOT EXISTS runs (
     overall INTEGER NOT NULL,
     scores BLOB NOT NULL,
     checks BLOB NOT NULL,
+    cohort TEXT,
     PRIMARY KEY (drill_id, player)
 );
 CREATE INDEX IF NOT EXISTS runs_by_scenario ON runs(scenario, player, ended_at);
 """
+# 3 -> 4, before the CREATE ... IF NOT EXISTS above (which leave existing tables alone)
+COHORT_MIGRATION = (("drills", "cohort TEXT"), ("drills", "graded_at REAL"))
+RUNS_COHORT_MIGRATION = ("runs", "cohort TEXT")
+DRILL_COLUMNS = (
+    "id, scenario, seed, speed, status, sim_time, facilitator, player_code_hash, "
+    "observer_code_hash, created_at, updated_at, cohort"
+)
+RUN_COLUMNS = "drill_id, player, scenario, seed, ended_at, overall, scores, checks, cohort"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +116,7 @@ class DrillRecord:
     player_code_hash: str
     observer_code_hash: str
     created_at: float
+    cohort: str | None = None  # the group whose history this drill's runs join
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,17 +147,63 @@ class RunRecord:
     overall: int
     scores: dict[str, int]
     checks: dict[str, float]  # check id -> points won
+    cohort: str | None = None  # the drill's cohort
 
     def public(self) -> dict[str, Any]:
+        """The run as GET /history shows it (RunInfo)."""
         return {
             "drill_id": self.drill_id,
             "scenario": self.scenario,
             "player": self.player,
+            "cohort": self.cohort,
             "seed": self.seed,
             "ended_at": self.ended_at,
             "overall": self.overall,
             "scores": self.scores,
         }
+
+    def row(self) -> tuple[Any, ...]:
+        """The values of RUN_COLUMNS, in order."""
+        return (
+            self.drill_id,
+            self.player,
+            self.scenario,
+            self.seed,
+            self.ended_at,
+            self.overall,
+            orjson.dumps(self.scores),
+            orjson.dumps(self.checks),
+            self.cohort,
+        )
+
+    @classmethod
+    def of_row(cls, r: Sequence[Any]) -> RunRecord:
+        """A run from the values of RUN_COLUMNS (blobs as bytes or memoryview)."""
+        return cls(r[0], r[2], r[1], int(r[3]), r[4], r[5], _json(r[6]), _json(r[7]), r[8])
+
+
+@dataclass(frozen=True, slots=True)
+class RunQuery:
+    """Which runs to read: a scenario's, narrowed by each filter given."""
+
+    scenario: str
+    player: str | None = None
+    cohort: str | None = None
+    drill_id: str | None = None
+
+    def where(self, mark: str) -> tuple[str, list[Any]]:
+        """An SQL condition over RUN_COLUMNS with ``mark`` placeholders, and its values."""
+        given = [
+            (column, value)
+            for column, value in (
+                ("scenario", self.scenario),
+                ("player", self.player),
+                ("cohort", self.cohort),
+                ("drill_id", self.drill_id),
+            )
+            if value is not None
+        ]
+        return " AND ".join(f"{c} = {mark}" for c, _ in given), [v for _, v in given]
 
 
 class Store(Protocol):
@@ -169,9 +228,9 @@ class Store(Protocol):
     ) -> int: ...
     def drop_input(self, n: int) -> None: ...
     def inputs(self, drill_id: str) -> list[StoredInput]: ...
-    def save_runs(self, runs: list[RunRecord]) -> None: ...
-    def runs(self, scenario: str, player: str | None = None) -> list[RunRecord]: ...
-    def has_runs(self, drill_id: str) -> bool: ...
+    def save_runs(self, drill_id: str, runs: list[RunRecord]) -> None: ...
+    def runs(self, query: RunQuery) -> list[RunRecord]: ...
+    def ungraded(self) -> list[DrillRecord]: ...
     def close(self) -> None: ...
 
 
@@ -248,15 +307,31 @@ class SqliteStore:
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA busy_timeout=5000")
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, 1, 2, SCHEMA_VERSION):
+        if version not in (0, 1, 2, 3, SCHEMA_VERSION):
             raise RuntimeError(
                 f"{path}: database schema version {version}; this firedrill reads {SCHEMA_VERSION}"
             )
-        if version == 1:  # the one migration so far: remember frame ids
-            self.db.execute("ALTER TABLE inputs ADD COLUMN frame_id TEXT")
-        self.db.executescript(SCHEMA)
-        self.db.executescript(RUNS_SCHEMA)  # 2 -> 3
-        self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        with self._tx():  # all of a migration or none of it
+            if version == 1:  # 1 -> 2: remember frame ids
+                self.db.execute("ALTER TABLE inputs ADD COLUMN frame_id TEXT")
+            if 1 <= version <= 3:  # 3 -> 4: cohorts, and which ended drills are graded
+                for table, column in COHORT_MIGRATION:
+                    self._add_column(table, column)
+            if version == 3:  # runs were recorded lazily: a drill with runs was graded
+                self._add_column(*RUNS_COHORT_MIGRATION)
+                self.db.execute(
+                    "UPDATE drills SET graded_at = updated_at "
+                    "WHERE id IN (SELECT drill_id FROM runs)"
+                )
+            for statement in _statements(SCHEMA + RUNS_SCHEMA):
+                self.db.execute(statement)
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _add_column(self, table: str, column: str) -> None:
+        """ALTER TABLE ... ADD COLUMN, unless the table has it already."""
+        have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+        if column.split()[0] not in have:
+            self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
     # ------------------------------------------------------------- drills
     @_storage
@@ -264,7 +339,7 @@ class SqliteStore:
         r = record
         with self._tx():
             self.db.execute(
-                "INSERT INTO drills VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO drills ({DRILL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     r.id,
                     r.scenario,
@@ -277,6 +352,7 @@ class SqliteStore:
                     r.observer_code_hash,
                     r.created_at,
                     r.created_at,
+                    r.cohort,
                 ),
             )
             self.db.execute(
@@ -368,43 +444,37 @@ class SqliteStore:
 
     # --------------------------------------------------------------- runs
     @_storage
-    def save_runs(self, runs: list[RunRecord]) -> None:
+    def save_runs(self, drill_id: str, runs: list[RunRecord]) -> None:
+        """Record an ended drill's runs (none: it had no players) and mark it graded,
+        in one transaction; a drill is recorded once, however often this is called."""
         with self._tx():
             for r in runs:
                 self.db.execute(
-                    "INSERT OR IGNORE INTO runs VALUES (?,?,?,?,?,?,?,?)",
-                    (
-                        r.drill_id,
-                        r.player,
-                        r.scenario,
-                        r.seed,
-                        r.ended_at,
-                        r.overall,
-                        orjson.dumps(r.scores),
-                        orjson.dumps(r.checks),
-                    ),
+                    f"INSERT OR IGNORE INTO runs ({RUN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                    r.row(),
                 )
+            self.db.execute(
+                "UPDATE drills SET graded_at = ? WHERE id = ? AND graded_at IS NULL",
+                (time.time(), drill_id),
+            )
 
     @_storage
-    def runs(self, scenario: str, player: str | None = None) -> list[RunRecord]:
-        """Finished runs of a scenario, oldest first (one player's, or everyone's)."""
-        where, args = ("scenario = ?", [scenario])
-        if player is not None:
-            where, args = ("scenario = ? AND player = ?", [scenario, player])
+    def runs(self, query: RunQuery) -> list[RunRecord]:
+        """Finished runs, oldest first (see RunQuery)."""
+        where, args = query.where("?")
         rows = self.db.execute(
-            "SELECT drill_id, scenario, player, seed, ended_at, overall, scores, checks "
-            f"FROM runs WHERE {where} ORDER BY ended_at, drill_id",
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE {where} ORDER BY ended_at, drill_id, player",
             args,
         ).fetchall()
-        return [
-            RunRecord(r[0], r[1], r[2], r[3], r[4], r[5], orjson.loads(r[6]), orjson.loads(r[7]))
-            for r in rows
-        ]
+        return [RunRecord.of_row(r) for r in rows]
 
     @_storage
-    def has_runs(self, drill_id: str) -> bool:
-        q = "SELECT 1 FROM runs WHERE drill_id = ? LIMIT 1"
-        return self.db.execute(q, (drill_id,)).fetchone() is not None
+    def ungraded(self) -> list[DrillRecord]:
+        """Ended drills whose runs are not recorded yet, oldest first."""
+        rows = self.db.execute(
+            _SELECT_DRILL + " WHERE status = 'ended' AND graded_at IS NULL ORDER BY created_at"
+        ).fetchall()
+        return [DrillRecord(*row) for row in rows]
 
     def close(self) -> None:
         self.db.close()
@@ -417,8 +487,20 @@ class SqliteStore:
 
 _SELECT_DRILL = (
     "SELECT id, scenario, seed, speed, status, sim_time, facilitator, player_code_hash, "
-    "observer_code_hash, created_at FROM drills"
+    "observer_code_hash, created_at, cohort FROM drills"
 )
+
+
+def _json(blob: Any) -> Any:
+    """A JSON column's value: bytes or text (SQLite), or a memoryview (PostgreSQL)."""
+    return orjson.loads(blob if isinstance(blob, bytes | str) else bytes(blob))
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a schema script, to run inside a transaction (executescript
+    would commit first)."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
 class _Transaction:

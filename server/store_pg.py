@@ -29,7 +29,16 @@ from psycopg import sql
 
 from .auth import Principal
 from .errors import StoreLocked
-from .store import DRILL_FIELDS, DrillRecord, RunRecord, StoredInput, storage_errors
+from .store import (
+    DRILL_COLUMNS,
+    DRILL_FIELDS,
+    RUN_COLUMNS,
+    DrillRecord,
+    RunQuery,
+    RunRecord,
+    StoredInput,
+    storage_errors,
+)
 from .storeurl import describe
 
 
@@ -100,6 +109,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             PRIMARY KEY (drill_id, player)
         );
         CREATE INDEX runs_by_scenario ON runs(scenario, player, ended_at);
+        """,
+    ),
+    Migration(
+        3,
+        "cohorts (drills.cohort, runs.cohort) and drills.graded_at: ended drills are graded "
+        "once, when they end (SQLite schema 4)",
+        """
+        ALTER TABLE drills ADD COLUMN cohort TEXT;
+        ALTER TABLE drills ADD COLUMN graded_at DOUBLE PRECISION;
+        ALTER TABLE runs ADD COLUMN cohort TEXT;
+        CREATE INDEX runs_by_cohort ON runs(scenario, cohort, ended_at);
+        UPDATE drills SET graded_at = updated_at WHERE id IN (SELECT drill_id FROM runs);
         """,
     ),
 )
@@ -179,7 +200,8 @@ class PostgresStore:
         r = record
         with self.db.transaction():
             self.db.execute(
-                "INSERT INTO drills VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                f"INSERT INTO drills ({DRILL_COLUMNS}) "
+                "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
                 (
                     r.id,
                     r.scenario,
@@ -192,6 +214,7 @@ class PostgresStore:
                     r.observer_code_hash,
                     r.created_at,
                     r.created_at,
+                    r.cohort,
                 ),
             )
             self._insert_token(
@@ -288,44 +311,37 @@ class PostgresStore:
 
     # --------------------------------------------------------------- runs
     @_storage
-    def save_runs(self, runs: list[RunRecord]) -> None:
+    def save_runs(self, drill_id: str, runs: list[RunRecord]) -> None:
+        """Record an ended drill's runs and mark it graded, in one transaction (once)."""
         with self.db.transaction():
             for r in runs:
                 self.db.execute(
-                    "INSERT INTO runs VALUES (%s,%s,%s,%s,%s,%s,%s,%s) "
+                    f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) "
                     "ON CONFLICT (drill_id, player) DO NOTHING",
-                    (
-                        r.drill_id,
-                        r.player,
-                        r.scenario,
-                        r.seed,
-                        r.ended_at,
-                        r.overall,
-                        orjson.dumps(r.scores),
-                        orjson.dumps(r.checks),
-                    ),
+                    r.row(),
                 )
-
-    @_storage
-    def runs(self, scenario: str, player: str | None = None) -> list[RunRecord]:
-        """Finished runs of a scenario, oldest first (one player's, or everyone's)."""
-        rows = self.db.execute(
-            "SELECT drill_id, scenario, player, seed, ended_at, overall, scores, checks "
-            "FROM runs WHERE scenario = %s AND (%s::text IS NULL OR player = %s) "
-            "ORDER BY ended_at, drill_id",
-            (scenario, player, player),
-        ).fetchall()
-        return [
-            RunRecord(
-                r[0], r[1], r[2], int(r[3]), r[4], r[5], orjson.loads(r[6]), orjson.loads(r[7])
+            self.db.execute(
+                "UPDATE drills SET graded_at = %s WHERE id = %s AND graded_at IS NULL",
+                (time.time(), drill_id),
             )
-            for r in rows
-        ]
 
     @_storage
-    def has_runs(self, drill_id: str) -> bool:
-        q = "SELECT 1 FROM runs WHERE drill_id = %s LIMIT 1"
-        return self.db.execute(q, (drill_id,)).fetchone() is not None
+    def runs(self, query: RunQuery) -> list[RunRecord]:
+        """Finished runs, oldest first (see RunQuery)."""
+        where, args = query.where("%s")
+        rows = self.db.execute(
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE {where} ORDER BY ended_at, drill_id, player",
+            args,
+        ).fetchall()
+        return [RunRecord.of_row(r) for r in rows]
+
+    @_storage
+    def ungraded(self) -> list[DrillRecord]:
+        """Ended drills whose runs are not recorded yet, oldest first."""
+        rows = self.db.execute(
+            _SELECT_DRILL + " WHERE status = 'ended' AND graded_at IS NULL ORDER BY created_at"
+        ).fetchall()
+        return [DrillRecord(*row) for row in rows]
 
     def close(self) -> None:
         self.db.close()
@@ -333,7 +349,7 @@ class PostgresStore:
 
 _SELECT_DRILL = (
     "SELECT id, scenario, seed, speed, status, sim_time, facilitator, player_code_hash, "
-    "observer_code_hash, created_at FROM drills"
+    "observer_code_hash, created_at, cohort FROM drills"
 )
 
 

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from .auth import Principal
 from .errors import StorageUnavailable
 from .settings import Backoff
-from .store import DrillRecord, RunRecord, Store, StoredInput
+from .store import DrillRecord, RunQuery, RunRecord, Store, StoredInput
 
 log = logging.getLogger("firedrill.server")
 
@@ -188,14 +188,14 @@ class WatchedStore:
     def inputs(self, drill_id: str) -> list[StoredInput]:
         return self.inner.inputs(drill_id)
 
-    def save_runs(self, runs: list[RunRecord]) -> None:
-        self._write(lambda: self.inner.save_runs(runs))
+    def save_runs(self, drill_id: str, runs: list[RunRecord]) -> None:
+        self._write(lambda: self.inner.save_runs(drill_id, runs))
 
-    def runs(self, scenario: str, player: str | None = None) -> list[RunRecord]:
-        return self.inner.runs(scenario, player)
+    def runs(self, query: RunQuery) -> list[RunRecord]:
+        return self.inner.runs(query)
 
-    def has_runs(self, drill_id: str) -> bool:
-        return self.inner.has_runs(drill_id)
+    def ungraded(self) -> list[DrillRecord]:
+        return self.inner.ungraded()
 
     def close(self) -> None:
         self.inner.close()

@@ -21,9 +21,9 @@ from . import rubric as R
 from .checks_blast import blast_checks
 from .checks_command import command_checks
 from .checks_comms import comms_checks
-from .checks_mitigation import credited, mitigation_checks
+from .checks_mitigation import candidates, credited, mitigation_checks
 from .claims import Claim, read_claims
-from .counterfactual import lower, replay_without
+from .counterfactual import Attribution, lower, mitigators, replay_without
 from .judge import Judged, judge_all
 from .model import (
     DIMENSIONS,
@@ -64,10 +64,11 @@ def grade(scenario: Scenario, events: Sequence[Event]) -> Grade:
     judged = judge_all(tl, rb)
     claims = read_claims(tl, rb)
     notes = list(rb.notes)
+    owed = _owed(scenario, events, tl, rb, judged, notes)
     checks = {
         "command": command_checks(tl, rb),
         "blast_radius": blast_checks(tl, rb, claims),
-        "mitigation": _mitigation(scenario, events, tl, rb, judged, claims, notes),
+        "mitigation": _mitigation(scenario, events, tl, rb, judged, claims, owed, notes),
         "communication": comms_checks(tl, rb, claims),
     }
     dims = tuple(_dimension(name, checks[name], rb) for name in DIMENSIONS)
@@ -82,7 +83,7 @@ def grade(scenario: Scenario, events: Sequence[Event]) -> Grade:
         overall = R.UNMITIGATED_CAP
     created = next((e for e in tl.events if e.type == "drill.created"), None)
     seed = created.data.get("seed") if created is not None else None
-    _, end = credited(tl, rb, judged)
+    _, end = credited(tl, rb, judged, owed)
     if created is not None and created.data.get("scenario") != scenario.id:
         notes.append(
             f"the log is of scenario {created.data.get('scenario')!r}, "
@@ -105,6 +106,28 @@ def grade(scenario: Scenario, events: Sequence[Event]) -> Grade:
     )
 
 
+def _owed(
+    scenario: Scenario,
+    events: Sequence[Event],
+    tl: Timeline,
+    rb: Rubric,
+    judged: list[Judged],
+    notes: list[str] | None,
+) -> Attribution | None:
+    """Which mitigations the end of harm is owed to, by replaying the log without them
+    (counterfactual.mitigators); None, with a note, when the log cannot be replayed."""
+    seqs = candidates(tl, rb, judged)
+    if not seqs:
+        return None
+    owed = mitigators(scenario, events, seqs)
+    if owed is None and notes is not None:
+        notes.append(
+            "could not replay this log without its mitigations; the end of impact is "
+            "credited to the last credible mitigation that helped before it"
+        )
+    return owed
+
+
 def _mitigation(
     scenario: Scenario,
     events: Sequence[Event],
@@ -112,11 +135,12 @@ def _mitigation(
     rb: Rubric,
     judged: list[Judged],
     claims: list[Claim],
+    owed: Attribution | None,
     notes: list[str],
 ) -> list[Check]:
     """Mitigation checks; with harmful mitigations, each check keeps the lower of its
     score in this drill and in a replay of it without them (see counterfactual.py)."""
-    checks = mitigation_checks(tl, rb, judged, claims)
+    checks = mitigation_checks(tl, rb, judged, claims, owed)
     harmful = [j for j in judged if j.rule == "harmful"]
     if not harmful:
         return checks
@@ -128,8 +152,10 @@ def _mitigation(
         )
         return checks
     cf_tl = Timeline(scenario, cf_events)
+    cf_judged = judge_all(cf_tl, rb)
+    cf_owed = _owed(scenario, cf_events, cf_tl, rb, cf_judged, None)
     other = {
-        c.id: c for c in mitigation_checks(cf_tl, rb, judge_all(cf_tl, rb), read_claims(cf_tl, rb))
+        c.id: c for c in mitigation_checks(cf_tl, rb, cf_judged, read_claims(cf_tl, rb), cf_owed)
     }
     why = " and ".join(describe(j.event) for j in harmful)
     cited = tuple(tl.ev(j.event) for j in harmful)

@@ -9,11 +9,13 @@ the looks that followed a mitigation's effect.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import inf
 
 from ..alerts import OPS
 from . import rubric as R
 from .base import Hit, penalty, scored
 from .claims import Claim, describe_claim
+from .counterfactual import Attribution
 from .judge import Judged
 from .model import Check, Evidence
 from .timeline import Timeline, clock, describe
@@ -30,11 +32,17 @@ def best_move(tl: Timeline) -> str:
 
 
 def credited(
-    tl: Timeline, rb: R.Rubric, judged: list[Judged]
+    tl: Timeline, rb: R.Rubric, judged: list[Judged], owed: Attribution | None = None
 ) -> tuple[Judged | None, float | None]:
-    """The mitigation that ended the impact and when impact ended, if one did."""
+    """The mitigation that ended the impact and when impact ended, if one did.
+
+    With ``owed`` (the replay's attribution, :func:`.counterfactual.mitigators`) only a
+    move whose removal makes the outcome worse can be the one: a move that merely came
+    before the end, or a lever pulled while harm was ending by itself, earns nothing.
+    Without it (the log cannot be replayed) the last credible move that helped is
+    taken, as the rubric's notes then say."""
     end, ever = tl.mitigated_at(rb.threshold)
-    ok = [j for j in judged if j.credible]
+    ok = [j for j in judged if j.credible and (owed is None or j.event.seq in owed.seqs)]
     if not ever:
         # Impact never reached the threshold: credit a mitigation that landed and was
         # either the scenario's answer or visibly helped, not any action at all.
@@ -54,6 +62,32 @@ def credited(
     return (chosen[-1], end) if chosen else (None, None)
 
 
+def candidates(tl: Timeline, rb: R.Rubric, judged: list[Judged]) -> list[int]:
+    """The seqs of the mitigations the end of harm could be owed to: every one before
+    harm ended (every one that landed, when harm never began); none while harm goes on."""
+    end, ever = tl.mitigated_at(rb.threshold)
+    if not ever:
+        return [j.event.seq for j in judged if j.landed is not None]
+    return [] if end is None else [j.event.seq for j in judged if j.event.t <= end]
+
+
+def replayed(owed: Attribution | None, judged: list[Judged], credit: Judged) -> str:
+    """What the replay showed about the credited move(s), for the check's detail."""
+    if owed is None or not owed.seqs:
+        return ""
+    names = [describe(j.event) for j in judged if j.event.seq in owed.seqs]
+    them = (
+        ("it" if owed.seqs == {credit.event.seq} else names[0])
+        if len(names) == 1
+        else " or without ".join(names)
+        if owed.each
+        else "all of " + " and ".join(names)
+    )
+    if owed.delay == inf:
+        return f" Replayed without {them}, harm would still have been going at the end."
+    return f" Replayed without {them}, harm would have ended {clock(owed.delay)} later."
+
+
 def timeliness(rel: float, rb: R.Rubric) -> float:
     """The time curve: full credit for impact ended by par, falling linearly to
     MODEL_CREDIT at ``mitigation_model`` (page+25m), then to nothing at ``mitigation``."""
@@ -66,8 +100,14 @@ def timeliness(rel: float, rb: R.Rubric) -> float:
 
 
 def mitigation_checks(
-    tl: Timeline, rb: R.Rubric, judged: list[Judged], claims: Sequence[Claim] = ()
+    tl: Timeline,
+    rb: R.Rubric,
+    judged: list[Judged],
+    claims: Sequence[Claim] = (),
+    owed: Attribution | None = None,
 ) -> list[Check]:
+    """Every mitigation check; ``owed`` is the replay's attribution of the end of harm
+    (None: the log could not be replayed, the last credible move that helped counts)."""
     none = [tl.anchor_ev(), tl.end_ev()]
     move = best_move(tl)
     out = []
@@ -116,7 +156,7 @@ def mitigation_checks(
         )
     out.append(_reversible_first(tl, rb, judged))
     # -- effective and timely
-    credit, end = credited(tl, rb, judged)
+    credit, end = credited(tl, rb, judged, owed)
     par, deadline = rb.w("mitigation_par"), rb.w("mitigation")
     if credit is None or end is None:
         helped = [x for x in judged if x.credible and x.verdict == "helped"]
@@ -125,6 +165,15 @@ def mitigation_checks(
             detail = "Impact was still ongoing when the drill ended"
             detail += (
                 f" although {describe(helped[-1].event)} reduced it for a while." if helped else "."
+            )
+        elif ever and stopped is not None and owed is not None and not owed.seqs:
+            prior = [x for x in judged if x.event.t <= stopped]
+            detail = (
+                f"Impact ended at {tl.at(stopped)}, and as early in a replay without "
+                f"{'any mitigation' if len(prior) > 1 else describe(prior[0].event)}: "
+                "no move made the difference."
+                if prior
+                else f"Impact ended at {tl.at(stopped)} with no mitigation before it."
             )
         elif ever and stopped is not None:
             detail = f"Impact ended at {tl.at(stopped)} with no credible mitigation before it"
@@ -167,7 +216,15 @@ def mitigation_checks(
             else f"Impact ended at {tl.at(end)} after {describe(credit.event)}."
         )
         out.append(
-            scored(rb, "mitigation.effective", 1.0, what, f"Use {move}.", ev, [credit.actor])
+            scored(
+                rb,
+                "mitigation.effective",
+                1.0,
+                what + replayed(owed, judged, credit),
+                f"Use {move}.",
+                ev,
+                [credit.actor],
+            )
         )
         rel = tl.rel(end)
         frac = timeliness(rel, rb)
@@ -185,7 +242,7 @@ def mitigation_checks(
             )
         )
     out.append(_safe(tl, rb, judged))
-    out.append(_verified(tl, rb, judged, credit, end, list(claims)))
+    out.append(_verified(tl, rb, judged, credit, end, list(claims), owed))
     out += _penalties(tl, rb, judged)
     return out
 
@@ -307,6 +364,7 @@ def _verified(
     j: Judged | None,
     end: float | None,
     claims: list[Claim],
+    owed: Attribution | None = None,
 ) -> Check:
     """The effect was visible before anyone said it worked. Visible means on what
     everyone sees (the paging alert resolved, or its metric's chart back within the
@@ -316,6 +374,17 @@ def _verified(
         "Say it worked only once the charts or a breakdown show it: wait for the alert "
         "to resolve or look at the breakdown after the mitigation lands."
     )
+    stopped = tl.mitigated_at(rb.threshold)[0]
+    if j is None and owed is not None and not owed.seqs and stopped is not None:
+        return scored(
+            rb,
+            "mitigation.verified",
+            0.0,
+            f"Impact ended at {tl.at(stopped)} as early as in a replay without any "
+            "mitigation: no mitigation's effect to verify.",
+            stronger,
+            [tl.anchor_ev(), tl.end_ev()],
+        )
     if j is None or (j.landed is None and end is None):
         landed = [x for x in judged if x.credible and x.landed is not None] or [
             x for x in judged if x.landed is not None

@@ -11,9 +11,11 @@ The replay is checked against the log: up to the first dropped input it must
 reproduce the log byte for byte, or it is not used (a log from another
 engine version, say) and the grade says so in its notes.
 
-The same replay attributes the end of an incident (:func:`attribute`): the
-postmortem credits the mitigation without which harm would have ended latest,
-not simply the last one before it ended.
+The same replay attributes the end of an incident (:func:`attribute`,
+:func:`mitigators`): the grade's ``mitigation.effective`` and the postmortem
+credit a mitigation without which harm would have ended later (or never), not
+simply the last one before it ended. Removing an input removes what depends on
+it (:func:`with_dependents`: a teammate's action and the task that asked for it).
 """
 
 from __future__ import annotations
@@ -25,17 +27,37 @@ from math import inf
 from ..drill import Drill
 from ..errors import FiredrillError
 from ..log import Event
+from ..outcome import Outcome, outcome
 from ..scenario import Scenario
 from .model import Check, Evidence
+
+
+def with_dependents(events: Sequence[Event], drop: set[int]) -> set[int]:
+    """``drop`` with what stands or falls with it: a teammate's action (an input with
+    ``via``) is the delegated task's doing, so removing it removes the ``delegate`` that
+    asked for it (else the replayed teammate would redo it); removing a ``delegate``
+    removes the action it led to (the replay never asks for it)."""
+    out = set(drop)
+    for e in events:
+        if e.type != "input" or "via" not in e.data:
+            continue
+        via = int(e.data["via"])
+        if e.seq in drop:
+            out.add(via)
+        if via in drop:
+            out.add(e.seq)
+    return out
 
 
 def replay_without(
     scenario: Scenario, events: Sequence[Event], drop: set[int]
 ) -> list[Event] | None:
-    """The log of the same drill without the inputs whose seqs are in ``drop``."""
+    """The log of the same drill without the inputs whose seqs are in ``drop`` and what
+    depends on them (:func:`with_dependents`); None when the log cannot be replayed."""
     created = next((e for e in events if e.type == "drill.created"), None)
     if created is None or created.data.get("scenario") != scenario.id or not drop:
         return None
+    drop = with_dependents(events, drop)
     drill = Drill(scenario, int(created.data.get("seed", 0)))
     for e in events:
         if e.type != "input" or e.seq in drop:
@@ -87,22 +109,39 @@ def attribute(
     scenario: Scenario, events: Sequence[Event], seqs: Sequence[int]
 ) -> list[Without] | None:
     """Replay the log once without each mitigation in ``seqs``; None when the log cannot
-    be replayed. The move that changed impact is the one whose absence delays (or
-    prevents) the end of harm the most: see :func:`decisive`."""
-    from ..outcome import outcome
-
+    be replayed or harm was still ongoing at its end. The move that changed impact is
+    the one whose absence delays (or prevents) the end of harm the most: see
+    :func:`decisive`. When harm never began, ``delay`` is how long harm lasts without
+    the move (it kept the incident from ever reaching the threshold)."""
     real = outcome(scenario, events)
-    if real.mitigated_at is None:
+    if real.mitigated_at is None and real.impact_started_at is not None:
         return None
     out = []
     for seq in seqs:
-        cf = replay_without(scenario, events, {seq})
-        if cf is None:
+        w = _without(scenario, events, real, {seq}, seq)
+        if w is None:
             return None
-        o = outcome(scenario, cf)
-        delay = inf if o.mitigated_at is None else o.mitigated_at - real.mitigated_at
-        out.append(Without(seq, o.mitigated_at, o.impact_minutes, delay))
+        out.append(w)
     return out
+
+
+def _without(
+    scenario: Scenario, events: Sequence[Event], real: Outcome, drop: set[int], seq: int
+) -> Without | None:
+    """The outcome without the inputs in ``drop`` (recorded under ``seq``), beside the real one."""
+    cf = replay_without(scenario, events, drop)
+    if cf is None:
+        return None
+    o = outcome(scenario, cf)
+    if real.impact_started_at is None:  # harm never began: how long it lasts without
+        started = o.impact_started_at
+        delay = (
+            0.0 if started is None else inf if o.mitigated_at is None else o.mitigated_at - started
+        )
+    else:
+        assert real.mitigated_at is not None
+        delay = inf if o.mitigated_at is None else o.mitigated_at - real.mitigated_at
+    return Without(seq, o.mitigated_at, o.impact_minutes, delay)
 
 
 def decisive(found: Sequence[Without], tolerance: float = 60.0) -> list[Without]:
@@ -112,3 +151,42 @@ def decisive(found: Sequence[Without], tolerance: float = 60.0) -> list[Without]
     if worst <= tolerance:
         return []
     return [w for w in found if w.delay >= worst - (0.0 if worst == inf else tolerance)]
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Which mitigations the end of harm is owed to, by replay (see :func:`mitigators`).
+
+    ``seqs`` empty: harm ended as early without every one of them (it ended on its
+    own). ``each``: every move in ``seqs`` was necessary alone; otherwise only all of
+    them together were (redundant moves, any one enough). ``delay``: how much later
+    harm ended without them (inf: it never did)."""
+
+    seqs: frozenset[int]
+    each: bool
+    delay: float
+
+
+def mitigators(
+    scenario: Scenario, events: Sequence[Event], seqs: Sequence[int], tolerance: float = 60.0
+) -> Attribution | None:
+    """The mitigations among ``seqs`` whose removal, by deterministic replay, makes the
+    outcome worse (harm ends more than ``tolerance`` seconds later, or never): those
+    :func:`decisive` names, else all of them together when only their joint removal
+    does; None when the log cannot be replayed (or harm never ended)."""
+    if not seqs:
+        return Attribution(frozenset(), False, 0.0)
+    found = attribute(scenario, events, seqs)
+    if found is None:
+        return None
+    key = decisive(found, tolerance)
+    if key:
+        return Attribution(frozenset(w.seq for w in key), True, min(w.delay for w in key))
+    if len(seqs) == 1:
+        return Attribution(frozenset(), False, found[0].delay)
+    joint = _without(scenario, events, outcome(scenario, events), set(seqs), max(seqs))
+    if joint is None:
+        return None
+    if joint.delay <= tolerance:
+        return Attribution(frozenset(), False, joint.delay)
+    return Attribution(frozenset(seqs), False, joint.delay)

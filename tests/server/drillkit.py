@@ -195,6 +195,29 @@ async def join(
     return str(r.json()["token"])
 
 
+def solo_run(
+    c: httpx.Client,
+    name: str,
+    seed: int,
+    steps: list[dict[str, object]],
+    cohort: str | None = None,
+) -> tuple[str, str, str]:
+    """A solo drill of gateway-bad-pod played over REST: start, jump past the page, the
+    steps, end; (drill id, player token, clock token)."""
+    body: dict[str, object] = {"scenario": "gateway-bad-pod", "seed": seed, "name": name}
+    if cohort is not None:
+        body["cohort"] = cohort
+    d = c.post("/api/solo", json=body).json()
+    me, clock = bearer(d["token"]), bearer(d["clock_token"])
+    url = f"/api/drills/{d['drill_id']}"
+    c.post(f"{url}/control", json={"action": "start"}, headers=clock)
+    c.post(f"{url}/control", json={"action": "jump", "seconds": 300}, headers=clock)
+    for inp in steps:
+        assert c.post(f"{url}/inputs", json={"input": inp}, headers=me).status_code == 200
+    c.post(f"{url}/control", json={"action": "end"}, headers=clock)
+    return str(d["drill_id"]), str(d["token"]), str(d["clock_token"])
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

@@ -10,7 +10,7 @@ import pytest
 
 from server.settings import Settings
 
-from .drillkit import Live, bearer, start_in_thread
+from .drillkit import Live, bearer, solo_run, start_in_thread
 
 
 @pytest.fixture(scope="module")
@@ -66,36 +66,20 @@ def test_solo_garbage_is_refused(server: Live) -> None:
         assert r.status_code == 422 and "extra" in r.text
 
 
-def _solo_run(
-    c: httpx.Client, name: str, seed: int, steps: list[dict[str, object]]
-) -> tuple[str, str, str]:
-    """A solo drill played over REST: start, jump past the page, the steps, end."""
-    solo = c.post("/api/solo", json={"scenario": "gateway-bad-pod", "seed": seed, "name": name})
-    d = solo.json()
-    me, clock = bearer(d["token"]), bearer(d["clock_token"])
-    url = f"/api/drills/{d['drill_id']}"
-    c.post(f"{url}/control", json={"action": "start"}, headers=clock)
-    c.post(f"{url}/control", json={"action": "jump", "seconds": 300}, headers=clock)
-    for inp in steps:
-        assert c.post(f"{url}/inputs", json={"input": inp}, headers=me).status_code == 200
-    c.post(f"{url}/control", json={"action": "end"}, headers=clock)
-    return str(d["drill_id"]), str(d["token"]), str(d["clock_token"])
-
-
 def test_history_lists_a_players_runs_and_compares_them(server: Live) -> None:
     """Two attempts by one player are listed oldest first; compared per check and curve."""
     with httpx.Client(base_url=server.http, timeout=60) as c:
-        first, _, _ = _solo_run(c, "hana", 1, [])
-        second, token, clock = _solo_run(c, "hana", 1, [{"type": "take_command"}])
-        _solo_run(c, "other", 1, [])
+        first, _, _ = solo_run(c, "hana", 1, [])
+        second, token, clock = solo_run(c, "hana", 1, [{"type": "take_command"}])
         r = c.get(f"/api/drills/{second}/history", headers=bearer(token))
         assert r.status_code == 200, r.text
         h = r.json()
         assert (h["scenario"], h["player"]) == ("gateway-bad-pod", "hana")
         assert [x["drill_id"] for x in h["runs"]] == [first, second]
         assert h["runs"][1]["scores"]["command"] > h["runs"][0]["scores"]["command"]
-        everyone = c.get(f"/api/drills/{second}/history", headers=bearer(clock)).json()
-        assert {x["player"] for x in everyone["runs"]} >= {"hana", "other"}
+        mine = c.get(f"/api/drills/{second}/history", headers=bearer(clock)).json()
+        assert (mine["cohort"], [x["drill_id"] for x in mine["runs"]]) == (None, [second])
+        other, _, _ = solo_run(c, "other", 1, [])
         cmp = c.get(f"/api/drills/{second}/compare?other={first}", headers=bearer(token)).json()
         took = next(x for x in cmp["a"]["checks"] if x["id"] == "command.ic")
         none = next(x for x in cmp["b"]["checks"] if x["id"] == "command.ic")
@@ -110,6 +94,5 @@ def test_history_lists_a_players_runs_and_compares_them(server: Live) -> None:
         assert (idle["b"]["label"], idle["b"]["actions"]) == ("nobody did anything", [])
         assert idle["b"]["metrics"]["api-gateway.err_5xx_pct"][-1][1] > 5  # still failing
         # someone else's run is not yours to open
-        theirs = next(x["drill_id"] for x in everyone["runs"] if x["player"] == "other")
-        r = c.get(f"/api/drills/{second}/compare?other={theirs}", headers=bearer(token))
+        r = c.get(f"/api/drills/{second}/compare?other={other}", headers=bearer(token))
         assert r.status_code == 404 and "that you may see" in r.json()["message"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from server.auth import Principal
-from server.store import DrillRecord, SqliteStore
+from server.store import DrillRecord, RunQuery, RunRecord, SqliteStore
 
 
 def record(**kw: object) -> DrillRecord:
@@ -66,7 +67,7 @@ def test_a_version_1_database_gains_frame_ids_and_keeps_its_inputs(tmp_path: Pat
     store.close()
 
     store = SqliteStore(db)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == 3  # and the runs table
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == 4  # runs, cohorts
     store.append_input(
         "abcdefgh", 2.0, "fac", "facilitator", None, {"type": "note", "text": "n"}, "f-1"
     )
@@ -80,5 +81,52 @@ def test_a_version_1_database_gains_frame_ids_and_keeps_its_inputs(tmp_path: Pat
     newer = SqliteStore(tmp_path / "new.db")
     newer.db.execute("PRAGMA user_version=9")
     newer.close()
-    with pytest.raises(RuntimeError, match="database schema version 9; this firedrill reads 3"):
+    with pytest.raises(RuntimeError, match="database schema version 9; this firedrill reads 4"):
         SqliteStore(tmp_path / "new.db")
+
+
+def test_a_version_3_database_gains_cohorts_and_keeps_its_runs_graded(tmp_path: Path) -> None:
+    """Schema 3 (runs recorded lazily, no cohorts) -> 4: the old runs stay, with no cohort;
+    an ended drill that had runs counts as graded, one without is left for the backfill."""
+    db = tmp_path / "v3.db"
+    old = sqlite3.connect(db)
+    old.executescript(V3)
+    for drill in ("withruns", "noruns00"):
+        old.execute("INSERT INTO drills VALUES (?,'s',1,1,'ended',5,'fac','p','o',1,2)", (drill,))
+    old.execute("INSERT INTO runs VALUES ('withruns','ann','s',1,3.0,55,'{}','{}')")
+    old.execute("PRAGMA user_version=3")
+    old.commit()
+    old.close()
+
+    store = SqliteStore(db)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert store.runs(RunQuery("s")) == [
+        RunRecord("withruns", "s", "ann", 1, 3.0, 55, {}, {}, None)
+    ]
+    assert [r.id for r in store.ungraded()] == ["noruns00"]
+    assert store.drill("withruns") == record(
+        id="withruns", status="ended", sim_time=5.0, speed=1.0, created_at=1.0
+    )
+    store.save_runs("noruns00", [])  # a drill without players is graded all the same
+    assert store.ungraded() == []
+    store.create_drill(record(id="cohort01", cohort="sre q1"), "th")
+    assert store.drill("cohort01") == record(id="cohort01", cohort="sre q1")
+    store.close()
+
+
+# What schema 3 wrote (server/store.py before cohorts), for the migration test.
+V3 = """
+CREATE TABLE drills (id TEXT PRIMARY KEY, scenario TEXT NOT NULL, seed INTEGER NOT NULL,
+    speed REAL NOT NULL, status TEXT NOT NULL, sim_time REAL NOT NULL DEFAULT 0,
+    facilitator TEXT NOT NULL, player_code_hash TEXT NOT NULL,
+    observer_code_hash TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL);
+CREATE TABLE tokens (hash TEXT PRIMARY KEY, drill_id TEXT NOT NULL REFERENCES drills(id),
+    role TEXT NOT NULL, name TEXT NOT NULL, incident_role TEXT, created_at REAL NOT NULL);
+CREATE TABLE inputs (n INTEGER PRIMARY KEY AUTOINCREMENT,
+    drill_id TEXT NOT NULL REFERENCES drills(id), t REAL NOT NULL, actor TEXT NOT NULL,
+    role TEXT NOT NULL, by TEXT, data BLOB NOT NULL, created_at REAL NOT NULL, frame_id TEXT);
+CREATE TABLE runs (drill_id TEXT NOT NULL REFERENCES drills(id), player TEXT NOT NULL,
+    scenario TEXT NOT NULL, seed INTEGER NOT NULL, ended_at REAL NOT NULL,
+    overall INTEGER NOT NULL, scores BLOB NOT NULL, checks BLOB NOT NULL,
+    PRIMARY KEY (drill_id, player));
+"""

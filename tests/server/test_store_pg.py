@@ -14,8 +14,8 @@ from psycopg import sql
 from server.auth import Principal
 from server.cli.serve import serve
 from server.errors import StorageUnavailable, StoreLocked
-from server.store import RunRecord, SqliteStore, Store
-from server.store_pg import SCHEMA_VERSION, PostgresStore
+from server.store import RunQuery, RunRecord, SqliteStore, Store
+from server.store_pg import MIGRATIONS, SCHEMA_VERSION, PostgresStore
 from server.stores import open_store
 from server.storeurl import describe
 
@@ -36,8 +36,13 @@ def play(store: Store) -> tuple[int, int]:
     store.drop_input(n3)
     store.update_drill("abcdefgh", status="running", sim_time=12.5)
     runs = [RunRecord("abcdefgh", "s", p, 1, 9.0, 70, {"command": 80}, {"c1": 2.5}) for p in "ab"]
-    store.save_runs(runs)
-    store.save_runs(runs[:1])  # recorded once, however often it is saved
+    store.save_runs("abcdefgh", runs)
+    store.save_runs("abcdefgh", runs[:1])  # recorded once, however often it is saved
+    store.create_drill(
+        record(id="cohort01", cohort="sre q1", status="ended", created_at=2.0), "th3"
+    )
+    store.create_drill(record(id="ungraded", status="ended", created_at=3.0), "th4")
+    store.save_runs("cohort01", [RunRecord("cohort01", "s", "a", 2, 9.5, 40, {}, {}, "sre q1")])
     return n1, n2
 
 
@@ -51,11 +56,13 @@ def contents(store: Store) -> tuple[object, ...]:
         store.principal("nope"),
         store.participants("abcdefgh"),
         [(i.t, i.actor, i.role, i.by, i.data, i.frame_id) for i in store.inputs("abcdefgh")],
-        store.runs("s"),
-        store.runs("s", "b"),
-        store.runs("other"),
-        store.has_runs("abcdefgh"),
-        store.has_runs("nope"),
+        store.runs(RunQuery("s")),
+        store.runs(RunQuery("s", "b")),
+        store.runs(RunQuery("other")),
+        store.runs(RunQuery("s", cohort="sre q1")),
+        store.runs(RunQuery("s", "a", drill_id="abcdefgh")),
+        store.drill("cohort01"),
+        [r.id for r in store.ungraded()],
     )
 
 
@@ -72,6 +79,11 @@ def test_postgres_reads_back_exactly_what_sqlite_does(pg_schema: str, tmp_path: 
     lite, pg = SqliteStore(tmp_path / "f.db"), open_store(schema_url(pg_schema))
     assert contents(pg) == contents(lite)
     assert contents(pg)[0] == record(status="running", sim_time=12.5)
+    got = contents(pg)
+    assert [(r.drill_id, r.player, r.cohort) for r in got[11]] == [("cohort01", "a", "sre q1")]
+    assert got[12] == [RunRecord("abcdefgh", "s", "a", 1, 9.0, 70, {"command": 80}, {"c1": 2.5})]
+    assert got[13] == record(id="cohort01", cohort="sre q1", status="ended", created_at=2.0)
+    assert got[14] == ["ungraded"]  # graded drills (even with no runs) are not listed
     with pytest.raises(ValueError, match="cannot update drill fields"):
         pg.update_drill("abcdefgh", seed=3)
     lite.close()
@@ -199,3 +211,33 @@ def test_serve_refuses_an_unsupported_store_url_before_starting() -> None:
     )
     assert "got a mysql:// URL" in result.output
     assert "pw" not in result.output.replace("postgresql", "")
+
+
+def test_a_schema_2_database_gains_cohorts_and_keeps_its_runs_graded(pg_schema: str) -> None:
+    """Migration 3 on a database written before cohorts: old runs stay, with no cohort; an
+    ended drill that had runs counts as graded, one without is left for the backfill."""
+    with psycopg.connect(URL, autocommit=True) as db:
+        db.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(pg_schema)))
+        db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(pg_schema)))
+        db.execute(
+            "CREATE TABLE firedrill_schema "
+            "(version INTEGER PRIMARY KEY, what TEXT NOT NULL, applied_at DOUBLE PRECISION)"
+        )
+        for m in MIGRATIONS[:2]:
+            db.execute(m.sql.encode())
+            db.execute("INSERT INTO firedrill_schema VALUES (%s, %s, 0)", (m.version, m.what))
+        for drill in ("withruns", "noruns00"):
+            db.execute(
+                "INSERT INTO drills VALUES (%s,'s',1,1,'ended',5,'fac','p','o',1,2)", (drill,)
+            )
+        db.execute("INSERT INTO runs VALUES ('withruns','ann','s',1,3.0,55,%s,%s)", (b"{}", b"{}"))
+    store = PostgresStore(URL, pg_schema)
+    assert store.version == SCHEMA_VERSION == 3
+    assert store.runs(RunQuery("s")) == [
+        RunRecord("withruns", "s", "ann", 1, 3.0, 55, {}, {}, None)
+    ]
+    assert [r.id for r in store.ungraded()] == ["noruns00"]
+    assert store.drill("withruns") == record(
+        id="withruns", status="ended", sim_time=5.0, speed=1.0, created_at=1.0
+    )
+    store.close()

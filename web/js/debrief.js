@@ -136,6 +136,13 @@ function comparison(c) {
   );
 }
 
+/** The facilitator's scope: every player of the drill's cohort, or this drill alone. */
+function cohortLine(hist) {
+  if (!hist.cohort) return h("span.cohort", `The runs of ${hist.scenario} in this drill (it was created without a cohort), oldest first.`);
+  const players = new Set(hist.runs.map((r) => r.player)).size;
+  return h("span.cohort", { dataset: { cohort: hist.cohort } }, `Every player's runs of ${hist.scenario} in cohort `, h("b.cohort-name", hist.cohort), ` (${players} player${players === 1 ? "" : "s"}), oldest first.`);
+}
+
 /** This player's attempts at the scenario (the cohort's, for a facilitator), and comparisons. */
 export async function attemptsView(id, token) {
   const out = h("div.attempts", h("p.muted", "Loading your attempts…"));
@@ -157,7 +164,7 @@ export async function attemptsView(id, token) {
   };
   clear(
     out,
-    h("p", hist.player ? `Your runs of ${hist.scenario} (as ${hist.player}), oldest first.` : `Every player's runs of ${hist.scenario}.`),
+    h("p", hist.player ? `Your runs of ${hist.scenario} (as ${hist.player}), oldest first.` : cohortLine(hist)),
     h("table.runs",
       h("thead", h("tr", h("th", "when"), h("th", "player"), h("th", "score"), h("th", "command"), h("th", "blast radius"), h("th", "mitigation"), h("th", "comms"), h("th", ""))),
       h("tbody", hist.runs.map((r) =>
