@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+import websockets
 
 from server.errors import StorageUnavailable
 from server.settings import Backoff, Settings
@@ -215,3 +216,44 @@ async def test_a_full_disk_under_a_real_server_loses_nothing_and_doubles_nothing
     out = process.output()
     assert out.count("cannot be written") == 1, out
     assert "Traceback" not in out, out
+
+
+class UnreadableStore(SqliteStore):
+    """The real SQLite store, whose token look-ups fail while ``failing`` is set."""
+
+    failing = False
+
+    def principal(self, token_hash: str) -> Any:
+        if self.failing:
+            io = sqlite3.OperationalError("disk I/O error")
+            raise StorageUnavailable(f"the drill store cannot be used ({io})") from io
+        return super().principal(token_hash)
+
+
+async def test_a_hello_the_store_cannot_check_gets_storage_unavailable_not_unauthorized(
+    tmp_path: Path,
+) -> None:
+    """The token may be good: the client is told the store failed (close 1011), not to rejoin."""
+    store = UnreadableStore(tmp_path / "unreadable.db")
+    server = start_in_thread(Settings(db=str(tmp_path / "unreadable.db")), store)
+    try:
+        async with httpx.AsyncClient(base_url=server.http, timeout=10) as http:
+            drill = await create_drill(http)
+            store.failing = True
+            async with websockets.connect(f"{server.ws}/ws/{drill.id}") as ws:
+                await ws.send(orjson.dumps({"type": "hello", "v": 1, "id": "h1",
+                                            "token": drill.facilitator}).decode())  # fmt: skip
+                frame = orjson.loads(await ws.recv())
+                with pytest.raises(websockets.ConnectionClosed):
+                    await ws.recv()
+            assert frame["type"] == "error" and frame["id"] == "h1", frame
+            assert frame["code"] == "storage_unavailable", frame
+            assert "disk I/O error" in frame["message"], frame
+            assert ws.close_code == 1011, (ws.close_code, ws.close_reason)
+            assert "| 1011 |" in PROTOCOL
+            store.failing = False  # the same token works once the store does
+            peer = await open_peer(server.ws, drill.id, drill.facilitator)
+            assert peer.welcome["role"] == "facilitator"
+            await peer.close()
+    finally:
+        server.stop()
