@@ -1,6 +1,7 @@
 """Sample outputs in the docs, made by running what they show.
 
-A fenced block right after ``<!-- sample: NAME -->`` holds the output of the sample NAME in
+A fenced block right after ``<!-- sample: NAME -->`` (or a Markdown table right after
+``<!-- table: NAME -->``) holds the output of the sample NAME in
 :data:`SAMPLES`: for a ``console`` block, each ``$ command`` line followed by what the command
 printed (stdout and stderr, in order). Commands run in a scratch folder where ``scenarios/``,
 ``tests/`` and ``docs/`` point at the repository, plus every file the same page declares
@@ -28,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MARKED = re.compile(r"^<!-- (sample|file): (\S+) -->\n```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
+TABLE = re.compile(r"^<!-- table: (\S+) -->\n((?:\|[^\n]*\n)+)", re.M)  # a Markdown table
 LINKED = ("scenarios", "tests", "docs")
 
 
@@ -129,6 +131,78 @@ def serve_banner(page: str) -> Callable[[Path], str]:
     return make
 
 
+def _cells(*cells: object) -> str:
+    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |\n"
+
+
+def _clock(t: float) -> str:
+    return f"{int(t) // 60:02d}:{int(t) % 60:02d}"
+
+
+def _money(x: float) -> str:
+    return f"${x / 1e6:.2f}M" if x >= 1e6 else f"${x / 1e3:.0f}k" if x >= 1e3 else f"${x:.0f}"
+
+
+LEVELS = ("beginner", "intermediate", "advanced")
+PLAYS = ("noop", "strong", "weak", "harmful")
+
+
+def library_table(cwd: Path) -> str:
+    """scenarios/README.md's list of the library, from each scenario file's own fields."""
+    from server.files import library, load_scenario
+
+    scs = sorted(
+        (load_scenario(p) for p in library()), key=lambda s: (LEVELS.index(s.difficulty), s.id)
+    )
+    out = (
+        _cells("id", "class", "difficulty", "what it teaches", "source") + "|---|---|---|---|---|\n"
+    )
+    for sc in scs:
+        src = f"[{sc.source.title}]({sc.source.url})" if sc.source else "drill design"
+        out += _cells(f"`{sc.id}`", sc.scenario_class, sc.difficulty, sc.teaches, src)
+    return out
+
+
+def plays_table(cwd: Path) -> str:
+    """scenarios/README.md's figures of the reference plays at seed 0, from the stored
+    outcomes (tests/test_library.py holds those equal to a fresh play)."""
+    from server.files import library, load_scenario
+
+    out = _cells(
+        "id", "page", "strong TTM (par)", "impact: no-op / strong / weak / harmful",
+        "grade: no-op / strong / weak / harmful", "the harmful play",
+    )  # fmt: skip
+    out += "|---|---|---|---|---|---|\n"
+    for path in library():
+        sc = load_scenario(path)
+        runs = {
+            p: json.loads((ROOT / "tests/golden" / sc.id / f"{p}.json").read_text()) for p in PLAYS
+        }
+        o = {p: r["outcome"] for p, r in runs.items()}
+        s, h = o["strong"], o["harmful"]
+        par = sc.grading.par_mitigate
+        harm = [
+            "never mitigated"
+            if h["mitigated_at"] is None
+            else f"mitigated at T+{_clock(h['mitigated_at'])}"
+        ]
+        harm.append(
+            f"peak {h['peak_users_affected_pct']:.0f}% of users (strong {s['peak_users_affected_pct']:.0f}%)"
+        )
+        harm.append(f"{_money(h['money_lost'])} lost (strong {_money(s['money_lost'])})")
+        if h["rows_corrupted"]:
+            harm.append(f"{h['rows_corrupted']:,.0f} rows corrupted")
+        out += _cells(
+            f"`{sc.id}`",
+            f"T+{_clock(s['page_at'])}",
+            f"{_clock(s['time_to_mitigate'])} ({_clock(par) if par else 'none'})",
+            " / ".join(f"{o[p]['impact_minutes']:.2f}" for p in PLAYS),
+            " / ".join(str(runs[p]["grade"]["overall"]) for p in PLAYS),
+            "; ".join(harm),
+        )
+    return out
+
+
 STRONG = "tests/reference/{0}/strong.yaml"
 SAMPLES: dict[str, Sample] = {
     "readme-run": Sample(
@@ -159,6 +233,8 @@ SAMPLES: dict[str, Sample] = {
         console(".venv/bin/firedrill check inngest-pgbouncer-exhaustion"),
     ),
     "ci-result-json": Sample("docs/ci.md", result_json),
+    "library": Sample("scenarios/README.md", library_table),
+    "reference-plays": Sample("scenarios/README.md", plays_table),
 }
 
 
@@ -170,7 +246,8 @@ def pages() -> list[str]:
 def blocks(page: str) -> dict[str, str]:
     """The sample blocks of ``page`` by name, as written."""
     text = (ROOT / page).read_text(encoding="utf-8")
-    return {name: body for kind, name, _, body in MARKED.findall(text) if kind == "sample"}
+    found = {name: body for kind, name, _, body in MARKED.findall(text) if kind == "sample"}
+    return found | dict(TABLE.findall(text))
 
 
 def scratch(page: str, base: Path) -> Path:
@@ -204,6 +281,7 @@ def rewrite(page: str) -> bool:
         return f"<!-- sample: {name} -->\n```{lang}\n{made[name]}```"
 
     new = MARKED.sub(sub, text)
+    new = TABLE.sub(lambda m: f"<!-- table: {m.group(1)} -->\n{made[m.group(1)]}", new)
     path.write_text(new, encoding="utf-8")
     return new != text
 

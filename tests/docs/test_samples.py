@@ -28,7 +28,11 @@ def test_sample_outputs_are_current(page: str, tmp_path: Path) -> None:
 def test_every_marked_block_is_a_known_sample() -> None:
     """A marker naming no sample would never be checked."""
     root = Path(__file__).resolve().parents[2]
-    pages_ = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    pages_ = [
+        root / "README.md",
+        root / "scenarios" / "README.md",
+        *sorted((root / "docs").glob("*.md")),
+    ]
     unknown = [
         f"{p.name}: {n}"
         for p in pages_
