@@ -203,6 +203,46 @@ def plays_table(cwd: Path) -> str:
     return out
 
 
+def refusal(name: str) -> Callable[[Path], str]:
+    """What a postmortem of tests/postmortem/scenarios/<name>.yaml is refused with."""
+
+    def make(cwd: Path) -> str:
+        import yaml
+
+        from engine.drill import Drill
+        from engine.errors import ScenarioError
+        from engine.postmortem import postmortem
+        from engine.scenario import Scenario
+        from engine.script import DecisionScript, play
+
+        path = ROOT / "tests" / "postmortem" / "scenarios" / f"{name}.yaml"
+        sc = Scenario.from_dict(yaml.safe_load(path.read_text()), str(path))
+        drill = Drill(sc, seed=0)
+        play(drill, DecisionScript(name="none", steps=[]))
+        try:
+            postmortem(sc, drill.log.events)
+        except ScenarioError as exc:
+            return f"{exc}\n"
+        raise AssertionError(f"{name}: the postmortem was not refused")
+
+    return make
+
+
+def golden_regen(cwd: Path, scenario_id: str = "inngest-pgbouncer-exhaustion") -> str:
+    """`python -m tests.golden.regen ID` and what it prints, writing into a scratch copy."""
+    from unittest import mock
+
+    from tests.golden import regen
+
+    scratch_golden = cwd / "golden-scratch"
+    with mock.patch.object(regen, "GOLDEN", scratch_golden):
+        written = regen.regen([scenario_id])
+    shown = "".join(f"wrote tests/golden/{p.relative_to(scratch_golden)}\n" for p in written)
+    return f"$ .venv/bin/python -m tests.golden.regen {scenario_id}\n{shown}" + (
+        "$ .venv/bin/pytest -q tests/test_library.py\n"
+    )
+
+
 STRONG = "tests/reference/{0}/strong.yaml"
 SAMPLES: dict[str, Sample] = {
     "readme-run": Sample(
@@ -233,6 +273,9 @@ SAMPLES: dict[str, Sample] = {
         console(".venv/bin/firedrill check inngest-pgbouncer-exhaustion"),
     ),
     "ci-result-json": Sample("docs/ci.md", result_json),
+    "refusal-human-root-cause": Sample("docs/postmortem.md", refusal("human-root-cause")),
+    "refusal-wish": Sample("docs/postmortem.md", refusal("wishful-action-items")),
+    "authoring-regen": Sample("docs/scenario-authoring.md", golden_regen),
     "library": Sample("scenarios/README.md", library_table),
     "reference-plays": Sample("scenarios/README.md", plays_table),
 }
