@@ -92,22 +92,27 @@ def result_json(cwd: Path) -> str:
 
 
 def documented_commands(page: str) -> list[list[str]]:
-    """The ``firedrill`` command lines of ``page``'s ``sh`` blocks as argv (after
-    ``firedrill``), shell variables set earlier in the same block substituted."""
+    """The ``firedrill`` command lines of ``page``'s ``sh`` blocks and of the ``$ `` lines
+    of its ``console`` blocks as argv (after ``firedrill`` or ``.venv/bin/firedrill``),
+    shell variables set earlier in the same block substituted."""
     text = (ROOT / page).read_text(encoding="utf-8")
     out = []
     for lang, body in re.findall(r"^```(\w*)\n(.*?)^```", text, re.S | re.M):
-        if lang != "sh":
+        if lang not in ("sh", "console"):
             continue
         env: dict[str, str] = {}
         for line in body.replace("\\\n", " ").splitlines():
+            if lang == "console":
+                if not line.startswith("$ "):
+                    continue  # what a command printed
+                line = line[2:]
             lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
             lexer.whitespace_split = True  # words as bash splits them; > < | & ; stand alone
             words = list(lexer)
             if len(words) == 1 and re.fullmatch(r"[A-Z_]+=\S+", words[0]):
                 name, value = words[0].split("=", 1)
                 env[name] = value
-            elif words[:1] == ["firedrill"]:
+            elif words[:1] in (["firedrill"], [".venv/bin/firedrill"]):
                 argv = list(itertools.takewhile(lambda w: not set(w) <= set("<>|&;"), words[1:]))
                 out.append([re.sub(r"\$(\w+)", lambda m, e=env: e[m.group(1)], w) for w in argv])  # type: ignore[misc]
     return out
