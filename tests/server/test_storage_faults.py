@@ -219,15 +219,22 @@ async def test_a_full_disk_under_a_real_server_loses_nothing_and_doubles_nothing
 
 
 class UnreadableStore(SqliteStore):
-    """The real SQLite store, whose token look-ups fail while ``failing`` is set."""
+    """The real SQLite store, whose token and drill look-ups fail while ``failing`` is set."""
 
     failing = False
 
-    def principal(self, token_hash: str) -> Any:
+    def _gate(self) -> None:
         if self.failing:
             io = sqlite3.OperationalError("disk I/O error")
             raise StorageUnavailable(f"the drill store cannot be used ({io})") from io
+
+    def principal(self, token_hash: str) -> Any:
+        self._gate()
         return super().principal(token_hash)
+
+    def drill(self, drill_id: str) -> Any:
+        self._gate()
+        return super().drill(drill_id)
 
 
 async def test_a_hello_the_store_cannot_check_gets_storage_unavailable_not_unauthorized(
@@ -255,5 +262,30 @@ async def test_a_hello_the_store_cannot_check_gets_storage_unavailable_not_unaut
             peer = await open_peer(server.ws, drill.id, drill.facilitator)
             assert peer.welcome["role"] == "facilitator"
             await peer.close()
+    finally:
+        server.stop()
+
+
+async def test_reads_the_store_cannot_answer_are_json_503_over_rest_and_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    """A drill not in memory must be read from the store: when that fails, a REST request
+    and a WebSocket upgrade both get JSON 503 `storage_unavailable`, not a 404 or a 500."""
+    store = UnreadableStore(tmp_path / "unreadable.db")
+    server = start_in_thread(Settings(db=str(tmp_path / "unreadable.db")), store)
+    try:
+        async with httpx.AsyncClient(base_url=server.http, timeout=10) as http:
+            drill = await create_drill(http)
+            store.failing = True
+            r = await http.get("/api/drills/notinmemory1", headers=bearer(drill.facilitator))
+            assert r.status_code == 503, r.text
+            assert r.headers["content-type"] == "application/json"
+            assert r.json()["error"] == "storage_unavailable", r.json()
+            assert "disk I/O error" in r.json()["message"]
+            with pytest.raises(websockets.InvalidStatus) as refused:
+                await websockets.connect(f"{server.ws}/ws/notinmemory1")
+            response = refused.value.response
+            assert response.status_code == 503
+            assert orjson.loads(response.body)["error"] == "storage_unavailable"
     finally:
         server.stop()
