@@ -11,6 +11,7 @@ import asyncio
 import logging
 import resource
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from server.store import SqliteStore
 from .drillkit import (
     SCENARIO,
     Drill,
+    Live,
     Peer,
     Process,
     bearer,
@@ -237,55 +239,56 @@ class UnreadableStore(SqliteStore):
         return super().drill(drill_id)
 
 
-async def test_a_hello_the_store_cannot_check_gets_storage_unavailable_not_unauthorized(
-    tmp_path: Path,
-) -> None:
-    """The token may be good: the client is told the store failed (close 1011), not to rejoin."""
+@pytest.fixture
+def unreadable(tmp_path: Path) -> Iterator[tuple[UnreadableStore, Live]]:
+    """A server in a thread on an :class:`UnreadableStore` (working until told to fail)."""
     store = UnreadableStore(tmp_path / "unreadable.db")
     server = start_in_thread(Settings(db=str(tmp_path / "unreadable.db")), store)
-    try:
-        async with httpx.AsyncClient(base_url=server.http, timeout=10) as http:
-            drill = await create_drill(http)
-            store.failing = True
-            async with websockets.connect(f"{server.ws}/ws/{drill.id}") as ws:
-                await ws.send(orjson.dumps({"type": "hello", "v": 1, "id": "h1",
-                                            "token": drill.facilitator}).decode())  # fmt: skip
-                frame = orjson.loads(await ws.recv())
-                with pytest.raises(websockets.ConnectionClosed):
-                    await ws.recv()
-            assert frame["type"] == "error" and frame["id"] == "h1", frame
-            assert frame["code"] == "storage_unavailable", frame
-            assert "disk I/O error" in frame["message"], frame
-            assert ws.close_code == 1011, (ws.close_code, ws.close_reason)
-            assert "| 1011 |" in PROTOCOL
-            store.failing = False  # the same token works once the store does
-            peer = await open_peer(server.ws, drill.id, drill.facilitator)
-            assert peer.welcome["role"] == "facilitator"
-            await peer.close()
-    finally:
-        server.stop()
+    yield store, server
+    server.stop()
+
+
+async def test_a_hello_the_store_cannot_check_gets_storage_unavailable_not_unauthorized(
+    unreadable: tuple[UnreadableStore, Live],
+) -> None:
+    """The token may be good: the client is told the store failed (close 1011), not to rejoin."""
+    store, server = unreadable
+    async with httpx.AsyncClient(base_url=server.http, timeout=10) as http:
+        drill = await create_drill(http)
+        store.failing = True
+        async with websockets.connect(f"{server.ws}/ws/{drill.id}") as ws:
+            await ws.send(orjson.dumps({"type": "hello", "v": 1, "id": "h1",
+                                        "token": drill.facilitator}).decode())  # fmt: skip
+            frame = orjson.loads(await ws.recv())
+            with pytest.raises(websockets.ConnectionClosed):
+                await ws.recv()
+        assert frame["type"] == "error" and frame["id"] == "h1", frame
+        assert frame["code"] == "storage_unavailable", frame
+        assert "disk I/O error" in frame["message"], frame
+        assert ws.close_code == 1011, (ws.close_code, ws.close_reason)
+        assert "| 1011 |" in PROTOCOL
+        store.failing = False  # the same token works once the store does
+        peer = await open_peer(server.ws, drill.id, drill.facilitator)
+        assert peer.welcome["role"] == "facilitator"
+        await peer.close()
 
 
 async def test_reads_the_store_cannot_answer_are_json_503_over_rest_and_the_upgrade(
-    tmp_path: Path,
+    unreadable: tuple[UnreadableStore, Live],
 ) -> None:
     """A drill not in memory must be read from the store: when that fails, a REST request
     and a WebSocket upgrade both get JSON 503 `storage_unavailable`, not a 404 or a 500."""
-    store = UnreadableStore(tmp_path / "unreadable.db")
-    server = start_in_thread(Settings(db=str(tmp_path / "unreadable.db")), store)
-    try:
-        async with httpx.AsyncClient(base_url=server.http, timeout=10) as http:
-            drill = await create_drill(http)
-            store.failing = True
-            r = await http.get("/api/drills/notinmemory1", headers=bearer(drill.facilitator))
-            assert r.status_code == 503, r.text
-            assert r.headers["content-type"] == "application/json"
-            assert r.json()["error"] == "storage_unavailable", r.json()
-            assert "disk I/O error" in r.json()["message"]
-            with pytest.raises(websockets.InvalidStatus) as refused:
-                await websockets.connect(f"{server.ws}/ws/notinmemory1")
-            response = refused.value.response
-            assert response.status_code == 503
-            assert orjson.loads(response.body)["error"] == "storage_unavailable"
-    finally:
-        server.stop()
+    store, server = unreadable
+    async with httpx.AsyncClient(base_url=server.http, timeout=10) as http:
+        drill = await create_drill(http)
+        store.failing = True
+        r = await http.get("/api/drills/notinmemory1", headers=bearer(drill.facilitator))
+        assert r.status_code == 503, r.text
+        assert r.headers["content-type"] == "application/json"
+        assert r.json()["error"] == "storage_unavailable", r.json()
+        assert "disk I/O error" in r.json()["message"]
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(f"{server.ws}/ws/notinmemory1")
+        response = refused.value.response
+        assert response.status_code == 503
+        assert orjson.loads(response.body)["error"] == "storage_unavailable"
