@@ -248,6 +248,40 @@ def golden_regen(cwd: Path, scenario_id: str = "inngest-pgbouncer-exhaustion") -
     )
 
 
+Step = dict[str, object] | tuple[dict[str, object], str] | str
+
+
+def refusals(*steps: Step) -> Callable[[Path], str]:
+    """What the engine answers each input of ``steps`` in gateway-bad-pod, one message a line.
+
+    A step is a player's input, an ``(input, role)`` pair, or ``"end"`` (the facilitator
+    ends the drill; it answers nothing)."""
+
+    def make(cwd: Path) -> str:
+        from engine.drill import Drill
+        from engine.errors import FiredrillError
+        from server.files import load_scenario
+
+        drill = Drill(load_scenario("gateway-bad-pod"), seed=0)
+        drill.advance(10)
+        out = ""
+        for step in steps:
+            if step == "end":
+                drill.submit({"type": "end"}, "facilitator", "facilitator")
+                continue
+            data, role = step if isinstance(step, tuple) else (step, "player")
+            assert isinstance(data, dict)
+            try:
+                drill.submit(dict(data), "alice", role)
+            except FiredrillError as exc:
+                out += f"{exc}\n"
+            else:
+                raise AssertionError(f"{data} was accepted")
+        return out
+
+    return make
+
+
 STRONG = "tests/reference/{0}/strong.yaml"
 SAMPLES: dict[str, Sample] = {
     "readme-run": Sample(
@@ -281,6 +315,32 @@ SAMPLES: dict[str, Sample] = {
     "refusal-human-root-cause": Sample("docs/postmortem.md", refusal("human-root-cause")),
     "refusal-wish": Sample("docs/postmortem.md", refusal("wishful-action-items")),
     "authoring-regen": Sample("docs/scenario-authoring.md", golden_regen),
+    "actions-refusals": Sample(
+        "docs/actions.md",
+        refusals(
+            {"type": "restart_everything"},
+            {"type": "rollback"},
+            {"type": "take_command", "who": "x"},
+            {"type": "shed_load", "service": "api-gateway", "pct": 99},
+            {"type": "drain_pod", "service": "api-gw", "pod": "p"},
+            {"type": "drain_pod", "service": "api-gateway", "pod": "p"},
+            {"type": "set_flag", "flag": "x", "enabled": False},
+            {"type": "scale", "service": "api-gateway", "pods": 33},
+            ({"type": "inject", "id": "x"}, "player"),
+            ({"type": "chat", "text": "hi"}, "observer"),
+            "end",
+            {"type": "chat", "text": "done?"},
+        ),
+    ),
+    "agents-refusals": Sample(
+        "docs/agents.md",
+        refusals(
+            {"type": "drain_pod", "service": "api-gw", "pod": "p"},
+            {"type": "drain_pod", "service": "api-gateway"},
+            "end",
+            {"type": "chat", "text": "done?"},
+        ),
+    ),
     "library": Sample("scenarios/README.md", library_table),
     "reference-plays": Sample("scenarios/README.md", plays_table),
 }
