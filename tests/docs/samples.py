@@ -299,6 +299,10 @@ SAMPLES: dict[str, Sample] = {
         "docs/scripts.md",
         console(".venv/bin/firedrill run gateway-bad-pod --script wrong-target.yaml"),
     ),
+    "scripts-blind": Sample(
+        "docs/scripts.md",
+        console(".venv/bin/firedrill run gateway-bad-pod --script blind-drain.yaml"),
+    ),
     "authoring-run": Sample(
         "docs/scenario-authoring.md",
         console(
