@@ -28,7 +28,14 @@ from .apidocs import mount_api_docs
 from .assets import WEB
 from .connections import quiet_accept_failures
 from .drills import Drills
-from .errors import TooLarge, UnsupportedMediaType, error_code, http_status
+from .errors import (
+    CannotStart,
+    StorageUnavailable,
+    TooLarge,
+    UnsupportedMediaType,
+    error_code,
+    http_status,
+)
 from .hosts import AllowedHosts
 from .library import Library
 from .logs import redact_queries
@@ -48,11 +55,23 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         quiet_accept_failures(asyncio.get_running_loop())
         redact_queries()
-        opened = store or open_store(settings.db, settings.sync)
+        where = describe(settings.db)
+        try:
+            opened = store or open_store(settings.db, settings.sync)
+        except StorageUnavailable as exc:
+            raise CannotStart(f"cannot start: {where}: {exc}") from exc
         drills = Drills(opened, Library(), settings)
         app.state.settings = settings
         app.state.drills = drills
-        recovered = drills.recover()
+        try:
+            recovered = drills.recover()
+        except StorageUnavailable as exc:  # serving drills we could not rebuild would lie
+            await drills.close()
+            opened.close()
+            raise CannotStart(
+                f"cannot start: recovering drills from {where} failed: {exc}; "
+                "repair or free the store, then start again"
+            ) from exc
         if recovered:
             log.info("recovered %d drill(s) from %s", len(recovered), describe(settings.db))
         drills.backfill()  # ended drills never graded (a stop mid-grading, an older store)

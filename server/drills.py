@@ -292,12 +292,17 @@ class Drills:
             del self._loading[drill_id]
 
     def recover(self) -> list[str]:
-        """Rebuild every drill that had not ended; running ones come back paused."""
+        """Rebuild every drill that had not ended; running ones come back paused.
+
+        A drill whose scenario is gone or no longer replays is logged and skipped; a store
+        that fails raises :class:`StorageUnavailable`: the server must not start without
+        drills it has (they would look ended, or be started afresh over their inputs).
+        """
         recovered = []
         for record in self.store.drills(tuple(str(s) for s in LIVE)):
+            inputs = self.store.inputs(record.id)
             try:
                 scenario = self.library.get(record.scenario)
-                inputs = self.store.inputs(record.id)
                 until = max([record.sim_time, *(i.t for i in inputs)])
                 drill, frames = rebuild(scenario, record.seed, inputs, until)
             except FiredrillError as exc:

@@ -112,6 +112,12 @@ class StorageUnavailable(ServerError):
     code = "storage_unavailable"
 
 
+class CannotStart(ServerError):
+    """The server cannot start serving (its store failed while opening or recovering drills)."""
+
+    code = "cannot_start"
+
+
 class StoreLocked(ServerError):
     """Another server holds the store: a second one on the same file would fight over drills."""
 
@@ -140,6 +146,7 @@ HTTP_STATUS: tuple[tuple[type[Exception], int], ...] = (
 # WebSocket close codes (4000-4999 are ours; 1xxx are RFC 6455's).
 CLOSE: dict[str, int] = {
     "going_away": 1001,  # the server is shutting down; reconnect later
+    "storage_unavailable": 1011,  # the drill store could not be read; reconnect later
     "too_big": 1009,  # a frame over the size limit
     "limit_reached": 1013,  # too many clients on this drill; try again later
     "bad_hello": 4000,  # the first frame was not a valid hello

@@ -297,9 +297,24 @@ class SqliteStore:
     def __init__(self, path: str | Path, sync: str = "normal", lock: bool = True) -> None:
         self.lock: StoreLock | None = None
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            if lock:
-                self.lock = StoreLock(path)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                if lock:
+                    self.lock = StoreLock(path)
+            except OSError as exc:  # a read-only or missing file system, no permission
+                raise StorageUnavailable(f"the drill store cannot be used ({exc})") from exc
+        try:
+            self._open(path, sync)
+        except BaseException:
+            if getattr(self, "db", None) is not None:
+                self.db.close()
+            if self.lock is not None:
+                self.lock.release()
+            raise
+
+    @_storage
+    def _open(self, path: str | Path, sync: str) -> None:
+        """Connect, set the pragmas and bring the schema up to date."""
         # autocommit mode: each statement below is its own transaction, committed on return
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")

@@ -31,6 +31,7 @@ from .errors import (
     DuplicateFrame,
     LimitReached,
     RateLimited,
+    StorageUnavailable,
     error_code,
     http_status,
 )
@@ -170,6 +171,9 @@ class Connection:
             return None
         try:
             who = self.drills.authenticate(self.session.id, frame.token)
+        except StorageUnavailable as exc:  # the token may be fine: come back, do not rejoin
+            await self._refuse(frame.id, exc, CLOSE["storage_unavailable"])
+            return None
         except FiredrillError as exc:
             await self._refuse(frame.id, exc, CLOSE["unauthorized"])
             return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -10,11 +11,12 @@ from urllib.parse import urlsplit
 
 import click
 import uvicorn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.config import LOGGING_CONFIG
 
 from ..app import create_app
 from ..connections import guarded_protocol
-from ..errors import StoreLocked
+from ..errors import CannotStart, StorageUnavailable, StoreLocked
 from ..hosts import host_name
 from ..settings import DEFAULT_DB, Limits, Settings
 from ..stores import open_store
@@ -74,13 +76,70 @@ def banner(url: str, db: str, public_url: str | None) -> list[str]:
     return lines
 
 
+class StartupGuard:
+    """The app, but a start-up that cannot happen (:class:`CannotStart`) is said in one line.
+
+    Uncaught, the framework would report it as a traceback; here the reason is kept for
+    :class:`_Server` to print, and the server is told only that start-up failed.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.failure: str | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        failed: list[Message] = []
+
+        async def held(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed":
+                failed.append(message)  # sent below, once we know why
+            else:
+                await send(message)
+
+        try:
+            await self.app(scope, receive, held)
+        except CannotStart as exc:
+            self.failure = str(exc)
+            await send({"type": "lifespan.startup.failed", "message": ""})
+            return
+        for message in failed:  # any other failure: the framework's report, traceback and all
+            await send(message)
+
+
+class _QuietStartupFailure(logging.Filter):
+    """Drops uvicorn's "Application startup failed" once our own line says why."""
+
+    def __init__(self, guard: StartupGuard) -> None:
+        super().__init__()
+        self.guard = guard
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.guard.failure is None or "startup failed" not in record.getMessage()
+
+
 class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, url: str, db: str, public_url: str | None) -> None:
+    def __init__(
+        self, config: uvicorn.Config, guard: StartupGuard, url: str, db: str, public_url: str | None
+    ) -> None:
         super().__init__(config)
+        self.guard = guard
         self.url, self.db, self.public_url = url, db, public_url
 
     async def startup(self, sockets: Any = None) -> None:
-        await super().startup(sockets)
+        quiet = _QuietStartupFailure(self.guard)
+        logging.getLogger("uvicorn.error").addFilter(quiet)
+        try:
+            await super().startup(sockets)
+        except SystemExit:
+            if self.guard.failure is None:
+                raise
+            click.echo(f"Error: {self.guard.failure}", err=True)
+            raise SystemExit(1) from None
+        finally:
+            logging.getLogger("uvicorn.error").removeFilter(quiet)
         if self.started:
             click.echo("\n".join(banner(self.url, self.db, self.public_url)))
 
@@ -218,5 +277,9 @@ def serve(
     except (StoreLocked, RuntimeError) as exc:
         sock.close()
         raise click.ClickException(str(exc)) from None
-    config = uvicorn.Config(create_app(settings, opened), **options)
-    _Server(config, url, describe(target), public_url).run(sockets=[sock])
+    except StorageUnavailable as exc:
+        sock.close()
+        raise click.ClickException(f"cannot start: {describe(target)}: {exc}") from None
+    guard = StartupGuard(create_app(settings, opened))
+    config = uvicorn.Config(guard, **options)
+    _Server(config, guard, url, describe(target), public_url).run(sockets=[sock])

@@ -1,6 +1,7 @@
 """Sample outputs in the docs, made by running what they show.
 
-A fenced block right after ``<!-- sample: NAME -->`` holds the output of the sample NAME in
+A fenced block right after ``<!-- sample: NAME -->`` (or a Markdown table right after
+``<!-- table: NAME -->``) holds the output of the sample NAME in
 :data:`SAMPLES`: for a ``console`` block, each ``$ command`` line followed by what the command
 printed (stdout and stderr, in order). Commands run in a scratch folder where ``scenarios/``,
 ``tests/`` and ``docs/`` point at the repository, plus every file the same page declares
@@ -28,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MARKED = re.compile(r"^<!-- (sample|file): (\S+) -->\n```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
+TABLE = re.compile(r"^<!-- table: (\S+) -->\n((?:\|[^\n]*\n)+)", re.M)  # a Markdown table
 LINKED = ("scenarios", "tests", "docs")
 
 
@@ -90,22 +92,27 @@ def result_json(cwd: Path) -> str:
 
 
 def documented_commands(page: str) -> list[list[str]]:
-    """The ``firedrill`` command lines of ``page``'s ``sh`` blocks as argv (after
-    ``firedrill``), shell variables set earlier in the same block substituted."""
+    """The ``firedrill`` command lines of ``page``'s ``sh`` blocks and of the ``$ `` lines
+    of its ``console`` blocks as argv (after ``firedrill`` or ``.venv/bin/firedrill``),
+    shell variables set earlier in the same block substituted."""
     text = (ROOT / page).read_text(encoding="utf-8")
     out = []
     for lang, body in re.findall(r"^```(\w*)\n(.*?)^```", text, re.S | re.M):
-        if lang != "sh":
+        if lang not in ("sh", "console"):
             continue
         env: dict[str, str] = {}
         for line in body.replace("\\\n", " ").splitlines():
+            if lang == "console":
+                if not line.startswith("$ "):
+                    continue  # what a command printed
+                line = line[2:]
             lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
             lexer.whitespace_split = True  # words as bash splits them; > < | & ; stand alone
             words = list(lexer)
             if len(words) == 1 and re.fullmatch(r"[A-Z_]+=\S+", words[0]):
                 name, value = words[0].split("=", 1)
                 env[name] = value
-            elif words[:1] == ["firedrill"]:
+            elif words[:1] in (["firedrill"], [".venv/bin/firedrill"]):
                 argv = list(itertools.takewhile(lambda w: not set(w) <= set("<>|&;"), words[1:]))
                 out.append([re.sub(r"\$(\w+)", lambda m, e=env: e[m.group(1)], w) for w in argv])  # type: ignore[misc]
     return out
@@ -129,6 +136,152 @@ def serve_banner(page: str) -> Callable[[Path], str]:
     return make
 
 
+def _cells(*cells: object) -> str:
+    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |\n"
+
+
+def _clock(t: float) -> str:
+    return f"{int(t) // 60:02d}:{int(t) % 60:02d}"
+
+
+def _money(x: float) -> str:
+    return f"${x / 1e6:.2f}M" if x >= 1e6 else f"${x / 1e3:.0f}k" if x >= 1e3 else f"${x:.0f}"
+
+
+LEVELS = ("beginner", "intermediate", "advanced")
+PLAYS = ("noop", "strong", "weak", "harmful")
+
+
+def library_table(cwd: Path) -> str:
+    """scenarios/README.md's list of the library, from each scenario file's own fields."""
+    from server.files import library, load_scenario
+
+    scs = sorted(
+        (load_scenario(p) for p in library()), key=lambda s: (LEVELS.index(s.difficulty), s.id)
+    )
+    out = (
+        _cells("id", "class", "difficulty", "what it teaches", "source") + "|---|---|---|---|---|\n"
+    )
+    for sc in scs:
+        src = f"[{sc.source.title}]({sc.source.url})" if sc.source else "drill design"
+        out += _cells(f"`{sc.id}`", sc.scenario_class, sc.difficulty, sc.teaches, src)
+    return out
+
+
+def plays_table(cwd: Path) -> str:
+    """scenarios/README.md's figures of the reference plays at seed 0, from the stored
+    outcomes (tests/test_library.py holds those equal to a fresh play)."""
+    from server.files import library, load_scenario
+
+    out = _cells(
+        "id", "page", "strong TTM (par)", "impact: no-op / strong / weak / harmful",
+        "grade: no-op / strong / weak / harmful", "the harmful play",
+    )  # fmt: skip
+    out += "|---|---|---|---|---|---|\n"
+    for path in library():
+        sc = load_scenario(path)
+        runs = {
+            p: json.loads((ROOT / "tests/golden" / sc.id / f"{p}.json").read_text()) for p in PLAYS
+        }
+        o = {p: r["outcome"] for p, r in runs.items()}
+        s, h = o["strong"], o["harmful"]
+        par = sc.grading.par_mitigate
+        harm = [
+            "never mitigated"
+            if h["mitigated_at"] is None
+            else f"mitigated at T+{_clock(h['mitigated_at'])}"
+        ]
+        harm.append(
+            f"peak {h['peak_users_affected_pct']:.0f}% of users (strong {s['peak_users_affected_pct']:.0f}%)"
+        )
+        harm.append(f"{_money(h['money_lost'])} lost (strong {_money(s['money_lost'])})")
+        if h["rows_corrupted"]:
+            harm.append(f"{h['rows_corrupted']:,.0f} rows corrupted")
+        out += _cells(
+            f"`{sc.id}`",
+            f"T+{_clock(s['page_at'])}",
+            f"{_clock(s['time_to_mitigate'])} ({_clock(par) if par else 'none'})",
+            " / ".join(f"{o[p]['impact_minutes']:.2f}" for p in PLAYS),
+            " / ".join(str(runs[p]["grade"]["overall"]) for p in PLAYS),
+            "; ".join(harm),
+        )
+    return out
+
+
+def refusal(name: str) -> Callable[[Path], str]:
+    """What a postmortem of tests/postmortem/scenarios/<name>.yaml is refused with."""
+
+    def make(cwd: Path) -> str:
+        import yaml
+
+        from engine.drill import Drill
+        from engine.errors import ScenarioError
+        from engine.postmortem import postmortem
+        from engine.scenario import Scenario
+        from engine.script import DecisionScript, play
+
+        path = ROOT / "tests" / "postmortem" / "scenarios" / f"{name}.yaml"
+        sc = Scenario.from_dict(yaml.safe_load(path.read_text()), str(path))
+        drill = Drill(sc, seed=0)
+        play(drill, DecisionScript(name="none", steps=[]))
+        try:
+            postmortem(sc, drill.log.events)
+        except ScenarioError as exc:
+            return f"{exc}\n"
+        raise AssertionError(f"{name}: the postmortem was not refused")
+
+    return make
+
+
+def golden_regen(cwd: Path, scenario_id: str = "inngest-pgbouncer-exhaustion") -> str:
+    """`python -m tests.golden.regen ID` and what it prints, writing into a scratch copy."""
+    from unittest import mock
+
+    from tests.golden import regen
+
+    scratch_golden = cwd / "golden-scratch"
+    with mock.patch.object(regen, "GOLDEN", scratch_golden):
+        written = regen.regen([scenario_id])
+    shown = "".join(f"wrote tests/golden/{p.relative_to(scratch_golden)}\n" for p in written)
+    return f"$ .venv/bin/python -m tests.golden.regen {scenario_id}\n{shown}" + (
+        "$ .venv/bin/pytest -q tests/test_library.py\n"
+    )
+
+
+Step = dict[str, object] | tuple[dict[str, object], str] | str
+
+
+def refusals(*steps: Step) -> Callable[[Path], str]:
+    """What the engine answers each input of ``steps`` in gateway-bad-pod, one message a line.
+
+    A step is a player's input, an ``(input, role)`` pair, or ``"end"`` (the facilitator
+    ends the drill; it answers nothing)."""
+
+    def make(cwd: Path) -> str:
+        from engine.drill import Drill
+        from engine.errors import FiredrillError
+        from server.files import load_scenario
+
+        drill = Drill(load_scenario("gateway-bad-pod"), seed=0)
+        drill.advance(10)
+        out = ""
+        for step in steps:
+            if step == "end":
+                drill.submit({"type": "end"}, "facilitator", "facilitator")
+                continue
+            data, role = step if isinstance(step, tuple) else (step, "player")
+            assert isinstance(data, dict)
+            try:
+                drill.submit(dict(data), "alice", role)
+            except FiredrillError as exc:
+                out += f"{exc}\n"
+            else:
+                raise AssertionError(f"{data} was accepted")
+        return out
+
+    return make
+
+
 STRONG = "tests/reference/{0}/strong.yaml"
 SAMPLES: dict[str, Sample] = {
     "readme-run": Sample(
@@ -146,6 +299,10 @@ SAMPLES: dict[str, Sample] = {
         "docs/scripts.md",
         console(".venv/bin/firedrill run gateway-bad-pod --script wrong-target.yaml"),
     ),
+    "scripts-blind": Sample(
+        "docs/scripts.md",
+        console(".venv/bin/firedrill run gateway-bad-pod --script blind-drain.yaml"),
+    ),
     "authoring-run": Sample(
         "docs/scenario-authoring.md",
         console(
@@ -159,6 +316,37 @@ SAMPLES: dict[str, Sample] = {
         console(".venv/bin/firedrill check inngest-pgbouncer-exhaustion"),
     ),
     "ci-result-json": Sample("docs/ci.md", result_json),
+    "refusal-human-root-cause": Sample("docs/postmortem.md", refusal("human-root-cause")),
+    "refusal-wish": Sample("docs/postmortem.md", refusal("wishful-action-items")),
+    "authoring-regen": Sample("docs/scenario-authoring.md", golden_regen),
+    "actions-refusals": Sample(
+        "docs/actions.md",
+        refusals(
+            {"type": "restart_everything"},
+            {"type": "rollback"},
+            {"type": "take_command", "who": "x"},
+            {"type": "shed_load", "service": "api-gateway", "pct": 99},
+            {"type": "drain_pod", "service": "api-gw", "pod": "p"},
+            {"type": "drain_pod", "service": "api-gateway", "pod": "p"},
+            {"type": "set_flag", "flag": "x", "enabled": False},
+            {"type": "scale", "service": "api-gateway", "pods": 33},
+            ({"type": "inject", "id": "x"}, "player"),
+            ({"type": "chat", "text": "hi"}, "observer"),
+            "end",
+            {"type": "chat", "text": "done?"},
+        ),
+    ),
+    "agents-refusals": Sample(
+        "docs/agents.md",
+        refusals(
+            {"type": "drain_pod", "service": "api-gw", "pod": "p"},
+            {"type": "drain_pod", "service": "api-gateway"},
+            "end",
+            {"type": "chat", "text": "done?"},
+        ),
+    ),
+    "library": Sample("scenarios/README.md", library_table),
+    "reference-plays": Sample("scenarios/README.md", plays_table),
 }
 
 
@@ -170,7 +358,8 @@ def pages() -> list[str]:
 def blocks(page: str) -> dict[str, str]:
     """The sample blocks of ``page`` by name, as written."""
     text = (ROOT / page).read_text(encoding="utf-8")
-    return {name: body for kind, name, _, body in MARKED.findall(text) if kind == "sample"}
+    found = {name: body for kind, name, _, body in MARKED.findall(text) if kind == "sample"}
+    return found | dict(TABLE.findall(text))
 
 
 def scratch(page: str, base: Path) -> Path:
@@ -204,6 +393,7 @@ def rewrite(page: str) -> bool:
         return f"<!-- sample: {name} -->\n```{lang}\n{made[name]}```"
 
     new = MARKED.sub(sub, text)
+    new = TABLE.sub(lambda m: f"<!-- table: {m.group(1)} -->\n{made[m.group(1)]}", new)
     path.write_text(new, encoding="utf-8")
     return new != text
 

@@ -59,6 +59,34 @@ def locked_subset(names: set[str]) -> str:
     return "".join(picked)
 
 
+def copy_sources(src: Path) -> Path:
+    """The files a build needs, copied from the checkout (as it is now) into ``src``."""
+    for name in SOURCES:
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    (src / "docs").mkdir()
+    for name in ("pyproject.toml", "setup.py", "README.md", "docs/actions.md"):
+        shutil.copy2(ROOT / name, src / name)
+    return src
+
+
+def locked_venv(base: Path, extras: set[str], build: bool = False) -> Path:
+    """A new virtualenv under ``base`` with firedrill's runtime dependencies (and, with
+    ``build``, the build backend) installed pinned and hash-checked from requirements.lock."""
+    venv = base / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    lock = base / "runtime.lock"
+    lock.write_text(locked_subset(runtime_closure(extras) | ({"setuptools"} if build else set())))
+    install(venv, "--require-hashes", "-r", str(lock))
+    return venv
+
+
+def install(venv: Path, *args: str) -> None:
+    """``pip install --no-deps ARGS`` in ``venv`` (every dependency comes from the lock)."""
+    vpip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
+    r = subprocess.run([*vpip, "install", "--no-deps", *args], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 class Env:
     """The installed virtualenv and a work folder outside the checkout."""
 
@@ -82,12 +110,7 @@ class Env:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Env:
     """firedrill[pytest] from a freshly built wheel in a new virtualenv."""
     base = tmp_path_factory.mktemp("install")
-    src = base / "src"
-    for name in SOURCES:
-        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
-    (src / "docs").mkdir()
-    for name in ("pyproject.toml", "setup.py", "README.md", "docs/actions.md"):
-        shutil.copy2(ROOT / name, src / name)
+    src = copy_sources(base / "src")
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run(
         [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(base / "dist"), str(src)],
@@ -95,21 +118,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Env:
         capture_output=True,
     )
     (wheel,) = (base / "dist").glob("firedrill-*.whl")
-    venv = base / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    lock = base / "runtime.lock"
-    lock.write_text(locked_subset(runtime_closure({"pytest"})))
-    vpip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run(
-        [*vpip, "install", "--no-deps", "--require-hashes", "-r", str(lock)],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [*vpip, "install", "--no-deps", f"firedrill[pytest] @ {wheel.as_uri()}"],
-        check=True,
-        capture_output=True,
-    )
+    venv = locked_venv(base, {"pytest"})
+    install(venv, f"firedrill[pytest] @ {wheel.as_uri()}")
     work = base / "project"
     (work / "runbooks").mkdir(parents=True)
     shutil.copy2(
@@ -231,3 +241,42 @@ def test_serve_answers_with_the_client_the_library_and_offline_api_docs(served: 
     scripts = re.findall(r'src="([^"]+)"', docs)
     assert scripts == ["/docs-assets/swagger-ui-bundle.js"]
     assert "SwaggerUIBundle" in get(scripts[0].lstrip("/"))
+
+
+@pytest.fixture(scope="module")
+def from_git(tmp_path_factory: pytest.TempPathFactory) -> Env:
+    """firedrill installed with ``pip install git+file://...`` from a clone
+    (a git repository of the checkout's sources as they are now) into a new virtualenv."""
+    base = tmp_path_factory.mktemp("git-install")
+    origin = copy_sources(base / "origin")
+    git = ["git", "-c", "user.name=firedrill", "-c", "user.email=ci@localhost", "-C"]
+    for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "sources"]):
+        subprocess.run([*git, str(origin), *cmd], check=True, capture_output=True)
+    clone = base / "clone"
+    subprocess.run(
+        ["git", "clone", "-q", origin.as_uri(), str(clone)], check=True, capture_output=True
+    )
+    venv = locked_venv(base, set(), build=True)  # the build backend too: builds offline
+    install(venv, "--no-build-isolation", f"git+{clone.as_uri()}")
+    work = base / "project"
+    work.mkdir()
+    return Env(venv, work)
+
+
+def test_a_git_url_install_runs_the_library(from_git: Env) -> None:
+    """From the git URL: data inside the virtualenv, a library id plays, check passes."""
+    r = from_git.run("python", "-c", "from server import assets; print(assets.LIBRARY)")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().startswith(str(from_git.venv)), r.stdout
+    r = from_git.run(
+        "firedrill",
+        "run",
+        "gateway-bad-pod",
+        "--script",
+        str(Path(r.stdout.strip()).parent / "reference" / "gateway-bad-pod" / "strong.yaml"),
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.startswith("gateway-bad-pod (seed 0) played with gateway-bad-pod strong\n")
+    assert "grade: overall 100," in r.stdout, r.stdout
+    r = from_git.run("firedrill", "check", "gateway-bad-pod", "--seeds", "0")
+    assert (r.returncode, r.stdout.splitlines()[-1]) == (0, "all 1 scenario(s) pass"), r.stdout

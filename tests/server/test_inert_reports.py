@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from markdown_it import MarkdownIt
 
@@ -38,9 +39,9 @@ HOSTILE = [
 NAME = "eve<img src=y onerror=window.pwned.push(9)>"
 
 
-def _reports() -> tuple[str, str]:
-    """The postmortem and grade Markdown of a drill whose player says every hostile thing."""
-    sc = scenario("checkout-deploy-500s")
+def _played(scenario_id: str = "checkout-deploy-500s") -> tuple[Any, list[Any], Any]:
+    """A drill whose player says every hostile thing: its scenario, log and grade."""
+    sc = scenario(scenario_id)
     drill = Drill(sc, seed=1)
     drill.advance(30)
     for n, text in enumerate(HOSTILE):
@@ -48,7 +49,12 @@ def _reports() -> tuple[str, str]:
         drill.submit({"type": "chat", "text": text}, NAME)
     drill.submit({"type": "end"}, "facilitator", "facilitator")
     events = list(drill.log.events)
-    g = grade(sc, events)
+    return sc, events, grade(sc, events)
+
+
+def _reports() -> tuple[str, str]:
+    """The postmortem and grade Markdown of that drill."""
+    sc, events, g = _played()
     return postmortem(sc, events, g).to_markdown(), g.to_markdown()
 
 
@@ -141,3 +147,43 @@ def test_the_in_app_postmortem_shows_player_links_as_text(chromium: Any, live: L
     assert not [h for h in seen["links"] if "evil" in h or h.startswith("javascript")], seen
     for text in HOSTILE:
         assert text in seen["text"], text
+
+
+def test_the_in_app_fallback_and_its_pdf_keep_player_text_inert(chromium: Any, live: Live) -> None:
+    """A postmortem served as JSON only (no `markdown`): the client builds the Markdown from raw
+    player text, renders it, and prints it to PDF; no player link, image or script anywhere,
+    while the scenario's own source link stays a link (in the page and in the PDF)."""
+    sc, events, g = _played("cloudflare-waf-regex")
+    assert sc.source is not None
+    report = orjson.loads(orjson.dumps(postmortem(sc, events, g).to_dict()))
+    assert HOSTILE[3] in orjson.dumps(report).decode()  # the JSON carries the text as typed
+    page = chromium.new_page()
+    try:
+        page.route("**/*", lambda r: r.abort() if "evil" in r.request.url else r.continue_())
+        page.goto(f"{live.http}/api/health")
+        seen = page.evaluate(
+            """async (report) => {
+                window.pwned = [];
+                const m = await import('/static/js/markdown.js');
+                const el = m.renderMarkdown(m.postmortemMarkdown(report));
+                document.body.replaceChildren(el);
+                await new Promise((done) => setTimeout(done, 300));  // an onerror would fire
+                return {
+                    pwned: window.pwned,
+                    links: [...el.querySelectorAll('a')].map(a => a.getAttribute('href')),
+                    images: el.querySelectorAll('img').length,
+                    scripts: el.querySelectorAll('script').length,
+                    text: el.innerText,
+                };
+            }""",
+            report,
+        )
+        pdf = page.pdf()
+    finally:
+        page.close()
+    assert seen["pwned"] == [] and seen["images"] == 0 and seen["scripts"] == 0, seen
+    assert seen["links"] == [sc.source.url], seen
+    for text in HOSTILE:
+        assert text in seen["text"], text
+    assert sc.source.url.encode() in pdf  # a link in the PDF is kept as its address
+    assert b"evil.example" not in pdf

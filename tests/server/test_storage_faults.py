@@ -11,12 +11,14 @@ import asyncio
 import logging
 import resource
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+import websockets
 
 from server.errors import StorageUnavailable
 from server.settings import Backoff, Settings
@@ -25,6 +27,7 @@ from server.store import SqliteStore
 from .drillkit import (
     SCENARIO,
     Drill,
+    Live,
     Peer,
     Process,
     bearer,
@@ -215,3 +218,77 @@ async def test_a_full_disk_under_a_real_server_loses_nothing_and_doubles_nothing
     out = process.output()
     assert out.count("cannot be written") == 1, out
     assert "Traceback" not in out, out
+
+
+class UnreadableStore(SqliteStore):
+    """The real SQLite store, whose token and drill look-ups fail while ``failing`` is set."""
+
+    failing = False
+
+    def _gate(self) -> None:
+        if self.failing:
+            io = sqlite3.OperationalError("disk I/O error")
+            raise StorageUnavailable(f"the drill store cannot be used ({io})") from io
+
+    def principal(self, token_hash: str) -> Any:
+        self._gate()
+        return super().principal(token_hash)
+
+    def drill(self, drill_id: str) -> Any:
+        self._gate()
+        return super().drill(drill_id)
+
+
+@pytest.fixture
+def unreadable(tmp_path: Path) -> Iterator[tuple[UnreadableStore, Live]]:
+    """A server in a thread on an :class:`UnreadableStore` (working until told to fail)."""
+    store = UnreadableStore(tmp_path / "unreadable.db")
+    server = start_in_thread(Settings(db=str(tmp_path / "unreadable.db")), store)
+    yield store, server
+    server.stop()
+
+
+async def test_a_hello_the_store_cannot_check_gets_storage_unavailable_not_unauthorized(
+    unreadable: tuple[UnreadableStore, Live],
+) -> None:
+    """The token may be good: the client is told the store failed (close 1011), not to rejoin."""
+    store, server = unreadable
+    async with httpx.AsyncClient(base_url=server.http, timeout=10) as http:
+        drill = await create_drill(http)
+        store.failing = True
+        async with websockets.connect(f"{server.ws}/ws/{drill.id}") as ws:
+            await ws.send(orjson.dumps({"type": "hello", "v": 1, "id": "h1",
+                                        "token": drill.facilitator}).decode())  # fmt: skip
+            frame = orjson.loads(await ws.recv())
+            with pytest.raises(websockets.ConnectionClosed):
+                await ws.recv()
+        assert frame["type"] == "error" and frame["id"] == "h1", frame
+        assert frame["code"] == "storage_unavailable", frame
+        assert "disk I/O error" in frame["message"], frame
+        assert ws.close_code == 1011, (ws.close_code, ws.close_reason)
+        assert "| 1011 |" in PROTOCOL
+        store.failing = False  # the same token works once the store does
+        peer = await open_peer(server.ws, drill.id, drill.facilitator)
+        assert peer.welcome["role"] == "facilitator"
+        await peer.close()
+
+
+async def test_reads_the_store_cannot_answer_are_json_503_over_rest_and_the_upgrade(
+    unreadable: tuple[UnreadableStore, Live],
+) -> None:
+    """A drill not in memory must be read from the store: when that fails, a REST request
+    and a WebSocket upgrade both get JSON 503 `storage_unavailable`, not a 404 or a 500."""
+    store, server = unreadable
+    async with httpx.AsyncClient(base_url=server.http, timeout=10) as http:
+        drill = await create_drill(http)
+        store.failing = True
+        r = await http.get("/api/drills/notinmemory1", headers=bearer(drill.facilitator))
+        assert r.status_code == 503, r.text
+        assert r.headers["content-type"] == "application/json"
+        assert r.json()["error"] == "storage_unavailable", r.json()
+        assert "disk I/O error" in r.json()["message"]
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(f"{server.ws}/ws/notinmemory1")
+        response = refused.value.response
+        assert response.status_code == 503
+        assert orjson.loads(response.body)["error"] == "storage_unavailable"

@@ -22,8 +22,22 @@ const bullets = (items, empty) => (items.length ? items.map((x) => `- ${x}`).joi
 const int = (n) => Math.round(n || 0).toLocaleString("en-US");
 const f1 = (n) => (n || 0).toFixed(1);
 
-export function postmortemMarkdown(p) {
-  if (typeof p.markdown === "string") return p.markdown;
+// Player text inside Markdown, shown as written and inert: the same rule as engine/mdtext.py
+// (\ and [ backslash-escaped, a < that could open a tag, comment or autolink written &lt;).
+const ACTIVE = /[\\[]|<(?=[A-Za-z/!?])/g;
+export const inert = (text) => text.replace(ACTIVE, (c) => (c === "<" ? "&lt;" : "\\" + c));
+
+/** A copy of `value` with every string in it made inert (the JSON carries player text raw). */
+export function inertValues(value) {
+  if (typeof value === "string") return inert(value);
+  if (Array.isArray(value)) return value.map(inertValues);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, inertValues(v)]));
+  return value;
+}
+
+export function postmortemMarkdown(raw) {
+  if (typeof raw.markdown === "string") return raw.markdown;
+  const p = inertValues(raw); // before any Markdown of ours is added, so no field is forgotten
   const sc = p.scenario || {};
   const parts = [];
   const ic = (p.participants || []).find((x) => (x.label || "").startsWith("IC "));
