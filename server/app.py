@@ -26,6 +26,7 @@ from engine.errors import FiredrillError
 from . import routes, ws
 from .apidocs import mount_api_docs
 from .assets import WEB
+from .cluster import join_cluster
 from .connections import quiet_accept_failures
 from .drills import Drills
 from .errors import TooLarge, UnsupportedMediaType, error_code, http_status
@@ -48,13 +49,19 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         quiet_accept_failures(asyncio.get_running_loop())
         redact_queries()
-        opened = store or open_store(settings.db, settings.sync)
-        drills = Drills(opened, Library(), settings)
+        opened = store or open_store(settings.db, settings.sync, settings.bus is not None)
+        try:
+            cluster = await join_cluster(settings.bus, opened) if settings.bus else None
+        except BaseException:
+            opened.close()
+            raise
+        drills = Drills(opened, Library(), settings, cluster)
         app.state.settings = settings
         app.state.drills = drills
         recovered = drills.recover()
         if recovered:
             log.info("recovered %d drill(s) from %s", len(recovered), describe(settings.db))
+        drills.start()  # a cluster's worker claims the drills nobody owns
         try:
             yield
         finally:

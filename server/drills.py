@@ -25,6 +25,7 @@ from engine.drill import Drill
 from engine.errors import FiredrillError
 
 from .auth import IncidentRole, Principal, digest, matches, new_code, new_token
+from .cluster import Cluster
 from .errors import (
     CLOSE,
     Conflict,
@@ -36,6 +37,7 @@ from .errors import (
     StorageUnavailable,
     Unauthorized,
 )
+from .lease import CLAIM_EVERY, LeaseLost, key
 from .library import Library
 from .lifecycle import Status
 from .pacing import Lateness
@@ -43,7 +45,7 @@ from .ratelimit import TokenBucket
 from .replay import rebuild
 from .session import DrillSession
 from .settings import Settings
-from .store import DrillRecord, Store
+from .store import DrillRecord, Store, StoredInput
 from .storehealth import StorageHealth, WatchedStore
 
 log = logging.getLogger("firedrill.server")
@@ -73,7 +75,10 @@ class Secrets:
 
 
 class Drills:
-    def __init__(self, store: Store, library: Library, settings: Settings) -> None:
+    def __init__(
+        self, store: Store, library: Library, settings: Settings, cluster: Cluster | None = None
+    ) -> None:
+        self.cluster = cluster  # None: this process alone serves the store's drills
         self.health = StorageHealth(settings.store_retry)
         self.store: Store = WatchedStore(store, self.health)
         self.library = library
@@ -85,6 +90,7 @@ class Drills:
         self._loading: dict[str, asyncio.Future[DrillSession]] = {}
         self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
         self._collect: asyncio.TimerHandle | None = None
+        self._claiming: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------ creating
     def create(
@@ -103,8 +109,11 @@ class Drills:
         scenario = self.library.get(scenario_id)
         drill = Drill(scenario, seed)
         secrets_ = Secrets(new_token(), new_code(), new_code())
+        drill_id = secrets.token_urlsafe(8)
+        if self.cluster is not None and not self.cluster.leases.take(drill_id):
+            raise Conflict("a fresh drill id was already taken; try again")  # never seen
         record = DrillRecord(
-            id=secrets.token_urlsafe(8),
+            id=drill_id,
             scenario=scenario_id,
             seed=seed,
             speed=speed,
@@ -125,7 +134,9 @@ class Drills:
         drill: Drill,
         people: list[Principal],
         frames: dict[tuple[str, str], int] | None = None,
+        owner: bool = True,
     ) -> DrillSession:
+        """Serve a drill here: as its owner (the clock runs here) or, in a cluster, a follower."""
         session = DrillSession(
             record,
             drill.scenario,
@@ -142,11 +153,16 @@ class Drills:
             self._cache(session)
         else:
             self.live[record.id] = session
-            session.pacer.start()
+            if self.cluster is not None:
+                self.cluster.serve(session, owner)
+            if owner:
+                session.pacer.start()
         return session
 
     def _ended(self, session: DrillSession) -> None:
         self.live.pop(session.id, None)
+        if self.cluster is not None:
+            self.cluster.ended(session)
         self._cache(session)
 
     def _cache(self, session: DrillSession) -> None:
@@ -198,7 +214,11 @@ class Drills:
             return await asyncio.shield(pending)
         fut: asyncio.Future[DrillSession] = asyncio.get_running_loop().create_future()
         self._loading[drill_id] = fut
+        follow = self.cluster is not None and record.status != str(Status.ENDED)
         try:
+            if follow:  # another worker owns it: mirror it, missing no sync from here on
+                assert self.cluster is not None
+                self.cluster.expect(drill_id)
             scenario = self.library.get(record.scenario)
             inputs = self.store.inputs(drill_id)
             until = max([record.sim_time, *(i.t for i in inputs)])
@@ -206,7 +226,11 @@ class Drills:
             session = (
                 self.live.get(drill_id)
                 or self.ended.get(drill_id)
-                or self._revive(record, drill, frames)
+                or (
+                    self._mirror(record, drill, frames, inputs)
+                    if follow
+                    else self._revive(record, drill, frames)
+                )
             )
             fut.set_result(session)
             return session
@@ -217,8 +241,97 @@ class Drills:
         finally:
             del self._loading[drill_id]
 
+    def _mirror(
+        self,
+        record: DrillRecord,
+        drill: Drill,
+        frames: dict[tuple[str, str], int],
+        inputs: list[StoredInput],
+    ) -> DrillSession:
+        """A follower of a drill another worker owns (server/cluster.py)."""
+        session = self._serve(record, drill, self.store.participants(record.id), frames, False)
+        session.applied_n = max((i.n for i in inputs), default=0)
+        return session
+
+    # ------------------------------------------------------------ owning (a cluster)
+    def start(self) -> None:
+        """In a cluster, start claiming drills nobody owns (at once, then every second)."""
+        if self.cluster is not None and self._claiming is None:
+            self._claiming = asyncio.get_running_loop().create_task(self._claim_forever())
+
+    async def _claim_forever(self) -> None:
+        while True:
+            try:
+                self.claim()
+            except Exception:  # the next round tries again
+                log.exception("claiming drills without an owner failed")
+            await asyncio.sleep(CLAIM_EVERY)
+
+    def claim(self) -> list[str]:
+        """Take the lease of every live drill nobody holds, and run it here; the ids taken.
+
+        First checks this worker still holds what it owns: a lease lost with its
+        database connection stops that drill's clock here (another worker takes it).
+        """
+        cluster = self.cluster
+        assert cluster is not None
+        try:
+            held, mine = cluster.leases.held()
+        except LeaseLost as exc:
+            log.error("lost the lease connection (%s); giving up every drill owned here", exc)
+            for s in self.live.values():
+                if s.owner:
+                    cluster.demote(s)
+            cluster.leases.reconnect()
+            return []
+        for s in tuple(self.live.values()):
+            if s.owner and key(s.id) not in mine:
+                log.error("drill %s: lease lost; another worker runs it now", s.id)
+                cluster.demote(s)
+        taken = []
+        for record in self.store.drills(tuple(str(s) for s in LIVE)):
+            if key(record.id) in held or not cluster.leases.take(record.id):
+                continue
+            try:
+                self._take_over(record)
+            except Exception:
+                cluster.leases.release(record.id)
+                raise
+            taken.append(record.id)
+        return taken
+
+    def _take_over(self, record: DrillRecord) -> None:
+        """Run a drill whose owner is gone: rebuilt by replay, its clock as the store has it."""
+        assert self.cluster is not None
+        record = self.store.drill(record.id) or record  # as it is now that the lease is held
+        scenario = self.library.get(record.scenario)
+        inputs = self.store.inputs(record.id)
+        until = max([record.sim_time, *(i.t for i in inputs)])
+        drill, frames = rebuild(scenario, record.seed, inputs, until)
+        last = max((i.n for i in inputs), default=0)
+        session = self.live.get(record.id)
+        if session is not None:
+            session.adopt(drill, frames, last)
+        else:
+            session = self._serve(record, drill, self.store.participants(record.id), frames, False)
+            session.applied_n = last
+        self.cluster.promote(session, Status(record.status), record.speed)
+        log.info(
+            "took over drill %s (%s) %s at t=%.1f with %d inputs",
+            record.id,
+            record.scenario,
+            record.status,
+            drill.now,
+            len(inputs),
+        )
+
     def recover(self) -> list[str]:
-        """Rebuild every drill that had not ended; running ones come back paused."""
+        """Rebuild every drill that had not ended; running ones come back paused.
+
+        In a cluster nothing is recovered here: drills are claimed by lease (:meth:`claim`).
+        """
+        if self.cluster is not None:
+            return []
         recovered = []
         for record in self.store.drills(tuple(str(s) for s in LIVE)):
             try:
@@ -298,6 +411,8 @@ class Drills:
         token = new_token()
         self.store.add_token(digest(token), who)
         session.add_participant(who)
+        if self.cluster is not None and not session.owner:
+            self.cluster.joined(session, who)
         return who, token
 
     @staticmethod
@@ -337,11 +452,16 @@ class Drills:
             self._collect.cancel()
             self._collect = None
         await self.health.stop()
+        if self._claiming is not None:
+            self._claiming.cancel()
+            await asyncio.gather(self._claiming, return_exceptions=True)
         sessions = [*self.live.values(), *self.ended.values()]
         for s in sessions:
             s.pacer.cancel()
-            if s.status is not Status.ENDED and s.stalled is None:
+            if s.owner and s.status is not Status.ENDED and s.stalled is None:
                 with contextlib.suppress(StorageUnavailable):  # logged; replay still holds
                     self.store.update_drill(s.id, sim_time=s.drill.now)
             s.hub.close_all(CLOSE["going_away"], "server shutting down; reconnect with last seq")
         await asyncio.gather(*(s.pacer.stop() for s in sessions))
+        if self.cluster is not None:
+            await self.cluster.close()  # the leases go: the other workers take these drills
