@@ -69,6 +69,7 @@ class Sync:
     seq: int
     status: str
     speed: float
+    last_n: int  # the store number of the owner's last input: a follower short of it missed one
     inputs: tuple[StoredInput, ...] = ()
     frame: str | None = None
     views: tuple[str, ...] = ()
@@ -213,6 +214,7 @@ class Cluster:
             session.seq,
             str(session.status),
             session.clock.speed,
+            session.applied_n,
             tuple(session.outbox),
             frame,
             tuple(views),
@@ -268,9 +270,10 @@ class Cluster:
         fresh = state.owner is None  # the first sync after a rebuild from the store
         gap = not fresh and (state.owner != sync.owner or sync.n != state.n + 1)
         state.owner, state.n = sync.owner, sync.n
-        if gap or not session.follow(sync.t, sync.seq, sync.status, sync.speed, sync.inputs):
+        args = (sync.t, sync.seq, sync.status, sync.speed, sync.inputs, sync.last_n)
+        if gap or not session.follow(*args):
             self.resync(session)
-            if not session.follow(sync.t, sync.seq, sync.status, sync.speed, sync.inputs):
+            if not session.follow(*args):
                 log.error("drill %s: follower cannot reach seq %d", session.id, sync.seq)
         if sync.roster:
             for who in session.store.participants(session.id):

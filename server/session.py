@@ -104,7 +104,7 @@ class DrillSession:
         self.relay: Relay | None = None
         self.forward: Forward | None = None
         self.outbox: list[StoredInput] = []  # owner: inputs applied since the last relay
-        self.applied_n = 0  # follower: the store number of the last input it applied
+        self.applied_n = 0  # the store number of the last input applied
 
     # -------------------------------------------------------------- reading
     @property
@@ -250,6 +250,7 @@ class DrillSession:
             raise
         if key is not None:
             self.frames[key] = event.seq
+        self.applied_n = n
         if self.relay is not None:
             self.outbox.append(StoredInput(n, self.drill.now, actor, role, by, data, frame_id))
         self._horizon = max(self._horizon, self.drill.now)  # a rebuild replays up to the input
@@ -298,11 +299,20 @@ class DrillSession:
 
     # -------------------------------------------------------------- cluster
     def follow(
-        self, t: float, seq: int, status: str, speed: float, inputs: Sequence[StoredInput]
+        self,
+        t: float,
+        seq: int,
+        status: str,
+        speed: float,
+        inputs: Sequence[StoredInput],
+        last_n: int,
     ) -> bool:
         """Follower: do what the owner did (inputs at their times, the clock to ``t``) and
-        publish up to the owner's ``seq``. False when this copy cannot reach ``seq`` (it
-        missed something): the caller rebuilds it from the store (:meth:`adopt`)."""
+        publish up to the owner's ``seq``. False, changing nothing, when this copy lacks an
+        input the owner applied before these (``last_n`` is the owner's last): the caller
+        rebuilds it from the store (:meth:`adopt`) and tries again."""
+        if max([self.applied_n, *(i.n for i in inputs)]) < last_n:
+            return False  # a sync carrying an input was lost
         try:
             for inp in inputs:
                 if inp.n <= self.applied_n:
