@@ -189,6 +189,12 @@ class Cluster:
         self._followed[session.id] = _Followed()
         self._spawn(self.bus.unsubscribe(self._ch("in", session.id)))
 
+    def forget(self, session: DrillSession) -> None:
+        """Stop mirroring a followed drill (no client of it is left on this worker)."""
+        if not session.owner:
+            self.sessions.pop(session.id, None)
+            self._followed.pop(session.id, None)
+
     def ended(self, session: DrillSession) -> None:
         """The drill is over: nothing more to relay, mirror or own."""
         self.sessions.pop(session.id, None)

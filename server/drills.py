@@ -51,6 +51,7 @@ from .storehealth import StorageHealth, WatchedStore
 log = logging.getLogger("firedrill.server")
 DRILL_ID = re.compile(r"^[A-Za-z0-9_-]{6,32}$")
 LIVE = (Status.CREATED, Status.RUNNING, Status.PAUSED)
+FOLLOW_IDLE = 30.0  # seconds a follower copy with no client here is kept (a reconnect is quick)
 COLLECT_AFTER = 2.0  # seconds from an eviction to the collection that frees it (and its burst)
 
 
@@ -91,6 +92,7 @@ class Drills:
         self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
         self._collect: asyncio.TimerHandle | None = None
         self._claiming: asyncio.Task[None] | None = None
+        self._unwatched: dict[str, float] = {}  # follower copies without a client, since when
 
     # ------------------------------------------------------------ creating
     def create(
@@ -124,7 +126,12 @@ class Drills:
             observer_code_hash=digest(secrets_.observer_code),
             created_at=time.time(),
         )
-        self.store.create_drill(record, digest(secrets_.facilitator_token))
+        try:
+            self.store.create_drill(record, digest(secrets_.facilitator_token))
+        except BaseException:
+            if self.cluster is not None:
+                self.cluster.leases.release(drill_id)
+            raise
         who = Principal(record.id, "facilitator", facilitator)
         return self._serve(record, drill, [who]), secrets_
 
@@ -284,10 +291,17 @@ class Drills:
                     cluster.demote(s)
             cluster.leases.reconnect()
             return []
+        now = time.monotonic()
         for s in tuple(self.live.values()):
             if s.owner and key(s.id) not in mine:
                 log.error("drill %s: lease lost; another worker runs it now", s.id)
                 cluster.demote(s)
+            if s.owner or len(s.hub):
+                self._unwatched.pop(s.id, None)
+            elif now - self._unwatched.setdefault(s.id, now) >= FOLLOW_IDLE:
+                # nobody here watches it any more: stop mirroring (a client brings it back)
+                del self.live[s.id], self._unwatched[s.id]
+                cluster.forget(s)
         taken = []
         for record in self.store.drills(tuple(str(s) for s in LIVE)):
             if key(record.id) in held or not cluster.leases.take(record.id):

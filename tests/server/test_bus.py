@@ -135,3 +135,21 @@ async def test_a_follower_that_misses_syncs_rebuilds_and_shows_the_same_log(
         await follower.submit(fac, {"type": "note", "text": "x"}, frame_id="f1")
     assert getattr(dup.value, "seq", None) == again.seq
     assert getattr(dup.value, "code", None) == "duplicate_frame"
+
+
+async def test_a_follower_nobody_watches_is_dropped_and_comes_back_on_demand(
+    pair: tuple[Drills, Drills], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker stops mirroring a drill none of its clients watch; the next client gets a
+    fresh copy, equal to the owner's."""
+    one, two = pair
+    owner, _ = one.create(SCENARIO, 3, 1.0, "fac")
+    fac = Principal(owner.id, "facilitator", "fac")
+    await two.get(owner.id)
+    monkeypatch.setattr("server.drills.FOLLOW_IDLE", 0.0)
+    assert two.claim() == []  # owned by the other worker: nothing to take
+    assert owner.id not in two.live
+    owner.apply(fac, {"type": "clock", "action": "jump", "seconds": 90})
+    follower = await two.get(owner.id)
+    assert follower.export("facilitator") == owner.export("facilitator")
+    assert one.claim() == [] and owner.owner
