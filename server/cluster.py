@@ -45,7 +45,7 @@ from engine.errors import FiredrillError
 from .auth import Principal
 from .bus import Bus, open_bus
 from .errors import DuplicateFrame, Forwarded, OwnerUnavailable, error_code, http_status
-from .replay import rebuild
+from .replay import last_input, rebuild_stored
 from .session import Applied, DrillSession
 from .store import StoredInput
 
@@ -293,9 +293,8 @@ class Cluster:
         if record is None:
             return
         inputs = session.store.inputs(session.id)
-        until = max([record.sim_time, *(i.t for i in inputs)])
-        drill, frames = rebuild(session.scenario, record.seed, inputs, until)
-        session.adopt(drill, frames, max((i.n for i in inputs), default=0))
+        drill, frames = rebuild_stored(session.scenario, record, inputs)
+        session.adopt(drill, frames, last_input(inputs))
         session.flush()
 
     async def _forward(

@@ -42,7 +42,7 @@ from .library import Library
 from .lifecycle import Status
 from .pacing import Lateness
 from .ratelimit import TokenBucket
-from .replay import rebuild
+from .replay import last_input, rebuild_stored
 from .session import DrillSession
 from .settings import Settings
 from .store import DrillRecord, Store, StoredInput
@@ -228,8 +228,7 @@ class Drills:
                 self.cluster.expect(drill_id)
             scenario = self.library.get(record.scenario)
             inputs = self.store.inputs(drill_id)
-            until = max([record.sim_time, *(i.t for i in inputs)])
-            drill, frames = await asyncio.to_thread(rebuild, scenario, record.seed, inputs, until)
+            drill, frames = await asyncio.to_thread(rebuild_stored, scenario, record, inputs)
             session = (
                 self.live.get(drill_id)
                 or self.ended.get(drill_id)
@@ -257,7 +256,7 @@ class Drills:
     ) -> DrillSession:
         """A follower of a drill another worker owns (server/cluster.py)."""
         session = self._serve(record, drill, self.store.participants(record.id), frames, False)
-        session.applied_n = max((i.n for i in inputs), default=0)
+        session.applied_n = last_input(inputs)
         return session
 
     # ------------------------------------------------------------ owning (a cluster)
@@ -320,9 +319,8 @@ class Drills:
         record = self.store.drill(record.id) or record  # as it is now that the lease is held
         scenario = self.library.get(record.scenario)
         inputs = self.store.inputs(record.id)
-        until = max([record.sim_time, *(i.t for i in inputs)])
-        drill, frames = rebuild(scenario, record.seed, inputs, until)
-        last = max((i.n for i in inputs), default=0)
+        drill, frames = rebuild_stored(scenario, record, inputs)
+        last = last_input(inputs)
         session = self.live.get(record.id)
         if session is not None:
             session.adopt(drill, frames, last)
@@ -351,8 +349,7 @@ class Drills:
             try:
                 scenario = self.library.get(record.scenario)
                 inputs = self.store.inputs(record.id)
-                until = max([record.sim_time, *(i.t for i in inputs)])
-                drill, frames = rebuild(scenario, record.seed, inputs, until)
+                drill, frames = rebuild_stored(scenario, record, inputs)
             except FiredrillError as exc:
                 log.error("cannot recover drill %s (%s): %s", record.id, record.scenario, exc)
                 continue
