@@ -77,6 +77,30 @@ async def test_a_worker_killed_mid_drill_loses_nothing_and_the_drill_goes_on(
         reply = await player.act({"type": "chat", "text": "looking at checkout"})
         assert reply["type"] == "ack", reply
         acked.append((reply["seq"], "chat"))
+        # garbage through a follower: the owner's error, the drill unharmed
+        reply = await player.act({"type": "reboot_the_internet"})
+        assert (reply["type"], reply["code"]) == ("error", "unknown_action"), reply
+        reply = await player.act({"type": "chat"})
+        assert (reply["type"], reply["code"]) == ("error", "invalid_input"), reply
+        # REST through the third worker is forwarded too, and answers with the owner's seq
+        async with httpx.AsyncClient(base_url=c.http, timeout=20) as on_c:
+            r = await on_c.post(
+                f"/api/drills/{drill.id}/inputs",
+                json={"input": {"type": "chat", "text": "over REST"}},
+                headers=bearer(erin),
+            )
+            assert r.status_code == 200, r.text
+            acked.append((r.json()["seq"], "chat"))
+            r = await on_c.post(
+                f"/api/drills/{drill.id}/control", json={"action": "start"}, headers=bearer(erin)
+            )
+            assert (r.status_code, r.json()["error"]) == (403, "forbidden"), r.text
+            r = await on_c.post(
+                f"/api/drills/{drill.id}/control",
+                json={"action": "start"},
+                headers=bearer(drill.facilitator),
+            )
+            assert (r.status_code, r.json()["error"]) == (409, "illegal_transition"), r.text
         # the follower on c shows the player's input under the owner's seq
         await observer.event(lambda e: e["seq"] == acked[0][0])
         started = await observer.until(lambda: observer.last_seq)
@@ -110,7 +134,7 @@ async def test_a_worker_killed_mid_drill_loses_nothing_and_the_drill_goes_on(
             assert (by_seq[seq]["type"], by_seq[seq]["data"]["type"]) == ("input", kind)
             assert by_seq[seq]["actor"] == "erin"
         chats = [e["data"]["text"] for e in full if e["type"] == "input" and "text" in e["data"]]
-        assert chats == ["looking at checkout", "still here"]
+        assert chats == ["looking at checkout", "over REST", "still here"]
         assert fac2.events[0]["seq"] == fac.events[-1]["seq"] + 1
         assert any(e["t"] > by_seq[acked[-1][0]]["t"] for e in fac2.events)  # time went on
         for peer in (fac, player, observer, fac2):
