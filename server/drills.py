@@ -259,6 +259,13 @@ class Drills:
         session.applied_n = last_input(inputs)
         return session
 
+    def catch_up(self, session: DrillSession, last_seq: int | None) -> None:
+        """Before a client resumes at ``last_seq`` on a follower copy that has not reached it
+        (the client saw it through another worker, and the owner's message is still on its
+        way), rebuild the copy from the store, which holds everything any client was sent."""
+        if self.cluster is not None and not session.owner and (last_seq or 0) > session.seq:
+            self.cluster.resync(session)
+
     # ------------------------------------------------------------ owning (a cluster)
     def start(self) -> None:
         """In a cluster, start claiming drills nobody owns (at once, then every second)."""

@@ -126,6 +126,7 @@ class Connection:
             return
         who, last_seq = hello
         client = Client(who, frame_sender(self.ws), self.limits.queue_frames)
+        self.drills.catch_up(self.session, last_seq)
         try:
             self.session.attach(client, last_seq)
         except LimitReached as exc:

@@ -153,3 +153,20 @@ async def test_a_follower_nobody_watches_is_dropped_and_comes_back_on_demand(
     follower = await two.get(owner.id)
     assert follower.export("facilitator") == owner.export("facilitator")
     assert one.claim() == [] and owner.owner
+
+
+async def test_a_client_resuming_past_a_lagging_follower_gets_no_repeat(
+    pair: tuple[Drills, Drills],
+) -> None:
+    """A client saw seq N through another worker; the follower here has not heard of N yet:
+    it catches up from the store before the client attaches, so N is not sent again."""
+    one, two = pair
+    owner, _ = one.create(SCENARIO, 3, 1.0, "fac")
+    fac = Principal(owner.id, "facilitator", "fac")
+    follower = await two.get(owner.id)
+    owner.apply(fac, {"type": "note", "text": "seen elsewhere"})  # its sync never arrives
+    await asyncio.sleep(0.2)
+    assert follower.seq < owner.seq
+    two.catch_up(follower, owner.seq)
+    assert follower.seq == owner.seq
+    assert follower.export("facilitator") == owner.export("facilitator")
