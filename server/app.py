@@ -26,6 +26,7 @@ from engine.errors import FiredrillError
 from . import routes, ws
 from .apidocs import mount_api_docs
 from .assets import WEB
+from .cluster import join_cluster
 from .connections import quiet_accept_failures
 from .drills import Drills
 from .errors import (
@@ -57,10 +58,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         redact_queries()
         where = describe(settings.db)
         try:
-            opened = store or open_store(settings.db, settings.sync)
+            opened = store or open_store(settings.db, settings.sync, settings.bus is not None)
         except StorageUnavailable as exc:
             raise CannotStart(f"cannot start: {where}: {exc}") from exc
-        drills = Drills(opened, Library(), settings)
+        try:
+            cluster = await join_cluster(settings.bus, opened) if settings.bus else None
+        except BaseException:
+            opened.close()
+            raise
+        drills = Drills(opened, Library(), settings, cluster)
         app.state.settings = settings
         app.state.drills = drills
         try:
@@ -75,6 +81,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         if recovered:
             log.info("recovered %d drill(s) from %s", len(recovered), describe(settings.db))
         drills.backfill()  # ended drills never graded (a stop mid-grading, an older store)
+        drills.start()  # a cluster's worker claims the drills nobody owns
         try:
             yield
         finally:

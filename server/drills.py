@@ -31,6 +31,7 @@ from engine.drill import Drill
 from engine.errors import FiredrillError
 
 from .auth import IncidentRole, Principal, digest, matches, new_code, new_token
+from .cluster import Cluster
 from .errors import (
     CLOSE,
     Conflict,
@@ -43,19 +44,21 @@ from .errors import (
     Unauthorized,
 )
 from .history import runs_of
+from .lease import CLAIM_EVERY, LeaseLost, key
 from .library import Library
 from .lifecycle import Status
 from .pacing import Lateness
 from .ratelimit import TokenBucket
-from .replay import rebuild
+from .replay import last_input, rebuild_stored
 from .session import DrillSession
 from .settings import Settings
-from .store import DrillRecord, Store
+from .store import DrillRecord, Store, StoredInput
 from .storehealth import StorageHealth, WatchedStore
 
 log = logging.getLogger("firedrill.server")
 DRILL_ID = re.compile(r"^[A-Za-z0-9_-]{6,32}$")
 LIVE = (Status.CREATED, Status.RUNNING, Status.PAUSED)
+FOLLOW_IDLE = 30.0  # seconds a follower copy with no client here is kept (a reconnect is quick)
 COLLECT_AFTER = 2.0  # seconds from an eviction to the collection that frees it (and its burst)
 
 
@@ -80,7 +83,10 @@ class Secrets:
 
 
 class Drills:
-    def __init__(self, store: Store, library: Library, settings: Settings) -> None:
+    def __init__(
+        self, store: Store, library: Library, settings: Settings, cluster: Cluster | None = None
+    ) -> None:
+        self.cluster = cluster  # None: this process alone serves the store's drills
         self.health = StorageHealth(settings.store_retry)
         self.store: Store = WatchedStore(store, self.health)
         self.library = library
@@ -95,6 +101,8 @@ class Drills:
         self._grading: dict[str, asyncio.Future[None]] = {}  # drill id -> its recording
         self._backfill: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()  # gradings started by an end
+        self._claiming: asyncio.Task[None] | None = None
+        self._unwatched: dict[str, float] = {}  # follower copies without a client, since when
 
     # ------------------------------------------------------------ creating
     def create(
@@ -120,8 +128,11 @@ class Drills:
         scenario = self.library.get(scenario_id)
         drill = Drill(scenario, seed)
         secrets_ = Secrets(new_token(), new_code(), new_code())
+        drill_id = secrets.token_urlsafe(8)
+        if self.cluster is not None and not self.cluster.leases.take(drill_id):
+            raise Conflict("a fresh drill id was already taken; try again")  # never seen
         record = DrillRecord(
-            id=secrets.token_urlsafe(8),
+            id=drill_id,
             scenario=scenario_id,
             seed=seed,
             speed=speed,
@@ -133,7 +144,12 @@ class Drills:
             created_at=time.time(),
             cohort=cohort,
         )
-        self.store.create_drill(record, digest(secrets_.facilitator_token))
+        try:
+            self.store.create_drill(record, digest(secrets_.facilitator_token))
+        except BaseException:
+            if self.cluster is not None:
+                self.cluster.leases.release(drill_id)
+            raise
         who = Principal(record.id, "facilitator", facilitator)
         return self._serve(record, drill, [who]), secrets_
 
@@ -143,7 +159,9 @@ class Drills:
         drill: Drill,
         people: list[Principal],
         frames: dict[tuple[str, str], int] | None = None,
+        owner: bool = True,
     ) -> DrillSession:
+        """Serve a drill here: as its owner (the clock runs here) or, in a cluster, a follower."""
         session = DrillSession(
             record,
             drill.scenario,
@@ -160,12 +178,19 @@ class Drills:
             self._cache(session)
         else:
             self.live[record.id] = session
-            session.pacer.start()
+            if self.cluster is not None:
+                self.cluster.serve(session, owner)
+            if owner:
+                session.pacer.start()
         return session
 
     def _ended(self, session: DrillSession) -> None:
         self.live.pop(session.id, None)
+        if self.cluster is not None:
+            self.cluster.ended(session)
         self._cache(session)
+        if not session.owner:
+            return  # its owner grades it (a follower's copy would record the same runs)
         with contextlib.suppress(RuntimeError):  # no loop: backfill grades it at startup
             task = asyncio.get_running_loop().create_task(self.grade(session.id))
             self._tasks.add(task)
@@ -272,15 +297,22 @@ class Drills:
             return await asyncio.shield(pending)
         fut: asyncio.Future[DrillSession] = asyncio.get_running_loop().create_future()
         self._loading[drill_id] = fut
+        follow = self.cluster is not None and record.status != str(Status.ENDED)
         try:
+            if follow:  # another worker owns it: mirror it, missing no sync from here on
+                assert self.cluster is not None
+                self.cluster.expect(drill_id)
             scenario = self.library.get(record.scenario)
             inputs = self.store.inputs(drill_id)
-            until = max([record.sim_time, *(i.t for i in inputs)])
-            drill, frames = await asyncio.to_thread(rebuild, scenario, record.seed, inputs, until)
+            drill, frames = await asyncio.to_thread(rebuild_stored, scenario, record, inputs)
             session = (
                 self.live.get(drill_id)
                 or self.ended.get(drill_id)
-                or self._revive(record, drill, frames)
+                or (
+                    self._mirror(record, drill, frames, inputs)
+                    if follow
+                    else self._revive(record, drill, frames)
+                )
             )
             fut.set_result(session)
             return session
@@ -291,20 +323,119 @@ class Drills:
         finally:
             del self._loading[drill_id]
 
+    def _mirror(
+        self,
+        record: DrillRecord,
+        drill: Drill,
+        frames: dict[tuple[str, str], int],
+        inputs: list[StoredInput],
+    ) -> DrillSession:
+        """A follower of a drill another worker owns (server/cluster.py)."""
+        session = self._serve(record, drill, self.store.participants(record.id), frames, False)
+        session.applied_n = last_input(inputs)
+        return session
+
+    def catch_up(self, session: DrillSession, last_seq: int | None) -> None:
+        """Before a client resumes at ``last_seq`` on a follower copy that has not reached it
+        (the client saw it through another worker, and the owner's message is still on its
+        way), rebuild the copy from the store, which holds everything any client was sent."""
+        if self.cluster is not None and not session.owner and (last_seq or 0) > session.seq:
+            self.cluster.resync(session)
+
+    # ------------------------------------------------------------ owning (a cluster)
+    def start(self) -> None:
+        """In a cluster, start claiming drills nobody owns (at once, then every second)."""
+        if self.cluster is not None and self._claiming is None:
+            self._claiming = asyncio.get_running_loop().create_task(self._claim_forever())
+
+    async def _claim_forever(self) -> None:
+        while True:
+            try:
+                self.claim()
+            except Exception:  # the next round tries again
+                log.exception("claiming drills without an owner failed")
+            await asyncio.sleep(CLAIM_EVERY)
+
+    def claim(self) -> list[str]:
+        """Take the lease of every live drill nobody holds, and run it here; the ids taken.
+
+        First checks this worker still holds what it owns: a lease lost with its
+        database connection stops that drill's clock here (another worker takes it).
+        """
+        cluster = self.cluster
+        assert cluster is not None
+        try:
+            held, mine = cluster.leases.held()
+        except LeaseLost as exc:
+            log.error("lost the lease connection (%s); giving up every drill owned here", exc)
+            for s in self.live.values():
+                if s.owner:
+                    cluster.demote(s)
+            cluster.leases.reconnect()
+            return []
+        now = time.monotonic()
+        for s in tuple(self.live.values()):
+            if s.owner and key(s.id) not in mine:
+                log.error("drill %s: lease lost; another worker runs it now", s.id)
+                cluster.demote(s)
+            if s.owner or len(s.hub):
+                self._unwatched.pop(s.id, None)
+            elif now - self._unwatched.setdefault(s.id, now) >= FOLLOW_IDLE:
+                # nobody here watches it any more: stop mirroring (a client brings it back)
+                del self.live[s.id], self._unwatched[s.id]
+                cluster.forget(s)
+        taken = []
+        for record in self.store.drills(tuple(str(s) for s in LIVE)):
+            if key(record.id) in held or not cluster.leases.take(record.id):
+                continue
+            try:
+                self._take_over(record)
+            except Exception:
+                cluster.leases.release(record.id)
+                raise
+            taken.append(record.id)
+        return taken
+
+    def _take_over(self, record: DrillRecord) -> None:
+        """Run a drill whose owner is gone: rebuilt by replay, its clock as the store has it."""
+        assert self.cluster is not None
+        record = self.store.drill(record.id) or record  # as it is now that the lease is held
+        scenario = self.library.get(record.scenario)
+        inputs = self.store.inputs(record.id)
+        drill, frames = rebuild_stored(scenario, record, inputs)
+        last = last_input(inputs)
+        session = self.live.get(record.id)
+        if session is not None:
+            session.adopt(drill, frames, last)
+        else:
+            session = self._serve(record, drill, self.store.participants(record.id), frames, False)
+            session.applied_n = last
+        self.cluster.promote(session, Status(record.status), record.speed)
+        log.info(
+            "took over drill %s (%s) %s at t=%.1f with %d inputs",
+            record.id,
+            record.scenario,
+            record.status,
+            drill.now,
+            len(inputs),
+        )
+
     def recover(self) -> list[str]:
         """Rebuild every drill that had not ended; running ones come back paused.
 
         A drill whose scenario is gone or no longer replays is logged and skipped; a store
         that fails raises :class:`StorageUnavailable`: the server must not start without
         drills it has (they would look ended, or be started afresh over their inputs).
+        In a cluster nothing is recovered here: drills are claimed by lease (:meth:`claim`).
         """
+        if self.cluster is not None:
+            return []
         recovered = []
         for record in self.store.drills(tuple(str(s) for s in LIVE)):
             inputs = self.store.inputs(record.id)
             try:
                 scenario = self.library.get(record.scenario)
-                until = max([record.sim_time, *(i.t for i in inputs)])
-                drill, frames = rebuild(scenario, record.seed, inputs, until)
+                drill, frames = rebuild_stored(scenario, record, inputs)
             except FiredrillError as exc:
                 log.error("cannot recover drill %s (%s): %s", record.id, record.scenario, exc)
                 continue
@@ -377,6 +508,8 @@ class Drills:
         token = new_token()
         self.store.add_token(digest(token), who)
         session.add_participant(who)
+        if self.cluster is not None and not session.owner:
+            self.cluster.joined(session, who)
         return who, token
 
     @staticmethod
@@ -421,11 +554,16 @@ class Drills:
                 await self._backfill
         await asyncio.gather(*self._tasks, return_exceptions=True)  # ended drills get graded
         await self.health.stop()
+        if self._claiming is not None:
+            self._claiming.cancel()
+            await asyncio.gather(self._claiming, return_exceptions=True)
         sessions = [*self.live.values(), *self.ended.values()]
         for s in sessions:
             s.pacer.cancel()
-            if s.status is not Status.ENDED and s.stalled is None:
+            if s.owner and s.status is not Status.ENDED and s.stalled is None:
                 with contextlib.suppress(StorageUnavailable):  # logged; replay still holds
                     self.store.update_drill(s.id, sim_time=s.drill.now)
             s.hub.close_all(CLOSE["going_away"], "server shutting down; reconnect with last seq")
         await asyncio.gather(*(s.pacer.stop() for s in sessions))
+        if self.cluster is not None:
+            await self.cluster.close()  # the leases go: the other workers take these drills

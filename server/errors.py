@@ -18,6 +18,8 @@ The server adds a few families to the engine's tree (see engine/errors.py)::
         ├── UnsupportedMediaType           415 unsupported_media_type
         ├── RateLimited                    429 rate_limited
         ├── LimitReached                   503 limit_reached
+        ├── OwnerUnavailable               503 owner_unavailable
+        ├── Forwarded                      the owner's status and code
         └── StorageUnavailable             503 storage_unavailable
 
 Errors answering one client frame become an ``error`` frame carrying the
@@ -124,6 +126,26 @@ class StoreLocked(ServerError):
     code = "store_locked"
 
 
+class Forwarded(ServerError):
+    """An error the drill's owner (another worker) answered a forwarded input with.
+
+    It keeps the owner's code and HTTP status, so the client cannot tell which worker
+    applied its input; ``seq`` is kept for a ``duplicate_frame``.
+    """
+
+    def __init__(self, code: str, status: int, message: str, seq: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.seq = seq
+
+
+class OwnerUnavailable(ServerError):
+    """No worker answered for the drill in time (it is failing over): nothing was acked."""
+
+    code = "owner_unavailable"
+
+
 # Most specific first: the first isinstance match wins.
 HTTP_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (BadRequest, 400),
@@ -141,6 +163,7 @@ HTTP_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (RateLimited, 429),
     (LimitReached, 503),
     (StorageUnavailable, 503),
+    (OwnerUnavailable, 503),
 )
 
 # WebSocket close codes (4000-4999 are ours; 1xxx are RFC 6455's).
@@ -157,6 +180,8 @@ CLOSE: dict[str, int] = {
 
 
 def http_status(exc: Exception) -> int:
+    if isinstance(exc, Forwarded):
+        return exc.status
     for cls, status in HTTP_STATUS:
         if isinstance(exc, cls):
             return status

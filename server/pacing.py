@@ -103,7 +103,7 @@ class Pacer:
         return max(self.min_interval, self.tick / self.clock.speed)
 
     def start(self) -> None:
-        if self._task is None:
+        if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     def changed(self) -> None:

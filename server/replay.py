@@ -14,7 +14,7 @@ from engine.drill import Drill
 from engine.errors import DrillStateError, PlayerError
 from engine.scenario import Scenario
 
-from .store import StoredInput
+from .store import DrillRecord, StoredInput
 
 log = logging.getLogger("firedrill.server")
 
@@ -38,3 +38,16 @@ def rebuild(
             frames[(inp.sender.casefold(), inp.frame_id)] = event.seq
     drill.advance(until)
     return drill, frames
+
+
+def rebuild_stored(
+    scenario: Scenario, record: DrillRecord, inputs: list[StoredInput]
+) -> tuple[Drill, dict[tuple[str, str], int]]:
+    """:func:`rebuild` a stored drill up to the later of its saved sim time and its last
+    input: every event any client was sent (the time is saved before events go out)."""
+    return rebuild(scenario, record.seed, inputs, max([record.sim_time, *(i.t for i in inputs)]))
+
+
+def last_input(inputs: list[StoredInput]) -> int:
+    """The store number of the last stored input (0: none)."""
+    return max((i.n for i in inputs), default=0)

@@ -208,8 +208,8 @@ async def control(body: Control, session: SessionDep, who: WhoDep) -> dict[str, 
         inp = {"type": "end", **data}
     else:
         inp = {"type": "clock", "action": action, **data}
-    event = session.apply(who, inp)
-    return {"seq": event.seq, "status": str(session.status), "t": session.drill.now}
+    done = await session.submit(who, inp)
+    return {"seq": done.seq, "status": done.status, "t": done.t}
 
 
 @router.post(
@@ -223,8 +223,8 @@ async def submit(
 ) -> dict[str, Any]:
     """Submit one engine input, as over the WebSocket (for scripts and bots)."""
     drills.throttle(who, asyncio.get_running_loop().time())
-    event = session.apply(who, body.input, body.as_)
-    return {"seq": event.seq, "status": str(session.status), "t": session.drill.now}
+    done = await session.submit(who, body.input, body.as_)
+    return {"seq": done.seq, "status": done.status, "t": done.t}
 
 
 @router.post(

@@ -18,25 +18,42 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from engine import inputs as I
 from engine.drill import Drill
-from engine.errors import InvalidInput
+from engine.errors import FiredrillError, InvalidInput
 from engine.log import Event
 from engine.scenario import Scenario
 
 from .auth import Principal, require
 from .errors import DuplicateFrame, LimitReached, NotFound, StorageUnavailable
-from .hub import Client, Hub
+from .hub import VIEWS, Client, Hub
 from .lifecycle import Lifecycle, Status
 from .pacing import Clock, Lateness, Pacer, phase_of
 from .protocol import VERSION, dumps, error, events_frame
 from .settings import Settings
-from .store import DrillRecord, Store
+from .store import DrillRecord, Store, StoredInput
 
 logger = logging.getLogger("firedrill.server")
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What an accepted input is answered with: its seq, and the drill's status and time."""
+
+    seq: int
+    status: str
+    t: float
+
+
+# How a session reaches the other workers of a cluster (server/cluster.py wires these):
+# the owner tells them each change (session, frame broadcast or None, its views, roster changed)
+Relay = Callable[["DrillSession", str | None, Sequence[str], bool], None]
+# and a follower hands inputs to the owner (session, who, data, as, frame id)
+Forward = Callable[["DrillSession", Principal, Any, str | None, str | None], Awaitable[Applied]]
 
 
 class DrillSession:
@@ -81,6 +98,13 @@ class DrillSession:
         # (sender, frame id) -> seq of every applied input sent with an id: a re-sent frame
         # (a client retrying after a reconnect) is recognised instead of applied twice
         self.frames: dict[tuple[str, str], int] = dict(frames or {})
+        # In a cluster only the owner runs the clock and stores; a follower mirrors the owner
+        # by applying the same inputs at the same times (the engine is deterministic).
+        self.owner = True
+        self.relay: Relay | None = None
+        self.forward: Forward | None = None
+        self.outbox: list[StoredInput] = []  # owner: inputs applied since the last relay
+        self.applied_n = 0  # the store number of the last input applied
 
     # -------------------------------------------------------------- reading
     @property
@@ -144,11 +168,11 @@ class DrillSession:
             self.clock.stop(self.drill.now)
             self._save(status=str(self.status))
             self.flush()
-            self.hub.broadcast(dumps({"v": VERSION, "type": "clock", **self.clock_info()}))
+            self._broadcast(dumps({"v": VERSION, "type": "clock", **self.clock_info()}))
             return
         self.flush()
 
-    def flush(self) -> None:
+    def flush(self, upto: int | None = None) -> None:
         """Publish events not yet sent; notice the end of the drill.
 
         The simulated time reached is saved *before* any event goes out, so a
@@ -157,16 +181,28 @@ class DrillSession:
         one small write per batch of events (about one per simulated 10 s).
         """
         log = self.drill.log
-        if log.last_seq > self._published:
-            if self.drill.now > self._horizon and not self._save():
+        last = log.last_seq if upto is None else min(upto, log.last_seq)
+        if last > self._published:
+            if self.owner and self.drill.now > self._horizon and not self._save():
                 return  # held back until the store has where the drill got to
-            new = log.since(self._published)
+            new = log.since(self._published)[: last - self._published]
             blobs = [e.to_json() for e in new]
             self._blobs.extend(blobs)
             self._published = new[-1].seq
             self.hub.publish(new, blobs)
-        if self.drill.ended and self.status is not Status.ENDED:
+            if self.relay is not None and self.owner:
+                self.relay(self, None, (), False)
+        if self.drill.ended and self.status is not Status.ENDED and last == log.last_seq:
             self._finish()
+
+    async def submit(
+        self, who: Principal, data: Any, as_name: str | None = None, frame_id: str | None = None
+    ) -> Applied:
+        """Apply one input here if this worker owns the drill, else through its owner."""
+        if not self.owner and self.forward is not None:
+            return await self.forward(self, who, data, as_name, frame_id)
+        event = self.apply(who, data, as_name, frame_id)
+        return Applied(event.seq, str(self.status), self.drill.now)
 
     def apply(
         self, who: Principal, data: Any, as_name: str | None = None, frame_id: str | None = None
@@ -214,6 +250,9 @@ class DrillSession:
             raise
         if key is not None:
             self.frames[key] = event.seq
+        self.applied_n = n
+        if self.relay is not None:
+            self.outbox.append(StoredInput(n, self.drill.now, actor, role, by, data, frame_id))
         self._horizon = max(self._horizon, self.drill.now)  # a rebuild replays up to the input
         self.flush()
         if action is not None:
@@ -240,16 +279,94 @@ class DrillSession:
         if self.status is not Status.ENDED:  # the end is saved and announced by _finish
             self.pacer.changed()
             self._save(status=str(self.status), speed=self.clock.speed)
-            self.hub.broadcast(dumps({"v": VERSION, "type": "clock", **self.clock_info()}))
+            self._broadcast(dumps({"v": VERSION, "type": "clock", **self.clock_info()}))
 
     def _finish(self) -> None:
-        self.life.apply("end")
+        self.life.status = Status.ENDED  # legal from every live status (lifecycle.py)
         self.clock.stop(self.drill.now)
         self.pacer.cancel()
-        self._save(status=str(Status.ENDED))
-        self.hub.broadcast(dumps({"v": VERSION, "type": "clock", **self.clock_info()}))
+        if self.owner:  # a follower hears the end, and its clock frame, from the owner
+            self._save(status=str(Status.ENDED))
+            self._broadcast(dumps({"v": VERSION, "type": "clock", **self.clock_info()}))
         if self.on_end is not None:
             self.on_end(self)
+
+    def _broadcast(self, frame: str, views: Sequence[str] = VIEWS, roster: bool = False) -> None:
+        """Send a non-event frame to this drill's clients here and, from the owner, everywhere."""
+        self.hub.broadcast(frame, views)
+        if self.relay is not None and self.owner:
+            self.relay(self, frame, views, roster)
+
+    # -------------------------------------------------------------- cluster
+    def follow(
+        self,
+        t: float,
+        seq: int,
+        status: str,
+        speed: float,
+        inputs: Sequence[StoredInput],
+        last_n: int,
+    ) -> bool:
+        """Follower: do what the owner did (inputs at their times, the clock to ``t``) and
+        publish up to the owner's ``seq``. False, changing nothing, when this copy lacks an
+        input the owner applied before these (``last_n`` is the owner's last): the caller
+        rebuilds it from the store (:meth:`adopt`) and tries again."""
+        if max([self.applied_n, *(i.n for i in inputs)]) < last_n:
+            return False  # a sync carrying an input was lost
+        try:
+            for inp in inputs:
+                if inp.n <= self.applied_n:
+                    continue  # already in this copy (it was rebuilt with it)
+                if inp.t > self.drill.now:
+                    self.drill.advance(inp.t)
+                event = self.drill.submit(inp.data, inp.actor, inp.role, inp.by)
+                if inp.frame_id is not None:
+                    self.frames[(inp.sender.casefold(), inp.frame_id)] = event.seq
+                self.applied_n = inp.n
+            if t > self.drill.now:
+                self.drill.advance(t)
+        except FiredrillError:
+            return False
+        self.clock.speed = speed
+        if status != str(Status.ENDED):
+            self.life.status = Status(status)
+        self.flush(upto=seq)
+        if status == str(Status.ENDED) and self.status is not Status.ENDED:
+            self._finish()
+        return self._published >= seq
+
+    def adopt(self, drill: Drill, frames: dict[tuple[str, str], int], applied_n: int) -> None:
+        """Continue from ``drill``, rebuilt from the store: it extends what was published."""
+        self.drill = drill
+        self.frames = dict(frames)
+        self.applied_n = applied_n
+        self._horizon = max(self._horizon, drill.now)
+
+    def promote(self, status: Status, speed: float) -> None:
+        """Become the owner (the lease was taken): run the clock, publish, tell everyone.
+
+        A drill that was running keeps running from the simulated time the store reached:
+        the seconds without an owner are not skipped, nobody misses an event.
+        """
+        self.owner = True
+        self.life.status = status
+        self.clock.speed = speed
+        wall = asyncio.get_running_loop().time()
+        if status is Status.RUNNING:
+            self.clock.run(wall, self.drill.now)
+        else:
+            self.clock.stop(self.drill.now)
+        self.pacer.start()
+        self.pacer.changed()
+        self.flush()
+        if self.status is not Status.ENDED:
+            self._broadcast(dumps({"v": VERSION, "type": "clock", **self.clock_info()}))
+
+    def demote(self) -> None:
+        """Stop running the clock (the lease was lost): another worker owns the drill now."""
+        self.owner = False
+        self.clock.stop(self.drill.now)
+        self.pacer.cancel()
 
     def _save(self, **fields: Any) -> bool:
         """Store the sim time reached (and any other changed fields); False if it failed.
@@ -286,7 +403,7 @@ class DrillSession:
             self.clock.stop(self.drill.now)
             self.pacer.changed()
         then = "resumes by itself" if self._resume else "accepts inputs again"
-        self.hub.broadcast(
+        self._broadcast(
             error(
                 None,
                 "storage_unavailable",
@@ -294,7 +411,7 @@ class DrillSession:
                 f"and {then}, where it was, once the store works again",
             )
         )
-        self.hub.broadcast(dumps({"v": VERSION, "type": "clock", **self.clock_info()}))
+        self._broadcast(dumps({"v": VERSION, "type": "clock", **self.clock_info()}))
         if self.on_stall is not None:
             self.on_stall(self)
 
@@ -321,7 +438,7 @@ class DrillSession:
             self.pacer.changed()
         self.flush()  # the events held back go out now (and a drill at its end finishes)
         if self.status is not Status.ENDED:
-            self.hub.broadcast(dumps({"v": VERSION, "type": "clock", **self.clock_info()}))
+            self._broadcast(dumps({"v": VERSION, "type": "clock", **self.clock_info()}))
 
     def _player(self, name: str) -> Principal:
         p = self.participants.get(name.casefold())
@@ -382,8 +499,12 @@ class DrillSession:
         self.hub.discard(client)
 
     def add_participant(self, who: Principal) -> None:
+        """Add to the roster; the owner announces it (to every worker's clients)."""
         self.participants[who.name.casefold()] = who
-        self.hub.broadcast(dumps({"v": VERSION, "type": "roster", "roster": self.roster()}))
+        if self.owner:
+            self._broadcast(
+                dumps({"v": VERSION, "type": "roster", "roster": self.roster()}), roster=True
+            )
 
     def name_taken(self, name: str) -> bool:
         return name.casefold() in self.participants or name.casefold() == "system"

@@ -37,6 +37,8 @@ class Backoff:
 @dataclass(frozen=True, slots=True)
 class Settings:
     db: str = DEFAULT_DB  # an SQLite file, or a postgresql:// URL (server/stores.py)
+    # A redis:// URL: this server is one worker of a cluster sharing the store (server/cluster.py)
+    bus: str | None = None
     # Browser origins allowed besides the server's own host:port, e.g. "http://localhost:5173".
     allowed_origins: tuple[str, ...] = ()
     # Host names (the Host header) this server answers to besides loopback names and IP

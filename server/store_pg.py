@@ -140,8 +140,9 @@ class PostgresStore:
     reached or was written by a newer schema.
     """
 
-    def __init__(self, url: str, schema: str | None = None) -> None:
+    def __init__(self, url: str, schema: str | None = None, cluster: bool = False) -> None:
         url, in_url = _split_schema(url)
+        self.cluster = cluster
         self.url, self.schema = url, schema or in_url
         try:
             self.db = psycopg.connect(url, autocommit=True, connect_timeout=10)
@@ -184,11 +185,22 @@ class PostgresStore:
         return SCHEMA_VERSION
 
     def _own(self) -> None:
-        """Hold the owner lock for as long as this connection lives (it dies with it)."""
+        """Hold the owner lock for as long as this connection lives (it dies with it).
+
+        One server alone holds it exclusively; the workers of a cluster (``cluster``: they
+        share a bus and own drills by lease, server/lease.py) hold it shared, so they may
+        run side by side but never beside a server that believes it is alone.
+        """
         key = zlib.crc32((self.schema or "").encode()) - 2**31  # into int4's range
-        row = self.db.execute("SELECT pg_try_advisory_lock(%s, %s)", (_OWNER_KEY, key)).fetchone()
+        fn = "pg_try_advisory_lock_shared" if self.cluster else "pg_try_advisory_lock"
+        row = self.db.execute(f"SELECT {fn}(%s, %s)", (_OWNER_KEY, key)).fetchone()
         if not (row and row[0]):
             where = describe(self.url) + (f" (schema {self.schema})" if self.schema else "")
+            if self.cluster:
+                raise StoreLocked(
+                    f"{where} is in use by a firedrill server started without --bus; "
+                    "stop it first, or give the cluster its own database or schema"
+                )
             raise StoreLocked(
                 f"{where} is in use by another firedrill server; "
                 "stop that server first, or give this one its own database or schema"

@@ -12,10 +12,13 @@ from .store import SqliteStore, Store
 from .storeurl import is_postgres_url
 
 
-def open_store(target: str, sync: Literal["normal", "full"] = "normal") -> Store:
+def open_store(
+    target: str, sync: Literal["normal", "full"] = "normal", cluster: bool = False
+) -> Store:
     """Open the store ``target`` names: a ``postgresql://`` URL, else an SQLite file path.
 
     ``sync`` applies to SQLite only (PostgreSQL commits durably by its own settings).
+    ``cluster``: this server is one worker of several sharing the store (PostgreSQL only).
     Raises :class:`RuntimeError` with the reason when the store cannot be opened.
     """
     if "://" in target and not is_postgres_url(target):
@@ -31,5 +34,7 @@ def open_store(target: str, sync: Literal["normal", "full"] = "normal") -> Store
                 "a postgresql:// store needs the PostgreSQL driver: "
                 "pip install 'firedrill[postgres]'"
             ) from None
-        return PostgresStore(target)
+        return PostgresStore(target, cluster=cluster)
+    if cluster:
+        raise RuntimeError("workers share drills through PostgreSQL: give --store postgresql://...")
     return SqliteStore(target, sync)

@@ -28,7 +28,6 @@ from .drills import Drills
 from .errors import (
     CLOSE,
     BadFrame,
-    DuplicateFrame,
     LimitReached,
     RateLimited,
     StorageUnavailable,
@@ -128,6 +127,7 @@ class Connection:
             return
         who, last_seq = hello
         client = Client(who, frame_sender(self.ws), self.limits.queue_frames)
+        self.drills.catch_up(self.session, last_seq)
         try:
             self.session.attach(client, last_seq)
         except LimitReached as exc:
@@ -199,9 +199,10 @@ class Connection:
                         f"more than {self.limits.inputs_per_second:g} frames per second "
                         f"(bursts of {self.limits.input_burst}); this frame was dropped"
                     )
-                client.send(ack(frame_id, self._handle(client.principal, frame)))
+                client.send(ack(frame_id, await self._handle(client.principal, frame)))
             except FiredrillError as exc:
-                extra = {"seq": exc.seq} if isinstance(exc, DuplicateFrame) else {}
+                seq = getattr(exc, "seq", None)  # a duplicate_frame here or from the owner
+                extra = {"seq": seq} if error_code(exc) == "duplicate_frame" and seq else {}
                 client.send(
                     error(
                         getattr(exc, "frame_id", None) or frame_id,
@@ -230,16 +231,16 @@ class Connection:
             )
         return parse_frame(text)
 
-    def _handle(self, who: Principal, frame: Hello | InputFrame | ControlFrame | Ping) -> int:
-        """Apply one frame; the seq to ack with."""
+    async def _handle(self, who: Principal, frame: Hello | InputFrame | ControlFrame | Ping) -> int:
+        """Apply one frame (here, or through the drill's owner in a cluster); the seq to ack."""
         if isinstance(frame, Ping):
             return self.session.seq
         if isinstance(frame, Hello):
             raise BadFrame("this connection already said hello", frame.id)
         if isinstance(frame, ControlFrame):
             require(who.role, f"control:{frame.action}")
-            return self.session.apply(who, frame.as_input(), frame_id=frame.id).seq
-        return self.session.apply(who, frame.input, frame.as_, frame.id).seq
+            return (await self.session.submit(who, frame.as_input(), frame_id=frame.id)).seq
+        return (await self.session.submit(who, frame.input, frame.as_, frame.id)).seq
 
     async def _close(self, code: int, reason: str) -> None:
         # A peer that stopped reading may never let the close frame out; returning

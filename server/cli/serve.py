@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import os
+import signal
+import time
+import traceback
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -15,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.config import LOGGING_CONFIG
 
 from ..app import create_app
+from ..bus import describe as describe_bus
+from ..bus import is_bus_url
 from ..connections import guarded_protocol
 from ..errors import CannotStart, StorageUnavailable, StoreLocked
 from ..hosts import host_name
@@ -179,6 +185,21 @@ class _Server(uvicorn.Server):
     "shared by several servers. Overrides --db.",
 )
 @click.option(
+    "--bus",
+    metavar="URL",
+    default=None,
+    help="redis://host:6379/0: this server is one worker of several sharing a "
+    "--store postgresql://... (frames fan out through it; drills are owned by lease).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes on this machine, sharing the port "
+    "(more than 1 needs --store postgresql://... and --bus).",
+)
+@click.option(
     "--allow-origin",
     "origins",
     multiple=True,
@@ -225,6 +246,8 @@ def serve(
     public_url: str | None,
     db: Path,
     store: str | None,
+    bus: str | None,
+    workers: int,
     origins: tuple[str, ...],
     hosts: tuple[str, ...],
     connections_per_address: int,
@@ -242,6 +265,29 @@ def serve(
             f"got a {store.partition('://')[0]}:// URL",
             param_hint="--store",
         )
+    shared = is_postgres_url(target)
+    if bus is not None and not is_bus_url(bus):
+        raise click.BadParameter(
+            f"expected a redis:// URL such as redis://127.0.0.1:6379/0, got {bus!r}",
+            param_hint="--bus",
+        )
+    if bus is not None and not shared:
+        raise click.UsageError(
+            "--bus needs --store postgresql://...: workers share drills through PostgreSQL, "
+            "and an SQLite file belongs to one process"
+        )
+    if workers > 1 and not shared:
+        raise click.UsageError(
+            f"--workers {workers} needs --store postgresql://... (an SQLite file belongs to "
+            "one process) and --bus redis://..."
+        )
+    if workers > 1 and bus is None:
+        raise click.UsageError(
+            f"--workers {workers} needs --bus redis://...: without it a client would see only "
+            "the drills of the worker it reached"
+        )
+    if workers > 1 and reload:
+        raise click.UsageError("--reload runs one process; drop --workers")
     if public_url:  # pages served from the public address open WebSockets from it
         origins = (*origins, origin(public_url))
         hosts = (*hosts, host_name(urlsplit(public_url).netloc))
@@ -252,6 +298,7 @@ def serve(
         sync=sync,  # type: ignore[arg-type]
         public_url=public_url,
         limits=Limits(connections_per_address=connections_per_address),
+        bus=bus,
     )
     options = {
         **uvicorn_options(settings.limits),
@@ -272,14 +319,82 @@ def serve(
         click.echo(f"firedrill (reloading) at {url}")
         uvicorn.run("server.cli.serve:app_from_env", factory=True, reload=True, **options)
         return
+    where = describe(target) + (f", bus {describe_bus(bus)}" if bus else "")
     try:  # before any recovery: a second server on this store must not touch its drills
-        opened = open_store(settings.db, settings.sync)
+        opened = open_store(settings.db, settings.sync, cluster=bus is not None)
     except (StoreLocked, RuntimeError) as exc:
         sock.close()
         raise click.ClickException(str(exc)) from None
     except StorageUnavailable as exc:
         sock.close()
         raise click.ClickException(f"cannot start: {describe(target)}: {exc}") from None
-    guard = StartupGuard(create_app(settings, opened))
-    config = uvicorn.Config(guard, **options)
-    _Server(config, guard, url, describe(target), public_url).run(sockets=[sock])
+    if workers == 1:
+        guard = StartupGuard(create_app(settings, opened))
+        config = uvicorn.Config(guard, **options)
+        _Server(config, guard, url, where, public_url).run(sockets=[sock])
+        return
+    opened.close()  # each worker opens its own, after the fork
+
+    def worker() -> None:
+        guard = StartupGuard(create_app(settings))
+        config = uvicorn.Config(guard, **options)
+        _Server(config, guard, url, f"{where}, worker pid {os.getpid()}", public_url).run(
+            sockets=[sock]
+        )
+
+    supervise(workers, worker)
+
+
+def supervise(n: int, worker: Any) -> None:
+    """Run ``worker()`` in ``n`` forked processes; start another when one dies; stop all on
+    SIGTERM or SIGINT. Each worker sharing the listening socket takes its own connections.
+    """
+    children: dict[int, int] = {}
+    stopping = False
+
+    def spawn(i: int) -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker: no connection of the parent's is open (they were closed)
+            code = 0
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                worker()
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        children[pid] = i
+
+    def stop(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    for i in range(n):
+        spawn(i)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        index = children.pop(pid, None)
+        if index is None or stopping:  # not a worker, or being stopped
+            continue
+        click.echo(
+            f"worker {index + 1} (pid {pid}) exited ({_how(status)}); starting another", err=True
+        )
+        time.sleep(1.0)  # a worker that cannot start must not spin
+        if not stopping:
+            spawn(index)
+
+
+def _how(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"signal {os.WTERMSIG(status)}"
+    return f"exit code {os.waitstatus_to_exitcode(status)}"
