@@ -88,6 +88,8 @@ ACTIONS: dict[str, ActionSpec] = {
         _m("rotate_certificate", "certificate", ("certificate",), mechanic="certificates"),
         _m("set_retries", "service", _SVC, reversible=True, mechanic="retries"),
         _m("evacuate_region", "region", ("region",), reversible=True, mechanic="regions"),
+        _m("rollback_config", "config", ("config",), mechanic="configs"),
+        _m("halt_config_push", "config", ("config",), reversible=True, mechanic="configs"),
         ActionSpec("status_update", "communicate"),
         ActionSpec("chat", "communicate"),
         ActionSpec("inject", "facilitate"),

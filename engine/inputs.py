@@ -209,6 +209,16 @@ class EvacuateRegion(Input):
     restore: bool = False
 
 
+class RollbackConfig(Input):
+    type: Literal["rollback_config"]
+    config: Short
+
+
+class HaltConfigPush(Input):
+    type: Literal["halt_config_push"]
+    config: Short
+
+
 # ------------------------------------------------------------- communicate
 class StatusUpdate(Input):
     type: Literal["status_update"]
@@ -290,6 +300,8 @@ AnyInput = Annotated[
     | RotateCertificate
     | SetRetries
     | EvacuateRegion
+    | RollbackConfig
+    | HaltConfigPush
     | StatusUpdate
     | Chat
     | FireInject

@@ -187,6 +187,18 @@ class Certificate(Model):
     rotate: Period = Field(300.0, description="time to issue a new one and reload every pod")
 
 
+class Config(Model):
+    """A runtime configuration (rules, limits, routing) the pods of some services load."""
+
+    name: Name
+    services: Annotated[list[str], Field(min_length=1)] = Field(
+        ..., description="services whose pods load it (new pods load the current version)"
+    )
+    propagation: Period = Field(
+        30.0, description="time for a push stage, a halt or a rollback to reach the pods"
+    )
+
+
 class Topology(Model):
     services: Annotated[list[Service], Field(min_length=1)]
     dependencies: list[Dependency] = []
@@ -194,6 +206,7 @@ class Topology(Model):
     topics: list[Topic] = []
     flags: list[Flag] = []
     certificates: list[Certificate] = []
+    configs: list[Config] = []
 
 
 # ---------------------------------------------------------------- time line
@@ -304,6 +317,23 @@ class CertExpiryFault(FaultBase):
     error_pct: Pct = Field(100.0, description="share of handshakes that fail")
 
 
+class ConfigRolloutFault(FaultBase):
+    """A new version of a config is pushed: globally, or stage by stage."""
+
+    kind: Literal["config_rollout"]
+    config: str
+    version: Name
+    error_pct: Pct = Field(0.0, description="share of requests failing on pods that loaded it")
+    latency_ms: Annotated[float, Field(ge=0)] = 0.0
+    crash: bool = Field(False, description="the binary crashes loading it: pods crash-loop")
+    stages: list[Name | Pct] = Field(
+        [],
+        description="where it spreads, in order: region names or cumulative % of pods "
+        "(omitted: every pod at once)",
+    )
+    stage_every: Period = Field(300.0, description="time between two stages")
+
+
 class SurgeFault(FaultBase):
     kind: Literal["traffic_surge"]
     multiplier: Annotated[float, Field(gt=0, le=100)]
@@ -348,6 +378,7 @@ Fault = Annotated[
     | PoisonFault
     | BlockerFault
     | CertExpiryFault
+    | ConfigRolloutFault
     | SurgeFault,
     Field(discriminator="kind"),
 ]
@@ -538,7 +569,14 @@ class Scenario(Model):
 
 
 # Fault kinds that can end when their cause goes (``until``).
-ENDABLE = ("pod_failure", "dependency", "cert_expiry", "traffic_surge", "db_blocker")
+ENDABLE = (
+    "pod_failure",
+    "dependency",
+    "cert_expiry",
+    "traffic_surge",
+    "db_blocker",
+    "config_rollout",
+)
 
 
 def _check_references(sc: Scenario, doc: Any) -> None:
@@ -553,6 +591,7 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         "topic": [t.name for t in topo.topics],
         "flag": [f.name for f in topo.flags],
         "certificate": [c.name for c in topo.certificates],
+        "config": [c.name for c in topo.configs],
     }
     problems: list[Problem] = []
 
@@ -635,6 +674,9 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         for k, svc in enumerate(cert.services):
             ref(("topology", "certificates", i, "services", k), "service", svc)
         ref(("topology", "certificates", i, "dependency"), "dependency", cert.dependency)
+    for i, cfg in enumerate(topo.configs):
+        for k, svc in enumerate(cfg.services):
+            ref(("topology", "configs", i, "services", k), "service", svc)
     fault_ids = [f.id for f in sc.faults if f.id is not None]
     alert_names = [a.name for a in sc.alerts]
     from .metrics import metric_names
@@ -726,6 +768,8 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                 )
         elif isinstance(f, CertExpiryFault):
             ref((*fp, "certificate"), "certificate", f.certificate)
+        elif isinstance(f, ConfigRolloutFault):
+            _check_rollout(sc, f, fp, bad, ref)
         elif isinstance(f, DependencyFault):
             ref((*fp, "dependency"), "dependency", f.dependency)
             if f.recover_at is not None and f.recover_at <= f.at + f.jitter:
@@ -777,6 +821,28 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         ref(("logs", i, "service"), "service", line.service)
     if problems:
         raise ScenarioError(problems)
+
+
+def _check_rollout(sc: Scenario, f: ConfigRolloutFault, fp: Any, bad: Any, ref: Any) -> None:
+    """A config rollout names a config, breaks something, and spreads over real stages."""
+    ref((*fp, "config"), "config", f.config)
+    if not (f.crash or f.error_pct or f.latency_ms):
+        bad(fp, "a config rollout that breaks nothing: set `crash`, `error_pct` or `latency_ms`")
+    regions = [r.name for r in sc.traffic.regions]
+    pct = 0.0
+    for k, stage in enumerate(f.stages):
+        if isinstance(stage, str):
+            if stage not in regions:
+                bad(
+                    (*fp, "stages", k),
+                    f"names an unknown region {stage!r} (known: {', '.join(regions) or 'none'})",
+                )
+        elif stage <= pct:
+            bad((*fp, "stages", k), f"cumulative % of pods must grow, > {pct:g} (got {stage:g})")
+        else:
+            pct = stage
+    if {type(s) for s in f.stages} == {str, float}:
+        bad((*fp, "stages"), "stages are all regions or all percentages, not both")
 
 
 def _call_cycle(topo: Topology) -> list[str]:

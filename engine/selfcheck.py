@@ -336,6 +336,7 @@ def _wiring(sc: Scenario) -> list[Finding]:
         "topic": {t.name for t in topo.topics},
         "flag": {f.name for f in topo.flags},
         "certificate": {c.name for c in topo.certificates},
+        "config": {c.name for c in topo.configs},
         "region": {r.name for r in sc.traffic.regions},
     }
     for kind, group in (

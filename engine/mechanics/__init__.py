@@ -8,11 +8,12 @@ are in the scenario format). docs/design.md says how to add one.
 
 from __future__ import annotations
 
-from . import certificates, regions, retries, surges
-from .base import Ctx, EndFault, Lever, Mechanic, Plan, StartFault
+from . import certificates, configs, regions, retries, surges
+from .base import Ctx, EndFault, Lever, Mechanic, Plan, Says, StartFault, Tells
 
 MECHANICS: tuple[Mechanic, ...] = (
     certificates.MECHANIC,
+    configs.MECHANIC,
     regions.MECHANIC,
     retries.MECHANIC,
     surges.MECHANIC,
@@ -20,5 +21,7 @@ MECHANICS: tuple[Mechanic, ...] = (
 FAULTS: dict[str, StartFault] = {k: f for m in MECHANICS for k, f in m.faults.items()}
 ENDS: dict[str, EndFault] = {k: f for m in MECHANICS for k, f in m.ends.items()}
 LEVERS: dict[str, Lever] = {k: f for m in MECHANICS for k, f in m.levers.items()}
+SAYS: dict[str, Says] = {k: f for m in MECHANICS for k, f in m.says.items()}
+TELLS: dict[str, Tells] = {k: f for m in MECHANICS for k, f in m.tells.items()}
 
-__all__ = ["ENDS", "FAULTS", "LEVERS", "MECHANICS", "Ctx", "Mechanic", "Plan"]
+__all__ = ["ENDS", "FAULTS", "LEVERS", "MECHANICS", "SAYS", "TELLS", "Ctx", "Mechanic", "Plan"]

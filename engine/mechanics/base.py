@@ -26,6 +26,7 @@ class Ctx(Protocol):
 
     scenario: Scenario
     world: World
+    changes: list[dict[str, Any]]  # the change feed ``list_changes`` shows (append-only)
 
     @property
     def now(self) -> float:
@@ -53,6 +54,8 @@ class Ctx(Protocol):
 StartFault = Callable[[Ctx, Any, str], dict[str, Any]]  # (ctx, fault, key) -> event data
 EndFault = Callable[[Ctx, Any, str], None]
 Lever = Callable[[Ctx, "Input"], Plan]  # validates first, then returns the plan
+Says = Callable[[Mapping[str, Any]], str]  # an input's data -> a verb phrase for the postmortem
+Tells = Callable[[Any], str]  # a scenario fault -> the sentence saying it began
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,8 @@ class Mechanic:
 
     ``levers`` are keyed by input type (each must be in ``engine.actions.ACTIONS``
     with ``mechanic`` naming this one); ``faults`` and ``ends`` by fault kind.
+    ``says`` words each lever for the postmortem timeline ("rolled back config
+    waf-rules"), ``tells`` each fault kind ("Config waf-rules rules-42 was pushed").
     A lever validates against the drill before returning its plan, so a
     refused input changes nothing.
     """
@@ -69,3 +74,5 @@ class Mechanic:
     faults: Mapping[str, StartFault] = field(default_factory=dict)
     ends: Mapping[str, EndFault] = field(default_factory=dict)
     levers: Mapping[str, Lever] = field(default_factory=dict)
+    says: Mapping[str, Says] = field(default_factory=dict)
+    tells: Mapping[str, Tells] = field(default_factory=dict)

@@ -81,6 +81,14 @@ class Shared:
     log: str
     endpoints: tuple[int, ...] | None = None
     region: str | None = None  # only the pods of this region have it
+    cohort: int | None = None  # only pods with a lower index have it (a staged share)
+    crash: bool = False  # pods with it crash on start: out of rotation, crash-looping
+
+    def hits(self, pod: Pod) -> bool:
+        """Whether ``pod`` has this cause (its region and cohort)."""
+        if self.region is not None and self.region != pod.region:
+            return False
+        return self.cohort is None or pod.index < self.cohort
 
 
 @dataclass(slots=True)
@@ -250,6 +258,10 @@ class ServiceState:
     def pod(self, name: str) -> Pod | None:
         return next((p for p in self.pods if p.name == name), None)
 
+    def crashed(self, pod: Pod) -> bool:
+        """Whether ``pod`` crash-loops on a shared cause (it never passes its health check)."""
+        return any(sh.crash and sh.hits(pod) for sh in self.shared.values())
+
     def invalidate(self) -> None:
         """Forget cached behaviour (flags, faults or schema changed)."""
         self._profiles.clear()
@@ -271,9 +283,14 @@ class ServiceState:
             return self._layout
         out = []
         self._fleet = (float(len(self.pods)), float(sum(p.restarts for p in self.pods)))
+        crashing = any(sh.crash for sh in self.shared.values())
         for region in self.regions:
             share = self._region_share(region)
-            serving = [p for p in self.pods if p.serving and p.region == region]
+            serving = [
+                p
+                for p in self.pods
+                if p.serving and p.region == region and not (crashing and self.crashed(p))
+            ]
             counts: dict[tuple[object, ...], int] = {}
             profiles: dict[tuple[object, ...], Profile] = {}
             for p in serving:
@@ -312,6 +329,7 @@ class ServiceState:
             pod.version,
             id(pod.fault) if pod.fault else None,
             pod.region,  # shared causes may be regional
+            tuple(sh.hits(pod) for sh in self.shared.values() if sh.cohort is not None),
         )
         if key in self._profiles:
             return key, self._profiles[key]
@@ -339,7 +357,7 @@ class ServiceState:
                 lat[i] += pod.fault.latency_ms
             logs.append(pod.fault.log or f"{pod.fault.reason}")
         for sh in self.shared.values():
-            if sh.region is not None and sh.region != pod.region:
+            if not sh.hits(pod):
                 continue
             for i in range(n) if sh.endpoints is None else sh.endpoints:
                 err[i] = combine(err[i], sh.error_pct / 100.0)
@@ -645,6 +663,11 @@ class ServiceState:
         weights: dict[str, float] = {}
         groups = self.groups
         region_err = self.region_err
+        for sh in self.shared.values():
+            if sh.crash:  # a crash-looping pod writes its panic once per restart
+                n = sum(1 for p in self.pods if p.serving and sh.hits(p))
+                if n:
+                    weights[sh.log] = weights.get(sh.log, 0.0) + n / 40.0
         for region in self.layout(world):
             if region.n_serving == 0:
                 tot, _ = region_err.get(region.name, (0.0, 0.0))

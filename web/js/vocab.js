@@ -122,6 +122,8 @@ export const VOCAB = [
     type: "evacuate_region", cat: "mitigate", label: "Evacuate region", help: "Move a region's traffic to the others.",
     params: [{ name: "region", kind: "text" }, { name: "restore", kind: "bool", optional: true }],
   },
+  { type: "rollback_config", cat: "mitigate", label: "Roll back config", help: "Red button: every pod back on the last good config.", params: [{ name: "config", kind: "text" }] },
+  { type: "halt_config_push", cat: "mitigate", label: "Halt config push", help: "Stop a staged config push spreading.", params: [{ name: "config", kind: "text" }] },
   // ------------------------------------------------------------ communicate
   {
     type: "status_update", cat: "communicate", label: "Status update", help: "Post a status update.",
