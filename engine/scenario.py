@@ -100,6 +100,17 @@ class Endpoint(Model):
         return [c if isinstance(c, str) else c.to for c in self.calls]
 
 
+class ColdStart(Model):
+    """A started pod is cold: empty caches and new connections call its callees harder."""
+
+    for_: Period = Field(
+        60.0, alias="for", description="a started or restarted pod is cold this long"
+    )
+    call_factor: Annotated[float, Field(gt=1, le=50)] = Field(
+        ..., description="a cold pod's requests call every callee this many times as often"
+    )
+
+
 class Service(Model):
     name: Name
     pods: Annotated[int, Field(ge=1, le=64)]
@@ -118,6 +129,9 @@ class Service(Model):
     scale_up: Period = Field(90.0, description="time for a new pod to become ready")
     fix_version: str | None = Field(None, description="version a forward fix ships")
     fix_time: Period = Field(600.0, description="time to write, review and build a fix")
+    cold_start: ColdStart | None = Field(
+        None, description="started pods call their callees harder for a while (omitted: no)"
+    )
 
 
 class Dependency(Model):

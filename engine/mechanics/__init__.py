@@ -8,12 +8,13 @@ are in the scenario format). docs/design.md says how to add one.
 
 from __future__ import annotations
 
-from . import certificates, configs, regions, retries, surges
+from . import certificates, configs, herds, regions, retries, surges
 from .base import Ctx, EndFault, Lever, Mechanic, Plan, Says, StartFault, Tells
 
 MECHANICS: tuple[Mechanic, ...] = (
     certificates.MECHANIC,
     configs.MECHANIC,
+    herds.MECHANIC,
     regions.MECHANIC,
     retries.MECHANIC,
     surges.MECHANIC,

@@ -58,8 +58,15 @@ class Pod:
         self.restarts = 0
 
     def __setattr__(self, key: str, value: object) -> None:
-        object.__setattr__(self, key, value)
         owner = self.owner
+        if (
+            key == "state"
+            and value == "running"
+            and owner is not None
+            and getattr(self, "state", None) in ("restarting", "starting")
+        ):
+            owner.started(self)  # it comes up cold (``Service.cold_start``)
+        object.__setattr__(self, key, value)
         if owner is not None:
             owner._layout = None
 
@@ -235,6 +242,10 @@ class ServiceState:
         self._offer_mult: list[float] = []
         self._mult_slot: dict[tuple[int, int], int] = {}  # (endpoint, call) -> offer
         self._topic_offers: list[tuple[int, TopicState]] = []
+        # Cold pods (engine/mechanics/herds.py): name -> simulated time it warms up (None:
+        # started since the last tick), and what they multiply the calls to callees by.
+        self._cold: dict[str, float | None] = {}
+        self.cold_factor = 1.0
 
     # ------------------------------------------------------------------ pods
     def add_pod(self, version: str, state: str = "running") -> Pod:
@@ -257,6 +268,27 @@ class ServiceState:
 
     def pod(self, name: str) -> Pod | None:
         return next((p for p in self.pods if p.name == name), None)
+
+    def started(self, pod: Pod) -> None:
+        """``pod`` came up after a start or restart: cold, if the service warms up."""
+        if self.spec.cold_start is not None:
+            self._cold[pod.name] = None
+
+    def _warm(self, now: float) -> None:
+        """Stamp newly started pods, forget warm ones, and set ``cold_factor``."""
+        cold = self.spec.cold_start
+        assert cold is not None
+        table = self._cold
+        for name, until in list(table.items()):
+            if until is None:
+                table[name] = now + cold.for_
+            elif now >= until:
+                del table[name]
+        serving = [p for p in self.pods if p.serving and not self.crashed(p)]
+        n_cold = sum(1 for p in serving if p.name in table)
+        self.cold_factor = (
+            1.0 + (cold.call_factor - 1.0) * n_cold / len(serving) if serving else 1.0
+        )
 
     def crashed(self, pod: Pod) -> bool:
         """Whether ``pod`` crash-loops on a shared cause (it never passes its health check)."""
@@ -602,8 +634,14 @@ class ServiceState:
             region.err = (r_adm, r_fail)
         self._stepped = layout
 
-        for (i, backend), mult in zip(self._offers, self._offer_mult, strict=True):
-            backend.demand += reach_rps[i] * mult
+        if self._cold or self.cold_factor != 1.0:
+            self._warm(world.now)  # cold pods call harder: scale the calls they offer
+            cf = self.cold_factor
+            for (i, backend), mult in zip(self._offers, self._offer_mult, strict=True):
+                backend.demand += reach_rps[i] * mult * cf
+        else:
+            for (i, backend), mult in zip(self._offers, self._offer_mult, strict=True):
+                backend.demand += reach_rps[i] * mult
         allowed = self._allowed
         for i, topic in self._topic_offers:
             a = allowed[i]
