@@ -90,6 +90,8 @@ ACTIONS: dict[str, ActionSpec] = {
         _m("evacuate_region", "region", ("region",), reversible=True, mechanic="regions"),
         _m("rollback_config", "config", ("config",), mechanic="configs"),
         _m("halt_config_push", "config", ("config",), reversible=True, mechanic="configs"),
+        _m("pause_autoscaler", "service", _SVC, reversible=True, mechanic="autoscaler"),
+        _m("cap_autoscaler", "service", _SVC, reversible=True, mechanic="autoscaler"),
         ActionSpec("status_update", "communicate"),
         ActionSpec("chat", "communicate"),
         ActionSpec("inject", "facilitate"),

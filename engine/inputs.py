@@ -219,6 +219,18 @@ class HaltConfigPush(Input):
     config: Short
 
 
+class PauseAutoscaler(Input):
+    type: Literal["pause_autoscaler"]
+    service: Short
+    paused: bool = True
+
+
+class CapAutoscaler(Input):
+    type: Literal["cap_autoscaler"]
+    service: Short
+    max_pods: Annotated[int, Field(ge=1, le=256)]
+
+
 # ------------------------------------------------------------- communicate
 class StatusUpdate(Input):
     type: Literal["status_update"]
@@ -302,6 +314,8 @@ AnyInput = Annotated[
     | EvacuateRegion
     | RollbackConfig
     | HaltConfigPush
+    | PauseAutoscaler
+    | CapAutoscaler
     | StatusUpdate
     | Chat
     | FireInject

@@ -111,6 +111,23 @@ class ColdStart(Model):
     )
 
 
+class Autoscaler(Model):
+    """A horizontal autoscaler: it sizes the fleet to hold a utilisation target."""
+
+    metric: Literal["cpu", "workers"] = Field(
+        "cpu", description="what it watches: CPU or busy workers (concurrency)"
+    )
+    target_pct: Annotated[float, Field(gt=0, le=100)] = 60.0
+    min_pods: Annotated[int, Field(ge=1, le=256)] = 1
+    max_pods: Annotated[int, Field(ge=1, le=256)] | None = Field(
+        None, description="the most pods it asks for (omitted: the service's max_pods)"
+    )
+    every: Period = Field(30.0, description="time between two evaluations")
+    scale_in_after: Period = Field(
+        300.0, description="it scales in only after wanting fewer pods this long"
+    )
+
+
 class Service(Model):
     name: Name
     pods: Annotated[int, Field(ge=1, le=64)]
@@ -132,6 +149,7 @@ class Service(Model):
     cold_start: ColdStart | None = Field(
         None, description="started pods call their callees harder for a while (omitted: no)"
     )
+    autoscaler: Autoscaler | None = Field(None, description="omitted: the fleet keeps its size")
 
 
 class Dependency(Model):
@@ -656,6 +674,20 @@ def _check_references(sc: Scenario, doc: Any) -> None:
             bad((*base, "rps_share"), "is 0 but no service calls it: it would take no traffic")
             ref((*base, "endpoints", j, "database"), "database", e.database)
             ref((*base, "endpoints", j, "produces"), "topic", e.produces)
+        hpa = s.autoscaler
+        if hpa is not None:
+            top = hpa.max_pods if hpa.max_pods is not None else s.max_pods
+            if hpa.max_pods is not None and hpa.max_pods > s.max_pods:
+                bad(
+                    (*base, "autoscaler", "max_pods"),
+                    f"must be at most the service's max_pods quota, {s.max_pods} "
+                    f"(got {hpa.max_pods})",
+                )
+            if hpa.min_pods > top:
+                bad(
+                    (*base, "autoscaler", "min_pods"),
+                    f"must be at most its max_pods, {top} (got {hpa.min_pods})",
+                )
         if s.fix_version is not None and s.fix_version not in versions:
             bad(
                 (*base, "fix_version"),

@@ -8,10 +8,11 @@ are in the scenario format). docs/design.md says how to add one.
 
 from __future__ import annotations
 
-from . import certificates, configs, herds, regions, retries, surges
+from . import autoscaler, certificates, configs, herds, regions, retries, surges
 from .base import Ctx, EndFault, Lever, Mechanic, Plan, Says, StartFault, Tells
 
 MECHANICS: tuple[Mechanic, ...] = (
+    autoscaler.MECHANIC,
     certificates.MECHANIC,
     configs.MECHANIC,
     herds.MECHANIC,

@@ -64,6 +64,7 @@ class Mechanic:
 
     ``levers`` are keyed by input type (each must be in ``engine.actions.ACTIONS``
     with ``mechanic`` naming this one); ``faults`` and ``ends`` by fault kind.
+    ``start`` runs once as the drill begins (a control loop schedules itself).
     ``says`` words each lever for the postmortem timeline ("rolled back config
     waf-rules"), ``tells`` each fault kind ("Config waf-rules rules-42 was pushed").
     A lever validates against the drill before returning its plan, so a
@@ -76,3 +77,4 @@ class Mechanic:
     levers: Mapping[str, Lever] = field(default_factory=dict)
     says: Mapping[str, Says] = field(default_factory=dict)
     tells: Mapping[str, Tells] = field(default_factory=dict)
+    start: Callable[[Ctx], None] | None = None  # run once when the drill clock starts

@@ -26,6 +26,7 @@ from ..errors import NotAllowed
 from ..inputs import HaltConfigPush, Input, RollbackConfig
 from ..world.service import Shared
 from .base import Ctx, Mechanic, Plan
+from .pods import bring_up
 
 if TYPE_CHECKING:
     from ..scenario import Config, ConfigRolloutFault
@@ -161,19 +162,10 @@ def _revert(ctx: Ctx, key: str) -> list[str]:
             if svc.crashed(pod):
                 continue
             pod.state = "starting"
-            ctx.later(svc.spec.restart, _started(svc, pod.name))
+            bring_up(ctx, svc, pod.name, svc.spec.restart)
         if name not in services:
             services.append(name)
     return services
-
-
-def _started(svc: Any, name: str) -> Any:
-    def run() -> None:
-        pod = svc.pod(name)
-        if pod is not None and pod.state == "starting":
-            pod.state = "running"
-
-    return run
 
 
 def end(ctx: Ctx, fault: ConfigRolloutFault, key: str) -> None:

@@ -349,6 +349,11 @@ class ServiceState:
         return out
 
     @property
+    def served_by(self) -> int:
+        """Serving pods the last tick's metrics come from (pods ready since are not in them)."""
+        return sum(region.n_serving for region in self._stepped)
+
+    @property
     def region_err(self) -> dict[str, tuple[float, float]]:
         """Per region, (admitted rps, failed rps) of the last tick."""
         return {region.name: region.err for region in self._stepped}

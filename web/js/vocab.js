@@ -123,6 +123,14 @@ export const VOCAB = [
     params: [{ name: "region", kind: "text" }, { name: "restore", kind: "bool", optional: true }],
   },
   { type: "rollback_config", cat: "mitigate", label: "Roll back config", help: "Red button: every pod back on the last good config.", params: [{ name: "config", kind: "text" }] },
+  {
+    type: "pause_autoscaler", cat: "mitigate", label: "Pause autoscaler", help: "Stop the autoscaler changing the fleet size.",
+    params: [{ name: "service", kind: "service" }, { name: "paused", kind: "bool", optional: true }],
+  },
+  {
+    type: "cap_autoscaler", cat: "mitigate", label: "Cap autoscaler", help: "Limit how many pods the autoscaler asks for.",
+    params: [{ name: "service", kind: "service" }, { name: "max_pods", kind: "int", min: 1, max: 256 }],
+  },
   { type: "halt_config_push", cat: "mitigate", label: "Halt config push", help: "Stop a staged config push spreading.", params: [{ name: "config", kind: "text" }] },
   // ------------------------------------------------------------ communicate
   {
