@@ -92,6 +92,7 @@ ACTIONS: dict[str, ActionSpec] = {
         _m("halt_config_push", "config", ("config",), reversible=True, mechanic="configs"),
         _m("pause_autoscaler", "service", _SVC, reversible=True, mechanic="autoscaler"),
         _m("cap_autoscaler", "service", _SVC, reversible=True, mechanic="autoscaler"),
+        _m("request_quota_raise", "dependency", ("dependency",), mechanic="quotas"),
         ActionSpec("status_update", "communicate"),
         ActionSpec("chat", "communicate"),
         ActionSpec("inject", "facilitate"),

@@ -231,6 +231,12 @@ class CapAutoscaler(Input):
     max_pods: Annotated[int, Field(ge=1, le=256)]
 
 
+class RequestQuotaRaise(Input):
+    type: Literal["request_quota_raise"]
+    dependency: Short
+    rps: Annotated[float, Field(gt=0, le=100_000)]
+
+
 # ------------------------------------------------------------- communicate
 class StatusUpdate(Input):
     type: Literal["status_update"]
@@ -316,6 +322,7 @@ AnyInput = Annotated[
     | HaltConfigPush
     | PauseAutoscaler
     | CapAutoscaler
+    | RequestQuotaRaise
     | StatusUpdate
     | Chat
     | FireInject

@@ -85,6 +85,19 @@ def region_metric_names(scenario: Scenario) -> list[str]:
     ]
 
 
+QUOTA = ("throttled_per_s", "quota_rps")  # per dependency with a quota
+
+
+def quota_metric_names(scenario: Scenario) -> list[str]:
+    """``<dependency>.<metric>`` for every dependency with a ``quota_rps``."""
+    return [
+        f"{d.name}.{m}"
+        for d in scenario.topology.dependencies
+        if d.quota_rps is not None
+        for m in QUOTA
+    ]
+
+
 def metric_names(scenario: Scenario) -> set[str]:
     """Every metric name the world of ``scenario`` publishes each sample."""
     topo = scenario.topology
@@ -101,4 +114,5 @@ def metric_names(scenario: Scenario) -> set[str]:
     for t in topo.topics:
         names.update(f"{t.name}.{m}" for m in TOPIC)
     names.update(region_metric_names(scenario))
+    names.update(quota_metric_names(scenario))
     return names

@@ -167,6 +167,13 @@ class Dependency(Model):
     max_queue_s: Period = Field(
         30.0, description="seconds of work its queue holds before it rejects calls"
     )
+    quota_rps: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="calls per second our account may make; beyond it calls get 429"
+    )
+    quota_max_rps: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="the most a quota raise is granted (omitted: what is asked)"
+    )
+    quota_raise_after: Period = Field(900.0, description="time for a quota raise to be granted")
 
 
 class Database(Model):
@@ -366,6 +373,14 @@ class ConfigRolloutFault(FaultBase):
     stage_every: Period = Field(300.0, description="time between two stages")
 
 
+class QuotaFault(FaultBase):
+    """The provider changes our quota (a plan change, an abuse rule, a shared pool)."""
+
+    kind: Literal["quota_cut"]
+    dependency: str
+    rps: Annotated[float, Field(gt=0)]
+
+
 class SurgeFault(FaultBase):
     kind: Literal["traffic_surge"]
     multiplier: Annotated[float, Field(gt=0, le=100)]
@@ -411,6 +426,7 @@ Fault = Annotated[
     | BlockerFault
     | CertExpiryFault
     | ConfigRolloutFault
+    | QuotaFault
     | SurgeFault,
     Field(discriminator="kind"),
 ]
@@ -608,6 +624,7 @@ ENDABLE = (
     "traffic_surge",
     "db_blocker",
     "config_rollout",
+    "quota_cut",
 )
 
 
@@ -816,6 +833,14 @@ def _check_references(sc: Scenario, doc: Any) -> None:
             ref((*fp, "certificate"), "certificate", f.certificate)
         elif isinstance(f, ConfigRolloutFault):
             _check_rollout(sc, f, fp, bad, ref)
+        elif isinstance(f, QuotaFault):
+            ref((*fp, "dependency"), "dependency", f.dependency)
+            dep = next((d for d in topo.dependencies if d.name == f.dependency), None)
+            if dep is not None and dep.quota_rps is None:
+                bad(
+                    (*fp, "dependency"),
+                    f"{dep.name} has no quota to cut: give it a `quota_rps`",
+                )
         elif isinstance(f, DependencyFault):
             ref((*fp, "dependency"), "dependency", f.dependency)
             if f.recover_at is not None and f.recover_at <= f.at + f.jitter:

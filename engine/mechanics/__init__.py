@@ -8,7 +8,7 @@ are in the scenario format). docs/design.md says how to add one.
 
 from __future__ import annotations
 
-from . import autoscaler, certificates, configs, herds, regions, retries, surges
+from . import autoscaler, certificates, configs, herds, quotas, regions, retries, surges
 from .base import Ctx, EndFault, Lever, Mechanic, Plan, Says, StartFault, Tells
 
 MECHANICS: tuple[Mechanic, ...] = (
@@ -16,6 +16,7 @@ MECHANICS: tuple[Mechanic, ...] = (
     certificates.MECHANIC,
     configs.MECHANIC,
     herds.MECHANIC,
+    quotas.MECHANIC,
     regions.MECHANIC,
     retries.MECHANIC,
     surges.MECHANIC,

@@ -43,6 +43,11 @@ class DependencyState:
         self.backlog = 0.0  # calls waiting
         self.wait_ms = 0.0
         self.reject_frac = 0.0  # calls refused because the queue is full
+        # Quota (optional, engine/mechanics/quotas.py): calls beyond it are refused (429)
+        # before they reach the provider's capacity.
+        self._quota = spec.quota_rps
+        self.throttle_frac = 0.0
+        self.throttled = 0.0  # calls per second refused by the quota last tick
 
     # Faults and the breaker change these between ticks; callers must notice.
     @property
@@ -73,6 +78,15 @@ class DependencyState:
         self.rev += 1
 
     @property
+    def quota(self) -> float | None:
+        return self._quota
+
+    @quota.setter
+    def quota(self, value: float | None) -> None:
+        self._quota = value
+        self.rev += 1
+
+    @property
     def m(self) -> dict[str, float]:
         return dict(zip(metrics.DEPENDENCY, self.vals, strict=True))
 
@@ -85,15 +99,25 @@ class DependencyState:
         lat = total if total < timeout else timeout
         err = 1.0 - (1.0 - self._error_pct / 100.0) * (1.0 - self.timeout_frac) * (
             1.0 - self.reject_frac
-        )
+        ) * (1.0 - self.throttle_frac)
         return err, lat
+
+    def _throttle(self) -> None:
+        """Calls beyond the quota are refused at once (429): the share callers see fail."""
+        quota = self._quota
+        demand = 0.0 if self._breaker_open else self.demand
+        frac = 1.0 - quota / demand if quota is not None and demand > quota else 0.0
+        self.throttled = demand * frac
+        if frac != self.throttle_frac:
+            self.throttle_frac = frac
+            self.rev += 1
 
     def _queue(self, dt: float) -> None:
         """Fluid queue: the backlog grows by demand beyond capacity, drains below it."""
         spec = self.spec
         cap = spec.capacity_rps
         assert cap is not None
-        demand = 0.0 if self._breaker_open else self.demand
+        demand = 0.0 if self._breaker_open else self.demand * (1.0 - self.throttle_frac)
         limit = cap * spec.max_queue_s
         backlog = self.backlog + (demand - cap) * dt
         reject = 0.0
@@ -110,6 +134,8 @@ class DependencyState:
             self.rev += 1
 
     def step(self, dt: float = 1.0) -> tuple[float, ...]:
+        if self._quota is not None or self.throttle_frac:
+            self._throttle()
         if self.spec.capacity_rps is not None:
             self._queue(dt)
         if self._static_rev != self.rev:  # latency, errors, queue or breaker changed

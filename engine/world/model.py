@@ -113,6 +113,9 @@ class World:
         # Per-region metrics of services spread over regions, so alerts can watch one.
         self._regional = [s for s in self._service_list if len(s.spec.regions) >= 2]
         keys += metrics.region_metric_names(scenario)
+        # Quota metrics of dependencies with a quota (engine/mechanics/quotas.py).
+        self._quota_deps = [d for d in self._dep_list if d.spec.quota_rps is not None]
+        keys += metrics.quota_metric_names(scenario)
         assert len(set(keys)) == len(keys), "component names are unique (validated)"
         self.keys = keys
         self.index = {k: i for i, k in enumerate(keys)}
@@ -287,6 +290,9 @@ class World:
                 tot, bad = region.err
                 values.append(tot)
                 values.append(100.0 * bad / tot if tot else 0.0)
+        for dep in self._quota_deps:
+            values.append(dep.throttled)
+            values.append(dep.quota or 0.0)
         self.values = values
         self._m = None
         # Sum gauges over the sample window (counters are sampled as-is, but one

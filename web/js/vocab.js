@@ -131,6 +131,10 @@ export const VOCAB = [
     type: "cap_autoscaler", cat: "mitigate", label: "Cap autoscaler", help: "Limit how many pods the autoscaler asks for.",
     params: [{ name: "service", kind: "service" }, { name: "max_pods", kind: "int", min: 1, max: 256 }],
   },
+  {
+    type: "request_quota_raise", cat: "mitigate", label: "Request quota raise", help: "Ask the provider for a higher quota (takes time).",
+    params: [{ name: "dependency", kind: "dependency" }, { name: "rps", kind: "float", min: 0, max: 100000 }],
+  },
   { type: "halt_config_push", cat: "mitigate", label: "Halt config push", help: "Stop a staged config push spreading.", params: [{ name: "config", kind: "text" }] },
   // ------------------------------------------------------------ communicate
   {
