@@ -93,6 +93,8 @@ ACTIONS: dict[str, ActionSpec] = {
         _m("pause_autoscaler", "service", _SVC, reversible=True, mechanic="autoscaler"),
         _m("cap_autoscaler", "service", _SVC, reversible=True, mechanic="autoscaler"),
         _m("request_quota_raise", "dependency", ("dependency",), mechanic="quotas"),
+        _m("warm_cache", "cache", ("cache",), mechanic="caches"),
+        _m("set_coalescing", "cache", ("cache",), reversible=True, mechanic="caches"),
         ActionSpec("status_update", "communicate"),
         ActionSpec("chat", "communicate"),
         ActionSpec("inject", "facilitate"),

@@ -237,6 +237,17 @@ class RequestQuotaRaise(Input):
     rps: Annotated[float, Field(gt=0, le=100_000)]
 
 
+class WarmCache(Input):
+    type: Literal["warm_cache"]
+    cache: Short
+
+
+class SetCoalescing(Input):
+    type: Literal["set_coalescing"]
+    cache: Short
+    enabled: bool
+
+
 # ------------------------------------------------------------- communicate
 class StatusUpdate(Input):
     type: Literal["status_update"]
@@ -323,6 +334,8 @@ AnyInput = Annotated[
     | PauseAutoscaler
     | CapAutoscaler
     | RequestQuotaRaise
+    | WarmCache
+    | SetCoalescing
     | StatusUpdate
     | Chat
     | FireInject

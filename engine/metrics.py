@@ -98,6 +98,14 @@ def quota_metric_names(scenario: Scenario) -> list[str]:
     ]
 
 
+CACHE = ("hit_pct", "db_reads_per_s")  # per cache
+
+
+def cache_metric_names(scenario: Scenario) -> list[str]:
+    """``<cache>.<metric>`` for every cache the topology declares."""
+    return [f"{c.name}.{m}" for c in scenario.topology.caches for m in CACHE]
+
+
 def metric_names(scenario: Scenario) -> set[str]:
     """Every metric name the world of ``scenario`` publishes each sample."""
     topo = scenario.topology
@@ -115,4 +123,5 @@ def metric_names(scenario: Scenario) -> set[str]:
         names.update(f"{t.name}.{m}" for m in TOPIC)
     names.update(region_metric_names(scenario))
     names.update(quota_metric_names(scenario))
+    names.update(cache_metric_names(scenario))
     return names

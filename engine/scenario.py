@@ -84,6 +84,7 @@ class Endpoint(Model):
         [], description="downstream dependencies called per request: a name or a call"
     )
     database: str | None = None
+    cache: str | None = Field(None, description="reads go through this cache; misses hit the DB")
     produces: str | None = Field(None, description="topic each request publishes to")
     writes: bool = False
     revenue_per_request: Annotated[float, Field(ge=0)] = 0.0
@@ -238,6 +239,21 @@ class Config(Model):
     )
 
 
+class Cache(Model):
+    """A cache in front of a database: hits never reach it, misses do."""
+
+    name: Name
+    database: str = Field(..., description="the database it fronts")
+    hit_pct: Pct = Field(95.0, description="share of reads it answers when warm")
+    refill: Period = Field(
+        600.0, description="time a cold cache takes to refill from the reads that succeed"
+    )
+    prewarm: Period = Field(120.0, description="time a warm-up job takes to fill it")
+    coalesce_factor: Annotated[float, Field(gt=1, le=1000)] = Field(
+        20.0, description="with coalescing on, misses of one key share one DB read"
+    )
+
+
 class Topology(Model):
     services: Annotated[list[Service], Field(min_length=1)]
     dependencies: list[Dependency] = []
@@ -246,6 +262,7 @@ class Topology(Model):
     flags: list[Flag] = []
     certificates: list[Certificate] = []
     configs: list[Config] = []
+    caches: list[Cache] = []
 
 
 # ---------------------------------------------------------------- time line
@@ -381,6 +398,13 @@ class QuotaFault(FaultBase):
     rps: Annotated[float, Field(gt=0)]
 
 
+class CacheFlushFault(FaultBase):
+    """The cache loses its contents (a flush, a node restart, a deploy of the cache)."""
+
+    kind: Literal["cache_flush"]
+    cache: str
+
+
 class SurgeFault(FaultBase):
     kind: Literal["traffic_surge"]
     multiplier: Annotated[float, Field(gt=0, le=100)]
@@ -427,6 +451,7 @@ Fault = Annotated[
     | CertExpiryFault
     | ConfigRolloutFault
     | QuotaFault
+    | CacheFlushFault
     | SurgeFault,
     Field(discriminator="kind"),
 ]
@@ -641,6 +666,7 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         "flag": [f.name for f in topo.flags],
         "certificate": [c.name for c in topo.certificates],
         "config": [c.name for c in topo.configs],
+        "cache": [c.name for c in topo.caches],
     }
     problems: list[Problem] = []
 
@@ -685,12 +711,21 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                     bad(cp, f"a service cannot call itself ({callee!r})")
                 elif callee not in names["service"]:
                     ref(cp, "dependency", callee)
+            ref((*base, "endpoints", j, "database"), "database", e.database)
+            ref((*base, "endpoints", j, "produces"), "topic", e.produces)
+            ref((*base, "endpoints", j, "cache"), "cache", e.cache)
+            if e.cache is not None and e.cache in names["cache"]:
+                cache = next(c for c in topo.caches if c.name == e.cache)
+                if e.database != cache.database:
+                    bad(
+                        (*base, "endpoints", j, "cache"),
+                        f"cache {cache.name} fronts {cache.database}: the endpoint must read "
+                        f"that database (its database is {e.database!r})",
+                    )
         if s.rps_share == 0 and not any(
             s.name in e.call_names for o in topo.services for e in o.endpoints
         ):
             bad((*base, "rps_share"), "is 0 but no service calls it: it would take no traffic")
-            ref((*base, "endpoints", j, "database"), "database", e.database)
-            ref((*base, "endpoints", j, "produces"), "topic", e.produces)
         hpa = s.autoscaler
         if hpa is not None:
             top = hpa.max_pods if hpa.max_pods is not None else s.max_pods
@@ -737,6 +772,8 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         for k, svc in enumerate(cert.services):
             ref(("topology", "certificates", i, "services", k), "service", svc)
         ref(("topology", "certificates", i, "dependency"), "dependency", cert.dependency)
+    for i, cache in enumerate(topo.caches):
+        ref(("topology", "caches", i, "database"), "database", cache.database)
     for i, cfg in enumerate(topo.configs):
         for k, svc in enumerate(cfg.services):
             ref(("topology", "configs", i, "services", k), "service", svc)
@@ -833,6 +870,8 @@ def _check_references(sc: Scenario, doc: Any) -> None:
             ref((*fp, "certificate"), "certificate", f.certificate)
         elif isinstance(f, ConfigRolloutFault):
             _check_rollout(sc, f, fp, bad, ref)
+        elif isinstance(f, CacheFlushFault):
+            ref((*fp, "cache"), "cache", f.cache)
         elif isinstance(f, QuotaFault):
             ref((*fp, "dependency"), "dependency", f.dependency)
             dep = next((d for d in topo.dependencies if d.name == f.dependency), None)

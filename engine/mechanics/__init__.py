@@ -8,11 +8,22 @@ are in the scenario format). docs/design.md says how to add one.
 
 from __future__ import annotations
 
-from . import autoscaler, certificates, configs, herds, quotas, regions, retries, surges
+from . import (
+    autoscaler,
+    caches,
+    certificates,
+    configs,
+    herds,
+    quotas,
+    regions,
+    retries,
+    surges,
+)
 from .base import Ctx, EndFault, Lever, Mechanic, Plan, Says, StartFault, Tells
 
 MECHANICS: tuple[Mechanic, ...] = (
     autoscaler.MECHANIC,
+    caches.MECHANIC,
     certificates.MECHANIC,
     configs.MECHANIC,
     herds.MECHANIC,

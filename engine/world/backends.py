@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from .. import metrics
 
 if TYPE_CHECKING:
-    from ..scenario import BlockerFault, Database, Dependency, Topic
+    from ..scenario import BlockerFault, Cache, Database, Dependency, Topic
 
 
 class DependencyState:
@@ -340,4 +340,46 @@ class TopicState:
             self.outbox,
             self._throttle_pct,
         )
+        return vals
+
+
+class CacheState:
+    """A cache in front of a database: a share ``hit`` of reads never reach it.
+
+    A cold cache refills from the reads that miss and succeed: ``hit`` climbs
+    toward ``hit_pct`` over ``refill`` seconds, slowed by the share of DB reads
+    timing out, so a stampede that saturates the database also slows the
+    refill that would end it. With coalescing, concurrent misses of one key
+    share one DB read (``coalesce_factor`` fewer reads).
+    """
+
+    def __init__(self, spec: Cache, db: DatabaseState) -> None:
+        self.spec = spec
+        self.db = db
+        self.rev = 0
+        self.target = spec.hit_pct / 100.0
+        self.hit = self.target
+        self.coalescing = False
+        self.miss = 1.0 - self.target  # share of reads sent to the database
+        self.demand = 0.0  # reads per second offered this tick
+        self.vals: tuple[float, ...] = (0.0,) * len(metrics.CACHE)
+
+    def set(self, hit: float | None = None, coalescing: bool | None = None) -> None:
+        """Change the hit rate or coalescing; callers see the new miss share next tick."""
+        if hit is not None:
+            self.hit = hit
+        if coalescing is not None:
+            self.coalescing = coalescing
+        miss = 1.0 - self.hit
+        self.miss = miss / self.spec.coalesce_factor if self.coalescing else miss
+        self.rev += 1
+
+    def step(self, dt: float) -> tuple[float, ...]:
+        reads = self.demand
+        self.demand = 0.0
+        if self.hit < self.target:
+            served = 1.0 - self.db.timeout_frac  # only reads that succeed fill it
+            step = self.target * dt / self.spec.refill * served
+            self.set(hit=min(self.target, self.hit + step))
+        self.vals = vals = (100.0 * self.hit, reads * self.miss)
         return vals

@@ -23,7 +23,7 @@ from typing import Any
 
 from .. import metrics
 from ..scenario import Scenario
-from .backends import DatabaseState, DependencyState, TopicState
+from .backends import CacheState, DatabaseState, DependencyState, TopicState
 from .graph import ServiceEdge
 from .service import ServiceState
 
@@ -67,6 +67,8 @@ class World:
         self.deps = {d.name: DependencyState(d) for d in topo.dependencies}
         self.dbs = {d.name: DatabaseState(d) for d in topo.databases}
         self.topics = {t.name: TopicState(t) for t in topo.topics}
+        self.caches = {c.name: CacheState(c, self.dbs[c.database]) for c in topo.caches}
+        self._cache_list = list(self.caches.values())
         self.edges: dict[tuple[str, float], ServiceEdge] = {}  # (callee, timeout) -> edge
         self._service_list = list(self.services.values())
         self._dep_list = list(self.deps.values())
@@ -116,6 +118,7 @@ class World:
         # Quota metrics of dependencies with a quota (engine/mechanics/quotas.py).
         self._quota_deps = [d for d in self._dep_list if d.spec.quota_rps is not None]
         keys += metrics.quota_metric_names(scenario)
+        keys += metrics.cache_metric_names(scenario)
         assert len(set(keys)) == len(keys), "component names are unique (validated)"
         self.keys = keys
         self.index = {k: i for i, k in enumerate(keys)}
@@ -293,6 +296,8 @@ class World:
         for dep in self._quota_deps:
             values.append(dep.throttled)
             values.append(dep.quota or 0.0)
+        for cache in self._cache_list:
+            extend(cache.step(dt))  # after the databases: it refills from their answers
         self.values = values
         self._m = None
         # Sum gauges over the sample window (counters are sampled as-is, but one

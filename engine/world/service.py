@@ -25,7 +25,7 @@ from ..floats import total as fsum_lr
 
 if TYPE_CHECKING:
     from ..scenario import Effect, Migration, PodFault, Service
-    from .backends import DatabaseState, DependencyState, TopicState
+    from .backends import CacheState, DatabaseState, DependencyState, TopicState
     from .graph import ServiceEdge
     from .model import World
 
@@ -218,6 +218,9 @@ class ServiceState:
             for e in eps
         ]
         self._db = [e.database for e in eps]
+        self._cache_names = [e.cache for e in eps]
+        self._caches: list[CacheState | None] = []
+        self._db_slot: dict[int, int] = {}  # endpoint -> its database offer
         self._prod = [e.produces for e in eps]
         # (endpoint index, business flow label) of the endpoints that carry one
         self.business_labels = [(i, b) for i, e in enumerate(eps) if (b := e.business) is not None]
@@ -231,13 +234,17 @@ class ServiceState:
         ) = None
         # Downstream conditions per endpoint (see _downstream), and the revs of
         # the backends they were read from.
-        self._backends: list[DependencyState | ServiceEdge | DatabaseState | TopicState] = []
+        self._backends: list[
+            DependencyState | ServiceEdge | DatabaseState | TopicState | CacheState
+        ] = []
         self._down_revs = -1
         self.down_err: list[float] = []
         self._down_lat: list[float] = []
         self._allowed: list[float] = []
         self._reject: list[float] = []
-        self._offers: list[tuple[int, DependencyState | ServiceEdge | DatabaseState]] = []
+        self._offers: list[
+            tuple[int, DependencyState | ServiceEdge | DatabaseState | CacheState]
+        ] = []
         # calls per request each offer makes (1 + retries actually sent), see _downstream
         self._offer_mult: list[float] = []
         self._mult_slot: dict[tuple[int, int], int] = {}  # (endpoint, call) -> offer
@@ -424,19 +431,24 @@ class ServiceState:
         ]
         dbs = [world.dbs[d] if d else None for d in self._db]
         topics = [world.topics[t] if t else None for t in self._prod]
+        self._caches = caches = [world.caches[c] if c else None for c in self._cache_names]
         self._refs = (deps, dbs, topics)
-        backends: list[DependencyState | ServiceEdge | DatabaseState | TopicState] = []
+        backends: list[DependencyState | ServiceEdge | DatabaseState | TopicState | CacheState] = []
         for i in range(len(deps)):
             for k, dep in enumerate(deps[i]):
                 self._mult_slot[(i, k)] = len(self._offers)
                 self._offers.append((i, dep))
             db = dbs[i]
             if db is not None:
+                self._db_slot[i] = len(self._offers)
                 self._offers.append((i, db))
+            cache = caches[i]
+            if cache is not None:
+                self._offers.append((i, cache))  # every read asks the cache first
             topic = topics[i]
             if topic is not None:
                 self._topic_offers.append((i, topic))
-            for b in (*deps[i], db, topic):
+            for b in (*deps[i], db, topic, cache):
                 if b is not None and b not in backends:
                     backends.append(b)
         self._backends = backends
@@ -489,8 +501,15 @@ class ServiceState:
                 lat += dl
             db = db_refs[i]
             if db is not None:
-                ok *= 1.0 - db.timeout_frac
-                lat += db.wait_ms
+                cache = self._caches[i]
+                if cache is None:
+                    ok *= 1.0 - db.timeout_frac
+                    lat += db.wait_ms
+                else:  # only misses reach the database; a hit costs a millisecond
+                    miss = cache.miss
+                    mults[self._db_slot[i]] = miss
+                    ok *= 1.0 - db.timeout_frac * miss
+                    lat += db.wait_ms * miss + (1.0 - miss)
             down_err[i] = 1.0 - ok
             down_lat[i] = lat
             topic = topic_refs[i]

@@ -135,6 +135,11 @@ export const VOCAB = [
     type: "request_quota_raise", cat: "mitigate", label: "Request quota raise", help: "Ask the provider for a higher quota (takes time).",
     params: [{ name: "dependency", kind: "dependency" }, { name: "rps", kind: "float", min: 0, max: 100000 }],
   },
+  { type: "warm_cache", cat: "mitigate", label: "Warm cache", help: "Fill a cold cache from a snapshot.", params: [{ name: "cache", kind: "text" }] },
+  {
+    type: "set_coalescing", cat: "mitigate", label: "Request coalescing", help: "Misses of one key share one database read.",
+    params: [{ name: "cache", kind: "text" }, { name: "enabled", kind: "bool" }],
+  },
   { type: "halt_config_push", cat: "mitigate", label: "Halt config push", help: "Stop a staged config push spreading.", params: [{ name: "config", kind: "text" }] },
   // ------------------------------------------------------------ communicate
   {
