@@ -95,6 +95,8 @@ ACTIONS: dict[str, ActionSpec] = {
         _m("request_quota_raise", "dependency", ("dependency",), mechanic="quotas"),
         _m("warm_cache", "cache", ("cache",), mechanic="caches"),
         _m("set_coalescing", "cache", ("cache",), reversible=True, mechanic="caches"),
+        _m("free_resource", "service", _SVC, mechanic="leaks"),
+        _m("raise_limit", "service", _SVC, mechanic="leaks"),
         ActionSpec("status_update", "communicate"),
         ActionSpec("chat", "communicate"),
         ActionSpec("inject", "facilitate"),

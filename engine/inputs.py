@@ -248,6 +248,19 @@ class SetCoalescing(Input):
     enabled: bool
 
 
+class FreeResource(Input):
+    type: Literal["free_resource"]
+    service: Short
+    resource: Literal["memory", "fds", "disk"]
+
+
+class RaiseLimit(Input):
+    type: Literal["raise_limit"]
+    service: Short
+    resource: Literal["memory", "fds", "disk"]
+    factor: Annotated[float, Field(gt=1, le=100)] = 2.0
+
+
 # ------------------------------------------------------------- communicate
 class StatusUpdate(Input):
     type: Literal["status_update"]
@@ -336,6 +349,8 @@ AnyInput = Annotated[
     | RequestQuotaRaise
     | WarmCache
     | SetCoalescing
+    | FreeResource
+    | RaiseLimit
     | StatusUpdate
     | Chat
     | FireInject

@@ -106,6 +106,17 @@ def cache_metric_names(scenario: Scenario) -> list[str]:
     return [f"{c.name}.{m}" for c in scenario.topology.caches for m in CACHE]
 
 
+def leak_metric_names(scenario: Scenario) -> list[str]:
+    """``<service>.<resource>_used_pct`` for every service and resource a leak fault names."""
+    names: list[str] = []
+    for f in scenario.faults:
+        if f.kind == "resource_leak":
+            name = f"{f.service}.{f.resource}_used_pct"
+            if name not in names:
+                names.append(name)
+    return names
+
+
 def metric_names(scenario: Scenario) -> set[str]:
     """Every metric name the world of ``scenario`` publishes each sample."""
     topo = scenario.topology
@@ -124,4 +135,5 @@ def metric_names(scenario: Scenario) -> set[str]:
     names.update(region_metric_names(scenario))
     names.update(quota_metric_names(scenario))
     names.update(cache_metric_names(scenario))
+    names.update(leak_metric_names(scenario))
     return names

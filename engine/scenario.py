@@ -405,6 +405,19 @@ class CacheFlushFault(FaultBase):
     cache: str
 
 
+class LeakFault(FaultBase):
+    """A fleet's pods leak a resource until it is exhausted (memory, descriptors, disk)."""
+
+    kind: Literal["resource_leak"]
+    service: str
+    resource: Literal["memory", "fds", "disk"]
+    fill: Period = Field(600.0, description="time for a fresh pod to fill it")
+    version: Name | None = Field(
+        None, description="the leak is in this version's code (omitted: in every version)"
+    )
+    flag: Name | None = Field(None, description="the leak happens only while this flag is on")
+
+
 class SurgeFault(FaultBase):
     kind: Literal["traffic_surge"]
     multiplier: Annotated[float, Field(gt=0, le=100)]
@@ -452,6 +465,7 @@ Fault = Annotated[
     | ConfigRolloutFault
     | QuotaFault
     | CacheFlushFault
+    | LeakFault
     | SurgeFault,
     Field(discriminator="kind"),
 ]
@@ -650,6 +664,7 @@ ENDABLE = (
     "db_blocker",
     "config_rollout",
     "quota_cut",
+    "resource_leak",
 )
 
 
@@ -870,6 +885,16 @@ def _check_references(sc: Scenario, doc: Any) -> None:
             ref((*fp, "certificate"), "certificate", f.certificate)
         elif isinstance(f, ConfigRolloutFault):
             _check_rollout(sc, f, fp, bad, ref)
+        elif isinstance(f, LeakFault):
+            ref((*fp, "service"), "service", f.service)
+            ref((*fp, "flag"), "flag", f.flag)
+            if f.version is not None and f.service in names["service"]:
+                versions = [v.name for v in sc.service(f.service).versions]
+                if f.version not in versions:
+                    bad(
+                        (*fp, "version"),
+                        f"must be one of {f.service}'s versions {versions} (got {f.version!r})",
+                    )
         elif isinstance(f, CacheFlushFault):
             ref((*fp, "cache"), "cache", f.cache)
         elif isinstance(f, QuotaFault):

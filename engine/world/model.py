@@ -119,6 +119,10 @@ class World:
         self._quota_deps = [d for d in self._dep_list if d.spec.quota_rps is not None]
         keys += metrics.quota_metric_names(scenario)
         keys += metrics.cache_metric_names(scenario)
+        # Gauges a mechanic sets between ticks (engine/mechanics/leaks.py), by metric name.
+        self._gauge_names = metrics.leak_metric_names(scenario)
+        self.gauges: dict[str, float] = dict.fromkeys(self._gauge_names, 0.0)
+        keys += self._gauge_names
         assert len(set(keys)) == len(keys), "component names are unique (validated)"
         self.keys = keys
         self.index = {k: i for i, k in enumerate(keys)}
@@ -298,6 +302,9 @@ class World:
             values.append(dep.quota or 0.0)
         for cache in self._cache_list:
             extend(cache.step(dt))  # after the databases: it refills from their answers
+        if self._gauge_names:
+            gauges = self.gauges
+            extend(gauges[name] for name in self._gauge_names)
         self.values = values
         self._m = None
         # Sum gauges over the sample window (counters are sampled as-is, but one

@@ -140,6 +140,14 @@ export const VOCAB = [
     type: "set_coalescing", cat: "mitigate", label: "Request coalescing", help: "Misses of one key share one database read.",
     params: [{ name: "cache", kind: "text" }, { name: "enabled", kind: "bool" }],
   },
+  {
+    type: "free_resource", cat: "mitigate", label: "Free resource", help: "Delete old logs and temp files (disk).",
+    params: [{ name: "service", kind: "service" }, { name: "resource", kind: "enum", options: ["memory", "fds", "disk"] }],
+  },
+  {
+    type: "raise_limit", cat: "mitigate", label: "Raise limit", help: "Raise a memory limit, ulimit or volume size.",
+    params: [{ name: "service", kind: "service" }, { name: "resource", kind: "enum", options: ["memory", "fds", "disk"] }, { name: "factor", kind: "float", min: 1, max: 100, optional: true }],
+  },
   { type: "halt_config_push", cat: "mitigate", label: "Halt config push", help: "Stop a staged config push spreading.", params: [{ name: "config", kind: "text" }] },
   // ------------------------------------------------------------ communicate
   {
