@@ -97,6 +97,7 @@ ACTIONS: dict[str, ActionSpec] = {
         _m("set_coalescing", "cache", ("cache",), reversible=True, mechanic="caches"),
         _m("free_resource", "service", _SVC, mechanic="leaks"),
         _m("raise_limit", "service", _SVC, mechanic="leaks"),
+        _m("set_timeout", "service", _SVC, reversible=True, mechanic="timeouts"),
         ActionSpec("status_update", "communicate"),
         ActionSpec("chat", "communicate"),
         ActionSpec("inject", "facilitate"),

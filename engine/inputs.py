@@ -261,6 +261,13 @@ class RaiseLimit(Input):
     factor: Annotated[float, Field(gt=1, le=100)] = 2.0
 
 
+class SetTimeout(Input):
+    type: Literal["set_timeout"]
+    service: Short
+    dependency: Short
+    timeout_ms: Annotated[float, Field(gt=0, le=600_000)]
+
+
 # ------------------------------------------------------------- communicate
 class StatusUpdate(Input):
     type: Literal["status_update"]
@@ -351,6 +358,7 @@ AnyInput = Annotated[
     | SetCoalescing
     | FreeResource
     | RaiseLimit
+    | SetTimeout
     | StatusUpdate
     | Chat
     | FireInject

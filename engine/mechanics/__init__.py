@@ -19,6 +19,7 @@ from . import (
     regions,
     retries,
     surges,
+    timeouts,
 )
 from .base import Ctx, EndFault, Lever, Mechanic, Plan, Says, StartFault, Tells
 
@@ -33,6 +34,7 @@ MECHANICS: tuple[Mechanic, ...] = (
     regions.MECHANIC,
     retries.MECHANIC,
     surges.MECHANIC,
+    timeouts.MECHANIC,
 )
 FAULTS: dict[str, StartFault] = {k: f for m in MECHANICS for k, f in m.faults.items()}
 ENDS: dict[str, EndFault] = {k: f for m in MECHANICS for k, f in m.ends.items()}

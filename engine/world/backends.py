@@ -102,6 +102,18 @@ class DependencyState:
         ) * (1.0 - self.throttle_frac)
         return err, lat
 
+    def effect_at(self, timeout_ms: float) -> tuple[float, float]:
+        """:meth:`effect` for a caller that gives up after ``timeout_ms`` instead."""
+        if self._breaker_open:
+            return self.effect()
+        total = self._latency_ms + self.wait_ms
+        lat = total if total < timeout_ms else timeout_ms
+        frac = min(1.0, max(0.0, (total / timeout_ms - 0.7) / 0.6))
+        err = 1.0 - (1.0 - self._error_pct / 100.0) * (1.0 - frac) * (1.0 - self.reject_frac) * (
+            1.0 - self.throttle_frac
+        )
+        return err, lat
+
     def _throttle(self) -> None:
         """Calls beyond the quota are refused at once (429): the share callers see fail."""
         quota = self._quota

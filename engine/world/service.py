@@ -253,6 +253,9 @@ class ServiceState:
         # started since the last tick), and what they multiply the calls to callees by.
         self._cold: dict[str, float | None] = {}
         self.cold_factor = 1.0
+        # Caller-side timeouts changed at run time (engine/mechanics/timeouts.py), by callee.
+        self.timeouts: dict[str, float] = {}
+        self._tmo: list[list[float | None]] = []  # per endpoint and call: an override, or None
 
     # ------------------------------------------------------------------ pods
     def add_pod(self, version: str, state: str = "running") -> Pod:
@@ -425,10 +428,16 @@ class ServiceState:
     # ------------------------------------------------------------- downstream
     def _resolve(self, world: World) -> None:
         """Resolve endpoint names to components, once."""
+        tmo = self.timeouts
         deps = [
-            tuple(world.callee(d, call.timeout_ms) for d, call in zip(c, e.call_specs, strict=True))
+            tuple(
+                world.callee(d, tmo.get(d, call.timeout_ms))
+                for d, call in zip(c, e.call_specs, strict=True)
+            )
             for c, e in zip(self._calls, self.spec.endpoints, strict=True)
         ]
+        # A dependency's own timeout_ms is what callers use unless one was set at run time.
+        self._tmo = [[tmo.get(d) if d in world.deps else None for d in c] for c in self._calls]
         dbs = [world.dbs[d] if d else None for d in self._db]
         topics = [world.topics[t] if t else None for t in self._prod]
         self._caches = caches = [world.caches[c] if c else None for c in self._cache_names]
@@ -453,6 +462,14 @@ class ServiceState:
                     backends.append(b)
         self._backends = backends
         self._offer_mult = [1.0] * len(self._offers)
+
+    def set_timeout(self, callee: str, timeout_ms: float) -> None:
+        """Calls to ``callee`` give up after ``timeout_ms`` from now (re-resolve the edges)."""
+        self.timeouts[callee] = timeout_ms
+        self._refs = None
+        self._offers, self._topic_offers = [], []
+        self._mult_slot, self._db_slot = {}, {}
+        self._down_revs = -1
 
     def set_retries(self, dependency: str, retries: int) -> bool:
         """Change the retries of every call to ``dependency``; False if none calls it."""
@@ -479,8 +496,10 @@ class ServiceState:
             ok = 1.0
             lat = 0.0
             policy = self.retry[i]
+            tmo = self._tmo[i]
             for k, dep in enumerate(dep_refs[i]):
-                de, dl = dep.effect()
+                t = tmo[k]
+                de, dl = dep.effect() if t is None else dep.effect_at(t)  # type: ignore[union-attr]
                 retries, backoff, budget = policy[k]
                 if retries and de > 0.0:
                     # Extra attempts per request: de + de^2 + ... (each retry of a

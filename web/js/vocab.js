@@ -148,6 +148,10 @@ export const VOCAB = [
     type: "raise_limit", cat: "mitigate", label: "Raise limit", help: "Raise a memory limit, ulimit or volume size.",
     params: [{ name: "service", kind: "service" }, { name: "resource", kind: "enum", options: ["memory", "fds", "disk"] }, { name: "factor", kind: "float", min: 1, max: 100, optional: true }],
   },
+  {
+    type: "set_timeout", cat: "mitigate", label: "Set timeout", help: "Change how long a service waits on a callee.",
+    params: [{ name: "service", kind: "service" }, { name: "dependency", kind: "dependency" }, { name: "timeout_ms", kind: "float", min: 0, max: 600000 }],
+  },
   { type: "halt_config_push", cat: "mitigate", label: "Halt config push", help: "Stop a staged config push spreading.", params: [{ name: "config", kind: "text" }] },
   // ------------------------------------------------------------ communicate
   {
