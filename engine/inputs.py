@@ -405,9 +405,17 @@ def parse_input(data: Any) -> Input:
         raise InvalidInput(f"{kind}: " + "; ".join(parts) + hint) from None
 
 
-def _fields(kind: str) -> list[str]:
+def input_model(kind: str) -> type[Input]:
+    """The model of input type ``kind`` (KeyError if there is none)."""
     for cls in Input.__subclasses__():
         ann = cls.model_fields["type"].annotation
         if kind in getattr(ann, "__args__", ()):
-            return [n for n in cls.model_fields if n != "type"]
-    return []
+            return cls
+    raise KeyError(kind)
+
+
+def _fields(kind: str) -> list[str]:
+    try:
+        return [n for n in input_model(kind).model_fields if n != "type"]
+    except KeyError:
+        return []

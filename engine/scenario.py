@@ -831,6 +831,12 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         if c.target is not None and c.target not in {v for vs in names.values() for v in vs}:
             bad((*path, "target"), f"names an unknown component {c.target!r}")
 
+    def version_of(path: tuple[str | int, ...], service: str, version: str | None) -> None:
+        if version is not None and service in names["service"]:
+            versions = [v.name for v in sc.service(service).versions]
+            if version not in versions:
+                bad(path, f"must be one of {service}'s versions {versions} (got {version!r})")
+
     for i, f in enumerate(sc.faults):
         fp: tuple[str | int, ...] = ("faults", i)
         if f.at < 0 or f.at > sc.duration:
@@ -842,15 +848,10 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                 (*fp, "until"),
                 f"a {f.kind} fault cannot end by itself (faults that can: {', '.join(ENDABLE)})",
             )
+
         if isinstance(f, ReleaseFault):
             ref((*fp, "service"), "service", f.service)
-            if f.service in names["service"]:
-                versions = [v.name for v in sc.service(f.service).versions]
-                if f.version not in versions:
-                    bad(
-                        (*fp, "version"),
-                        f"must be one of {f.service}'s versions {versions} (got {f.version!r})",
-                    )
+            version_of((*fp, "version"), f.service, f.version)
         elif isinstance(f, PodFault):
             ref((*fp, "service"), "service", f.service)
             if f.service in names["service"] and isinstance(f.pod, int):
@@ -888,13 +889,7 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         elif isinstance(f, LeakFault):
             ref((*fp, "service"), "service", f.service)
             ref((*fp, "flag"), "flag", f.flag)
-            if f.version is not None and f.service in names["service"]:
-                versions = [v.name for v in sc.service(f.service).versions]
-                if f.version not in versions:
-                    bad(
-                        (*fp, "version"),
-                        f"must be one of {f.service}'s versions {versions} (got {f.version!r})",
-                    )
+            version_of((*fp, "version"), f.service, f.version)
         elif isinstance(f, CacheFlushFault):
             ref((*fp, "cache"), "cache", f.cache)
         elif isinstance(f, QuotaFault):

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import NotAllowed
 from ..inputs import CapAutoscaler, Input, PauseAutoscaler
-from .base import Ctx, Mechanic, Plan
+from .base import Ctx, Mechanic, Plan, own_state
 from .pods import add_pods
 
 if TYPE_CHECKING:
@@ -50,9 +50,7 @@ class Autoscalers:
 
 
 def _state(ctx: Ctx) -> Autoscalers:
-    found = ctx.world.mechanic_state.setdefault("autoscaler", Autoscalers())
-    assert isinstance(found, Autoscalers)
-    return found
+    return own_state(ctx, "autoscaler", Autoscalers)
 
 
 def start(ctx: Ctx) -> None:

@@ -16,8 +16,10 @@ if TYPE_CHECKING:
     from ..inputs import Input
     from ..scenario import Scenario
     from ..world import World
+    from ..world.service import ServiceState as ServiceStateT
 
 T = TypeVar("T")
+S = TypeVar("S")
 Plan = Callable[[int], None]
 
 
@@ -78,3 +80,25 @@ class Mechanic:
     says: Mapping[str, Says] = field(default_factory=dict)
     tells: Mapping[str, Tells] = field(default_factory=dict)
     start: Callable[[Ctx], None] | None = None  # run once when the drill clock starts
+
+
+def own_state(ctx: Ctx, name: str, kind: type[S]) -> S:
+    """Mechanic ``name``'s state on this drill's world (a fresh ``kind()`` the first time)."""
+    found = ctx.world.mechanic_state.get(name)
+    if found is None:
+        found = ctx.world.mechanic_state[name] = kind()
+    assert isinstance(found, kind)
+    return found
+
+
+def need_caller(ctx: Ctx, service: str, callee: str) -> ServiceStateT:
+    """The service ``service``, which must call ``callee`` (else NotAllowed naming its calls)."""
+    from ..errors import NotAllowed
+
+    svc = ctx.need("service", service, ctx.world.services)
+    if not any(callee in e.call_names for e in svc.spec.endpoints):
+        called = sorted({d for e in svc.spec.endpoints for d in e.call_names})
+        raise NotAllowed(
+            f"{svc.name} does not call {callee!r} (it calls: {', '.join(called) or 'nothing'})"
+        )
+    return svc

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import NotAllowed
 from ..inputs import HaltConfigPush, Input, RollbackConfig
 from ..world.service import Shared
-from .base import Ctx, Mechanic, Plan
+from .base import Ctx, Mechanic, Plan, own_state
 from .pods import bring_up
 
 if TYPE_CHECKING:
@@ -52,9 +52,7 @@ class Configs:
 
 
 def _state(ctx: Ctx) -> Configs:
-    found = ctx.world.mechanic_state.setdefault("configs", Configs())
-    assert isinstance(found, Configs)
-    return found
+    return own_state(ctx, "configs", Configs)
 
 
 def _config(ctx: Ctx, name: str) -> Config:

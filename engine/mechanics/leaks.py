@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import NotAllowed
 from ..inputs import FreeResource, Input, RaiseLimit
 from ..scenario import PodFault
-from .base import Ctx, Mechanic, Plan
+from .base import Ctx, Mechanic, Plan, own_state
 
 if TYPE_CHECKING:
     from ..scenario import LeakFault
@@ -55,9 +55,7 @@ class Leaks:
 
 
 def _state(ctx: Ctx) -> Leaks:
-    found = ctx.world.mechanic_state.setdefault("leaks", Leaks())
-    assert isinstance(found, Leaks)
-    return found
+    return own_state(ctx, "leaks", Leaks)
 
 
 def start(ctx: Ctx, fault: LeakFault, key: str) -> dict[str, Any]:

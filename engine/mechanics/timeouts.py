@@ -16,9 +16,8 @@ metrics (``timeouts_per_s``) still count against its declared timeout.
 
 from __future__ import annotations
 
-from ..errors import NotAllowed
 from ..inputs import Input, SetTimeout
-from .base import Ctx, Mechanic, Plan
+from .base import Ctx, Mechanic, Plan, need_caller
 
 PUSH_S = 30.0  # a client config change reaches every pod of the caller
 
@@ -26,13 +25,8 @@ PUSH_S = 30.0  # a client config change reaches every pod of the caller
 def set_timeout(ctx: Ctx, inp: Input) -> Plan:
     """Lever ``set_timeout``: the caller's calls to one callee give up after ``timeout_ms``."""
     assert isinstance(inp, SetTimeout)
-    svc = ctx.need("service", inp.service, ctx.world.services)
     callee = inp.dependency
-    if not any(callee in e.call_names for e in svc.spec.endpoints):
-        called = sorted({d for e in svc.spec.endpoints for d in e.call_names})
-        raise NotAllowed(
-            f"{svc.name} does not call {callee!r} (it calls: {', '.join(called) or 'nothing'})"
-        )
+    svc = need_caller(ctx, inp.service, callee)
 
     def plan(seq: int) -> None:
         def apply() -> None:
