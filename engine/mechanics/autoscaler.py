@@ -11,9 +11,9 @@ That is a feedback loop and it can make things worse: when a dependency slows
 down, requests hold workers longer, busy workers climb, and a concurrency
 autoscaler adds pods, whose cold starts add load on the very dependency that
 is slow, which slows it further. Pausing it (``pause_autoscaler``) or capping
-it (``cap_autoscaler``) breaks the loop. It also undoes manual scaling: a
-``scale`` of an autoscaled service is corrected at the next evaluation, as a
-real HPA does.
+it (``cap_autoscaler``) breaks the loop. It also overrides manual scaling, as a
+real HPA does: pods below what it asks for are added back at its next
+evaluation, pods above it are removed after ``scale_in_after``.
 """
 
 from __future__ import annotations

@@ -167,3 +167,10 @@ def test_bad_autoscaler_fields_are_located_errors() -> None:
     with pytest.raises(ScenarioError) as info:
         Scenario.from_dict(doc)
     assert [p.path for p in info.value.problems] == ["topology.services[0].autoscaler.metric"]
+
+
+def test_manual_scale_out_of_an_autoscaled_fleet_is_scaled_in_after_its_window() -> None:
+    """Scaled out by hand to 8 pods at 20% CPU, it goes back to min_pods after 300 s."""
+    sc = tiny(api={"autoscaler": {"target_pct": 60, "min_pods": 4, "every": 30}}, alerts=[])
+    d = play(sc, [(10, {"type": "scale", "service": "api", "pods": 8})], page_relative=False)
+    assert _scaling(d) == [(330.0, "autoscaler scaled in", 4)]  # wanting 4 since 30 s
