@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import simpy
 from simpy.events import URGENT
 
-from . import __version__
+from . import __version__, mechanics
 from . import inputs as I
 from .alerts import AlertEngine
 from .causes import Watch
@@ -83,6 +83,9 @@ class Drill:
         self.world.reset_counters()
         self._apply_history()
         self._schedule_faults()
+        for mech in mechanics.MECHANICS:
+            if mech.start is not None:
+                mech.start(self)
         self._conditional: list[Inject] = []
         for inj in scenario.injects:
             if inj.at is not None:

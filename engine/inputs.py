@@ -209,6 +209,65 @@ class EvacuateRegion(Input):
     restore: bool = False
 
 
+class RollbackConfig(Input):
+    type: Literal["rollback_config"]
+    config: Short
+
+
+class HaltConfigPush(Input):
+    type: Literal["halt_config_push"]
+    config: Short
+
+
+class PauseAutoscaler(Input):
+    type: Literal["pause_autoscaler"]
+    service: Short
+    paused: bool = True
+
+
+class CapAutoscaler(Input):
+    type: Literal["cap_autoscaler"]
+    service: Short
+    max_pods: Annotated[int, Field(ge=1, le=256)]
+
+
+class RequestQuotaRaise(Input):
+    type: Literal["request_quota_raise"]
+    dependency: Short
+    rps: Annotated[float, Field(gt=0, le=100_000)]
+
+
+class WarmCache(Input):
+    type: Literal["warm_cache"]
+    cache: Short
+
+
+class SetCoalescing(Input):
+    type: Literal["set_coalescing"]
+    cache: Short
+    enabled: bool
+
+
+class FreeResource(Input):
+    type: Literal["free_resource"]
+    service: Short
+    resource: Literal["memory", "fds", "disk"]
+
+
+class RaiseLimit(Input):
+    type: Literal["raise_limit"]
+    service: Short
+    resource: Literal["memory", "fds", "disk"]
+    factor: Annotated[float, Field(gt=1, le=100)] = 2.0
+
+
+class SetTimeout(Input):
+    type: Literal["set_timeout"]
+    service: Short
+    dependency: Short
+    timeout_ms: Annotated[float, Field(gt=0, le=600_000)]
+
+
 # ------------------------------------------------------------- communicate
 class StatusUpdate(Input):
     type: Literal["status_update"]
@@ -290,6 +349,16 @@ AnyInput = Annotated[
     | RotateCertificate
     | SetRetries
     | EvacuateRegion
+    | RollbackConfig
+    | HaltConfigPush
+    | PauseAutoscaler
+    | CapAutoscaler
+    | RequestQuotaRaise
+    | WarmCache
+    | SetCoalescing
+    | FreeResource
+    | RaiseLimit
+    | SetTimeout
     | StatusUpdate
     | Chat
     | FireInject
@@ -336,9 +405,17 @@ def parse_input(data: Any) -> Input:
         raise InvalidInput(f"{kind}: " + "; ".join(parts) + hint) from None
 
 
-def _fields(kind: str) -> list[str]:
+def input_model(kind: str) -> type[Input]:
+    """The model of input type ``kind`` (KeyError if there is none)."""
     for cls in Input.__subclasses__():
         ann = cls.model_fields["type"].annotation
         if kind in getattr(ann, "__args__", ()):
-            return [n for n in cls.model_fields if n != "type"]
-    return []
+            return cls
+    raise KeyError(kind)
+
+
+def _fields(kind: str) -> list[str]:
+    try:
+        return [n for n in input_model(kind).model_fields if n != "type"]
+    except KeyError:
+        return []

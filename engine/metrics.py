@@ -85,6 +85,38 @@ def region_metric_names(scenario: Scenario) -> list[str]:
     ]
 
 
+QUOTA = ("throttled_per_s", "quota_rps")  # per dependency with a quota
+
+
+def quota_metric_names(scenario: Scenario) -> list[str]:
+    """``<dependency>.<metric>`` for every dependency with a ``quota_rps``."""
+    return [
+        f"{d.name}.{m}"
+        for d in scenario.topology.dependencies
+        if d.quota_rps is not None
+        for m in QUOTA
+    ]
+
+
+CACHE = ("hit_pct", "db_reads_per_s")  # per cache
+
+
+def cache_metric_names(scenario: Scenario) -> list[str]:
+    """``<cache>.<metric>`` for every cache the topology declares."""
+    return [f"{c.name}.{m}" for c in scenario.topology.caches for m in CACHE]
+
+
+def leak_metric_names(scenario: Scenario) -> list[str]:
+    """``<service>.<resource>_used_pct`` for every service and resource a leak fault names."""
+    names: list[str] = []
+    for f in scenario.faults:
+        if f.kind == "resource_leak":
+            name = f"{f.service}.{f.resource}_used_pct"
+            if name not in names:
+                names.append(name)
+    return names
+
+
 def metric_names(scenario: Scenario) -> set[str]:
     """Every metric name the world of ``scenario`` publishes each sample."""
     topo = scenario.topology
@@ -101,4 +133,7 @@ def metric_names(scenario: Scenario) -> set[str]:
     for t in topo.topics:
         names.update(f"{t.name}.{m}" for m in TOPIC)
     names.update(region_metric_names(scenario))
+    names.update(quota_metric_names(scenario))
+    names.update(cache_metric_names(scenario))
+    names.update(leak_metric_names(scenario))
     return names

@@ -103,7 +103,7 @@ def investigate(drill: Drill, inp: I.Input) -> dict[str, Any]:
         }
     if isinstance(inp, I.InspectDependency):
         d = drill.need("dependency", inp.dependency, w.deps)
-        return {
+        shown: dict[str, Any] = {
             "dependency": d.spec.name,
             "kind": d.spec.kind,
             "latency_ms": round(d.latency_ms, 1),
@@ -112,6 +112,10 @@ def investigate(drill: Drill, inp: I.Input) -> dict[str, Any]:
             "breaker": "open" if d.breaker_open else "closed",
             "fallback_when_open": d.spec.fallback,
         }
+        if d.quota is not None:  # the provider's console shows our quota and its 429s
+            shown["quota_rps"] = d.quota
+            shown["throttled_per_s"] = round(d.throttled, 1)
+        return shown
     if isinstance(inp, I.InspectDatabase):
         db = drill.need("database", inp.database, w.dbs)
         long_txn = []

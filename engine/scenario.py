@@ -84,6 +84,7 @@ class Endpoint(Model):
         [], description="downstream dependencies called per request: a name or a call"
     )
     database: str | None = None
+    cache: str | None = Field(None, description="reads go through this cache; misses hit the DB")
     produces: str | None = Field(None, description="topic each request publishes to")
     writes: bool = False
     revenue_per_request: Annotated[float, Field(ge=0)] = 0.0
@@ -98,6 +99,34 @@ class Endpoint(Model):
     def call_names(self) -> list[str]:
         """The dependencies this endpoint calls, in order."""
         return [c if isinstance(c, str) else c.to for c in self.calls]
+
+
+class ColdStart(Model):
+    """A started pod is cold: empty caches and new connections call its callees harder."""
+
+    for_: Period = Field(
+        60.0, alias="for", description="a started or restarted pod is cold this long"
+    )
+    call_factor: Annotated[float, Field(gt=1, le=50)] = Field(
+        ..., description="a cold pod's requests call every callee this many times as often"
+    )
+
+
+class Autoscaler(Model):
+    """A horizontal autoscaler: it sizes the fleet to hold a utilisation target."""
+
+    metric: Literal["cpu", "workers"] = Field(
+        "cpu", description="what it watches: CPU or busy workers (concurrency)"
+    )
+    target_pct: Annotated[float, Field(gt=0, le=100)] = 60.0
+    min_pods: Annotated[int, Field(ge=1, le=256)] = 1
+    max_pods: Annotated[int, Field(ge=1, le=256)] | None = Field(
+        None, description="the most pods it asks for (omitted: the service's max_pods)"
+    )
+    every: Period = Field(30.0, description="time between two evaluations")
+    scale_in_after: Period = Field(
+        300.0, description="it scales in only after wanting fewer pods this long"
+    )
 
 
 class Service(Model):
@@ -118,6 +147,10 @@ class Service(Model):
     scale_up: Period = Field(90.0, description="time for a new pod to become ready")
     fix_version: str | None = Field(None, description="version a forward fix ships")
     fix_time: Period = Field(600.0, description="time to write, review and build a fix")
+    cold_start: ColdStart | None = Field(
+        None, description="started pods call their callees harder for a while (omitted: no)"
+    )
+    autoscaler: Autoscaler | None = Field(None, description="omitted: the fleet keeps its size")
 
 
 class Dependency(Model):
@@ -135,6 +168,13 @@ class Dependency(Model):
     max_queue_s: Period = Field(
         30.0, description="seconds of work its queue holds before it rejects calls"
     )
+    quota_rps: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="calls per second our account may make; beyond it calls get 429"
+    )
+    quota_max_rps: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="the most a quota raise is granted (omitted: what is asked)"
+    )
+    quota_raise_after: Period = Field(900.0, description="time for a quota raise to be granted")
 
 
 class Database(Model):
@@ -187,6 +227,33 @@ class Certificate(Model):
     rotate: Period = Field(300.0, description="time to issue a new one and reload every pod")
 
 
+class Config(Model):
+    """A runtime configuration (rules, limits, routing) the pods of some services load."""
+
+    name: Name
+    services: Annotated[list[str], Field(min_length=1)] = Field(
+        ..., description="services whose pods load it (new pods load the current version)"
+    )
+    propagation: Period = Field(
+        30.0, description="time for a push stage, a halt or a rollback to reach the pods"
+    )
+
+
+class Cache(Model):
+    """A cache in front of a database: hits never reach it, misses do."""
+
+    name: Name
+    database: str = Field(..., description="the database it fronts")
+    hit_pct: Pct = Field(95.0, description="share of reads it answers when warm")
+    refill: Period = Field(
+        600.0, description="time a cold cache takes to refill from the reads that succeed"
+    )
+    prewarm: Period = Field(120.0, description="time a warm-up job takes to fill it")
+    coalesce_factor: Annotated[float, Field(gt=1, le=1000)] = Field(
+        20.0, description="with coalescing on, misses of one key share one DB read"
+    )
+
+
 class Topology(Model):
     services: Annotated[list[Service], Field(min_length=1)]
     dependencies: list[Dependency] = []
@@ -194,6 +261,8 @@ class Topology(Model):
     topics: list[Topic] = []
     flags: list[Flag] = []
     certificates: list[Certificate] = []
+    configs: list[Config] = []
+    caches: list[Cache] = []
 
 
 # ---------------------------------------------------------------- time line
@@ -304,6 +373,51 @@ class CertExpiryFault(FaultBase):
     error_pct: Pct = Field(100.0, description="share of handshakes that fail")
 
 
+class ConfigRolloutFault(FaultBase):
+    """A new version of a config is pushed: globally, or stage by stage."""
+
+    kind: Literal["config_rollout"]
+    config: str
+    version: Name
+    error_pct: Pct = Field(0.0, description="share of requests failing on pods that loaded it")
+    latency_ms: Annotated[float, Field(ge=0)] = 0.0
+    crash: bool = Field(False, description="the binary crashes loading it: pods crash-loop")
+    stages: list[Name | Pct] = Field(
+        [],
+        description="where it spreads, in order: region names or cumulative % of pods "
+        "(omitted: every pod at once)",
+    )
+    stage_every: Period = Field(300.0, description="time between two stages")
+
+
+class QuotaFault(FaultBase):
+    """The provider changes our quota (a plan change, an abuse rule, a shared pool)."""
+
+    kind: Literal["quota_cut"]
+    dependency: str
+    rps: Annotated[float, Field(gt=0)]
+
+
+class CacheFlushFault(FaultBase):
+    """The cache loses its contents (a flush, a node restart, a deploy of the cache)."""
+
+    kind: Literal["cache_flush"]
+    cache: str
+
+
+class LeakFault(FaultBase):
+    """A fleet's pods leak a resource until it is exhausted (memory, descriptors, disk)."""
+
+    kind: Literal["resource_leak"]
+    service: str
+    resource: Literal["memory", "fds", "disk"]
+    fill: Period = Field(600.0, description="time for a fresh pod to fill it")
+    version: Name | None = Field(
+        None, description="the leak is in this version's code (omitted: in every version)"
+    )
+    flag: Name | None = Field(None, description="the leak happens only while this flag is on")
+
+
 class SurgeFault(FaultBase):
     kind: Literal["traffic_surge"]
     multiplier: Annotated[float, Field(gt=0, le=100)]
@@ -348,6 +462,10 @@ Fault = Annotated[
     | PoisonFault
     | BlockerFault
     | CertExpiryFault
+    | ConfigRolloutFault
+    | QuotaFault
+    | CacheFlushFault
+    | LeakFault
     | SurgeFault,
     Field(discriminator="kind"),
 ]
@@ -553,7 +671,16 @@ class Scenario(Model):
 
 
 # Fault kinds that can end when their cause goes (``until``).
-ENDABLE = ("pod_failure", "dependency", "cert_expiry", "traffic_surge", "db_blocker")
+ENDABLE = (
+    "pod_failure",
+    "dependency",
+    "cert_expiry",
+    "traffic_surge",
+    "db_blocker",
+    "config_rollout",
+    "quota_cut",
+    "resource_leak",
+)
 
 
 def _check_references(sc: Scenario, doc: Any) -> None:
@@ -568,6 +695,8 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         "topic": [t.name for t in topo.topics],
         "flag": [f.name for f in topo.flags],
         "certificate": [c.name for c in topo.certificates],
+        "config": [c.name for c in topo.configs],
+        "cache": [c.name for c in topo.caches],
     }
     problems: list[Problem] = []
 
@@ -612,12 +741,35 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                     bad(cp, f"a service cannot call itself ({callee!r})")
                 elif callee not in names["service"]:
                     ref(cp, "dependency", callee)
+            ref((*base, "endpoints", j, "database"), "database", e.database)
+            ref((*base, "endpoints", j, "produces"), "topic", e.produces)
+            ref((*base, "endpoints", j, "cache"), "cache", e.cache)
+            if e.cache is not None and e.cache in names["cache"]:
+                cache = next(c for c in topo.caches if c.name == e.cache)
+                if e.database != cache.database:
+                    bad(
+                        (*base, "endpoints", j, "cache"),
+                        f"cache {cache.name} fronts {cache.database}: the endpoint must read "
+                        f"that database (its database is {e.database!r})",
+                    )
         if s.rps_share == 0 and not any(
             s.name in e.call_names for o in topo.services for e in o.endpoints
         ):
             bad((*base, "rps_share"), "is 0 but no service calls it: it would take no traffic")
-            ref((*base, "endpoints", j, "database"), "database", e.database)
-            ref((*base, "endpoints", j, "produces"), "topic", e.produces)
+        hpa = s.autoscaler
+        if hpa is not None:
+            top = hpa.max_pods if hpa.max_pods is not None else s.max_pods
+            if hpa.max_pods is not None and hpa.max_pods > s.max_pods:
+                bad(
+                    (*base, "autoscaler", "max_pods"),
+                    f"must be at most the service's max_pods quota, {s.max_pods} "
+                    f"(got {hpa.max_pods})",
+                )
+            if hpa.min_pods > top:
+                bad(
+                    (*base, "autoscaler", "min_pods"),
+                    f"must be at most its max_pods, {top} (got {hpa.min_pods})",
+                )
         if s.fix_version is not None and s.fix_version not in versions:
             bad(
                 (*base, "fix_version"),
@@ -650,6 +802,11 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         for k, svc in enumerate(cert.services):
             ref(("topology", "certificates", i, "services", k), "service", svc)
         ref(("topology", "certificates", i, "dependency"), "dependency", cert.dependency)
+    for i, cache in enumerate(topo.caches):
+        ref(("topology", "caches", i, "database"), "database", cache.database)
+    for i, cfg in enumerate(topo.configs):
+        for k, svc in enumerate(cfg.services):
+            ref(("topology", "configs", i, "services", k), "service", svc)
     fault_ids = [f.id for f in sc.faults if f.id is not None]
     alert_names = [a.name for a in sc.alerts]
     from .metrics import metric_names
@@ -689,6 +846,12 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         if c.target is not None and c.target not in {v for vs in names.values() for v in vs}:
             bad((*path, "target"), f"names an unknown component {c.target!r}")
 
+    def version_of(path: tuple[str | int, ...], service: str, version: str | None) -> None:
+        if version is not None and service in names["service"]:
+            versions = [v.name for v in sc.service(service).versions]
+            if version not in versions:
+                bad(path, f"must be one of {service}'s versions {versions} (got {version!r})")
+
     for i, f in enumerate(sc.faults):
         fp: tuple[str | int, ...] = ("faults", i)
         if f.at < 0 or f.at > sc.duration:
@@ -700,15 +863,10 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                 (*fp, "until"),
                 f"a {f.kind} fault cannot end by itself (faults that can: {', '.join(ENDABLE)})",
             )
+
         if isinstance(f, ReleaseFault):
             ref((*fp, "service"), "service", f.service)
-            if f.service in names["service"]:
-                versions = [v.name for v in sc.service(f.service).versions]
-                if f.version not in versions:
-                    bad(
-                        (*fp, "version"),
-                        f"must be one of {f.service}'s versions {versions} (got {f.version!r})",
-                    )
+            version_of((*fp, "version"), f.service, f.version)
         elif isinstance(f, PodFault):
             ref((*fp, "service"), "service", f.service)
             if f.service in names["service"] and isinstance(f.pod, int):
@@ -741,6 +899,22 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                 )
         elif isinstance(f, CertExpiryFault):
             ref((*fp, "certificate"), "certificate", f.certificate)
+        elif isinstance(f, ConfigRolloutFault):
+            _check_rollout(sc, f, fp, bad, ref)
+        elif isinstance(f, LeakFault):
+            ref((*fp, "service"), "service", f.service)
+            ref((*fp, "flag"), "flag", f.flag)
+            version_of((*fp, "version"), f.service, f.version)
+        elif isinstance(f, CacheFlushFault):
+            ref((*fp, "cache"), "cache", f.cache)
+        elif isinstance(f, QuotaFault):
+            ref((*fp, "dependency"), "dependency", f.dependency)
+            dep = next((d for d in topo.dependencies if d.name == f.dependency), None)
+            if dep is not None and dep.quota_rps is None:
+                bad(
+                    (*fp, "dependency"),
+                    f"{dep.name} has no quota to cut: give it a `quota_rps`",
+                )
         elif isinstance(f, DependencyFault):
             ref((*fp, "dependency"), "dependency", f.dependency)
             if f.recover_at is not None and f.recover_at <= f.at + f.jitter:
@@ -792,6 +966,28 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         ref(("logs", i, "service"), "service", line.service)
     if problems:
         raise ScenarioError(problems)
+
+
+def _check_rollout(sc: Scenario, f: ConfigRolloutFault, fp: Any, bad: Any, ref: Any) -> None:
+    """A config rollout names a config, breaks something, and spreads over real stages."""
+    ref((*fp, "config"), "config", f.config)
+    if not (f.crash or f.error_pct or f.latency_ms):
+        bad(fp, "a config rollout that breaks nothing: set `crash`, `error_pct` or `latency_ms`")
+    regions = [r.name for r in sc.traffic.regions]
+    pct = 0.0
+    for k, stage in enumerate(f.stages):
+        if isinstance(stage, str):
+            if stage not in regions:
+                bad(
+                    (*fp, "stages", k),
+                    f"names an unknown region {stage!r} (known: {', '.join(regions) or 'none'})",
+                )
+        elif stage <= pct:
+            bad((*fp, "stages", k), f"cumulative % of pods must grow, > {pct:g} (got {stage:g})")
+        else:
+            pct = stage
+    if {type(s) for s in f.stages} == {str, float}:
+        bad((*fp, "stages"), "stages are all regions or all percentages, not both")
 
 
 def _call_cycle(topo: Topology) -> list[str]:

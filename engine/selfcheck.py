@@ -336,6 +336,8 @@ def _wiring(sc: Scenario) -> list[Finding]:
         "topic": {t.name for t in topo.topics},
         "flag": {f.name for f in topo.flags},
         "certificate": {c.name for c in topo.certificates},
+        "config": {c.name for c in topo.configs},
+        "cache": {c.name for c in topo.caches},
         "region": {r.name for r in sc.traffic.regions},
     }
     for kind, group in (

@@ -8,17 +8,38 @@ are in the scenario format). docs/design.md says how to add one.
 
 from __future__ import annotations
 
-from . import certificates, regions, retries, surges
-from .base import Ctx, EndFault, Lever, Mechanic, Plan, StartFault
+from . import (
+    autoscaler,
+    caches,
+    certificates,
+    configs,
+    herds,
+    leaks,
+    quotas,
+    regions,
+    retries,
+    surges,
+    timeouts,
+)
+from .base import Ctx, EndFault, Lever, Mechanic, Plan, Says, StartFault, Tells
 
 MECHANICS: tuple[Mechanic, ...] = (
+    autoscaler.MECHANIC,
+    caches.MECHANIC,
     certificates.MECHANIC,
+    configs.MECHANIC,
+    herds.MECHANIC,
+    leaks.MECHANIC,
+    quotas.MECHANIC,
     regions.MECHANIC,
     retries.MECHANIC,
     surges.MECHANIC,
+    timeouts.MECHANIC,
 )
 FAULTS: dict[str, StartFault] = {k: f for m in MECHANICS for k, f in m.faults.items()}
 ENDS: dict[str, EndFault] = {k: f for m in MECHANICS for k, f in m.ends.items()}
 LEVERS: dict[str, Lever] = {k: f for m in MECHANICS for k, f in m.levers.items()}
+SAYS: dict[str, Says] = {k: f for m in MECHANICS for k, f in m.says.items()}
+TELLS: dict[str, Tells] = {k: f for m in MECHANICS for k, f in m.tells.items()}
 
-__all__ = ["ENDS", "FAULTS", "LEVERS", "MECHANICS", "Ctx", "Mechanic", "Plan"]
+__all__ = ["ENDS", "FAULTS", "LEVERS", "MECHANICS", "SAYS", "TELLS", "Ctx", "Mechanic", "Plan"]

@@ -16,8 +16,10 @@ if TYPE_CHECKING:
     from ..inputs import Input
     from ..scenario import Scenario
     from ..world import World
+    from ..world.service import ServiceState as ServiceStateT
 
 T = TypeVar("T")
+S = TypeVar("S")
 Plan = Callable[[int], None]
 
 
@@ -26,6 +28,7 @@ class Ctx(Protocol):
 
     scenario: Scenario
     world: World
+    changes: list[dict[str, Any]]  # the change feed ``list_changes`` shows (append-only)
 
     @property
     def now(self) -> float:
@@ -53,6 +56,8 @@ class Ctx(Protocol):
 StartFault = Callable[[Ctx, Any, str], dict[str, Any]]  # (ctx, fault, key) -> event data
 EndFault = Callable[[Ctx, Any, str], None]
 Lever = Callable[[Ctx, "Input"], Plan]  # validates first, then returns the plan
+Says = Callable[[Mapping[str, Any]], str]  # an input's data -> a verb phrase for the postmortem
+Tells = Callable[[Any], str]  # a scenario fault -> the sentence saying it began
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,9 @@ class Mechanic:
 
     ``levers`` are keyed by input type (each must be in ``engine.actions.ACTIONS``
     with ``mechanic`` naming this one); ``faults`` and ``ends`` by fault kind.
+    ``start`` runs once as the drill begins (a control loop schedules itself).
+    ``says`` words each lever for the postmortem timeline ("rolled back config
+    waf-rules"), ``tells`` each fault kind ("Config waf-rules rules-42 was pushed").
     A lever validates against the drill before returning its plan, so a
     refused input changes nothing.
     """
@@ -69,3 +77,28 @@ class Mechanic:
     faults: Mapping[str, StartFault] = field(default_factory=dict)
     ends: Mapping[str, EndFault] = field(default_factory=dict)
     levers: Mapping[str, Lever] = field(default_factory=dict)
+    says: Mapping[str, Says] = field(default_factory=dict)
+    tells: Mapping[str, Tells] = field(default_factory=dict)
+    start: Callable[[Ctx], None] | None = None  # run once when the drill clock starts
+
+
+def own_state(ctx: Ctx, name: str, kind: type[S]) -> S:
+    """Mechanic ``name``'s state on this drill's world (a fresh ``kind()`` the first time)."""
+    found = ctx.world.mechanic_state.get(name)
+    if found is None:
+        found = ctx.world.mechanic_state[name] = kind()
+    assert isinstance(found, kind)
+    return found
+
+
+def need_caller(ctx: Ctx, service: str, callee: str) -> ServiceStateT:
+    """The service ``service``, which must call ``callee`` (else NotAllowed naming its calls)."""
+    from ..errors import NotAllowed
+
+    svc = ctx.need("service", service, ctx.world.services)
+    if not any(callee in e.call_names for e in svc.spec.endpoints):
+        called = sorted({d for e in svc.spec.endpoints for d in e.call_names})
+        raise NotAllowed(
+            f"{svc.name} does not call {callee!r} (it calls: {', '.join(called) or 'nothing'})"
+        )
+    return svc

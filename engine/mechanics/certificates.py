@@ -96,4 +96,6 @@ MECHANIC = Mechanic(
     faults={"cert_expiry": expire},
     ends={"cert_expiry": clear},
     levers={"rotate_certificate": rotate},
+    says={"rotate_certificate": lambda d: f"rotated certificate {d.get('certificate')}"},
+    tells={"cert_expiry": lambda f: f"Certificate {f.certificate} expired"},
 )

@@ -39,4 +39,12 @@ def evacuate(ctx: Ctx, inp: Input) -> Plan:
     return plan
 
 
-MECHANIC = Mechanic(name="regions", levers={"evacuate_region": evacuate})
+MECHANIC = Mechanic(
+    name="regions",
+    levers={"evacuate_region": evacuate},
+    says={
+        "evacuate_region": lambda d: (
+            f"{'restored traffic to' if d.get('restore') else 'evacuated'} region {d.get('region')}"
+        )
+    },
+)

@@ -10,9 +10,8 @@ down (``set_retries``) or shedding load lets the queue drain.
 
 from __future__ import annotations
 
-from ..errors import NotAllowed
 from ..inputs import Input, SetRetries
-from .base import Ctx, Mechanic, Plan
+from .base import Ctx, Mechanic, Plan, need_caller
 
 PUSH_S = 30.0  # a client config change reaches every pod of the caller
 
@@ -20,13 +19,8 @@ PUSH_S = 30.0  # a client config change reaches every pod of the caller
 def set_retries(ctx: Ctx, inp: Input) -> Plan:
     """Lever ``set_retries``: the caller's calls to one dependency retry this often."""
     assert isinstance(inp, SetRetries)
-    svc = ctx.need("service", inp.service, ctx.world.services)
     dep = inp.dependency
-    if not any(dep in e.call_names for e in svc.spec.endpoints):
-        called = sorted({d for e in svc.spec.endpoints for d in e.call_names})
-        raise NotAllowed(
-            f"{svc.name} does not call {dep!r} (it calls: {', '.join(called) or 'nothing'})"
-        )
+    svc = need_caller(ctx, inp.service, dep)
     retries = inp.retries
 
     def plan(seq: int) -> None:
@@ -39,4 +33,12 @@ def set_retries(ctx: Ctx, inp: Input) -> Plan:
     return plan
 
 
-MECHANIC = Mechanic(name="retries", levers={"set_retries": set_retries})
+MECHANIC = Mechanic(
+    name="retries",
+    levers={"set_retries": set_retries},
+    says={
+        "set_retries": lambda d: (
+            f"set {d.get('service')}'s retries of {d.get('dependency')} to {d.get('retries')}"
+        )
+    },
+)

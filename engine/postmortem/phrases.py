@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .. import mechanics
 from ..scenario import (
     BlockerFault,
     DependencyFault,
@@ -120,7 +121,10 @@ def _mitigation(k: str, d: Mapping[str, Any]) -> str | None:
         ),
     }
     fn = table.get(k)
-    return fn() if fn is not None else None
+    if fn is None:
+        says = mechanics.SAYS.get(k)
+        return says(d) if says is not None else None
+    return fn()
 
 
 def _comms(k: str, d: Mapping[str, Any]) -> str | None:
@@ -239,6 +243,9 @@ def describe_fault(scenario: Scenario, data: Mapping[str, Any]) -> str:
         )
     if isinstance(fault, BlockerFault):
         return f"A {fault.description} began on {fault.database}"
+    tells = mechanics.TELLS.get(str(data.get("kind")))
+    if fault is not None and tells is not None:
+        return tells(fault)
     return f"Fault {fid} ({data.get('kind')}) began"
 
 

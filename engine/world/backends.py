@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from .. import metrics
 
 if TYPE_CHECKING:
-    from ..scenario import BlockerFault, Database, Dependency, Topic
+    from ..scenario import BlockerFault, Cache, Database, Dependency, Topic
 
 
 class DependencyState:
@@ -43,6 +43,11 @@ class DependencyState:
         self.backlog = 0.0  # calls waiting
         self.wait_ms = 0.0
         self.reject_frac = 0.0  # calls refused because the queue is full
+        # Quota (optional, engine/mechanics/quotas.py): calls beyond it are refused (429)
+        # before they reach the provider's capacity.
+        self._quota = spec.quota_rps
+        self.throttle_frac = 0.0
+        self.throttled = 0.0  # calls per second refused by the quota last tick
 
     # Faults and the breaker change these between ticks; callers must notice.
     @property
@@ -73,6 +78,15 @@ class DependencyState:
         self.rev += 1
 
     @property
+    def quota(self) -> float | None:
+        return self._quota
+
+    @quota.setter
+    def quota(self, value: float | None) -> None:
+        self._quota = value
+        self.rev += 1
+
+    @property
     def m(self) -> dict[str, float]:
         return dict(zip(metrics.DEPENDENCY, self.vals, strict=True))
 
@@ -85,15 +99,37 @@ class DependencyState:
         lat = total if total < timeout else timeout
         err = 1.0 - (1.0 - self._error_pct / 100.0) * (1.0 - self.timeout_frac) * (
             1.0 - self.reject_frac
+        ) * (1.0 - self.throttle_frac)
+        return err, lat
+
+    def effect_at(self, timeout_ms: float) -> tuple[float, float]:
+        """:meth:`effect` for a caller that gives up after ``timeout_ms`` instead."""
+        if self._breaker_open:
+            return self.effect()
+        total = self._latency_ms + self.wait_ms
+        lat = total if total < timeout_ms else timeout_ms
+        frac = min(1.0, max(0.0, (total / timeout_ms - 0.7) / 0.6))
+        err = 1.0 - (1.0 - self._error_pct / 100.0) * (1.0 - frac) * (1.0 - self.reject_frac) * (
+            1.0 - self.throttle_frac
         )
         return err, lat
+
+    def _throttle(self) -> None:
+        """Calls beyond the quota are refused at once (429): the share callers see fail."""
+        quota = self._quota
+        demand = 0.0 if self._breaker_open else self.demand
+        frac = 1.0 - quota / demand if quota is not None and demand > quota else 0.0
+        self.throttled = demand * frac
+        if frac != self.throttle_frac:
+            self.throttle_frac = frac
+            self.rev += 1
 
     def _queue(self, dt: float) -> None:
         """Fluid queue: the backlog grows by demand beyond capacity, drains below it."""
         spec = self.spec
         cap = spec.capacity_rps
         assert cap is not None
-        demand = 0.0 if self._breaker_open else self.demand
+        demand = 0.0 if self._breaker_open else self.demand * (1.0 - self.throttle_frac)
         limit = cap * spec.max_queue_s
         backlog = self.backlog + (demand - cap) * dt
         reject = 0.0
@@ -110,6 +146,8 @@ class DependencyState:
             self.rev += 1
 
     def step(self, dt: float = 1.0) -> tuple[float, ...]:
+        if self._quota is not None or self.throttle_frac:
+            self._throttle()
         if self.spec.capacity_rps is not None:
             self._queue(dt)
         if self._static_rev != self.rev:  # latency, errors, queue or breaker changed
@@ -314,4 +352,46 @@ class TopicState:
             self.outbox,
             self._throttle_pct,
         )
+        return vals
+
+
+class CacheState:
+    """A cache in front of a database: a share ``hit`` of reads never reach it.
+
+    A cold cache refills from the reads that miss and succeed: ``hit`` climbs
+    toward ``hit_pct`` over ``refill`` seconds, slowed by the share of DB reads
+    timing out, so a stampede that saturates the database also slows the
+    refill that would end it. With coalescing, concurrent misses of one key
+    share one DB read (``coalesce_factor`` fewer reads).
+    """
+
+    def __init__(self, spec: Cache, db: DatabaseState) -> None:
+        self.spec = spec
+        self.db = db
+        self.rev = 0
+        self.target = spec.hit_pct / 100.0
+        self.hit = self.target
+        self.coalescing = False
+        self.miss = 1.0 - self.target  # share of reads sent to the database
+        self.demand = 0.0  # reads per second offered this tick
+        self.vals: tuple[float, ...] = (0.0,) * len(metrics.CACHE)
+
+    def set(self, hit: float | None = None, coalescing: bool | None = None) -> None:
+        """Change the hit rate or coalescing; callers see the new miss share next tick."""
+        if hit is not None:
+            self.hit = hit
+        if coalescing is not None:
+            self.coalescing = coalescing
+        miss = 1.0 - self.hit
+        self.miss = miss / self.spec.coalesce_factor if self.coalescing else miss
+        self.rev += 1
+
+    def step(self, dt: float) -> tuple[float, ...]:
+        reads = self.demand
+        self.demand = 0.0
+        if self.hit < self.target:
+            served = 1.0 - self.db.timeout_frac  # only reads that succeed fill it
+            step = self.target * dt / self.spec.refill * served
+            self.set(hit=min(self.target, self.hit + step))
+        self.vals = vals = (100.0 * self.hit, reads * self.miss)
         return vals

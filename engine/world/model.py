@@ -23,7 +23,7 @@ from typing import Any
 
 from .. import metrics
 from ..scenario import Scenario
-from .backends import DatabaseState, DependencyState, TopicState
+from .backends import CacheState, DatabaseState, DependencyState, TopicState
 from .graph import ServiceEdge
 from .service import ServiceState
 
@@ -67,6 +67,8 @@ class World:
         self.deps = {d.name: DependencyState(d) for d in topo.dependencies}
         self.dbs = {d.name: DatabaseState(d) for d in topo.databases}
         self.topics = {t.name: TopicState(t) for t in topo.topics}
+        self.caches = {c.name: CacheState(c, self.dbs[c.database]) for c in topo.caches}
+        self._cache_list = list(self.caches.values())
         self.edges: dict[tuple[str, float], ServiceEdge] = {}  # (callee, timeout) -> edge
         self._service_list = list(self.services.values())
         self._dep_list = list(self.deps.values())
@@ -94,6 +96,9 @@ class World:
         self.fault_surges: dict[str, tuple[float, float, float, float | None]] = {}
         self.rotated: set[str] = set()  # certificates renewed during the drill
         self.cert_faults: dict[str, list[str]] = {}  # certificate -> its expiry faults' keys
+        # Each mechanic's own state, by mechanic name (engine/mechanics/<name>.py).
+        self.mechanic_state: dict[str, object] = {}
+        self.now = 0.0  # simulated time of the tick being stepped
         # Business flows (endpoint labels) in order of first appearance.
         self._labels: list[str] = []
         for svc in self.services.values():
@@ -110,6 +115,14 @@ class World:
         # Per-region metrics of services spread over regions, so alerts can watch one.
         self._regional = [s for s in self._service_list if len(s.spec.regions) >= 2]
         keys += metrics.region_metric_names(scenario)
+        # Quota metrics of dependencies with a quota (engine/mechanics/quotas.py).
+        self._quota_deps = [d for d in self._dep_list if d.spec.quota_rps is not None]
+        keys += metrics.quota_metric_names(scenario)
+        keys += metrics.cache_metric_names(scenario)
+        # Gauges a mechanic sets between ticks (engine/mechanics/leaks.py), by metric name.
+        self._gauge_names = metrics.leak_metric_names(scenario)
+        self.gauges: dict[str, float] = dict.fromkeys(self._gauge_names, 0.0)
+        keys += self._gauge_names
         assert len(set(keys)) == len(keys), "component names are unique (validated)"
         self.keys = keys
         self.index = {k: i for i, k in enumerate(keys)}
@@ -191,6 +204,7 @@ class World:
 
     # ------------------------------------------------------------------- tick
     def step(self, now: float, dt: float) -> None:
+        self.now = now
         # AR(1) noise: traffic wanders smoothly instead of jittering each tick.
         self.noise = 0.95 * self.noise + self.rng.gauss(0.0, self._noise_sd)
         self.rps_total = rps = (
@@ -283,6 +297,14 @@ class World:
                 tot, bad = region.err
                 values.append(tot)
                 values.append(100.0 * bad / tot if tot else 0.0)
+        for dep in self._quota_deps:
+            values.append(dep.throttled)
+            values.append(dep.quota or 0.0)
+        for cache in self._cache_list:
+            extend(cache.step(dt))  # after the databases: it refills from their answers
+        if self._gauge_names:
+            gauges = self.gauges
+            extend(gauges[name] for name in self._gauge_names)
         self.values = values
         self._m = None
         # Sum gauges over the sample window (counters are sampled as-is, but one

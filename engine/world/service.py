@@ -25,7 +25,7 @@ from ..floats import total as fsum_lr
 
 if TYPE_CHECKING:
     from ..scenario import Effect, Migration, PodFault, Service
-    from .backends import DatabaseState, DependencyState, TopicState
+    from .backends import CacheState, DatabaseState, DependencyState, TopicState
     from .graph import ServiceEdge
     from .model import World
 
@@ -58,8 +58,15 @@ class Pod:
         self.restarts = 0
 
     def __setattr__(self, key: str, value: object) -> None:
-        object.__setattr__(self, key, value)
         owner = self.owner
+        if (
+            key == "state"
+            and value == "running"
+            and owner is not None
+            and getattr(self, "state", None) in ("restarting", "starting")
+        ):
+            owner.started(self)  # it comes up cold (``Service.cold_start``)
+        object.__setattr__(self, key, value)
         if owner is not None:
             owner._layout = None
 
@@ -81,6 +88,14 @@ class Shared:
     log: str
     endpoints: tuple[int, ...] | None = None
     region: str | None = None  # only the pods of this region have it
+    cohort: int | None = None  # only pods with a lower index have it (a staged share)
+    crash: bool = False  # pods with it crash on start: out of rotation, crash-looping
+
+    def hits(self, pod: Pod) -> bool:
+        """Whether ``pod`` has this cause (its region and cohort)."""
+        if self.region is not None and self.region != pod.region:
+            return False
+        return self.cohort is None or pod.index < self.cohort
 
 
 @dataclass(slots=True)
@@ -203,6 +218,9 @@ class ServiceState:
             for e in eps
         ]
         self._db = [e.database for e in eps]
+        self._cache_names = [e.cache for e in eps]
+        self._caches: list[CacheState | None] = []
+        self._db_slot: dict[int, int] = {}  # endpoint -> its database offer
         self._prod = [e.produces for e in eps]
         # (endpoint index, business flow label) of the endpoints that carry one
         self.business_labels = [(i, b) for i, e in enumerate(eps) if (b := e.business) is not None]
@@ -216,17 +234,28 @@ class ServiceState:
         ) = None
         # Downstream conditions per endpoint (see _downstream), and the revs of
         # the backends they were read from.
-        self._backends: list[DependencyState | ServiceEdge | DatabaseState | TopicState] = []
+        self._backends: list[
+            DependencyState | ServiceEdge | DatabaseState | TopicState | CacheState
+        ] = []
         self._down_revs = -1
         self.down_err: list[float] = []
         self._down_lat: list[float] = []
         self._allowed: list[float] = []
         self._reject: list[float] = []
-        self._offers: list[tuple[int, DependencyState | ServiceEdge | DatabaseState]] = []
+        self._offers: list[
+            tuple[int, DependencyState | ServiceEdge | DatabaseState | CacheState]
+        ] = []
         # calls per request each offer makes (1 + retries actually sent), see _downstream
         self._offer_mult: list[float] = []
         self._mult_slot: dict[tuple[int, int], int] = {}  # (endpoint, call) -> offer
         self._topic_offers: list[tuple[int, TopicState]] = []
+        # Cold pods (engine/mechanics/herds.py): name -> simulated time it warms up (None:
+        # started since the last tick), and what they multiply the calls to callees by.
+        self._cold: dict[str, float | None] = {}
+        self.cold_factor = 1.0
+        # Caller-side timeouts changed at run time (engine/mechanics/timeouts.py), by callee.
+        self.timeouts: dict[str, float] = {}
+        self._tmo: list[list[float | None]] = []  # per endpoint and call: an override, or None
 
     # ------------------------------------------------------------------ pods
     def add_pod(self, version: str, state: str = "running") -> Pod:
@@ -250,6 +279,31 @@ class ServiceState:
     def pod(self, name: str) -> Pod | None:
         return next((p for p in self.pods if p.name == name), None)
 
+    def started(self, pod: Pod) -> None:
+        """``pod`` came up after a start or restart: cold, if the service warms up."""
+        if self.spec.cold_start is not None:
+            self._cold[pod.name] = None
+
+    def _warm(self, now: float) -> None:
+        """Stamp newly started pods, forget warm ones, and set ``cold_factor``."""
+        cold = self.spec.cold_start
+        assert cold is not None
+        table = self._cold
+        for name, until in list(table.items()):
+            if until is None:
+                table[name] = now + cold.for_
+            elif now >= until:
+                del table[name]
+        serving = [p for p in self.pods if p.serving and not self.crashed(p)]
+        n_cold = sum(1 for p in serving if p.name in table)
+        self.cold_factor = (
+            1.0 + (cold.call_factor - 1.0) * n_cold / len(serving) if serving else 1.0
+        )
+
+    def crashed(self, pod: Pod) -> bool:
+        """Whether ``pod`` crash-loops on a shared cause (it never passes its health check)."""
+        return any(sh.crash and sh.hits(pod) for sh in self.shared.values())
+
     def invalidate(self) -> None:
         """Forget cached behaviour (flags, faults or schema changed)."""
         self._profiles.clear()
@@ -271,9 +325,14 @@ class ServiceState:
             return self._layout
         out = []
         self._fleet = (float(len(self.pods)), float(sum(p.restarts for p in self.pods)))
+        crashing = any(sh.crash for sh in self.shared.values())
         for region in self.regions:
             share = self._region_share(region)
-            serving = [p for p in self.pods if p.serving and p.region == region]
+            serving = [
+                p
+                for p in self.pods
+                if p.serving and p.region == region and not (crashing and self.crashed(p))
+            ]
             counts: dict[tuple[object, ...], int] = {}
             profiles: dict[tuple[object, ...], Profile] = {}
             for p in serving:
@@ -300,6 +359,11 @@ class ServiceState:
         return out
 
     @property
+    def served_by(self) -> int:
+        """Serving pods the last tick's metrics come from (pods ready since are not in them)."""
+        return sum(region.n_serving for region in self._stepped)
+
+    @property
     def region_err(self) -> dict[str, tuple[float, float]]:
         """Per region, (admitted rps, failed rps) of the last tick."""
         return {region.name: region.err for region in self._stepped}
@@ -312,6 +376,7 @@ class ServiceState:
             pod.version,
             id(pod.fault) if pod.fault else None,
             pod.region,  # shared causes may be regional
+            tuple(sh.hits(pod) for sh in self.shared.values() if sh.cohort is not None),
         )
         if key in self._profiles:
             return key, self._profiles[key]
@@ -339,7 +404,7 @@ class ServiceState:
                 lat[i] += pod.fault.latency_ms
             logs.append(pod.fault.log or f"{pod.fault.reason}")
         for sh in self.shared.values():
-            if sh.region is not None and sh.region != pod.region:
+            if not sh.hits(pod):
                 continue
             for i in range(n) if sh.endpoints is None else sh.endpoints:
                 err[i] = combine(err[i], sh.error_pct / 100.0)
@@ -363,29 +428,48 @@ class ServiceState:
     # ------------------------------------------------------------- downstream
     def _resolve(self, world: World) -> None:
         """Resolve endpoint names to components, once."""
+        tmo = self.timeouts
         deps = [
-            tuple(world.callee(d, call.timeout_ms) for d, call in zip(c, e.call_specs, strict=True))
+            tuple(
+                world.callee(d, tmo.get(d, call.timeout_ms))
+                for d, call in zip(c, e.call_specs, strict=True)
+            )
             for c, e in zip(self._calls, self.spec.endpoints, strict=True)
         ]
+        # A dependency's own timeout_ms is what callers use unless one was set at run time.
+        self._tmo = [[tmo.get(d) if d in world.deps else None for d in c] for c in self._calls]
         dbs = [world.dbs[d] if d else None for d in self._db]
         topics = [world.topics[t] if t else None for t in self._prod]
+        self._caches = caches = [world.caches[c] if c else None for c in self._cache_names]
         self._refs = (deps, dbs, topics)
-        backends: list[DependencyState | ServiceEdge | DatabaseState | TopicState] = []
+        backends: list[DependencyState | ServiceEdge | DatabaseState | TopicState | CacheState] = []
         for i in range(len(deps)):
             for k, dep in enumerate(deps[i]):
                 self._mult_slot[(i, k)] = len(self._offers)
                 self._offers.append((i, dep))
             db = dbs[i]
             if db is not None:
+                self._db_slot[i] = len(self._offers)
                 self._offers.append((i, db))
+            cache = caches[i]
+            if cache is not None:
+                self._offers.append((i, cache))  # every read asks the cache first
             topic = topics[i]
             if topic is not None:
                 self._topic_offers.append((i, topic))
-            for b in (*deps[i], db, topic):
+            for b in (*deps[i], db, topic, cache):
                 if b is not None and b not in backends:
                     backends.append(b)
         self._backends = backends
         self._offer_mult = [1.0] * len(self._offers)
+
+    def set_timeout(self, callee: str, timeout_ms: float) -> None:
+        """Calls to ``callee`` give up after ``timeout_ms`` from now (re-resolve the edges)."""
+        self.timeouts[callee] = timeout_ms
+        self._refs = None
+        self._offers, self._topic_offers = [], []
+        self._mult_slot, self._db_slot = {}, {}
+        self._down_revs = -1
 
     def set_retries(self, dependency: str, retries: int) -> bool:
         """Change the retries of every call to ``dependency``; False if none calls it."""
@@ -412,8 +496,10 @@ class ServiceState:
             ok = 1.0
             lat = 0.0
             policy = self.retry[i]
+            tmo = self._tmo[i]
             for k, dep in enumerate(dep_refs[i]):
-                de, dl = dep.effect()
+                t = tmo[k]
+                de, dl = dep.effect() if t is None else dep.effect_at(t)  # type: ignore[union-attr]
                 retries, backoff, budget = policy[k]
                 if retries and de > 0.0:
                     # Extra attempts per request: de + de^2 + ... (each retry of a
@@ -434,8 +520,15 @@ class ServiceState:
                 lat += dl
             db = db_refs[i]
             if db is not None:
-                ok *= 1.0 - db.timeout_frac
-                lat += db.wait_ms
+                cache = self._caches[i]
+                if cache is None:
+                    ok *= 1.0 - db.timeout_frac
+                    lat += db.wait_ms
+                else:  # only misses reach the database; a hit costs a millisecond
+                    miss = cache.miss
+                    mults[self._db_slot[i]] = miss
+                    ok *= 1.0 - db.timeout_frac * miss
+                    lat += db.wait_ms * miss + (1.0 - miss)
             down_err[i] = 1.0 - ok
             down_lat[i] = lat
             topic = topic_refs[i]
@@ -584,8 +677,14 @@ class ServiceState:
             region.err = (r_adm, r_fail)
         self._stepped = layout
 
-        for (i, backend), mult in zip(self._offers, self._offer_mult, strict=True):
-            backend.demand += reach_rps[i] * mult
+        if self._cold or self.cold_factor != 1.0:
+            self._warm(world.now)  # cold pods call harder: scale the calls they offer
+            cf = self.cold_factor
+            for (i, backend), mult in zip(self._offers, self._offer_mult, strict=True):
+                backend.demand += reach_rps[i] * mult * cf
+        else:
+            for (i, backend), mult in zip(self._offers, self._offer_mult, strict=True):
+                backend.demand += reach_rps[i] * mult
         allowed = self._allowed
         for i, topic in self._topic_offers:
             a = allowed[i]
@@ -645,6 +744,11 @@ class ServiceState:
         weights: dict[str, float] = {}
         groups = self.groups
         region_err = self.region_err
+        for sh in self.shared.values():
+            if sh.crash:  # a crash-looping pod writes its panic once per restart
+                n = sum(1 for p in self.pods if p.serving and sh.hits(p))
+                if n:
+                    weights[sh.log] = weights.get(sh.log, 0.0) + n / 40.0
         for region in self.layout(world):
             if region.n_serving == 0:
                 tot, _ = region_err.get(region.name, (0.0, 0.0))

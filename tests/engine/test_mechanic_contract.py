@@ -32,7 +32,35 @@ def test_every_mechanic_keeps_the_contract(mech: mechanics.Mechanic) -> None:
         assert lever in inputs.PERMISSIONS["player"]
     assert set(mech.faults) <= FAULT_KINDS
     assert set(mech.ends) <= set(ENDABLE)
+    assert set(mech.ends) <= set(mech.faults), "it ends only faults it starts"
+    assert set(mech.says) == set(mech.levers), "every lever has its postmortem wording"
+    assert set(mech.tells) <= set(mech.faults)
     assert (ROOT / "engine" / "mechanics" / f"{mech.name}.py").is_file()
+
+
+def test_every_fault_kind_and_endable_kind_has_one_owner() -> None:
+    """No two mechanics claim a fault kind or a lever; ENDABLE kinds can all be ended."""
+    faults = [k for m in mechanics.MECHANICS for k in m.faults]
+    levers = [k for m in mechanics.MECHANICS for k in m.levers]
+    assert len(faults) == len(set(faults)) and len(levers) == len(set(levers))
+    builtin_ends = {"pod_failure", "dependency", "db_blocker"}  # engine/effects.end_fault
+    assert set(ENDABLE) == set(mechanics.ENDS) | builtin_ends
+
+
+def test_every_mechanic_lever_is_worded_in_plain_english() -> None:
+    """The postmortem says what a mechanic's lever did, not its raw parameters."""
+    from engine.postmortem.phrases import describe_input
+
+    for mech in mechanics.MECHANICS:
+        for lever in mech.levers:
+            model = inputs.input_model(lever)
+            fields = {
+                n: (f.default if not f.is_required() else 1)
+                for n, f in model.model_fields.items()
+                if n != "type"
+            }
+            text = describe_input({"type": lever, **fields})
+            assert not text.startswith(f"{lever}("), f"{lever} has no wording: {text}"
 
 
 def test_every_table_entry_naming_a_mechanic_is_implemented_by_it() -> None:

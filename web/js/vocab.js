@@ -122,6 +122,37 @@ export const VOCAB = [
     type: "evacuate_region", cat: "mitigate", label: "Evacuate region", help: "Move a region's traffic to the others.",
     params: [{ name: "region", kind: "text" }, { name: "restore", kind: "bool", optional: true }],
   },
+  { type: "rollback_config", cat: "mitigate", label: "Roll back config", help: "Red button: every pod back on the last good config.", params: [{ name: "config", kind: "text" }] },
+  {
+    type: "pause_autoscaler", cat: "mitigate", label: "Pause autoscaler", help: "Stop the autoscaler changing the fleet size.",
+    params: [{ name: "service", kind: "service" }, { name: "paused", kind: "bool", optional: true }],
+  },
+  {
+    type: "cap_autoscaler", cat: "mitigate", label: "Cap autoscaler", help: "Limit how many pods the autoscaler asks for.",
+    params: [{ name: "service", kind: "service" }, { name: "max_pods", kind: "int", min: 1, max: 256 }],
+  },
+  {
+    type: "request_quota_raise", cat: "mitigate", label: "Request quota raise", help: "Ask the provider for a higher quota (takes time).",
+    params: [{ name: "dependency", kind: "dependency" }, { name: "rps", kind: "float", min: 0, max: 100000 }],
+  },
+  { type: "warm_cache", cat: "mitigate", label: "Warm cache", help: "Fill a cold cache from a snapshot.", params: [{ name: "cache", kind: "text" }] },
+  {
+    type: "set_coalescing", cat: "mitigate", label: "Request coalescing", help: "Misses of one key share one database read.",
+    params: [{ name: "cache", kind: "text" }, { name: "enabled", kind: "bool" }],
+  },
+  {
+    type: "free_resource", cat: "mitigate", label: "Free resource", help: "Delete old logs and temp files (disk).",
+    params: [{ name: "service", kind: "service" }, { name: "resource", kind: "enum", options: ["memory", "fds", "disk"] }],
+  },
+  {
+    type: "raise_limit", cat: "mitigate", label: "Raise limit", help: "Raise a memory limit, ulimit or volume size.",
+    params: [{ name: "service", kind: "service" }, { name: "resource", kind: "enum", options: ["memory", "fds", "disk"] }, { name: "factor", kind: "float", min: 1, max: 100, optional: true }],
+  },
+  {
+    type: "set_timeout", cat: "mitigate", label: "Set timeout", help: "Change how long a service waits on a callee.",
+    params: [{ name: "service", kind: "service" }, { name: "dependency", kind: "dependency" }, { name: "timeout_ms", kind: "float", min: 0, max: 600000 }],
+  },
+  { type: "halt_config_push", cat: "mitigate", label: "Halt config push", help: "Stop a staged config push spreading.", params: [{ name: "config", kind: "text" }] },
   // ------------------------------------------------------------ communicate
   {
     type: "status_update", cat: "communicate", label: "Status update", help: "Post a status update.",
