@@ -26,6 +26,7 @@ from typing import Any, Protocol
 log = logging.getLogger("firedrill.server")
 Handler = Callable[[str, bytes], None]  # (channel, payload); called on the event loop, in order
 SCHEMES = ("redis", "rediss", "unix")
+CLOSE_WAIT = 3.0  # seconds close() gives the reader and writer to stop
 
 
 class Bus(Protocol):
@@ -90,6 +91,9 @@ class RedisBus:
         self._tasks: list[asyncio.Task[None]] = []
         self._pub: Any = None
         self._sub: Any = None
+        # redis-py can swallow a cancellation that lands inside its own read timeout (its
+        # issue 2551), so the loops also stop on this flag and close() waits a bounded time
+        self._closing = False
 
     async def start(self) -> None:
         """Connect both connections; the reader starts with the first subscription."""
@@ -112,12 +116,12 @@ class RedisBus:
     async def _write(self) -> None:
         from redis.exceptions import RedisError
 
-        while True:
+        while not self._closing:
             batch = [await self._queue.get()]
             while not self._queue.empty() and len(batch) < 256:
                 batch.append(self._queue.get_nowait())
             delay = 0.1
-            while True:  # a message published twice is dropped by its receiver (numbered)
+            while not self._closing:  # a message published twice is dropped by its receiver
                 try:
                     pipe = self._pub.pipeline(transaction=False)
                     for channel, data in batch:
@@ -152,7 +156,7 @@ class RedisBus:
     async def _read(self) -> None:
         from redis.exceptions import RedisError
 
-        while True:
+        while not self._closing:
             try:
                 msg = await self._sub.get_message(timeout=1.0)
             except (RedisError, OSError) as exc:  # redis-py resubscribes on reconnect
@@ -182,9 +186,13 @@ class RedisBus:
 
     async def close(self) -> None:
         """Stop reading and writing; close both connections."""
+        self._closing = True
         for t in self._tasks:
             t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:  # the reader notices the flag within its 1 s poll
+            _, stuck = await asyncio.wait(self._tasks, timeout=CLOSE_WAIT)
+            if stuck:
+                log.warning("bus: %d task(s) did not stop within %.0f s", len(stuck), CLOSE_WAIT)
         with contextlib.suppress(Exception):
             if self._sub is not None:
                 await self._sub.aclose()
