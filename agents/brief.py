@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.drill import public_info
+from engine.drill import SPOILERS, public_info
 from engine.scenario import Scenario
 from engine.timeexpr import format_clock
 
-# The author's summary states the cause ("all the errors come from one pod..."): a
-# responder paged at 3 a.m. does not get it, so an agent does not either.
-WITHHELD = ("summary",)
+# The author's summary and the scenario's class state the cause ("all the errors come from
+# one pod..."): a responder paged at 3 a.m. does not get them, so an agent does not either.
+WITHHELD = SPOILERS
 
 
 def player_facts(scenario: Scenario) -> dict[str, Any]:
@@ -23,7 +23,8 @@ def brief_markdown(info: dict[str, Any]) -> str:
     lines = [
         f"# {info['title']}",
         "",
-        f"- scenario: `{info['id']}` ({info['class']}, {info['difficulty']})",
+        f"- scenario: `{info['id']}` ({info['difficulty']})",
+        *([f"- the page: {info['symptom']}"] if info.get("symptom") else []),
         f"- duration: {format_clock(info['duration'])[2:]} of simulated time",
     ]
     for s in info["services"]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Generator, Mapping
+from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -26,6 +27,7 @@ from .causes import Watch
 from .effects import apply_fault, end_fault, mitigate
 from .errors import DrillStateError, InvalidInput, NotAllowed
 from .log import DrillLog, Event
+from .metrics import as_players_see
 from .observe import investigate
 from .responders import Responders
 from .responders import public as responders_public
@@ -191,8 +193,12 @@ class Drill:
         return self.submit(data, actor=recorded.actor, role="facilitator", by=by)
 
     def events_since(self, seq: int, role: str = "facilitator") -> list[Event]:
+        """The log after ``seq`` as ``role`` sees it (players: public events, metrics
+        without the ground truth; see :func:`as_players_see_event`)."""
         events = self.log.since(seq)
-        return events if role == "facilitator" else [e for e in events if e.vis == "all"]
+        if role == "facilitator":
+            return events
+        return [as_players_see_event(e) for e in events if e.vis == "all"]
 
     def snapshot(self, role: str = "player") -> dict[str, Any]:
         """What a client of ``role`` needs to draw the war room right now."""
@@ -202,13 +208,18 @@ class Drill:
             "t": self.now,
             "page_at": self.page_at,
             "ended": self.ended,
-            "metrics": last.data if last else {},
+            "metrics": (last.data if role == "facilitator" else as_players_see(last.data))
+            if last
+            else {},
             "alerts": sorted(self.alerts.firing),
             "incident": self.incident,
             "revealed": list(self.revealed),
             "flags": dict(self.world.flags),
             "scenario": public_info(self.scenario),
         }
+        if role != "facilitator" and not self.ended:
+            for key in SPOILERS:  # the debrief tells them; a paged engineer does not know
+                snap["scenario"].pop(key, None)
         if role == "facilitator":
             snap["truth"] = self.scenario.truth.model_dump(mode="json")
             snap["injects"] = [
@@ -470,6 +481,18 @@ class _Stop(simpy.Event):
         env.schedule(self, URGENT, at - env.now)
 
 
+def as_players_see_event(event: Event) -> Event:
+    """``event`` as players and observers get it: a ``metrics`` event without the ground
+    truth (engine.metrics.GROUND_TRUTH); any other event unchanged (the same object)."""
+    if event.type != "metrics":
+        return event
+    return replace(event, data=as_players_see(event.data))
+
+
+# facts of public_info that name the cause: players get them when the drill has ended
+SPOILERS = ("summary", "class")
+
+
 def public_info(sc: Scenario) -> dict[str, Any]:
     """Scenario facts every participant may see (no faults, no truth)."""
     topo = sc.topology
@@ -478,6 +501,8 @@ def public_info(sc: Scenario) -> dict[str, Any]:
         "title": sc.title,
         "summary": sc.summary,
         "class": sc.scenario_class,
+        "symptom": sc.symptom,
+        "audience": sc.audience,
         "difficulty": sc.difficulty,
         "duration": sc.duration,
         "services": [

@@ -8,7 +8,8 @@ region) are not metrics but detail revealed on request.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .scenario import Scenario
@@ -137,3 +138,16 @@ def metric_names(scenario: Scenario) -> set[str]:
     names.update(cache_metric_names(scenario))
     names.update(leak_metric_names(scenario))
     return names
+
+
+# What no real dashboard shows: the simulation's ground truth about harm. Players infer
+# blast radius from error rates, traffic and the business KPIs; these are the facilitator's
+# and the debrief's (grading reads them from the log, which keeps them). Rows corrupted
+# stay visible: a real integrity check counts them, and scenarios alert on it.
+GROUND_TRUTH = ("business.users_affected_pct", "business.impact_minutes")
+
+
+def as_players_see(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``metrics`` event's data without the :data:`GROUND_TRUTH` values."""
+    values = data.get("values", {})
+    return {**data, "values": {k: v for k, v in values.items() if k not in GROUND_TRUTH}}

@@ -132,8 +132,11 @@ class Hub:
     def discard(self, client: Client) -> None:
         self.clients[client.view].discard(client)
 
-    def publish(self, events: Sequence[Event], blobs: Sequence[bytes]) -> None:
-        """Send new events (with their serialised bytes) to every client that may see them."""
+    def publish(
+        self, events: Sequence[Event], blobs: Sequence[bytes], public: Sequence[bytes]
+    ) -> None:
+        """Send new events to every client that may see them: ``blobs`` serialised for the
+        facilitator, ``public`` for players and observers (same order)."""
         fac = self.clients["facilitator"]
         if fac:
             frame = events_frame(blobs, events[-1].seq)
@@ -143,7 +146,7 @@ class Hub:
         if pub:
             shown = [i for i, e in enumerate(events) if e.vis == "all"]
             if shown:
-                frame = events_frame([blobs[i] for i in shown], events[shown[-1]].seq)
+                frame = events_frame([public[i] for i in shown], events[shown[-1]].seq)
                 for c in tuple(pub):
                     c.send(frame)
 

@@ -55,6 +55,8 @@ class Library:
                     "class": sc.scenario_class,
                     "difficulty": sc.difficulty,
                     "teaches": sc.teaches,
+                    "symptom": sc.symptom,
+                    "audience": sc.audience,
                     "tags": list(sc.tags),
                     "duration": sc.duration,
                     "source": sc.source.model_dump(mode="json") if sc.source else None,

@@ -155,6 +155,8 @@ class ScenarioInfo(BaseModel):
     class_: str = Field(alias="class")
     difficulty: str
     teaches: str
+    symptom: str = Field(description="what the page says: all a player knows before looking")
+    audience: str = Field(description="who the drill is for")
     tags: list[str]
     duration: float
     source: dict[str, str] | None

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine import inputs as I
-from engine.drill import Drill
+from engine.drill import Drill, as_players_see_event
 from engine.errors import FiredrillError, InvalidInput
 from engine.log import Event
 from engine.scenario import Scenario
@@ -93,6 +93,10 @@ class DrillSession:
         self._resume = False  # the stall paused a running drill: resume it on recovery
         self._drops: list[int] = []  # refused inputs whose removal from the store failed
         self._blobs: list[bytes] = [e.to_json() for e in drill.log.events]  # index = seq - 1
+        # the same, as players and observers get them: metrics without the ground truth
+        self._public_blobs = [
+            players_blob(e, b) for e, b in zip(drill.log.events, self._blobs, strict=True)
+        ]
         self._published = drill.log.last_seq
         self._horizon = record.sim_time  # the sim time a rebuild is known to reach
         # (sender, frame id) -> seq of every applied input sent with an id: a re-sent frame
@@ -149,8 +153,9 @@ class DrillSession:
             yield from (i for i in range(after, self._published) if events[i].vis == "all")
 
     def export(self, view: str) -> bytes:
-        """The log as JSON lines, as ``view`` may see it (the same bytes as DrillLog.to_jsonl)."""
-        blobs = self._blobs
+        """The log as JSON lines, as ``view`` may see it (the facilitator's: the same bytes as
+        DrillLog.to_jsonl; the public one without ground-truth metrics)."""
+        blobs = self._blobs_for(view)
         return b"".join(blobs[i] + b"\n" for i in self.visible(view))
 
     # -------------------------------------------------------------- changes
@@ -187,9 +192,11 @@ class DrillSession:
                 return  # held back until the store has where the drill got to
             new = log.since(self._published)[: last - self._published]
             blobs = [e.to_json() for e in new]
+            public = [players_blob(e, b) for e, b in zip(new, blobs, strict=True)]
             self._blobs.extend(blobs)
+            self._public_blobs.extend(public)
             self._published = new[-1].seq
-            self.hub.publish(new, blobs)
+            self.hub.publish(new, blobs, public)
             if self.relay is not None and self.owner:
                 self.relay(self, None, (), False)
         if self.drill.ended and self.status is not Status.ENDED and last == log.last_seq:
@@ -492,8 +499,12 @@ class DrillSession:
             step = self.limits.chunk_events
             for i in range(0, len(missed), step):
                 chunk = missed[i : i + step]
-                client.send(events_frame([self._blobs[j] for j in chunk], chunk[-1] + 1))
+                blobs = self._blobs_for(client.view)
+                client.send(events_frame([blobs[j] for j in chunk], chunk[-1] + 1))
         self.hub.add(client)
+
+    def _blobs_for(self, view: str) -> list[bytes]:
+        return self._blobs if view == "facilitator" else self._public_blobs
 
     def detach(self, client: Client) -> None:
         self.hub.discard(client)
@@ -521,3 +532,8 @@ def _clock_action(inp: I.Input) -> str | None:
     if inp.action == "jump" and inp.seconds is None:
         raise InvalidInput("clock jump needs `seconds`: how far to move the clock, in (0, 3600]")
     return inp.action
+
+
+def players_blob(event: Event, blob: bytes) -> bytes:
+    """``event``'s serialised bytes (``blob``) as players and observers get them."""
+    return blob if event.type != "metrics" else as_players_see_event(event).to_json()

@@ -15,6 +15,7 @@ from agents.library import library_ids, load
 from agents.mcpserver import ACTIONS_DOC, ACTIONS_URI, SCENARIO_URI, Desk, build_server
 from engine.actions import ACTIONS
 from engine.inputs import CATEGORY
+from engine.metrics import GROUND_TRUTH
 
 
 def _strings(value: Any) -> list[str]:
@@ -70,6 +71,8 @@ async def test_no_hidden_truth_reaches_the_agent_before_the_end(sid: str) -> Non
         for secret in _secrets(sid):
             assert secret.strip() not in blob
         assert "truth" not in texts and "injects" not in texts
+        # nor what no real dashboard shows: the simulation's count of users affected
+        assert "business.failed_rps" in texts and not set(GROUND_TRUTH) & set(texts)
         finished = await call("finish", {})
     # the debrief comes after the drill, and tells the truth
     assert load(sid).truth.root_cause.split(".")[0][:40] in finished["postmortem"]

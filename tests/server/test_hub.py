@@ -80,7 +80,8 @@ def test_events_are_serialised_once_per_view() -> None:
         Event(1, 0.0, "system", "state", {"what": "x"}, "facilitator"),
         Event(2, 0.0, "system", "page", {"alert": "A"}),
     ]
-    hub.publish(events, [e.to_json() for e in events])
+    blobs = [e.to_json() for e in events]
+    hub.publish(events, blobs, blobs)
     fac, obs = sent["fac"][0], sent["obs"][0]
     assert fac.startswith('{"v":1,"type":"events","seq":2,"items":[{"actor"')
     assert '"seq":1' in fac and '"seq":1' not in obs

@@ -7,6 +7,8 @@ from typing import Any
 import httpx
 import orjson
 
+from engine.metrics import as_players_see
+
 from .drillkit import Connect, Live, bearer, create_drill, join
 
 CHECKOUT_5XX = "checkout-api.err_5xx_pct"
@@ -88,8 +90,15 @@ async def test_a_team_plays_checkout_deploy_500s_to_the_end(
     # each client got its whole view of the log: once, in order, nothing missing
     full = await http.get(f"/api/drills/{drill.id}/log", headers=bearer(drill.facilitator))
     log = [orjson.loads(line) for line in full.content.splitlines()]
-    public = [e for e in log if e["vis"] == "all"]
+    # players and observers get the public events, metrics without the ground truth
+    public = [
+        e | {"data": as_players_see(e["data"])} if e["type"] == "metrics" else e
+        for e in log
+        if e["vis"] == "all"
+    ]
     assert fac.events == log
+    assert "business.users_affected_pct" in log[1]["data"]["values"]
+    assert "business.users_affected_pct" not in public[1]["data"]["values"]
     for p in (pa, pb, obs):
         assert p.events == public
     assert [e["data"]["what"] for e in log if e["vis"] == "facilitator"] == [

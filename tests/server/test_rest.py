@@ -18,6 +18,8 @@ async def test_the_library_and_a_new_drill(live: Live, http: httpx.AsyncClient) 
         "class": "deploy-error-spike",
         "difficulty": "beginner",
         "teaches": "",
+        "symptom": "PAGE CheckoutErrorRate: checkout-api 5xx above 5% for 1m.",
+        "audience": "new on-call engineers: a first drill",
         "tags": ["deploy", "rollback", "checkout"],
         "duration": 2400.0,
         "source": None,

@@ -93,7 +93,7 @@ export async function lobby(root, navigate) {
       },
       h("span.card-top", h("span.badge", { class: "lvl-" + s.difficulty }, s.difficulty), s.source ? h("span.real", "real incident") : null),
       h("span.title", s.title),
-      h("span.teaches", `${Math.round(s.duration / 60)} simulated minutes · for ${AUDIENCE[s.difficulty] || "everyone"}`),
+      h("span.teaches", `${Math.round(s.duration / 60)} simulated minutes · for ${s.audience || AUDIENCE[s.difficulty] || "everyone"}`),
     ),
   );
   clear(list, cards);
@@ -179,7 +179,8 @@ function scenarioDetail(s) {
   return h(
     "div.scenario-info",
     h("h2", s.title),
-    h("p.meta", h("span.badge", { class: "lvl-" + s.difficulty }, s.difficulty), ` · ${mins} simulated minutes · for ${AUDIENCE[s.difficulty] || "everyone"}`),
+    h("p.meta", h("span.badge", { class: "lvl-" + s.difficulty }, s.difficulty), ` · ${mins} simulated minutes · for ${s.audience || AUDIENCE[s.difficulty] || "everyone"}`),
+    s.symptom ? h("p.symptom", h("b", "The page: "), s.symptom) : null,
     h("p.summary", "You are paged. What is wrong, and why, is for you to find out: the cause and what the scenario teaches are in the debrief."),
     // what the scenario is about gives the game away: facilitators open it on purpose
     h(
