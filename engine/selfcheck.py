@@ -12,6 +12,11 @@ strong reference script, over a few seeds, and returns findings:
   on a cumulative harm figure (impact-minutes, rows corrupted, money lost,
   failed requests) at some sample: a move the scenario calls harmful must do
   harm in the simulation while it acts, even if the play fixes things later;
+- the wrong-move reference play, when there is one (the plausible move that
+  does not work in reality: a restart for an expired certificate, scale-out
+  for a shared cause), does not end the harm on any seed (for good: with
+  :data:`HOLD` seconds of the drill left), nor ends it sooner than doing
+  nothing would;
 - everything declared is reachable: each fault starts, each inject fires
   and each page alert fires when nobody responds (or, for alerts and injects
   that watch for harm a player can cause, in the harmful reference play);
@@ -40,6 +45,7 @@ from .timeexpr import format_clock
 DEFAULT_PAR = 900.0  # the grader's mitigation_par window when a scenario sets none
 PAR_TOLERANCE = 60.0  # a strong play may land this long after par
 SEEDS = (0, 1, 2)
+HOLD = 300.0  # a wrong move "works" only if the harm it ends stays away this long
 NOBODY = DecisionScript(name="no-op", steps=[])
 
 # What each graded mitigation acts on: the kinds of component its target may name.
@@ -65,11 +71,13 @@ def check(
     strong: DecisionScript | None,
     seeds: Sequence[int] = SEEDS,
     harmful: DecisionScript | None = None,
+    wrong_move: DecisionScript | None = None,
 ) -> list[Finding]:
     """Every finding for ``scenario`` played with ``strong`` over ``seeds``.
 
     ``harmful``, when given, is played once (first seed) so that alerts and
     injects which only react to a harmful move count as reachable.
+    ``wrong_move``, when given, is played on every seed and must not mitigate.
     """
     found: list[Finding] = []
     seeds = list(seeds) or [0]
@@ -90,6 +98,9 @@ def check(
             found += _harmless(harmful.name, noop_logs[0], harm_events, seeds[0])
         except RunError as exc:
             found.append(Finding("error", "harmful.run", f"{harmful.name} cannot be played: {exc}"))
+    if wrong_move is not None:
+        for seed, noop in zip(seeds, noop_logs, strict=True):
+            found += _wrong_move(scenario, wrong_move, seed, outcome(scenario, noop))
     found += _reachable(scenario, noop_logs[0], harm_events)
     if strong is None:
         found.append(Finding("error", "strong.missing", "no strong reference script to play"))
@@ -166,6 +177,38 @@ def _harmless(name: str, noop: Sequence[Event], harm: Sequence[Event], seed: int
             "harmful.harmless",
             f"seed {seed}: {name} never does more harm than doing nothing (largest leads: "
             f"{shown}): a move the scenario calls harmful must do harm in the simulation",
+        )
+    ]
+
+
+def _wrong_move(sc: Scenario, script: DecisionScript, seed: int, noop: Outcome) -> list[Finding]:
+    """An error if the move that would not work in reality ends the harm here."""
+    drill = Drill(sc, seed=seed)
+    try:
+        run = play(drill, script)
+    except RunError as exc:
+        return [Finding("error", "wrong_move.run", f"{script.name} cannot be played: {exc}")]
+    if run.rejected:  # a move the drill refused says nothing about whether it works
+        r = run.rejected[0]
+        return [
+            Finding(
+                "error",
+                "wrong_move.refused",
+                f"seed {seed}: {script.name} step {r.step} refused at {format_clock(r.t)}: "
+                f"{r.message}",
+            )
+        ]
+    out = outcome(sc, drill.log.events)
+    if out.mitigated_at is None or out.mitigated_at > sc.duration - HOLD:
+        return []  # harm that pauses in the last minutes may be a lull, not a fix
+    if noop.mitigated_at is not None and out.mitigated_at >= noop.mitigated_at:
+        return []  # no sooner than harm would have ended anyway (data damage done)
+    return [
+        Finding(
+            "error",
+            "wrong_move.mitigates",
+            f"seed {seed}: {script.name} ends the harm at {format_clock(out.mitigated_at)}: "
+            "a move that would not work in reality must not work in the simulation",
         )
     ]
 

@@ -1,6 +1,6 @@
 """The scenario library: every shipped scenario is valid, winnable, worth playing and golden.
 
-Reference scripts live in tests/reference/<id>/{strong,weak,harmful}.yaml;
+Reference scripts live in tests/reference/<id>/{strong,weak,harmful,wrong-move}.yaml;
 stored outcomes in tests/golden/<id>/<script>.json (regenerate them with
 ``python -m tests.golden.regen`` after a deliberate model change).
 """
@@ -22,7 +22,7 @@ from engine.drill import Drill
 from engine.outcome import Outcome, outcome
 from engine.scenario import Scenario
 from engine.script import DecisionScript, play
-from engine.selfcheck import PAR_TOLERANCE, check, errors
+from engine.selfcheck import HOLD, PAR_TOLERANCE, check, errors
 from tests.golden.regen import GOLDEN, dumps, path_for, record, scripts_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,8 +79,8 @@ def firedrill(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_library_holds_eight_scenarios_each_with_three_reference_scripts() -> None:
-    """Every library scenario ships strong, weak and harmful reference scripts."""
+def test_the_library_holds_eight_scenarios_each_with_four_reference_scripts() -> None:
+    """Every library scenario ships strong, weak, harmful and wrong-move reference scripts."""
     assert IDS == [
         "card-network-timeouts",
         "checkout-deploy-500s",
@@ -97,6 +97,7 @@ def test_the_library_holds_eight_scenarios_each_with_three_reference_scripts() -
             "harmful.yaml",
             "strong.yaml",
             "weak.yaml",
+            "wrong-move.yaml",
         ]
     assert sorted(HARM_FIGURE) == IDS
 
@@ -108,7 +109,7 @@ def test_scenario_and_its_scripts_validate(sid: str) -> None:
     assert sc.id == sid
     assert 1800 <= sc.duration <= 2700
     assert sc.injects and sc.grading.correct and sc.grading.par_mitigate is not None
-    for kind in ("strong", "weak", "harmful"):
+    for kind in ("strong", "weak", "harmful", "wrong-move"):
         assert script(sid, kind).name == f"{sid} {kind}"
 
 
@@ -202,8 +203,26 @@ def test_golden_folder_holds_exactly_the_reference_plays() -> None:
 @pytest.mark.parametrize("sid", IDS)
 def test_selfcheck_passes(sid: str) -> None:
     """The self-check finds no error for a library scenario and its reference plays."""
-    findings = check(scenario(sid), script(sid, "strong"), SEEDS, script(sid, "harmful"))
+    findings = check(
+        scenario(sid),
+        script(sid, "strong"),
+        SEEDS,
+        script(sid, "harmful"),
+        script(sid, "wrong-move"),
+    )
     assert [str(f) for f in errors(findings)] == []
+
+
+@pytest.mark.parametrize("sid", IDS)
+def test_the_wrong_move_does_not_mitigate(sid: str) -> None:
+    """The plausible move that would not work in reality (a restart for a bug every pod
+    runs, scale-out for a shared cause, rollback of the innocent deploy) leaves users hurt
+    in the last minutes (a lull of HOLD seconds at most) on every seed, all steps played."""
+    for seed in SEEDS:
+        out, refused = run(sid, "wrong-move", seed)
+        assert refused == ()
+        assert out.mitigated_at is None or out.mitigated_at > scenario(sid).duration - HOLD, seed
+        assert out.impact_minutes > 0
 
 
 def _variant(sid: str, edit: dict[str, Any]) -> Scenario:

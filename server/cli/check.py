@@ -1,8 +1,9 @@
 """``firedrill check``: self-check scenarios against their strong reference scripts.
 
 Loads each scenario (a library id or a path), its strong script and, when
-there is one, its harmful script (alerts and injects that only react to harm
-count as reachable if the harmful play sets them off), runs
+there are, its harmful script (alerts and injects that only react to harm
+count as reachable if the harmful play sets them off) and its wrong-move
+script (the plausible move that must not mitigate), runs
 :func:`engine.selfcheck.check` over the seeds and prints one block per
 scenario. Exit 0 when no scenario has an error finding, 1 when one has, 2 when
 a scenario or script file cannot be read or is invalid.
@@ -98,13 +99,15 @@ def check(scenarios: tuple[str, ...], script_path: Path | None, seeds_text: str)
             )
             harmful_path = reference_script(sc, path, "harmful")
             harmful = load_script(harmful_path) if harmful_path.exists() else None
+            wrong_path = reference_script(sc, path, "wrong-move")
+            wrong = load_script(wrong_path) if wrong_path.exists() else None
         except AuthorError as exc:
             invalid += 1
             click.echo(f"{ref}: INVALID")
             for p in exc.problems:
                 click.echo(f"  error: {p}")
             continue
-        findings = selfcheck(sc, strong, seeds, harmful)
+        findings = selfcheck(sc, strong, seeds, harmful, wrong)
         bad = errors(findings)
         warn = len(findings) - len(bad)
         via = f"{strong.name}" if strong else "no strong script"

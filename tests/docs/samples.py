@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -175,9 +176,9 @@ def plays_table(cwd: Path) -> str:
 
     out = _cells(
         "id", "page", "strong TTM (par)", "impact: no-op / strong / weak / harmful",
-        "grade: no-op / strong / weak / harmful", "the harmful play",
+        "grade: no-op / strong / weak / harmful", "the harmful play", "the wrong move",
     )  # fmt: skip
-    out += "|---|---|---|---|---|---|\n"
+    out += "|---|---|---|---|---|---|---|\n"
     for path in library():
         sc = load_scenario(path)
         runs = {
@@ -204,8 +205,28 @@ def plays_table(cwd: Path) -> str:
             " / ".join(f"{o[p]['impact_minutes']:.2f}" for p in PLAYS),
             " / ".join(str(runs[p]["grade"]["overall"]) for p in PLAYS),
             "; ".join(harm),
+            _wrong_move(sc, o["noop"]),
         )
     return out
+
+
+def _wrong_move(sc: Any, noop: dict[str, Any]) -> str:
+    """The wrong-move play at seed 0: what it does (its description up to the colon) and
+    how much harm is left (tests/test_library.py holds that it never mitigates)."""
+    from engine.drill import Drill
+    from engine.outcome import outcome
+    from engine.script import DecisionScript, play
+
+    path = ROOT / "tests/reference" / sc.id / "wrong-move.yaml"
+    script = DecisionScript.from_yaml(path.read_text(encoding="utf-8"))
+    drill = Drill(sc, seed=0)
+    play(drill, script)
+    out = outcome(sc, drill.log.events)
+    what = " ".join(script.description.split()).split(":")[0]
+    return (
+        f"{what}: impact {out.impact_minutes:.2f} (no-op {noop['impact_minutes']:.2f}), "
+        f"{out.final_users_affected_pct:.0f}% of users affected at the end"
+    )
 
 
 def refusal(name: str) -> Callable[[Path], str]:
