@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from engine import __version__
 from engine.errors import FiredrillError
 
-from . import routes, ws
+from . import probes, routes, ws
 from .apidocs import mount_api_docs
 from .assets import WEB
 from .cluster import join_cluster
@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         "is specified in docs/protocol.md.",
     )
     app.include_router(routes.router)
+    app.include_router(probes.router)
     app.include_router(ws.router)
     app.add_middleware(ws.KeepRawSend)
     app.add_middleware(BodyLimit, limit=settings.limits.frame_bytes)

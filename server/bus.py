@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import fnmatch
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -94,6 +95,9 @@ class RedisBus:
         # redis-py can swallow a cancellation that lands inside its own read timeout (its
         # issue 2551), so the loops also stop on this flag and close() waits a bounded time
         self._closing = False
+        self._broken: dict[str, str] = {}  # "publish"/"subscription" -> why it last failed
+        self.on_publish: Callable[[float], None] | None = None  # seconds per batch (telemetry)
+        self.on_failure: Callable[[], None] | None = None
 
     async def start(self) -> None:
         """Connect both connections; the reader starts with the first subscription."""
@@ -122,13 +126,18 @@ class RedisBus:
                 batch.append(self._queue.get_nowait())
             delay = 0.1
             while not self._closing:  # a message published twice is dropped by its receiver
+                started = time.perf_counter()
                 try:
                     pipe = self._pub.pipeline(transaction=False)
                     for channel, data in batch:
                         pipe.publish(channel, data)
                     await pipe.execute()
+                    self._broken.pop("publish", None)
+                    if self.on_publish is not None:
+                        self.on_publish(time.perf_counter() - started)
                     break
                 except (RedisError, OSError) as exc:
+                    self._failed("publish", exc)
                     log.warning("bus publish failed (%s); retrying in %.1f s", exc, delay)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 2.0)
@@ -160,9 +169,11 @@ class RedisBus:
             try:
                 msg = await self._sub.get_message(timeout=1.0)
             except (RedisError, OSError) as exc:  # redis-py resubscribes on reconnect
+                self._failed("subscription", exc)
                 log.warning("bus subscription failed (%s); reconnecting", exc)
                 await asyncio.sleep(0.5)
                 continue
+            self._broken.pop("subscription", None)  # a read answered: the link works
             if msg is None:
                 continue
             kind, channel = msg["type"], _text(msg["channel"])
@@ -183,6 +194,18 @@ class RedisBus:
                 handler(channel, msg["data"])
             except Exception:  # one bad message must not end the subscription
                 log.exception("bus message on %s failed", channel)
+
+    @property
+    def error(self) -> str | None:
+        """Why publishing or the subscription fails now (None: both work)."""
+        if not self._broken:
+            return None
+        return "; ".join(f"{what} failed: {why}" for what, why in sorted(self._broken.items()))
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        self._broken[what] = str(exc) or type(exc).__name__
+        if self.on_failure is not None:
+            self.on_failure()
 
     async def close(self) -> None:
         """Stop reading and writing; close both connections."""

@@ -54,6 +54,7 @@ from .session import DrillSession
 from .settings import Settings
 from .store import DrillRecord, Store, StoredInput
 from .storehealth import StorageHealth, WatchedStore
+from .telemetry import Telemetry
 
 log = logging.getLogger("firedrill.server")
 DRILL_ID = re.compile(r"^[A-Za-z0-9_-]{6,32}$")
@@ -88,11 +89,13 @@ class Drills:
     ) -> None:
         self.cluster = cluster  # None: this process alone serves the store's drills
         self.health = StorageHealth(settings.store_retry)
-        self.store: Store = WatchedStore(store, self.health)
+        self.telemetry = Telemetry()
+        self.store: Store = WatchedStore(store, self.health, self.telemetry.store_write)
         self.library = library
         self.settings = settings
         self.limits = settings.limits
-        self.lateness = Lateness()
+        self.lateness = Lateness(also=self.telemetry.tick_lateness.observe)
+        self.closing = False  # close() has begun: not ready for new clients
         self.live: dict[str, DrillSession] = {}
         self.ended: OrderedDict[str, DrillSession] = OrderedDict()
         self._loading: dict[str, asyncio.Future[DrillSession]] = {}
@@ -103,6 +106,9 @@ class Drills:
         self._tasks: set[asyncio.Task[None]] = set()  # gradings started by an end
         self._claiming: asyncio.Task[None] | None = None
         self._unwatched: dict[str, float] = {}  # follower copies without a client, since when
+        self.telemetry.watch(self)
+        if cluster is not None:
+            self.telemetry.instrument(cluster.bus)
 
     # ------------------------------------------------------------ creating
     def create(
@@ -545,6 +551,7 @@ class Drills:
     # ------------------------------------------------------------ stopping
     async def close(self) -> None:
         """Save where every live drill is and tell clients to come back later."""
+        self.closing = True
         if self._collect is not None:
             self._collect.cancel()
             self._collect = None

@@ -52,12 +52,15 @@ class Clock:
 class Lateness:
     """How late tick wakes were, in seconds (a bounded window of recent samples)."""
 
-    def __init__(self, window: int = 20_000) -> None:
+    def __init__(self, window: int = 20_000, also: Callable[[float], None] | None = None) -> None:
         self.window = window
         self.samples: list[float] = []
         self.count = 0
+        self.also = also  # e.g. a Prometheus histogram's observe
 
     def add(self, late: float) -> None:
+        if self.also is not None:
+            self.also(late)
         self.count += 1
         if len(self.samples) >= self.window:
             del self.samples[: self.window // 2]

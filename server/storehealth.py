@@ -144,18 +144,31 @@ class StorageHealth:
 class WatchedStore:
     """A :class:`Store` whose writes report to a :class:`StorageHealth`."""
 
-    def __init__(self, store: Store, health: StorageHealth) -> None:
+    def __init__(
+        self,
+        store: Store,
+        health: StorageHealth,
+        timed: Callable[[float, bool], None] | None = None,
+    ) -> None:
         self.inner = store
         self.health = health
+        self.timed = timed  # told each write's seconds and whether it was stored
 
     def _write(self, call: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
         try:
             result = call()
         except StorageUnavailable as exc:
+            self._timed(started, False)
             self.health.failed(exc)
             raise
+        self._timed(started, True)
         self.health.written()
         return result
+
+    def _timed(self, started: float, ok: bool) -> None:
+        if self.timed is not None:
+            self.timed(time.perf_counter() - started, ok)
 
     def create_drill(self, record: DrillRecord, facilitator_token_hash: str) -> None:
         self._write(lambda: self.inner.create_drill(record, facilitator_token_hash))

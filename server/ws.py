@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Coroutine, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -120,6 +121,7 @@ class Connection:
         self.drills = drills
         self.limits = settings.limits
         self.bucket = TokenBucket(self.limits.inputs_per_second, self.limits.input_burst)
+        self.replies = drills.telemetry.replies
 
     async def run(self) -> None:
         hello = await self._hello()
@@ -191,6 +193,7 @@ class Connection:
             if msg["type"] == "websocket.disconnect":
                 return
             frame_id: str | None = None
+            arrived, outcome = time.perf_counter(), "error"
             try:
                 frame = self._parse(msg)
                 frame_id = frame.id
@@ -200,6 +203,7 @@ class Connection:
                         f"(bursts of {self.limits.input_burst}); this frame was dropped"
                     )
                 client.send(ack(frame_id, await self._handle(client.principal, frame)))
+                outcome = "ack"
             except FiredrillError as exc:
                 seq = getattr(exc, "seq", None)  # a duplicate_frame here or from the owner
                 extra = {"seq": seq} if error_code(exc) == "duplicate_frame" and seq else {}
@@ -220,6 +224,8 @@ class Connection:
                         "the server failed on this frame; the drill is unchanged",
                     )
                 )
+            finally:
+                self.replies.labels(outcome).observe(time.perf_counter() - arrived)
 
     def _parse(self, msg: Mapping[str, Any]) -> Hello | InputFrame | ControlFrame | Ping:
         text = msg.get("text")

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import orjson
 import uvicorn
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import ClientConnection, connect
 
 from server.app import create_app
@@ -216,6 +217,19 @@ def solo_run(
         assert c.post(f"{url}/inputs", json={"input": inp}, headers=me).status_code == 200
     c.post(f"{url}/control", json={"action": "end"}, headers=clock)
     return str(d["drill_id"]), str(d["token"]), str(d["clock_token"])
+
+
+def scraped(response: httpx.Response, name: str, **labels: str) -> float:
+    """The value of sample ``name`` (with ``labels``) in a /metrics answer, parsed by the
+    Prometheus client's own parser; KeyError if it is not there."""
+    assert response.status_code == 200 and response.headers["content-type"].startswith(
+        "text/plain"
+    ), response.text
+    for family in text_string_to_metric_families(response.text):
+        for s in family.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                return float(s.value)
+    raise KeyError(f"{name} {labels} not in /metrics")
 
 
 def bearer(token: str) -> dict[str, str]:

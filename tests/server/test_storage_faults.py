@@ -34,6 +34,7 @@ from .drillkit import (
     create_drill,
     join,
     open_peer,
+    scraped,
     start_in_thread,
 )
 
@@ -114,6 +115,13 @@ async def _through_a_fault(
     assert health["status"] == "degraded", health
     assert health["storage"]["ok"] is False and health["storage"]["drills_waiting"] == 1
     assert cause in health["storage"]["error"]
+    # the probes agree: not ready (a balancer sends new clients elsewhere), yet alive
+    ready = await http.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["status"] == "not_ready"
+    assert [r for r in ready.json()["reasons"] if r.startswith("store: ") and cause in r]
+    assert (await http.get("/healthz")).status_code == 200
+    assert scraped(await http.get("/metrics"), "firedrill_store_ok") == 0
+    assert scraped(await http.get("/metrics"), "firedrill_store_write_failures_total") >= 1
     refused = await ply.act({"type": "chat", "text": "during"})
     assert refused["type"] == "error" and refused["code"] == "storage_unavailable", refused
     assert "nothing was applied" in refused["message"]
@@ -133,6 +141,7 @@ async def _through_a_fault(
     await fac.until(lambda: len(fac.events) >= seen + 3)
     health = (await http.get("/api/health")).json()
     assert health["status"] == "ok" and health["storage"]["drills_waiting"] == 0, health
+    assert (await http.get("/readyz")).json() == {"status": "ready", "reasons": []}
     assert (await ply.act({"type": "chat", "text": "after"}))["type"] == "ack"
     await fac.until(lambda: any(e.get("data", {}).get("text") == "after" for e in fac.events))
     return drill, fac, ply
