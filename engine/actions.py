@@ -25,7 +25,10 @@ class ActionSpec:
     ``reversible`` that the lever is undone in seconds with nothing lost
     (rollback, restart, failover ... cost capacity, work or time to undo), and
     ``mechanic`` the mechanic module (``engine.mechanics``) that implements a
-    lever, when one does (``None``: the built-in handlers of ``engine.effects``).
+    lever, when one does (``None``: the built-in handlers of ``engine.effects``),
+    and ``looks`` the investigations that show whether a mitigation fits, as
+    (input type, whether it must name the mitigation's own target): grading
+    calls a mitigation with none of them before it "taken blind".
     """
 
     type: str
@@ -34,6 +37,7 @@ class ActionSpec:
     target_kinds: tuple[str, ...] = ()
     reversible: bool = False
     mechanic: str | None = None
+    looks: tuple[tuple[str, bool], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as plain JSON-able data (for the web client)."""
@@ -47,8 +51,20 @@ def _m(
     *,
     reversible: bool = False,
     mechanic: str | None = None,
+    looks: tuple[tuple[str, bool], ...],
 ) -> ActionSpec:
-    return ActionSpec(type, "mitigate", field, kinds, reversible, mechanic)
+    return ActionSpec(type, "mitigate", field, kinds, reversible, mechanic, looks)
+
+
+# Looks that justify a lever: (investigation, whether it must be of the lever's own target).
+# A lever whose target is not a service, topic, database or dependency (a certificate, a
+# cache, a config, a region) is justified by a look at what shows it, whatever that names.
+_DASH, _DASH_ANY = ("view_dashboard", True), ("view_dashboard", False)
+_LOGS, _LOGS_ANY = ("read_logs", True), ("read_logs", False)
+_DEP, _DEP_ANY = ("inspect_dependency", True), ("inspect_dependency", False)
+_DB, _DB_ANY = ("inspect_database", True), ("inspect_database", False)
+_QUEUE = ("inspect_queue", True)
+_CHANGES = ("list_changes", False)
 
 
 _SVC = ("service",)
@@ -71,33 +87,96 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec("inspect_database", "investigate"),
         ActionSpec("ask_sme", "investigate"),
         ActionSpec("state_impact", "impact"),
-        _m("rollback", "service", _SVC),
-        _m("drain_pod", "service", _SVC, reversible=True),
-        _m("undrain_pod", "service", _SVC, reversible=True),
-        _m("scale", "service", _SVC, reversible=True),
-        _m("scale_consumers", "topic", ("topic",), reversible=True),
-        _m("set_flag", "flag", ("flag",), reversible=True),
-        _m("set_breaker", "dependency", ("dependency",), reversible=True),
-        _m("throttle_producer", "topic", ("topic",), reversible=True),
-        _m("skip_poison", "topic", ("topic",)),
-        _m("restart", "target", ("service", "database", "topic")),
-        _m("failover", "database", ("database",)),
-        _m("shed_load", "service", _SVC, reversible=True),
-        _m("kill_query", "database", ("database",)),
-        _m("forward_fix", "service", _SVC),
-        _m("rotate_certificate", "certificate", ("certificate",), mechanic="certificates"),
-        _m("set_retries", "service", _SVC, reversible=True, mechanic="retries"),
-        _m("evacuate_region", "region", ("region",), reversible=True, mechanic="regions"),
-        _m("rollback_config", "config", ("config",), mechanic="configs"),
-        _m("halt_config_push", "config", ("config",), reversible=True, mechanic="configs"),
-        _m("pause_autoscaler", "service", _SVC, reversible=True, mechanic="autoscaler"),
-        _m("cap_autoscaler", "service", _SVC, reversible=True, mechanic="autoscaler"),
-        _m("request_quota_raise", "dependency", ("dependency",), mechanic="quotas"),
-        _m("warm_cache", "cache", ("cache",), mechanic="caches"),
-        _m("set_coalescing", "cache", ("cache",), reversible=True, mechanic="caches"),
-        _m("free_resource", "service", _SVC, mechanic="leaks"),
-        _m("raise_limit", "service", _SVC, mechanic="leaks"),
-        _m("set_timeout", "service", _SVC, reversible=True, mechanic="timeouts"),
+        _m("rollback", "service", _SVC, looks=(("check_migration", True), _CHANGES, _DASH)),
+        _m("drain_pod", "service", _SVC, reversible=True, looks=(_DASH,)),
+        _m("undrain_pod", "service", _SVC, reversible=True, looks=(_DASH,)),
+        _m("scale", "service", _SVC, reversible=True, looks=(_DASH, _DB_ANY)),
+        _m("scale_consumers", "topic", ("topic",), reversible=True, looks=(_QUEUE,)),
+        _m("set_flag", "flag", ("flag",), reversible=True, looks=(_CHANGES, _DASH_ANY, _LOGS_ANY)),
+        _m("set_breaker", "dependency", ("dependency",), reversible=True, looks=(_DEP,)),
+        _m("throttle_producer", "topic", ("topic",), reversible=True, looks=(_QUEUE,)),
+        _m("skip_poison", "topic", ("topic",), looks=(_QUEUE,)),
+        _m(
+            "restart", "target", ("service", "database", "topic"), looks=(_DASH, _QUEUE, _DB, _LOGS)
+        ),
+        _m("failover", "database", ("database",), looks=(_DB,)),
+        _m("shed_load", "service", _SVC, reversible=True, looks=(_DASH,)),
+        _m("kill_query", "database", ("database",), looks=(_DB,)),
+        _m("forward_fix", "service", _SVC, looks=(_LOGS, _CHANGES, _DASH)),
+        _m(
+            "rotate_certificate",
+            "certificate",
+            ("certificate",),
+            mechanic="certificates",
+            looks=(_LOGS_ANY, _DEP_ANY, _DASH_ANY),
+        ),
+        _m(
+            "set_retries",
+            "service",
+            _SVC,
+            reversible=True,
+            mechanic="retries",
+            looks=(_DEP_ANY, _DB_ANY, _DASH),
+        ),
+        _m(
+            "evacuate_region",
+            "region",
+            ("region",),
+            reversible=True,
+            mechanic="regions",
+            looks=(_DASH_ANY,),
+        ),
+        _m(
+            "rollback_config",
+            "config",
+            ("config",),
+            mechanic="configs",
+            looks=(_CHANGES, _LOGS_ANY),
+        ),
+        _m(
+            "halt_config_push",
+            "config",
+            ("config",),
+            reversible=True,
+            mechanic="configs",
+            looks=(_CHANGES, _DASH_ANY),
+        ),
+        _m(
+            "pause_autoscaler",
+            "service",
+            _SVC,
+            reversible=True,
+            mechanic="autoscaler",
+            looks=(_DASH,),
+        ),
+        _m(
+            "cap_autoscaler",
+            "service",
+            _SVC,
+            reversible=True,
+            mechanic="autoscaler",
+            looks=(_DASH,),
+        ),
+        _m("request_quota_raise", "dependency", ("dependency",), mechanic="quotas", looks=(_DEP,)),
+        _m("warm_cache", "cache", ("cache",), mechanic="caches", looks=(_DB_ANY, _DASH_ANY)),
+        _m(
+            "set_coalescing",
+            "cache",
+            ("cache",),
+            reversible=True,
+            mechanic="caches",
+            looks=(_DB_ANY, _DASH_ANY),
+        ),
+        _m("free_resource", "service", _SVC, mechanic="leaks", looks=(_LOGS, _DASH)),
+        _m("raise_limit", "service", _SVC, mechanic="leaks", looks=(_LOGS, _DASH)),
+        _m(
+            "set_timeout",
+            "service",
+            _SVC,
+            reversible=True,
+            mechanic="timeouts",
+            looks=(_DEP_ANY, _DASH),
+        ),
         ActionSpec("status_update", "communicate"),
         ActionSpec("chat", "communicate"),
         ActionSpec("inject", "facilitate"),

@@ -49,6 +49,8 @@ class Telemetry:
             buckets=FAST,
             registry=r,
         )
+        for outcome in ("ack", "error"):  # exported from the start, at zero
+            self.replies.labels(outcome)
         self.store_writes = Histogram(
             "firedrill_store_write_seconds",
             "Time of each write to the drill store (an input is acknowledged only after it).",

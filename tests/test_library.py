@@ -42,6 +42,12 @@ HARM_FIGURE = {
     "loyalty-irreversible-migration": "rows_corrupted",
     "new-checkout-flag": "money_lost",
     "orders-consumer-lag": "impact_minutes",
+    "launcher-login-mtls-expiry": "impact_minutes",
+    "product-pages-cold-cache": "impact_minutes",
+    "sms-otp-rate-limited": "impact_minutes",
+    "session-store-retry-herd": "impact_minutes",
+    "us-east-regional-outage": "impact_minutes",
+    "upload-api-disk-full": "impact_minutes",
 }
 
 
@@ -79,7 +85,7 @@ def firedrill(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_library_holds_eight_scenarios_each_with_four_reference_scripts() -> None:
+def test_the_library_holds_fourteen_scenarios_each_with_four_reference_scripts() -> None:
     """Every library scenario ships strong, weak, harmful and wrong-move reference scripts."""
     assert IDS == [
         "card-network-timeouts",
@@ -87,9 +93,15 @@ def test_the_library_holds_eight_scenarios_each_with_four_reference_scripts() ->
         "cloudflare-waf-regex",
         "gateway-bad-pod",
         "inngest-pgbouncer-exhaustion",
+        "launcher-login-mtls-expiry",
         "loyalty-irreversible-migration",
         "new-checkout-flag",
         "orders-consumer-lag",
+        "product-pages-cold-cache",
+        "session-store-retry-herd",
+        "sms-otp-rate-limited",
+        "upload-api-disk-full",
+        "us-east-regional-outage",
     ]
     assert sorted(p.name for p in REFERENCE.iterdir()) == IDS
     for sid in IDS:

@@ -20,7 +20,7 @@ from typing import Any
 from ..log import Event
 from . import rubric as R
 from .model import r3
-from .timeline import USERS, Timeline
+from .timeline import AFFECTED_5XX_PCT, USERS, Timeline
 
 NEGATION = re.compile(
     r"\b(?:no|not|never|nothing|none|without|zero|cannot|can't|won't|don't|doesn't|didn't|"
@@ -79,6 +79,88 @@ OVER = re.compile(
 )
 # Actions said to be under way, by the mitigation they name (first match wins per span).
 ACTION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "rollback_config",
+        re.compile(
+            r"\b(?:roll\w*[\s-]?back|revert\w*|restor\w*) (?:\w+ ){0,3}"
+            r"(?:config\w*|rules?(?:set)?|settings?)\b|\bprevious (?:config\w*|ruleset)\b"
+        ),
+    ),
+    (
+        "halt_config_push",
+        re.compile(
+            r"\b(?:halt\w*|paus\w*|stopp?\w*|froze|freez\w*) (?:\w+ ){0,3}"
+            r"(?:push\w*|rollouts?|sync\w*|propagation)\b"
+        ),
+    ),
+    (
+        "rotate_certificate",
+        re.compile(
+            r"\b(?:rotat\w*|renew\w*|reissu\w*|replac\w*|new) (?:\w+ ){0,3}"
+            r"(?:cert\w*|credentials?|keys?)\b|\bcert\w* (?:\w+ ){0,2}(?:rotated|renewed)\b"
+        ),
+    ),
+    (
+        "set_retries",
+        re.compile(
+            r"\b(?:turn\w*|switch\w*|disabl\w*|reduc\w*|lower\w*|cut\w*|stopp?\w*) "
+            r"(?:\w+ ){0,3}retr(?:y|ies)\b|\bretr(?:y|ies) (?:\w+ ){0,2}"
+            r"(?:off|disabled|reduced|lowered|cut)\b"
+        ),
+    ),
+    (
+        "evacuate_region",
+        re.compile(
+            r"\b(?:evacuat\w*|drain\w* (?:\w+ ){0,2}region|mov\w* (?:\w+ ){0,3}traffic "
+            r"(?:out of|away from|to)|shift\w* (?:\w+ ){0,3}traffic|traffic (?:\w+ ){0,3}"
+            r"(?:moved|moving|shifted|shifting|evacuated|drained) (?:out of|away from|from))\b"
+        ),
+    ),
+    (
+        "pause_autoscaler",
+        re.compile(r"\b(?:paus\w*|freez\w*|froze|disabl\w*|stopp?\w*) (?:\w+ ){0,2}autoscal\w*"),
+    ),
+    (
+        "cap_autoscaler",
+        re.compile(r"\b(?:cap\w*|limit\w*|bound\w*) (?:\w+ ){0,2}autoscal\w*"),
+    ),
+    (  # before the quota: "raised the memory limit" is not a provider's quota
+        "raise_limit",
+        re.compile(
+            r"\b(?:rais\w*|increas\w*|bump\w*|doubl\w*) (?:\w+ ){0,3}(?:memory|heap|"
+            r"file[\s-]?descriptors?|fds?|ulimits?|disks?|volumes?)(?: (?:limits?|size))?\b"
+        ),
+    ),
+    (
+        "request_quota_raise",
+        re.compile(
+            r"\b(?:rais\w*|increas\w*|lift\w*|more) (?:\w+ ){0,3}"
+            r"(?:quota|(?:rate[\s-]?)?limit)s?\b|"
+            r"\bquota (?:\w+ ){0,2}(?:raise|increase)\w*"
+        ),
+    ),
+    (
+        "warm_cache",
+        re.compile(r"\b(?:pre[\s-]?)?warm\w* (?:\w+ ){0,3}caches?\b|\bcache (?:\w+ ){0,2}warm\w*"),
+    ),
+    (
+        "set_coalescing",
+        re.compile(r"\b(?:coalesc\w*|collaps\w* (?:\w+ ){0,2}requests?|single[\s-]?flight)\b"),
+    ),
+    (
+        "free_resource",
+        re.compile(
+            r"\b(?:free\w*|clean\w*|clear\w*|purg\w*|delet\w*|reclaim\w*) (?:\w+ ){0,3}"
+            r"(?:disks?|space|volumes?|logs?|memory|file descriptors?)\b"
+        ),
+    ),
+    (
+        "set_timeout",
+        re.compile(
+            r"\b(?:lower\w*|reduc\w*|shorten\w*|tighten\w*|cut\w*|rais\w*) (?:\w+ ){0,3}"
+            r"timeouts?\b"
+        ),
+    ),
     ("rollback", re.compile(r"\broll\w*[\s-]?back\w*|\brevert\w*|\bprevious version\b")),
     (
         "forward_fix",
@@ -136,6 +218,14 @@ ACTION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+# Levers plain words do not tell apart: "we are rate limiting traffic" is true of load
+# shedding as of a producer throttle, "we paused the autoscaler" of a cap at today's size.
+SAME_WORDS: dict[str, tuple[str, ...]] = {
+    "throttle_producer": ("throttle_producer", "shed_load"),
+    "shed_load": ("shed_load", "throttle_producer"),
+    "pause_autoscaler": ("pause_autoscaler", "cap_autoscaler"),
+    "cap_autoscaler": ("cap_autoscaler", "pause_autoscaler"),
+}
 # A data word in free text, (word, negated) -> the data states in which it is true.
 # "Safe" and "intact" allow a backlog; "lost" for corrupted data is half right.
 TEXT_DATA: dict[tuple[str, bool], tuple[str, ...]] = {
@@ -149,6 +239,11 @@ TEXT_DATA: dict[tuple[str, bool], tuple[str, ...]] = {
     ("intact", True): ("delayed", "corrupted"),
 }
 ACTION_GRACE = 120.0  # an action said to be under way may be submitted this soon after
+# "checkout-api is working again": a recovery (affected, fine now), not "never affected".
+SCOPE_RECOVERED = re.compile(
+    r"^\W*(?:\w+\W+){0,4}?(?:(?:working|fine|healthy|normal|up|available|flowing|serving) "
+    r"again|back (?:to normal|up|online)|recovered|restored)\b"
+)
 SCOPE_OK = re.compile(
     r"^\W*(?:\w+\W+){0,3}?(?:unaffected|not affected|fine|healthy|working|normal)\b"
 )
@@ -280,14 +375,23 @@ def actions_named(text: str) -> list[str]:
     return out
 
 
-def services_named(text: str, names: list[str]) -> list[tuple[str, bool]]:
-    """(service, said to be fine) for every topology service named in ``text``."""
+def services_named(text: str, names: list[str]) -> list[tuple[str, str]]:
+    """(service, what is said of it) for every topology service named in ``text``: ``fine``
+    (unaffected), ``recovered`` (working again) or ``affected``."""
     low = text.lower()
     out = []
     for name in names:
         i = low.find(name.lower())
         if i >= 0:
-            out.append((name, bool(SCOPE_OK.search(low[i + len(name) :]))))
+            rest = low[i + len(name) :]
+            said = (
+                "recovered"
+                if SCOPE_RECOVERED.search(rest)
+                else "fine"
+                if SCOPE_OK.search(rest)
+                else "affected"
+            )
+            out.append((name, said))
     return out
 
 
@@ -436,16 +540,28 @@ class _Reader:
             structured,
         )
 
-    def scope(self, e: Event, source: str, service: str, fine: bool) -> Claim:
+    def scope(self, e: Event, source: str, service: str, said: str) -> Claim:
+        """``said`` of ``service`` (fine, recovered, affected) against the samples: fine is
+        true if it was never hit so far, recovered if it was and its 5xx is low now."""
         hit = service in self.hit_by(e.t)
-        said = f"{service} {'unaffected' if fine else 'affected'}"
-        truth = f"{service} {'affected' if hit else 'unaffected'}"
+        if said == "recovered":
+            now = self.tl.value(f"{service}.err_5xx_pct", e.t)
+            true = hit and now < AFFECTED_5XX_PCT
+            truth = (
+                f"{service} {'recovered' if true else 'still failing' if hit else 'never hit'}"
+                f" ({now:.1f}% 5xx)"
+            )
+            why = f"{service} {'was never affected' if not hit else f'still at {now:.1f}% 5xx'}"
+            return self.claim(
+                e, source, "scope", f"{service} recovered", truth, float(true), why, False
+            )
+        fine = said == "fine"
         return self.claim(
             e,
             source,
             "scope",
-            said,
-            truth,
+            f"{service} {'unaffected' if fine else 'affected'}",
+            f"{service} {'affected' if hit else 'unaffected'}",
             1.0 if hit != fine else 0.0,
             f"{service} was {'affected' if hit else 'not affected'}",
             False,
@@ -455,7 +571,8 @@ class _Reader:
         return self.tl.affected_services(until=t)
 
     def action(self, e: Event, source: str, action: str) -> Claim:
-        done = [m for m in self.mits if m.data["type"] == action and m.t <= e.t + ACTION_GRACE]
+        kin = SAME_WORDS.get(action, (action,))
+        done = [m for m in self.mits if m.data["type"] in kin and m.t <= e.t + ACTION_GRACE]
         truth = (
             f"{action} submitted at {self.tl.at(done[0].t)}" if done else f"no {action} submitted"
         )
@@ -499,8 +616,8 @@ class _Reader:
             # Only a world with queues keeps a backlog: elsewhere "delayed" is about speed.
             if label != "delayed" or self.tl.scenario.topology.topics:
                 out.append(self.data(e, src, label, neg, False))
-        for service, fine in services_named(text, self.services):
-            out.append(self.scope(e, src, service, fine))
+        for service, said in services_named(text, self.services):
+            out.append(self.scope(e, src, service, said))
         return out
 
 

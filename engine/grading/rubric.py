@@ -75,28 +75,11 @@ TARGET_FIELD: dict[str, str] = {
 }
 
 
-# The signal that justifies each mitigation: (look, must it name the same target?).
-# A mitigation with none of its looks before it was taken blind (mitigation.blind).
+# The signal that justifies each mitigation: (look, must it name the same target?), from
+# engine.actions.ActionSpec.looks. A mitigation with none of its looks before it was taken
+# blind (mitigation.blind).
 JUSTIFY: dict[str, tuple[tuple[str, bool], ...]] = {
-    "rollback": (("check_migration", True), ("list_changes", False), ("view_dashboard", True)),
-    "forward_fix": (("read_logs", True), ("list_changes", False), ("view_dashboard", True)),
-    "drain_pod": (("view_dashboard", True),),
-    "undrain_pod": (("view_dashboard", True),),
-    "scale": (("view_dashboard", True), ("inspect_database", False)),
-    "shed_load": (("view_dashboard", True),),
-    "scale_consumers": (("inspect_queue", True),),
-    "throttle_producer": (("inspect_queue", True),),
-    "skip_poison": (("inspect_queue", True),),
-    "set_flag": (("list_changes", False), ("view_dashboard", False), ("read_logs", False)),
-    "set_breaker": (("inspect_dependency", True),),
-    "restart": (
-        ("view_dashboard", True),
-        ("inspect_queue", True),
-        ("inspect_database", True),
-        ("read_logs", True),
-    ),
-    "failover": (("inspect_database", True),),
-    "kill_query": (("inspect_database", True),),
+    name: a.looks for name, a in ACTIONS.items() if a.looks
 }
 LOOK_TARGET: dict[str, str] = {
     "view_dashboard": "service",

@@ -23,6 +23,7 @@ from .model import Anchor, Evidence
 
 USERS = "business.users_affected_pct"
 ROWS = "business.rows_corrupted"
+AFFECTED_5XX_PCT = 2.0  # a service at or above this 5xx rate is affected
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,13 +206,14 @@ class Timeline:
         return any(self.harm_at(s.t, threshold) for s in self.samples if s.t > t + 1e-9)
 
     def affected_services(self, until: float | None = None) -> set[str]:
-        """Services whose 5xx rate reached 2% at any sample (up to ``until``)."""
+        """Services whose 5xx rate reached :data:`AFFECTED_5XX_PCT` at any sample (up to
+        ``until``)."""
         out = set()
         for s in self.samples:
             if until is not None and s.t > until + 1e-9:
                 break
             for k, v in s.values.items():
-                if k.endswith(".err_5xx_pct") and v >= 2.0:
+                if k.endswith(".err_5xx_pct") and v >= AFFECTED_5XX_PCT:
                     out.add(k[: -len(".err_5xx_pct")])
         return out
 

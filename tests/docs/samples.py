@@ -229,6 +229,24 @@ def _wrong_move(sc: Any, noop: dict[str, Any]) -> str:
     )
 
 
+def justify_table(cwd: Path) -> str:
+    """docs/grading.md's looks that justify each mitigation, from engine/actions.py."""
+    from engine.actions import ACTIONS, of_category
+    from engine.grading.rubric import LOOK_TARGET
+
+    out = _cells("action", "justified by a look first at") + "|---|---|\n"
+    for name in of_category("mitigate"):
+        spec = ACTIONS[name]
+        looks = [
+            f"`{look}` of the {LOOK_TARGET[look]}"
+            if same and look in LOOK_TARGET
+            else f"any `{look}`"
+            for look, same in spec.looks
+        ]
+        out += _cells(f"`{name}`", ", ".join(looks))
+    return out
+
+
 def refusal(name: str) -> Callable[[Path], str]:
     """What a postmortem of tests/postmortem/scenarios/<name>.yaml is refused with."""
 
@@ -368,6 +386,7 @@ SAMPLES: dict[str, Sample] = {
     ),
     "library": Sample("scenarios/README.md", library_table),
     "reference-plays": Sample("scenarios/README.md", plays_table),
+    "justify": Sample("docs/grading.md", justify_table),
 }
 
 

@@ -37,6 +37,19 @@ SAYS: dict[str, str] = {
     "failover": "we failed over the database",
     "kill_query": "we killed the blocking query",
     "shed_load": "we are shedding load",
+    "rotate_certificate": "we rotated the expired certificate",
+    "set_retries": "we turned retries down",
+    "evacuate_region": "we evacuated the failing region",
+    "rollback_config": "we rolled back the config",
+    "halt_config_push": "we halted the config push",
+    "pause_autoscaler": "we paused the autoscaler",
+    "cap_autoscaler": "we capped the autoscaler",
+    "request_quota_raise": "we asked the provider to raise our quota",
+    "warm_cache": "we warmed the cache",
+    "set_coalescing": "we turned on request coalescing",
+    "free_resource": "we freed disk space",
+    "raise_limit": "we raised the memory limit",
+    "set_timeout": "we lowered the timeout",
 }
 
 

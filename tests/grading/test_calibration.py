@@ -92,6 +92,14 @@ def test_a_play_that_never_mitigates_scores_40_at_most_however_well_it_talks(
 
 
 @pytest.mark.parametrize("scenario_id", IDS)
+def test_the_strong_play_takes_no_mitigation_blind(scenario_id: str) -> None:
+    """Every lever of the strong play comes after a look at its signal (a certificate's
+    rotation after its logs or its dependency, a cache warm-up after its database...)."""
+    g = graded(scenario_id, strong_steps(scenario_id))
+    assert g.check("mitigation.blind").points == 0, g.check("mitigation.blind")
+
+
+@pytest.mark.parametrize("scenario_id", IDS)
 def test_a_blind_play_scores_at_least_10_below_the_same_play_with_its_looks(
     scenario_id: str,
 ) -> None:

@@ -85,3 +85,93 @@ def test_no_data_lost_in_an_update_is_false_once_rows_are_corrupted() -> None:
 def test_a_listed_lever_that_stalled_the_group_earns_no_choice_credit() -> None:
     """scale_consumers is 'acceptable' here, but six to eighteen at once earns nothing."""
     assert graded("orders-consumer-lag", SCALE_OUT).check("mitigation.choice").points == 0.0
+
+
+def test_the_newer_levers_are_read_from_what_people_wrote() -> None:
+    """Certificates, retries, quotas, caches, regions, configs, disks: an update naming
+    one is checked against what was really done, like a rollback."""
+    assert actions_named("We rotated the expired internal certificate.") == ["rotate_certificate"]
+    assert actions_named("Retries are turned off; we asked the provider to raise our quota.") == [
+        "set_retries",
+        "request_quota_raise",
+    ]
+    assert actions_named("Warming the product cache; request coalescing is on.") == [
+        "warm_cache",
+        "set_coalescing",
+    ]
+    assert actions_named("Traffic is being moved out of us-east.") == ["evacuate_region"]
+    assert actions_named("We rolled back the WAF ruleset and halted the config push.") == [
+        "rollback_config",
+        "halt_config_push",
+    ]
+    assert actions_named("We freed disk space on every pod.") == ["free_resource"]
+    assert actions_named("We paused the autoscaler.") == ["pause_autoscaler"]
+    assert actions_named("We will rotate the certificate next.") == []
+    assert actions_named("We did not rotate the certificate.") == []
+
+
+def _scope(text: str, t: float) -> list[tuple[str, str, float]]:
+    """Scope claims of a public update at ``t`` while rewards-api fails from 200 s to 600 s."""
+    from tests.grading.helpers import Log
+
+    log = Log(users=lambda s: 30.0 if 200.0 <= s < 600.0 else 0.0).page(210.0)
+    log.input(
+        t,
+        "sam",
+        type="status_update",
+        audience="public",
+        state="monitoring",
+        impact=text,
+        next_update_min=15,
+    )
+    return [(c.said, c.truth, c.score) for c in log.grade().claims if c.kind == "scope"]
+
+
+def test_working_again_is_a_recovery_claim_true_only_once_it_is_over() -> None:
+    """'rewards-api is working again' after the errors end is true (it was hit, it is fine
+    now); during them it is false; 'unaffected' after being hit stays false."""
+    assert _scope("rewards-api is working again.", 900.0) == [
+        ("rewards-api recovered", "rewards-api recovered (0.0% 5xx)", 1.0)
+    ]
+    assert _scope("rewards-api is working again.", 400.0) == [
+        ("rewards-api recovered", "rewards-api still failing (30.0% 5xx)", 0.0)
+    ]
+    assert _scope("rewards-api is working normally.", 900.0) == [
+        ("rewards-api unaffected", "rewards-api affected", 0.0)
+    ]
+
+
+def test_every_lever_said_in_plain_words_is_read_as_itself() -> None:
+    """A status update naming any mitigation is checked against that mitigation (undrain
+    reads as the drain it undoes)."""
+    from engine.actions import of_category
+    from tests.grading.plays import SAYS
+
+    for name in of_category("mitigate"):
+        expected = "drain_pod" if name == "undrain_pod" else name
+        assert actions_named(SAYS[name]) == [expected], (name, SAYS[name])
+
+
+def test_rate_limiting_traffic_is_true_of_load_shedding() -> None:
+    """'We are rate limiting traffic' after a shed_load names what was done, in the words
+    people use for it; the same words with nothing done are false."""
+    from tests.grading.helpers import Log
+
+    def said(shed: bool) -> list[tuple[str, float]]:
+        log = Log(users=20.0).page(100.0)
+        if shed:
+            log.input(200.0, "priya", type="shed_load", service="rewards-api", pct=50)
+        log.input(
+            260.0,
+            "sam",
+            type="status_update",
+            audience="public",
+            state="identified",
+            impact="About 20% of users see errors.",
+            action="We are rate limiting traffic to protect the database.",
+            next_update_min=15,
+        )
+        return [(c.said, c.score) for c in log.grade().claims if c.kind == "action"]
+
+    assert said(True) == [("throttle_producer", 1.0)]
+    assert said(False) == [("throttle_producer", 0.0)]

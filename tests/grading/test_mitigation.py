@@ -266,3 +266,15 @@ def test_a_reversible_lever_in_the_first_move_earns_reversible_first() -> None:
         "Pull the reversible lever first (set_flag rewards-v2); roll back, "
         "restart or fail over only if it is not enough."
     )
+
+
+def test_every_mitigation_names_the_looks_that_justify_it() -> None:
+    """One table (engine.actions) says, per lever, which investigations show whether it
+    fits; a lever added without them would be "taken blind" whatever the player looked at."""
+    from engine.actions import ACTIONS, of_category
+
+    for name in of_category("mitigate"):
+        looks = ACTIONS[name].looks
+        assert looks, f"{name} has no justifying looks"
+        for look, _ in looks:
+            assert ACTIONS[look].category == "investigate", (name, look)

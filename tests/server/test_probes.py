@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 import redis.asyncio as aioredis
 
 from server.bus import RedisBus
+from server.settings import Settings
 from server.telemetry import readiness_of_bus
 
-from .drillkit import Connect, Live, create_drill, join, scraped
+from .drillkit import Connect, Live, create_drill, join, scraped, start_in_thread
 from .rediskit import redis_url  # noqa: F401  (a fixture)
 
 
@@ -23,8 +26,9 @@ async def test_a_fresh_server_is_alive_ready_and_reports_nothing_live(
     ready = await http.get("/readyz")
     assert (ready.status_code, ready.json()) == (200, {"status": "ready", "reasons": []})
     m = await http.get("/metrics")
-    assert scraped(m, "firedrill_live_drills") == 0
-    assert scraped(m, "firedrill_clients", view="public") == 0
+    # the same figures as /api/health (this server may hold other tests' drills)
+    health = (await http.get("/api/health")).json()
+    assert scraped(m, "firedrill_live_drills") == health["drills"]["live"]
     assert scraped(m, "firedrill_store_ok") == 1
     assert scraped(m, "firedrill_drill_limit") == 200
     # operator routes stay out of the API's schema
@@ -32,9 +36,26 @@ async def test_a_fresh_server_is_alive_ready_and_reports_nothing_live(
     assert not {"/healthz", "/readyz", "/metrics"} & set(paths)
 
 
+@pytest.fixture
+def alone(tmp_path: Path) -> Iterator[Live]:
+    """A server of its own: no other test's drill starts or ends while this one counts."""
+    server = start_in_thread(Settings(db=str(tmp_path / "alone.db")))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def alone_http(alone: Live) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=alone.http, timeout=10) as client:
+        yield client
+
+
 async def test_metrics_follow_a_drill_its_clients_ticks_and_replies(
-    live: Live, http: httpx.AsyncClient, peers: Connect
+    alone: Live, alone_http: httpx.AsyncClient, peers: Connect
 ) -> None:
+    live, http = alone, alone_http
+    before = await http.get("/metrics")
+    assert scraped(before, "firedrill_live_drills") == 0
     drill = await create_drill(http, speed=120)
     alice = await join(http, drill, drill.player_code, "alice")
     fac = await peers(live.ws, drill.id, drill.facilitator)
@@ -45,24 +66,28 @@ async def test_metrics_follow_a_drill_its_clients_ticks_and_replies(
     await pa.event(lambda e: e["type"] == "metrics" and e["t"] >= 60)
 
     m = await http.get("/metrics")
-    assert scraped(m, "firedrill_live_drills") == 1
-    assert scraped(m, "firedrill_owned_drills") == 1
-    assert scraped(m, "firedrill_clients", view="facilitator") == 1
-    assert scraped(m, "firedrill_clients", view="public") == 1
-    assert scraped(m, "firedrill_reply_seconds_count", outcome="ack") == 2  # start, chat
-    assert scraped(m, "firedrill_reply_seconds_count", outcome="error") == 1
-    assert scraped(m, "firedrill_tick_lateness_seconds_count") >= 1
+
+    def grew(name: str, **labels: str) -> float:
+        return scraped(m, name, **labels) - scraped(before, name, **labels)
+
+    assert grew("firedrill_live_drills") == 1
+    assert grew("firedrill_owned_drills") == 1
+    assert grew("firedrill_clients", view="facilitator") == 1
+    assert grew("firedrill_clients", view="public") == 1
+    assert grew("firedrill_reply_seconds_count", outcome="ack") == 2  # start, chat
+    assert grew("firedrill_reply_seconds_count", outcome="error") == 1
+    assert grew("firedrill_tick_lateness_seconds_count") >= 1
     # the drill's creation, the join and the inputs were written before they were answered
-    assert scraped(m, "firedrill_store_write_seconds_count") >= 4
-    assert scraped(m, "firedrill_store_write_failures_total") == 0
+    assert grew("firedrill_store_write_seconds_count") >= 4
+    assert grew("firedrill_store_write_failures_total") == 0
 
     await pa.close()
     for _ in range(100):
         m = await http.get("/metrics")
-        if scraped(m, "firedrill_clients", view="public") == 0:
+        if grew("firedrill_clients", view="public") == 0:
             break
         await asyncio.sleep(0.05)
-    assert scraped(m, "firedrill_clients", view="public") == 0
+    assert grew("firedrill_clients", view="public") == 0
 
 
 async def test_a_bus_that_cannot_publish_makes_the_worker_not_ready(
