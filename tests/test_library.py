@@ -48,6 +48,14 @@ HARM_FIGURE = {
     "session-store-retry-herd": "impact_minutes",
     "us-east-regional-outage": "impact_minutes",
     "upload-api-disk-full": "impact_minutes",
+    "cloudflare-logs-fail-open-flood": "impact_minutes",
+    "delivery-orders-mixed-errors": "impact_minutes",
+    "edge-config-crash-fleet": "impact_minutes",
+    "settlement-import-stale-writer": "rows_corrupted",
+    "shop-autoscaler-cold-start-loop": "impact_minutes",
+    "slack-first-day-back-tgw": "impact_minutes",
+    "square-settings-db-readmit": "impact_minutes",
+    "wikimedia-kafka-broker-reboot": "impact_minutes",
 }
 
 
@@ -85,12 +93,15 @@ def firedrill(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_library_holds_fourteen_scenarios_each_with_four_reference_scripts() -> None:
+def test_the_library_holds_each_scenario_with_four_reference_scripts() -> None:
     """Every library scenario ships strong, weak, harmful and wrong-move reference scripts."""
     assert IDS == [
         "card-network-timeouts",
         "checkout-deploy-500s",
+        "cloudflare-logs-fail-open-flood",
         "cloudflare-waf-regex",
+        "delivery-orders-mixed-errors",
+        "edge-config-crash-fleet",
         "gateway-bad-pod",
         "inngest-pgbouncer-exhaustion",
         "launcher-login-mtls-expiry",
@@ -99,9 +110,14 @@ def test_the_library_holds_fourteen_scenarios_each_with_four_reference_scripts()
         "orders-consumer-lag",
         "product-pages-cold-cache",
         "session-store-retry-herd",
+        "settlement-import-stale-writer",
+        "shop-autoscaler-cold-start-loop",
+        "slack-first-day-back-tgw",
         "sms-otp-rate-limited",
+        "square-settings-db-readmit",
         "upload-api-disk-full",
         "us-east-regional-outage",
+        "wikimedia-kafka-broker-reboot",
     ]
     assert sorted(p.name for p in REFERENCE.iterdir()) == IDS
     for sid in IDS:
