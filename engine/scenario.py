@@ -549,11 +549,22 @@ class Truth(Model):
     )
     action_items: list[ActionItem] = []
     lucky: list[Text] = []
+    giveaways: list[Annotated[str, Field(min_length=2, max_length=80)]] = Field(
+        [],
+        description="words that name the cause or the fix (`WAF`, `certificate`, `drain`): "
+        "`firedrill check` fails a title, symptom or audience that contains one, since a "
+        "paged engineer does not know them yet",
+    )
 
 
 class Source(Model):
     title: Text
     url: Annotated[str, Field(pattern=r"^https?://")]
+    organisation: Annotated[str | None, Field(min_length=1, max_length=120)] = None
+    date: Annotated[
+        str | None,
+        Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the day of the incident, YYYY-MM-DD"),
+    ] = None
 
 
 class Slo(Model):

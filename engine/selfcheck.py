@@ -17,6 +17,8 @@ strong reference script, over a few seeds, and returns findings:
   for a shared cause), does not end the harm on any seed (for good: with
   :data:`HOLD` seconds of the drill left), nor ends it sooner than doing
   nothing would;
+- no player-facing text (title, symptom, audience) contains a giveaway word
+  of the scenario (``truth.giveaways``: what names the cause or the fix);
 - everything declared is reachable: each fault starts, each inject fires
   and each page alert fires when nobody responds (or, for alerts and injects
   that watch for harm a player can cause, in the harmful reference play);
@@ -30,6 +32,7 @@ Pure: no file I/O, no clock; the caller loads the scenario and the script.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -82,6 +85,7 @@ def check(
     found: list[Finding] = []
     seeds = list(seeds) or [0]
     found += _wiring(scenario)
+    found += spoilers(scenario)
     noop_logs = []
     for seed in seeds:
         drill = Drill(scenario, seed=seed)
@@ -275,6 +279,30 @@ def _strong(sc: Scenario, script: DecisionScript, seed: int, replay: bool) -> li
                 "error", "determinism", f"seed {seed}: two runs of {name} produced different logs"
             )
         )
+    return found
+
+
+# --------------------------------------------------------------- spoilers
+# What players see before the debrief, beside the live drill (engine.drill.public_info).
+PLAYER_FACING = ("title", "symptom", "audience")
+
+
+def spoilers(sc: Scenario) -> list[Finding]:
+    """An error for each player-facing text that contains one of the scenario's giveaways
+    (``truth.giveaways``, matched as whole words, any case)."""
+    found = []
+    for field in PLAYER_FACING:
+        text = str(getattr(sc, field) or "")
+        for word in sc.truth.giveaways:
+            if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE):
+                found.append(
+                    Finding(
+                        "error",
+                        "spoiler",
+                        f"the {field} {text!r} says {word!r}, which gives the cause or the "
+                        "fix away: players see it before they have looked at anything",
+                    )
+                )
     return found
 
 

@@ -59,7 +59,9 @@ class Library:
                     "audience": sc.audience,
                     "tags": list(sc.tags),
                     "duration": sc.duration,
-                    "source": sc.source.model_dump(mode="json") if sc.source else None,
+                    "source": sc.source.model_dump(mode="json", exclude_none=True)
+                    if sc.source
+                    else None,
                 }
             )
         return out

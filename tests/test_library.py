@@ -22,7 +22,7 @@ from engine.drill import Drill
 from engine.outcome import Outcome, outcome
 from engine.scenario import Scenario
 from engine.script import DecisionScript, play
-from engine.selfcheck import HOLD, PAR_TOLERANCE, check, errors
+from engine.selfcheck import HOLD, PAR_TOLERANCE, check, errors, spoilers
 from tests.golden.regen import GOLDEN, dumps, path_for, record, scripts_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,6 +139,15 @@ def test_scenario_and_its_scripts_validate(sid: str) -> None:
     assert sc.injects and sc.grading.correct and sc.grading.par_mitigate is not None
     for kind in ("strong", "weak", "harmful", "wrong-move"):
         assert script(sid, kind).name == f"{sid} {kind}"
+
+
+@pytest.mark.parametrize("sid", IDS)
+def test_each_scenario_names_its_giveaways_and_its_title_avoids_them(sid: str) -> None:
+    """The words that name the cause or the fix are declared, so `firedrill check` keeps
+    them out of the title, symptom and audience players read before they look."""
+    sc = scenario(sid)
+    assert len(sc.truth.giveaways) >= 3 and sc.symptom and sc.audience
+    assert spoilers(sc) == []
 
 
 @pytest.mark.parametrize("sid", IDS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ..floats import total as fsum_lr
 from ..inputs import CATEGORY
@@ -37,7 +38,7 @@ from .model import (
     Player,
 )
 from .rubric import SPECS, WEIGHTS, WINDOWS, Rubric, resolve
-from .timeline import Timeline, describe
+from .timeline import ROWS, Timeline, describe
 
 __all__ = [
     "DIMENSIONS",
@@ -61,9 +62,9 @@ def grade(scenario: Scenario, events: Sequence[Event]) -> Grade:
     """Grade a drill log against its scenario; never mutates either."""
     rb = resolve(scenario.grading)
     tl = Timeline(scenario, events)
-    judged = judge_all(tl, rb)
-    claims = read_claims(tl, rb)
     notes = list(rb.notes)
+    judged = _confirm_worse(scenario, events, tl, judge_all(tl, rb), notes)
+    claims = read_claims(tl, rb)
     owed = _owed(scenario, events, tl, rb, judged, notes)
     checks = {
         "command": command_checks(tl, rb),
@@ -104,6 +105,49 @@ def grade(scenario: Scenario, events: Sequence[Event]) -> Grade:
         weights=tuple(sorted(rb.weights.items())),
         notes=tuple(notes),
     )
+
+
+def _confirm_worse(
+    scenario: Scenario,
+    events: Sequence[Event],
+    tl: Timeline,
+    judged: list[Judged],
+    notes: list[str],
+) -> list[Judged]:
+    """Check each "made worse" read from the curves against a replay without that move:
+    impact that was growing anyway (a feedback loop, a surge) is not the move's doing. A
+    move judged worse by its own stall keeps that verdict; so does one the log cannot be
+    replayed without."""
+    out = []
+    for j in judged:
+        if j.verdict != "made worse" or j.stall >= R.STALL_S or j.after is None:
+            out.append(j)
+            continue
+        without = replay_without(scenario, events, {j.event.seq})
+        if without is None:
+            out.append(j)
+            continue
+        a, b = j.after.t - R.AVERAGE_S, j.after.t
+        alt = Timeline(scenario, without)
+        actual, other = tl.mean_users(a, b)[0], alt.mean_users(a, b)[0]
+        # stopping writes trades requests for data: fewer rows corrupted by the end is help
+        saved = alt.value(ROWS, alt.end_t) - tl.value(ROWS, tl.end_t)
+        if saved > 0.5:
+            verdict = "helped"
+            why = f"a replay without it corrupts {saved:,.0f} more rows"
+        elif actual > other + max(R.WORSE_ABS, R.WORSE_REL * other):
+            out.append(j)
+            continue
+        else:
+            helped = actual < other - max(R.HELPED_ABS, R.HELPED_REL * other)
+            verdict = "helped" if helped else "no visible effect"
+            why = f"a replay without it is as bad ({other:.1f}% of users against {actual:.1f}%)"
+        notes.append(
+            f"{describe(j.event)} at {tl.at(j.event.t)}: impact rose after it, but {why}: "
+            f"{verdict}, not made worse"
+        )
+        out.append(replace(j, verdict=verdict))
+    return out
 
 
 def _owed(

@@ -27,7 +27,10 @@ NEGATION = re.compile(
     r"isn't|aren't|wasn't|weren't)\b"
 )
 FUTURE = re.compile(r"\b(?:would|could|will|plan\w*|consider\w*|if|instead of|rather than)\b")
-LATER = re.compile(r"\b(?:next|later|soon|to follow|planned|afterwards)\b")
+LATER = re.compile(
+    r"\b(?:next|later|soon|to follow|planned|afterwards|follow[\s-]?ups?|action items?)\b"
+)
+LATER_HEADING = re.compile(r"(?:follow[\s-]?ups?|next steps?|action items?|to do|todo|later)")
 # A share in a clause like these is about the past (checked against the peak so far) ...
 PAST = re.compile(
     r"\b(?:failed|were|was|had|peaked|at (?:its |the )?peak|earlier|between|in the last|"
@@ -118,11 +121,17 @@ ACTION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "pause_autoscaler",
-        re.compile(r"\b(?:paus\w*|freez\w*|froze|disabl\w*|stopp?\w*) (?:\w+ ){0,2}autoscal\w*"),
+        re.compile(
+            r"\b(?:paus\w*|freez\w*|froze|disabl\w*|stopp?\w*) (?:\w+ ){0,2}autoscal\w*|"
+            r"\bautoscal\w* (?:\w+ ){0,2}(?:paused|frozen|disabled|stopped)\b"
+        ),
     ),
     (
         "cap_autoscaler",
-        re.compile(r"\b(?:cap\w*|limit\w*|bound\w*) (?:\w+ ){0,2}autoscal\w*"),
+        re.compile(
+            r"\b(?:cap\w*|limit\w*|bound\w*) (?:\w+ ){0,2}autoscal\w*|"
+            r"\bautoscal\w* (?:\w+ ){0,2}(?:capped|limited)\b"
+        ),
     ),
     (  # before the quota: "raised the memory limit" is not a provider's quota
         "raise_limit",
@@ -358,7 +367,14 @@ def words(
 def actions_named(text: str) -> list[str]:
     """Mitigations ``text`` says are under way or done (not negated, not hypothetical)."""
     out: list[str] = []
+    heading = False  # "Follow-ups: ..." says what comes after it is still to do
     for clause in _clauses(text):
+        if heading:
+            heading = False
+            continue
+        if LATER_HEADING.fullmatch(clause.strip()):
+            heading = True
+            continue
         taken: list[tuple[int, int]] = []
         for label, pat in ACTION_WORDS:
             for m in pat.finditer(clause):

@@ -158,7 +158,9 @@ def postmortem(
             "title": scenario.title,
             "class": scenario.scenario_class,
             "difficulty": scenario.difficulty,
-            "source": scenario.source.model_dump(mode="json") if scenario.source else None,
+            "source": scenario.source.model_dump(mode="json", exclude_none=True)
+            if scenario.source
+            else None,
         },
         seed=f.seed,
         date=when,

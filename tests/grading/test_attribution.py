@@ -110,3 +110,24 @@ def test_a_delegated_mitigation_is_credited_to_the_teammate_who_did_it() -> None
     assert effective.points == effective.max_points, effective.detail
     assert effective.actors == ("Priya",)
     assert "Replayed without it, harm would still have been going at the end." in (effective.detail)
+
+
+def test_impact_that_grows_by_itself_is_not_blamed_on_the_move_before_it() -> None:
+    """Slack's first morning back: the surge feeds on itself, so impact more than doubles
+    after a quota raise asked for at page+15m (granted 10 minutes later). The curves alone
+    say "made worse"; a replay without the request is as bad, so the grade says it did not
+    make things worse, and a note says why."""
+    from tests.grading import plays as P
+    from tests.grading.test_calibration import strong_steps
+
+    sid = "slack-first-day-back-tgw"
+    g = graded(sid, P.textbook(sid, strong_steps(sid)))
+    asked = next(m for m in g.mitigations if m.action == "request_quota_raise")
+    assert asked.before_pct < 20 and asked.after_pct is not None and asked.after_pct > 35
+    assert asked.verdict == "no visible effect"
+    assert g.check("mitigation.made_worse").points == 0
+    assert any(
+        n.startswith("priya: request_quota_raise transit-gateway at page+15:15: impact rose")
+        and "but a replay without it is as bad" in n
+        for n in g.notes
+    ), g.notes

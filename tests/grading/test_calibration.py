@@ -76,7 +76,10 @@ def strong_steps(scenario_id: str) -> list[dict[str, object]]:
 def test_the_model_answers_timeline_scores_80_with_every_dimension_65(scenario_id: str) -> None:
     """Command 0-5 min, blast radius 5-15, mitigate 15-25, communicate 25-30: >= 80 overall,
     >= 65 on every dimension."""
-    g = graded(scenario_id, P.textbook(scenario_id, strong_steps(scenario_id)))
+    steps = strong_steps(scenario_id)
+    if any("at" not in s for s in steps):
+        pytest.skip("its strong play reacts to the dashboards (`when:` steps): no fixed timeline")
+    g = graded(scenario_id, P.textbook(scenario_id, steps))
     assert g.overall >= 80, g.scores
     assert min(d.score for d in g.dimensions) >= 65, g.scores
 

@@ -175,3 +175,11 @@ def test_rate_limiting_traffic_is_true_of_load_shedding() -> None:
 
     assert said(True) == [("throttle_producer", 1.0)]
     assert said(False) == [("throttle_producer", 0.0)]
+
+
+def test_follow_ups_are_not_said_to_be_under_way() -> None:
+    """'Follow-ups: cache warm-up' lists what is still to do; 'the autoscaler is paused'
+    says what was done, in the passive."""
+    assert actions_named(
+        "The autoscaler is paused and retries are off. Follow-ups: cache warm-up."
+    ) == ["set_retries", "pause_autoscaler"]

@@ -191,7 +191,13 @@ function scenarioDetail(s) {
       h("p.teaches", h("b", "Teaches: "), s.teaches),
       s.tags?.length ? h("p.tags", s.tags.map((t) => h("span.tag", t))) : null,
       s.source
-        ? h("p.source", "Modelled on ", h("a", { href: s.source.url, target: "_blank", rel: "noopener noreferrer" }, s.source.title), " ↗")
+        ? h(
+            "p.source",
+            "Modelled on ",
+            s.source.organisation ? `${s.source.organisation}'s incident${s.source.date ? " of " + s.source.date : ""}: ` : "",
+            h("a", { href: s.source.url, target: "_blank", rel: "noopener noreferrer" }, s.source.title),
+            " ↗",
+          )
         : h("p.source.muted", "An original scenario (no public postmortem behind it)."),
     ),
   );
