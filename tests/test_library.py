@@ -152,10 +152,12 @@ def test_each_scenario_names_its_giveaways_and_its_title_avoids_them(sid: str) -
 
 @pytest.mark.parametrize("sid", IDS)
 def test_real_incident_scenarios_cite_their_source(sid: str) -> None:
-    """A scenario modelled on a public incident names it with a URL."""
+    """A scenario modelled on a public incident names it: title, URL, whose, and when."""
     sc = scenario(sid)
     if sc.scenario_class == "real-incident":
         assert sc.source is not None and sc.source.url.startswith("https://")
+    if sc.source is not None:
+        assert sc.source.organisation and sc.source.date, sc.source
 
 
 @pytest.mark.parametrize("sid", IDS)
