@@ -111,6 +111,13 @@ ACTIONS: dict[str, ActionSpec] = {
             looks=(_LOGS_ANY, _DEP_ANY, _DASH_ANY),
         ),
         _m(
+            "restore_record",
+            "record",
+            ("record",),
+            mechanic="discovery",
+            looks=(_LOGS_ANY, _DASH_ANY, _DEP_ANY),
+        ),
+        _m(
             "set_retries",
             "service",
             _SVC,

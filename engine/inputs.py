@@ -196,6 +196,11 @@ class RotateCertificate(Input):
     certificate: Short
 
 
+class RestoreRecord(Input):
+    type: Literal["restore_record"]
+    record: Short
+
+
 class SetRetries(Input):
     type: Literal["set_retries"]
     service: Short
@@ -347,6 +352,7 @@ AnyInput = Annotated[
     | KillQuery
     | ForwardFix
     | RotateCertificate
+    | RestoreRecord
     | SetRetries
     | EvacuateRegion
     | RollbackConfig

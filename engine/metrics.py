@@ -107,6 +107,20 @@ def cache_metric_names(scenario: Scenario) -> list[str]:
     return [f"{c.name}.{m}" for c in scenario.topology.caches for m in CACHE]
 
 
+DISCOVERY = ("lookup_failures_per_s",)  # per service that resolves a `discovery` record
+
+
+def discovery_metric_names(scenario: Scenario) -> list[str]:
+    """``<service>.lookup_failures_per_s`` for every service calling a ``discovery`` record."""
+    records = {r.name for r in scenario.topology.discovery}
+    return [
+        f"{s.name}.{m}"
+        for s in scenario.topology.services
+        if any(c in records for e in s.endpoints for c in e.call_names)
+        for m in DISCOVERY
+    ]
+
+
 def leak_metric_names(scenario: Scenario) -> list[str]:
     """``<service>.<resource>_used_pct`` for every service and resource a leak fault names."""
     names: list[str] = []
@@ -137,6 +151,7 @@ def metric_names(scenario: Scenario) -> set[str]:
     names.update(quota_metric_names(scenario))
     names.update(cache_metric_names(scenario))
     names.update(leak_metric_names(scenario))
+    names.update(discovery_metric_names(scenario))
     return names
 
 

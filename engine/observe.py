@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import inputs as I
+from .mechanics.discovery import dns_answer
 
 if TYPE_CHECKING:
     from .drill import Drill
@@ -115,6 +116,9 @@ def investigate(drill: Drill, inp: I.Input) -> dict[str, Any]:
         if d.quota is not None:  # the provider's console shows our quota and its 429s
             shown["quota_rps"] = d.quota
             shown["throttled_per_s"] = round(d.throttled, 1)
+        answer = dns_answer(drill, d.spec.name)
+        if answer is not None:  # what resolving its endpoint returns now (a `dig`)
+            shown["dns"] = answer
         return shown
     if isinstance(inp, I.InspectDatabase):
         db = drill.need("database", inp.database, w.dbs)

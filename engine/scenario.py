@@ -254,6 +254,22 @@ class Cache(Model):
     )
 
 
+class Record(Model):
+    """A DNS name callers resolve to reach a service or dependency (service discovery)."""
+
+    name: Name = Field(..., description="the service or dependency it points at")
+    hostname: str | None = Field(
+        None, max_length=253, description="the name as callers resolve it (omitted: `name`)"
+    )
+    ttl: Period = Field(60.0, description="how long a caller's pod keeps a good answer")
+    negative_ttl: Period = Field(
+        300.0, description="how long a pod keeps an empty or NXDOMAIN answer (SOA minimum)"
+    )
+    restore: Period = Field(
+        120.0, description="time for a corrected record to be published (`restore_record`)"
+    )
+
+
 class Topology(Model):
     services: Annotated[list[Service], Field(min_length=1)]
     dependencies: list[Dependency] = []
@@ -263,6 +279,9 @@ class Topology(Model):
     certificates: list[Certificate] = []
     configs: list[Config] = []
     caches: list[Cache] = []
+    discovery: list[Record] = Field(
+        [], description="DNS names callers resolve and cache (`dns_failure`)"
+    )
 
 
 # ---------------------------------------------------------------- time line
@@ -390,6 +409,21 @@ class ConfigRolloutFault(FaultBase):
     stage_every: Period = Field(300.0, description="time between two stages")
 
 
+class DnsFault(FaultBase):
+    """Resolution of one name breaks: its record is deleted or emptied, or the resolver fails."""
+
+    kind: Literal["dns_failure"]
+    record: str = Field(..., description="the `discovery` record whose lookups fail")
+    answer: Literal["empty", "nxdomain", "servfail"] = Field(
+        "empty",
+        description="what lookups get: no addresses or no such name (both cached for the "
+        "record's `negative_ttl`), or a resolver failure (not cached)",
+    )
+    latency_ms: Annotated[float, Field(ge=0)] = Field(
+        0.0, description="time a failing lookup takes (a resolver that is down times out)"
+    )
+
+
 class QuotaFault(FaultBase):
     """The provider changes our quota (a plan change, an abuse rule, a shared pool)."""
 
@@ -465,6 +499,7 @@ Fault = Annotated[
     | ConfigRolloutFault
     | QuotaFault
     | CacheFlushFault
+    | DnsFault
     | LeakFault
     | SurgeFault,
     Field(discriminator="kind"),
@@ -691,6 +726,7 @@ ENDABLE = (
     "config_rollout",
     "quota_cut",
     "resource_leak",
+    "dns_failure",
 )
 
 
@@ -815,6 +851,16 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         ref(("topology", "certificates", i, "dependency"), "dependency", cert.dependency)
     for i, cache in enumerate(topo.caches):
         ref(("topology", "caches", i, "database"), "database", cache.database)
+    records = [r.name for r in topo.discovery]
+    for i, rec in enumerate(topo.discovery):
+        rp: tuple[str | int, ...] = ("topology", "discovery", i, "name")
+        callees = names["service"] + names["dependency"]
+        if rec.name not in callees:
+            bad(rp, f"names no service or dependency {rec.name!r} (known: {', '.join(callees)})")
+        elif not any(rec.name in e.call_names for s in topo.services for e in s.endpoints):
+            bad(rp, f"no endpoint calls {rec.name!r}: nobody resolves it")
+        if rec.name in records[:i]:
+            bad(rp, f"declares the record {rec.name!r} twice")
     for i, cfg in enumerate(topo.configs):
         for k, svc in enumerate(cfg.services):
             ref(("topology", "configs", i, "services", k), "service", svc)
@@ -918,6 +964,11 @@ def _check_references(sc: Scenario, doc: Any) -> None:
             version_of((*fp, "version"), f.service, f.version)
         elif isinstance(f, CacheFlushFault):
             ref((*fp, "cache"), "cache", f.cache)
+        elif isinstance(f, DnsFault) and f.record not in records:
+            bad(
+                (*fp, "record"),
+                f"names an unknown record {f.record!r} (known: {', '.join(records) or 'none'})",
+            )
         elif isinstance(f, QuotaFault):
             ref((*fp, "dependency"), "dependency", f.dependency)
             dep = next((d for d in topo.dependencies if d.name == f.dependency), None)

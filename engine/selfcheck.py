@@ -409,6 +409,7 @@ def _wiring(sc: Scenario) -> list[Finding]:
         "certificate": {c.name for c in topo.certificates},
         "config": {c.name for c in topo.configs},
         "cache": {c.name for c in topo.caches},
+        "record": {r.name for r in topo.discovery},
         "region": {r.name for r in sc.traffic.regions},
     }
     for kind, group in (

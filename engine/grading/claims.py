@@ -104,6 +104,13 @@ ACTION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        "restore_record",
+        re.compile(
+            r"\b(?:restor\w*|republish\w*|fix\w*|recreat\w*|re-?add\w*|repopulat\w*) "
+            r"(?:\w+ ){0,3}(?:dns|records?)\b|\bdns (?:\w+ ){0,2}(?:restored|republished|fixed)\b"
+        ),
+    ),
+    (
         "set_retries",
         re.compile(
             r"\b(?:turn\w*|switch\w*|disabl\w*|reduc\w*|lower\w*|cut\w*|stopp?\w*) "

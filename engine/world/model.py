@@ -119,8 +119,9 @@ class World:
         self._quota_deps = [d for d in self._dep_list if d.spec.quota_rps is not None]
         keys += metrics.quota_metric_names(scenario)
         keys += metrics.cache_metric_names(scenario)
-        # Gauges a mechanic sets between ticks (engine/mechanics/leaks.py), by metric name.
+        # Gauges a mechanic sets between ticks (engine/mechanics/leaks.py, discovery.py), by name.
         self._gauge_names = metrics.leak_metric_names(scenario)
+        self._gauge_names += metrics.discovery_metric_names(scenario)
         self.gauges: dict[str, float] = dict.fromkeys(self._gauge_names, 0.0)
         keys += self._gauge_names
         assert len(set(keys)) == len(keys), "component names are unique (validated)"

@@ -90,10 +90,13 @@ class Shared:
     region: str | None = None  # only the pods of this region have it
     cohort: int | None = None  # only pods with a lower index have it (a staged share)
     crash: bool = False  # pods with it crash on start: out of rotation, crash-looping
+    pods: frozenset[str] | None = None  # only these pods have it (a per-pod cached answer)
 
     def hits(self, pod: Pod) -> bool:
-        """Whether ``pod`` has this cause (its region and cohort)."""
+        """Whether ``pod`` has this cause (its region, cohort and pod set)."""
         if self.region is not None and self.region != pod.region:
+            return False
+        if self.pods is not None and pod.name not in self.pods:
             return False
         return self.cohort is None or pod.index < self.cohort
 
@@ -376,7 +379,11 @@ class ServiceState:
             pod.version,
             id(pod.fault) if pod.fault else None,
             pod.region,  # shared causes may be regional
-            tuple(sh.hits(pod) for sh in self.shared.values() if sh.cohort is not None),
+            tuple(
+                sh.hits(pod)
+                for sh in self.shared.values()
+                if sh.cohort is not None or sh.pods is not None
+            ),
         )
         if key in self._profiles:
             return key, self._profiles[key]

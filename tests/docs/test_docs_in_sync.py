@@ -412,7 +412,16 @@ def test_input_count_is_current() -> None:
 def test_every_metric_is_documented_with_its_sampling() -> None:
     """Each metric group's table lists exactly its suffixes; `last` iff sampled as a counter."""
     tables = marked_tables(read("metrics.md"), "metrics")
-    groups = ("SERVICE", "DEPENDENCY", "DATABASE", "TOPIC", "BUSINESS", "QUOTA", "CACHE")
+    groups = (
+        "SERVICE",
+        "DEPENDENCY",
+        "DATABASE",
+        "TOPIC",
+        "BUSINESS",
+        "QUOTA",
+        "CACHE",
+        "DISCOVERY",
+    )
     assert set(tables) == set(groups)
     problems = []
     for group in groups:

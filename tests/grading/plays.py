@@ -38,6 +38,7 @@ SAYS: dict[str, str] = {
     "kill_query": "we killed the blocking query",
     "shed_load": "we are shedding load",
     "rotate_certificate": "we rotated the expired certificate",
+    "restore_record": "we republished the missing DNS record",
     "set_retries": "we turned retries down",
     "evacuate_region": "we evacuated the failing region",
     "rollback_config": "we rolled back the config",
