@@ -56,6 +56,7 @@ HARM_FIGURE = {
     "slack-first-day-back-tgw": "impact_minutes",
     "square-settings-db-readmit": "impact_minutes",
     "wikimedia-kafka-broker-reboot": "impact_minutes",
+    "kv-endpoint-empty-dns": "impact_minutes",
 }
 
 
@@ -104,6 +105,7 @@ def test_the_library_holds_each_scenario_with_four_reference_scripts() -> None:
         "edge-config-crash-fleet",
         "gateway-bad-pod",
         "inngest-pgbouncer-exhaustion",
+        "kv-endpoint-empty-dns",
         "launcher-login-mtls-expiry",
         "loyalty-irreversible-migration",
         "new-checkout-flag",
