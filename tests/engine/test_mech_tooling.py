@@ -189,3 +189,18 @@ def test_a_tool_outage_naming_an_unknown_fault_or_a_tool_twice_is_a_located_erro
         "<scenario>: `faults[0].when.started` names an unknown fault id 'ghost' (known: none)",
         "<scenario>: `faults[0].tools` names a tool twice (got logs, logs)",
     ]
+
+
+def test_a_stale_panel_or_an_empty_log_search_earns_no_credit_as_a_look() -> None:
+    """Grading counts only looks that showed something: the stale ones are unanswered."""
+    from engine.grading.timeline import Timeline
+
+    d = Drill(_sc(), seed=0)
+    d.advance(200)
+    stale = d.submit(DASH, actor="alice").seq
+    empty = d.submit(LOGS, actor="alice").seq
+    d.advance(700)
+    live = d.submit(DASH, actor="alice").seq
+    tl = Timeline(d.scenario, d.log.events)
+    assert tl.unanswered == {stale, empty}
+    assert [e.seq for e in tl.looks_of("view_dashboard", "read_logs")] == [live]
