@@ -28,7 +28,9 @@ class ActionSpec:
     lever, when one does (``None``: the built-in handlers of ``engine.effects``),
     and ``looks`` the investigations that show whether a mitigation fits, as
     (input type, whether it must name the mitigation's own target): grading
-    calls a mitigation with none of them before it "taken blind".
+    calls a mitigation with none of them before it "taken blind", and ``tool``
+    the internal tool the action goes through (``dashboards``, ``logs``,
+    ``deploys``), which a ``tool_outage`` fault takes down.
     """
 
     type: str
@@ -38,6 +40,7 @@ class ActionSpec:
     reversible: bool = False
     mechanic: str | None = None
     looks: tuple[tuple[str, bool], ...] = ()
+    tool: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as plain JSON-able data (for the web client)."""
@@ -52,8 +55,9 @@ def _m(
     reversible: bool = False,
     mechanic: str | None = None,
     looks: tuple[tuple[str, bool], ...],
+    tool: str | None = None,
 ) -> ActionSpec:
-    return ActionSpec(type, "mitigate", field, kinds, reversible, mechanic, looks)
+    return ActionSpec(type, "mitigate", field, kinds, reversible, mechanic, looks, tool)
 
 
 # Looks that justify a lever: (investigation, whether it must be of the lever's own target).
@@ -78,8 +82,8 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec("delegate", "command"),
         ActionSpec("decide", "command"),
         ActionSpec("hypothesis", "investigate"),
-        ActionSpec("view_dashboard", "investigate"),
-        ActionSpec("read_logs", "investigate"),
+        ActionSpec("view_dashboard", "investigate", tool="dashboards"),
+        ActionSpec("read_logs", "investigate", tool="logs"),
         ActionSpec("list_changes", "investigate"),
         ActionSpec("check_migration", "investigate"),
         ActionSpec("inspect_queue", "investigate"),
@@ -87,7 +91,13 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec("inspect_database", "investigate"),
         ActionSpec("ask_sme", "investigate"),
         ActionSpec("state_impact", "impact"),
-        _m("rollback", "service", _SVC, looks=(("check_migration", True), _CHANGES, _DASH)),
+        _m(
+            "rollback",
+            "service",
+            _SVC,
+            looks=(("check_migration", True), _CHANGES, _DASH),
+            tool="deploys",
+        ),
         _m("drain_pod", "service", _SVC, reversible=True, looks=(_DASH,)),
         _m("undrain_pod", "service", _SVC, reversible=True, looks=(_DASH,)),
         _m("scale", "service", _SVC, reversible=True, looks=(_DASH, _DB_ANY)),
@@ -102,7 +112,7 @@ ACTIONS: dict[str, ActionSpec] = {
         _m("failover", "database", ("database",), looks=(_DB,)),
         _m("shed_load", "service", _SVC, reversible=True, looks=(_DASH,)),
         _m("kill_query", "database", ("database",), looks=(_DB,)),
-        _m("forward_fix", "service", _SVC, looks=(_LOGS, _CHANGES, _DASH)),
+        _m("forward_fix", "service", _SVC, looks=(_LOGS, _CHANGES, _DASH), tool="deploys"),
         _m(
             "rotate_certificate",
             "certificate",
@@ -139,6 +149,7 @@ ACTIONS: dict[str, ActionSpec] = {
             ("config",),
             mechanic="configs",
             looks=(_CHANGES, _LOGS_ANY),
+            tool="deploys",
         ),
         _m(
             "halt_config_push",
@@ -147,6 +158,7 @@ ACTIONS: dict[str, ActionSpec] = {
             reversible=True,
             mechanic="configs",
             looks=(_CHANGES, _DASH_ANY),
+            tool="deploys",
         ),
         _m(
             "pause_autoscaler",

@@ -1,10 +1,11 @@
 """Faults with causes: watch a ``when`` or ``until`` condition, fire once.
 
 A cause is a metric condition held for a while, an alert firing, a player
-action (optionally on a named component), or another fault ending. The
+action (optionally on a named component), or another fault starting or ending. The
 drill checks metric, alert and fault causes once per tick (after alerts are
 evaluated) and action causes as the input is applied, so a cause is as
-deterministic as the rest of the drill.
+deterministic as the rest of the drill. A ``started`` cause fires as the fault
+it names starts (the drill does that; the tick check is a fallback).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Watch:
         metric: Callable[[str], float],
         alerts_seen: Collection[str],
         ended: Collection[str],
+        started: Collection[str] = (),
     ) -> bool:
         """Whether a tick-checked cause holds now (action causes never do here)."""
         c = self.cause
@@ -46,6 +48,8 @@ class Watch:
             return c.alert in alerts_seen
         if c.fault is not None:
             return c.fault in ended
+        if c.started is not None:
+            return c.started in started
         return False
 
     def matches(self, inp: Input) -> bool:

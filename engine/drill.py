@@ -51,6 +51,7 @@ class Drill:
         self.blocker_pids: dict[str, int] = {}
         self.active_faults: dict[str, Fault] = {}  # running faults by key (id or faults[i])
         self.faults_ended: list[str] = []  # keys, in the order they ended
+        self.faults_started: list[str] = []  # keys, in the order they first started
         self._watches: list[Watch] = []  # pending `when` / `until` causes
         self.revealed: list[str] = []
         self.page_at: float | None = None
@@ -142,7 +143,7 @@ class Drill:
         self.responders.check(inp)
         category = I.CATEGORY[inp.type]
         result: dict[str, Any] | None = None
-        plan: Callable[[int], None] | None = None
+        plan: Callable[[int], None] | mechanics.Held | None = None
         if category == "investigate" and inp.type != "hypothesis":
             result = investigate(self, inp)
         elif category == "mitigate":
@@ -161,7 +162,9 @@ class Drill:
         vis = "facilitator" if inp.type in ("note", "message", "inject") else "all"
         event = self.log.append(self.now, actor, "input", payload, vis)
         if result is not None:
-            if isinstance(inp, I.ViewDashboard) and result["panel"] not in self.revealed:
+            # a stale panel shows nothing live: the war room does not start following it
+            fresh = not result.get("stale")
+            if isinstance(inp, I.ViewDashboard) and fresh and result["panel"] not in self.revealed:
                 self.revealed.append(result["panel"])
             self.log.append(
                 self.now,
@@ -169,15 +172,22 @@ class Drill:
                 "observation",
                 {"for": event.seq, "kind": inp.type, "result": result},
             )
-        if plan is not None:
-            plan(event.seq)
+        if isinstance(plan, mechanics.Held):
+            plan.hold(event.seq)  # its causes fire when the held plan runs
+        else:
+            if plan is not None:
+                plan(event.seq)
+            self.acted(inp)
+        self._after_input(inp, actor)
+        self.responders.after(inp, event)
+        return event
+
+    def acted(self, inp: I.Input) -> None:
+        """Fire the action causes waiting on ``inp`` (each after its ``delay``)."""
         if self._watches:
             for w in [w for w in self._watches if w.matches(inp)]:
                 self._watches.remove(w)
                 self.later(w.cause.delay, w.fire)
-        self._after_input(inp, actor)
-        self.responders.after(inp, event)
-        return event
 
     def reapply(self, recorded: Event) -> Event:
         """Re-apply a recorded input event at its time (replay, counterfactuals).
@@ -315,8 +325,16 @@ class Drill:
     def _start_fault(self, fault: Fault, key: str, pod: int | None) -> None:
         first = key not in self.active_faults
         apply_fault(self, fault, key, pod)
+        if first and key in self.active_faults:
+            self.faults_started.append(key)
         if first and fault.until is not None and key in self.active_faults:
             self._watch(fault.until, partial(end_fault, self, fault, key))
+        if first and key in self.active_faults:
+            # A fault that shares this one's fate starts with it, before the world
+            # steps again (a dashboard frozen by it shows the values from before).
+            for w in [w for w in self._watches if w.cause.started == key]:
+                self._watches.remove(w)
+                w.fire() if not w.cause.delay else self.later(w.cause.delay, w.fire)
 
     def fault_ended(self, key: str) -> None:
         """Record that fault ``key`` ended; causes waiting on it fire from the next tick."""
@@ -326,7 +344,7 @@ class Drill:
     def _check_watches(self, now: float) -> None:
         metric = self.world.metric
         for w in list(self._watches):
-            if w.due(now, metric, self.alerts_seen, self.faults_ended):
+            if w.due(now, metric, self.alerts_seen, self.faults_ended, self.faults_started):
                 self._watches.remove(w)
                 self.later(w.cause.delay, w.fire)
 

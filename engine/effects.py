@@ -25,6 +25,7 @@ from .scenario import (
     PodFault,
     PoisonFault,
     ReleaseFault,
+    ToolOutageFault,
 )
 from .world.service import Shared
 
@@ -120,6 +121,8 @@ def apply_fault(drill: Drill, fault: Any, key: str, pod_index: int | None = None
     start = mechanics.FAULTS.get(fault.kind)
     if start is not None:
         data.update(start(drill, fault, key))
+        if isinstance(fault, ToolOutageFault) and fault.recover_at is not None:
+            drill.at(fault.recover_at, partial(end_fault, drill, fault, key))
     elif isinstance(fault, ReleaseFault):
         svc = w.services[fault.service]
         kind = "deploy" if fault.kind == "deploy" else "config"
@@ -253,12 +256,23 @@ def _clear_blocker(drill: Drill, name: str) -> None:
 
 
 # ------------------------------------------------------------ mitigations
-def mitigate(drill: Drill, inp: I.Input) -> Plan:
+def mitigate(drill: Drill, inp: I.Input) -> Plan | mechanics.Held:
     """Validate a mitigation against the drill now and return its plan (run with its seq).
 
     Levers owned by a mechanic (``engine.mechanics``) are dispatched to it; the
-    built-in levers follow. Raises NotAllowed / InvalidInput, changing nothing.
+    built-in levers follow. Then every mechanic's gate may refuse the valid
+    lever or hold it back (a deploy while the deploy system is down). Raises
+    NotAllowed / InvalidInput, changing nothing.
     """
+    plan = _plan(drill, inp)
+    for gate in mechanics.GATES:
+        held = gate(drill, inp, plan)
+        if held is not None:
+            return held
+    return plan
+
+
+def _plan(drill: Drill, inp: I.Input) -> Plan:
     lever = mechanics.LEVERS.get(inp.type)
     if lever is not None:
         return lever(drill, inp)

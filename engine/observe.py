@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import inputs as I
+from . import mechanics
 from .mechanics.discovery import dns_answer
 
 if TYPE_CHECKING:
@@ -17,6 +18,14 @@ if TYPE_CHECKING:
 
 
 def investigate(drill: Drill, inp: I.Input) -> dict[str, Any]:
+    """What the asker of ``inp`` sees now, after any mechanic degraded it (a tool outage)."""
+    result = _answer(drill, inp)
+    for degrade in mechanics.ANSWERS:
+        result = degrade(drill, inp, result)
+    return result
+
+
+def _answer(drill: Drill, inp: I.Input) -> dict[str, Any]:
     w = drill.world
     sc = drill.scenario
     if isinstance(inp, I.ViewDashboard):

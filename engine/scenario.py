@@ -340,13 +340,16 @@ class Cause(Model):
     action: str | None = Field(None, description="a player sends this action")
     target: str | None = Field(None, description="... naming this component")
     fault: Name | None = Field(None, description="the fault with this id ends")
+    started: Name | None = Field(None, description="the fault with this id starts")
     delay: Delay = Field(0.0, description="the fault starts or ends this long after")
 
     @model_validator(mode="after")
     def _one_trigger(self) -> Cause:
-        triggers = [self.metric, self.alert, self.action, self.fault]
+        triggers = [self.metric, self.alert, self.action, self.fault, self.started]
         if sum(t is not None for t in triggers) != 1:
-            raise ValueError("needs exactly one of `metric`, `alert`, `action` or `fault`")
+            raise ValueError(
+                "needs exactly one of `metric`, `alert`, `action`, `fault` or `started`"
+            )
         if self.metric is not None and self.threshold is None:
             raise ValueError("`metric` needs a `threshold`")
         if self.target is not None and self.action is None:
@@ -488,6 +491,29 @@ class BlockerFault(FaultBase):
     stopped_by_flag: str | None = Field(None, description="turning this flag off stops recurrence")
 
 
+Tool = Literal["dashboards", "logs", "deploys"]
+
+
+class ToolOutageFault(FaultBase):
+    """Internal tools that share fate with the outage stop working while it lasts."""
+
+    kind: Literal["tool_outage"]
+    tools: Annotated[list[Tool], Field(min_length=1)] = Field(
+        ...,
+        description="what goes down: dashboards (stale panels), logs (no search), "
+        "deploys (no rollback, fix or config push)",
+    )
+    reason: Text = Field(
+        ..., description="why, as a responder sees it (the answers quote it): a symptom"
+    )
+    on_deploy: Literal["refuse", "queue"] = Field(
+        "refuse",
+        description="a deploy lever meanwhile: refused, or accepted and queued until "
+        "the deploy system is back",
+    )
+    recover_at: Duration | None = Field(None, description="the tools come back at this time")
+
+
 Fault = Annotated[
     ReleaseFault
     | PodFault
@@ -501,7 +527,8 @@ Fault = Annotated[
     | CacheFlushFault
     | DnsFault
     | LeakFault
-    | SurgeFault,
+    | SurgeFault
+    | ToolOutageFault,
     Field(discriminator="kind"),
 ]
 
@@ -727,6 +754,7 @@ ENDABLE = (
     "quota_cut",
     "resource_leak",
     "dns_failure",
+    "tool_outage",
 )
 
 
@@ -888,12 +916,13 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                 (*path, "alert"),
                 f"names an unknown alert {c.alert!r} (known: {', '.join(alert_names) or 'none'})",
             )
-        if c.fault is not None and (c.fault not in fault_ids or c.fault == own):
-            others = [x for x in fault_ids if x != own]
-            bad(
-                (*path, "fault"),
-                f"names an unknown fault id {c.fault!r} (known: {', '.join(others) or 'none'})",
-            )
+        for trigger, named in (("fault", c.fault), ("started", c.started)):
+            if named is not None and (named not in fault_ids or named == own):
+                others = [x for x in fault_ids if x != own]
+                bad(
+                    (*path, trigger),
+                    f"names an unknown fault id {named!r} (known: {', '.join(others) or 'none'})",
+                )
         if c.action is not None:
             from .actions import ACTIONS
 
@@ -976,6 +1005,15 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                 bad(
                     (*fp, "dependency"),
                     f"{dep.name} has no quota to cut: give it a `quota_rps`",
+                )
+        elif isinstance(f, ToolOutageFault):
+            if len(set(f.tools)) != len(f.tools):
+                bad((*fp, "tools"), f"names a tool twice (got {', '.join(f.tools)})")
+            if f.recover_at is not None and f.recover_at <= f.at + f.jitter:
+                bad(
+                    (*fp, "recover_at"),
+                    f"must be after the tools go down, > {f.at + f.jitter:g}s "
+                    f"(at + jitter) (got {f.recover_at:g})",
                 )
         elif isinstance(f, DependencyFault):
             ref((*fp, "dependency"), "dependency", f.dependency)

@@ -38,7 +38,7 @@ def look_key(e: Event) -> str:
 def detail_looks(tl: Timeline) -> list[Event]:
     """Looks that earn credit: detail views asked for (breakdowns, queue, database,
     dependency, migrations, logs). Top-level charts and alerts everyone sees anyway."""
-    return tl.inputs_of(*R.DETAILS)
+    return tl.looks_of(*R.DETAILS)
 
 
 def looked_before(tl: Timeline, seq: int) -> bool:
@@ -91,7 +91,7 @@ def blast_checks(tl: Timeline, rb: R.Rubric, claims: list[Claim]) -> list[Check]
 
 def _breakdown(tl: Timeline, rb: R.Rubric, full: float, late: float) -> Check:
     hit = affected_services(tl)
-    views = tl.inputs_of("view_dashboard")
+    views = tl.looks_of("view_dashboard")
     names = ", ".join(sorted(hit)) or "the affected service"
     stronger = (
         f"Open the per-endpoint or per-pod breakdown of {names} within {clock(full)} "
@@ -130,7 +130,7 @@ def _breakdown(tl: Timeline, rb: R.Rubric, full: float, late: float) -> Check:
 
 
 def _breadth(tl: Timeline, rb: R.Rubric, full: float, late: float) -> Check:
-    looks = tl.inputs_of(*R.LOOKS)
+    looks = tl.looks_of(*R.LOOKS)
     by_full: dict[str, Event] = {}
     by_late: dict[str, Event] = {}
     for e in looks:
@@ -250,7 +250,7 @@ def _accuracy(
 
 def _root_cause_first(tl: Timeline, rb: R.Rubric) -> Check:
     digs = tl.inputs_of(*R.ROOT_CAUSE)
-    looks = tl.inputs_of(*R.ASSESS)
+    looks = tl.inputs_of(*R.ASSESS)  # a stale look was still an attempt to assess first
     hits = []
     if digs and (not looks or digs[0].seq < looks[0].seq):
         d = digs[0]

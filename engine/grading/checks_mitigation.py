@@ -401,7 +401,7 @@ def _verified(
         )
     marks: list[tuple[float, Evidence]] = []
     after = j.landed.seq if j.landed is not None else j.event.seq
-    look = next((e for e in tl.inputs_of(*R.DETAILS) if e.seq > after), None)
+    look = next((e for e in tl.looks_of(*R.DETAILS) if e.seq > after), None)
     if look is not None:
         marks.append((look.t, tl.ev(look)))
     pages = {a for a in tl.page_alerts}

@@ -180,6 +180,8 @@ def justification(tl: Timeline, e: Event) -> Event | None:
     for look in tl.inputs:
         if look.seq >= e.seq:
             break
+        if look.seq in tl.unanswered:  # a stale panel justifies nothing
+            continue
         kind = str(look.data.get("type"))
         for want, same in wants:
             if kind != want:

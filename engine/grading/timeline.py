@@ -63,6 +63,14 @@ class Timeline:
                 self.related.setdefault(int(cause), []).append(e)
             elif e.type == "observation":
                 self.observations[int(e.data["for"])] = e
+        # looks whose tool was down (engine.mechanics.tooling): a stale panel or no log
+        # lines showed nothing, so they earn no credit as looks
+        self.unanswered = {
+            seq
+            for seq, o in self.observations.items()
+            if (o.data.get("result") or {}).get("stale")
+            or (o.data.get("result") or {}).get("unavailable")
+        }
         self.end_t = self.events[-1].t if self.events else 0.0
         self.end_event = self.events[-1] if self.events else None
         self.anchor = self._anchor()
@@ -236,6 +244,10 @@ class Timeline:
     # ---------------------------------------------------------------- inputs
     def inputs_of(self, *types: str) -> list[Event]:
         return [e for e in self.inputs if e.data.get("type") in types]
+
+    def looks_of(self, *types: str) -> list[Event]:
+        """Inputs of ``types`` that got an answer (not a stale panel or a down tool)."""
+        return [e for e in self.inputs_of(*types) if e.seq not in self.unanswered]
 
     def began(self, e: Event) -> float:
         """When a mitigation started to change the world: a forward fix only once

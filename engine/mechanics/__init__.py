@@ -21,8 +21,21 @@ from . import (
     retries,
     surges,
     timeouts,
+    tooling,
 )
-from .base import Ctx, EndFault, Lever, Mechanic, Plan, Says, StartFault, Tells
+from .base import (
+    Answer,
+    Ctx,
+    EndFault,
+    Gate,
+    Held,
+    Lever,
+    Mechanic,
+    Plan,
+    Says,
+    StartFault,
+    Tells,
+)
 
 MECHANICS: tuple[Mechanic, ...] = (
     autoscaler.MECHANIC,
@@ -37,11 +50,27 @@ MECHANICS: tuple[Mechanic, ...] = (
     retries.MECHANIC,
     surges.MECHANIC,
     timeouts.MECHANIC,
+    tooling.MECHANIC,
 )
 FAULTS: dict[str, StartFault] = {k: f for m in MECHANICS for k, f in m.faults.items()}
 ENDS: dict[str, EndFault] = {k: f for m in MECHANICS for k, f in m.ends.items()}
 LEVERS: dict[str, Lever] = {k: f for m in MECHANICS for k, f in m.levers.items()}
 SAYS: dict[str, Says] = {k: f for m in MECHANICS for k, f in m.says.items()}
 TELLS: dict[str, Tells] = {k: f for m in MECHANICS for k, f in m.tells.items()}
+GATES: tuple[Gate, ...] = tuple(m.gate for m in MECHANICS if m.gate is not None)
+ANSWERS: tuple[Answer, ...] = tuple(m.answer for m in MECHANICS if m.answer is not None)
 
-__all__ = ["ENDS", "FAULTS", "LEVERS", "MECHANICS", "SAYS", "TELLS", "Ctx", "Mechanic", "Plan"]
+__all__ = [
+    "ANSWERS",
+    "ENDS",
+    "FAULTS",
+    "GATES",
+    "LEVERS",
+    "MECHANICS",
+    "SAYS",
+    "TELLS",
+    "Ctx",
+    "Held",
+    "Mechanic",
+    "Plan",
+]

@@ -52,12 +52,30 @@ class Ctx(Protocol):
     def fault_ended(self, key: str) -> None:
         """Record that the fault ``key`` ended (causes waiting on it may fire)."""
 
+    def acted(self, inp: Input) -> None:
+        """Fire the action causes waiting on ``inp`` (a held lever calls it when it runs)."""
+
 
 StartFault = Callable[[Ctx, Any, str], dict[str, Any]]  # (ctx, fault, key) -> event data
 EndFault = Callable[[Ctx, Any, str], None]
 Lever = Callable[[Ctx, "Input"], Plan]  # validates first, then returns the plan
 Says = Callable[[Mapping[str, Any]], str]  # an input's data -> a verb phrase for the postmortem
 Tells = Callable[[Any], str]  # a scenario fault -> the sentence saying it began
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A lever's plan a mechanic holds back: ``hold`` runs now (with the input's seq) and
+    keeps the real plan for later, so the action's causes wait until that runs
+    (``Ctx.acted``), as a queued job does nothing until it starts."""
+
+    hold: Plan
+
+
+# Before a mitigation's plan runs: raise NotAllowed to refuse it, return a Held to queue it,
+# or None to let it run now. After an investigation: return the answer the asker gets.
+Gate = Callable[[Ctx, "Input", Plan], "Held | None"]
+Answer = Callable[[Ctx, "Input", dict[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +87,8 @@ class Mechanic:
     ``start`` runs once as the drill begins (a control loop schedules itself).
     ``says`` words each lever for the postmortem timeline ("rolled back config
     waf-rules"), ``tells`` each fault kind ("Config waf-rules rules-42 was pushed").
+    ``gate`` and ``answer`` see every mitigation and investigation, not only the
+    mechanic's own (a tool outage refuses rollbacks and makes dashboards stale).
     A lever validates against the drill before returning its plan, so a
     refused input changes nothing.
     """
@@ -80,6 +100,8 @@ class Mechanic:
     says: Mapping[str, Says] = field(default_factory=dict)
     tells: Mapping[str, Tells] = field(default_factory=dict)
     start: Callable[[Ctx], None] | None = None  # run once when the drill clock starts
+    gate: Gate | None = None  # may refuse or hold any mitigation (after its own checks)
+    answer: Answer | None = None  # may degrade any investigation's answer
 
 
 def own_state(ctx: Ctx, name: str, kind: type[S]) -> S:

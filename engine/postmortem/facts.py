@@ -206,8 +206,10 @@ class Facts:
             ):
                 return e
         start = self.outcome.impact_started_at
-        before = [e for e in self.faults if start is not None and e.t <= start]
-        return before[-1] if before else (self.faults[0] if self.faults else None)
+        # a tool outage blinds the responders; it hurts no user, so it triggers nothing
+        hurt = [e for e in self.faults if e.data.get("kind") != "tool_outage"] or self.faults
+        before = [e for e in hurt if start is not None and e.t <= start]
+        return before[-1] if before else (hurt[0] if hurt else None)
 
     @property
     def anchor_t(self) -> float | None:

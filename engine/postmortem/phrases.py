@@ -166,6 +166,8 @@ def _generic(k: str, d: Mapping[str, Any]) -> str:
 
 def describe_observation(kind: str, result: Mapping[str, Any]) -> str | None:
     """What the asker saw, in one clause; None when there is nothing short to say."""
+    if result.get("stale") or result.get("unavailable"):  # a tool that shared the outage's fate
+        return str(result.get("note") or "no answer: the tool was down")
     if kind == "view_dashboard":
         rows = result.get("rows") or {}
         scored = [
@@ -273,6 +275,10 @@ def describe_state(d: Mapping[str, Any]) -> str:
         return f"Consumer group of {comp} rebalanced{cause}."
     if what == "dependency recovered":
         return f"{comp} recovered on its own."
+    if what == "tool restored":
+        return f"Internal tool {comp} working again."
+    if d.get("reason") and comp in ("dashboards", "logs", "deploys"):
+        return f"Internal tool down: {what} ({d.get('reason')})."
     extra = _extras(d, ("component", "what", "for_seq", "for"))
     return f"{comp}: {what}{extra}."
 
