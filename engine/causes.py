@@ -57,6 +57,9 @@ class Watch:
         c = self.cause
         if c.action is None or c.action != inp.type:
             return False
+        # turning the flag on does not end what turning it off ends
+        if c.enabled is not None and getattr(inp, "enabled", None) is not c.enabled:
+            return False
         if c.target is None:
             return True
         spec = ACTIONS.get(inp.type)

@@ -249,6 +249,9 @@ class Cache(Model):
         600.0, description="time a cold cache takes to refill from the reads that succeed"
     )
     prewarm: Period = Field(120.0, description="time a warm-up job takes to fill it")
+    snapshot: bool = Field(
+        True, description="a snapshot to warm it from exists (without one, warm_cache is refused)"
+    )
     coalesce_factor: Annotated[float, Field(gt=1, le=1000)] = Field(
         20.0, description="with coalescing on, misses of one key share one DB read"
     )
@@ -339,6 +342,9 @@ class Cause(Model):
     alert: str | None = Field(None, description="an alert fires")
     action: str | None = Field(None, description="a player sends this action")
     target: str | None = Field(None, description="... naming this component")
+    enabled: bool | None = Field(
+        None, description="... setting it to this (a flag, a breaker, coalescing): on or off"
+    )
     fault: Name | None = Field(None, description="the fault with this id ends")
     started: Name | None = Field(None, description="the fault with this id starts")
     delay: Delay = Field(0.0, description="the fault starts or ends this long after")
@@ -354,6 +360,8 @@ class Cause(Model):
             raise ValueError("`metric` needs a `threshold`")
         if self.target is not None and self.action is None:
             raise ValueError("`target` goes with `action`")
+        if self.enabled is not None and self.action not in ("set_flag", "set_coalescing"):
+            raise ValueError("`enabled` goes with `action: set_flag` or `set_coalescing`")
         return self
 
 

@@ -42,6 +42,11 @@ def warm(ctx: Ctx, inp: Input) -> Plan:
     cache = ctx.need("cache", inp.cache, ctx.world.caches)
     if cache.hit >= cache.target:
         raise NotAllowed(f"cache {cache.spec.name} is already warm ({100 * cache.hit:g}% hits)")
+    if not cache.spec.snapshot:  # a warm-up job needs something to load from
+        raise NotAllowed(
+            f"cache {cache.spec.name} has no snapshot to warm from: it fills only from the "
+            "reads that reach the database"
+        )
 
     def plan(seq: int) -> None:
         ctx.effect(seq, cache.spec.name, "cache warm-up started", ready_in_s=cache.spec.prewarm)

@@ -18,7 +18,7 @@ WARM = {"type": "warm_cache", "cache": "items"}
 COALESCE = {"type": "set_coalescing", "cache": "items", "enabled": True}
 
 
-def _sc() -> Scenario:
+def _sc(snapshot: bool = True) -> Scenario:
     """400 reads/s, 95% hits: 20 reads/s reach a pool of 5 (8% busy). Flushed at 120 s."""
     return tiny(
         api={
@@ -26,7 +26,15 @@ def _sc() -> Scenario:
         },
         topology={
             "databases": [{"name": "db", "pool_size": 5, "query_ms": 20}],
-            "caches": [{"name": "items", "database": "db", "refill": 600, "prewarm": 120}],
+            "caches": [
+                {
+                    "name": "items",
+                    "database": "db",
+                    "refill": 600,
+                    "prewarm": 120,
+                    "snapshot": snapshot,
+                }
+            ],
         },
         faults=[{"id": "flush", "kind": "cache_flush", "cache": "items", "at": 120}],
     )
@@ -57,6 +65,19 @@ def test_warming_the_cache_ends_the_stampede_when_the_job_finishes() -> None:
     assert _at(d, "items.hit_pct")[3:] == [95.0, 95.0]
     errs = dict(series(d, "api.err_5xx_pct"))
     assert (errs[330.0], errs[360.0]) == (8.331, 0.0)  # the pool drains over ~15 s
+
+
+def test_a_cache_with_no_snapshot_cannot_be_warmed_and_refills_as_if_nobody_tried() -> None:
+    """A cache built from live reads (sessions, boot data) has nothing to load: the job is
+    refused during the stampede, nothing is logged, and the refill is the no-op's."""
+    d = Drill(_sc(snapshot=False), seed=0)
+    d.advance(200.0)
+    before = d.log.last_seq
+    with pytest.raises(NotAllowed, match=r"cache items has no snapshot to warm from"):
+        d.submit(WARM, actor="alice")
+    assert d.log.last_seq == before
+    d.advance(d.scenario.duration + 5)
+    assert _at(d, "items.hit_pct") == [95.0, 4.048, 25.826, 72.385, 95.0]
 
 
 def test_request_coalescing_cuts_the_reads_reaching_the_database() -> None:

@@ -81,6 +81,30 @@ def test_a_surge_ends_when_what_drives_it_stops() -> None:
     assert ended == [sent]
 
 
+def test_a_cause_can_name_the_value_turning_the_flag_on_does_not_end_it() -> None:
+    """`until: {action: set_flag, target: promo, enabled: false}`: setting the flag on again
+    (a no-op a player might try) leaves the surge going; turning it off ends it."""
+    sc = tiny(
+        topology={"flags": [{"name": "promo", "enabled": True, "propagation": 10}]},
+        faults=[
+            {
+                "id": "promo-surge",
+                "kind": "traffic_surge",
+                "at": 60,
+                "multiplier": 3,
+                "ramp": 60,
+                "until": {"action": "set_flag", "target": "promo", "enabled": False},
+            }
+        ],
+        alerts=[{"name": "Busy", "metric": "api.rps", "threshold": 800, "for": 20}],
+    )
+    on = play(sc, [(60, {"type": "set_flag", "flag": "promo", "enabled": True})])
+    assert _end(on, "api.rps") == 1200.0
+    assert not [e for e in on.log.events if e.data.get("what") == "fault ended"]
+    off = play(sc, [(60, {"type": "set_flag", "flag": "promo", "enabled": False})])
+    assert _end(off, "api.rps") == 400.0
+
+
 def test_a_fault_can_start_when_another_ends_or_a_metric_holds() -> None:
     """A recovery herd follows the end of an outage; a second fault follows an error level."""
     sc = tiny(
@@ -149,6 +173,10 @@ def test_a_shared_cause_with_fixed_by_restart_is_refused() -> None:
         ),
         ({"when": {"fault": "ghost"}}, "`faults[0].when.fault` names an unknown fault id 'ghost'"),
         ({"until": {"action": "fly"}}, "`faults[0].until.action` must be a player action"),
+        (
+            {"until": {"action": "restart", "enabled": False}},
+            "`enabled` goes with `action: set_flag` or `set_coalescing`",
+        ),
         ({"until": {"alert": "Nope"}}, "`faults[0].until.alert` names an unknown alert 'Nope'"),
         ({"when": {"alert": "Errors", "fault": "x"}}, "needs exactly one of `metric`, `alert`"),
     ],
