@@ -57,6 +57,9 @@ HARM_FIGURE = {
     "square-settings-db-readmit": "impact_minutes",
     "wikimedia-kafka-broker-reboot": "impact_minutes",
     "kv-endpoint-empty-dns": "impact_minutes",
+    "roblox-consul-blind-recovery": "impact_minutes",
+    "cloudflare-backbone-atlanta-leak": "impact_minutes",
+    "slack-boot-cache-metastable": "impact_minutes",
 }
 
 
@@ -99,6 +102,7 @@ def test_the_library_holds_each_scenario_with_four_reference_scripts() -> None:
     assert IDS == [
         "card-network-timeouts",
         "checkout-deploy-500s",
+        "cloudflare-backbone-atlanta-leak",
         "cloudflare-logs-fail-open-flood",
         "cloudflare-waf-regex",
         "delivery-orders-mixed-errors",
@@ -111,9 +115,11 @@ def test_the_library_holds_each_scenario_with_four_reference_scripts() -> None:
         "new-checkout-flag",
         "orders-consumer-lag",
         "product-pages-cold-cache",
+        "roblox-consul-blind-recovery",
         "session-store-retry-herd",
         "settlement-import-stale-writer",
         "shop-autoscaler-cold-start-loop",
+        "slack-boot-cache-metastable",
         "slack-first-day-back-tgw",
         "sms-otp-rate-limited",
         "square-settings-db-readmit",
