@@ -131,6 +131,76 @@ def test_a_player_practises_alone_with_simulated_teammates(
     # the debrief is where the cause is told
     me.click('.tab[data-tab="postmortem"]')
     expect(me.locator(".end-main")).to_contain_text("np-7-n4", timeout=20_000)
+    assert low_contrast(me) == [], "text under WCAG AA contrast in the debrief"
+    exports(me, server)
+
+
+# WCAG 2.1 AA: 4.5:1 for text, 3:1 for large text (24 px, or 18.66 px bold); disabled
+# controls are exempt. Each element with its own text against the first opaque background
+# behind it.
+CONTRAST = """() => {
+  const rgb = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const bg = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] >= 0.95)) return c.slice(0, 3);
+    }
+    return rgb(getComputedStyle(document.body).backgroundColor).slice(0, 3);
+  };
+  const bad = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || el.closest("[disabled], [aria-disabled=true], svg, canvas")) continue;
+    const cs = getComputedStyle(el);
+    const box = el.getBoundingClientRect();
+    if (cs.visibility === "hidden" || cs.opacity === "0" || !box.width || !box.height) continue;
+    const fg = rgb(cs.color);
+    if (fg.length === 4 && fg[3] < 0.95) continue;
+    const [a, b] = [lum(fg.slice(0, 3)), lum(bg(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const px = parseFloat(cs.fontSize);
+    const large = px >= 24 || (px >= 18.66 && Number(cs.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) bad.push(`${el.tagName.toLowerCase()}.${el.className}: ${ratio.toFixed(2)} "${el.textContent.trim().slice(0, 30)}"`);
+  }
+  return bad;
+}"""
+
+
+def low_contrast(page: Any) -> list[str]:
+    """Visible text below WCAG AA contrast on ``page``."""
+    return list(page.evaluate(CONTRAST))
+
+
+def exports(page: Any, server: str) -> None:
+    """The debrief's exports: the postmortem as Markdown (download and clipboard), the log
+    as JSON lines equal to the server's export for this player, and a print layout
+    without the controls."""
+    with page.expect_download() as got:
+        page.click("#download-md")
+    md = Path(got.value.path()).read_text(encoding="utf-8")
+    assert md.startswith("# ") and "np-7-n4" in md
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    page.click("#copy-md")
+    page.wait_for_timeout(300)
+    assert page.evaluate("navigator.clipboard.readText()") == md
+    with page.expect_download() as got:
+        page.click("#download-log")
+    mine = [json.loads(x) for x in Path(got.value.path()).read_text().splitlines() if x]
+    drill_id = page.url.split("/drills/")[1].split("/")[0]
+    token = page.evaluate(f"sessionStorage.getItem('firedrill:token:{drill_id}')")
+    token = json.loads(token) if token and token.startswith('"') else token
+    served = httpx.get(
+        f"{server}/api/drills/{drill_id}/log", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert [e["seq"] for e in mine] == [json.loads(x)["seq"] for x in served.text.splitlines()]
+    page.emulate_media(media="print")
+    assert not page.locator(".tabs").is_visible() and not page.locator(".end-side").is_visible()
+    expect(page.locator(".end-main")).to_be_visible()
+    page.emulate_media(media="screen")
 
 
 def solo_page(server: str, pages: Pages, who: str) -> tuple[Any, dict[str, Any]]:
