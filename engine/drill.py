@@ -337,7 +337,10 @@ class Drill:
                 w.fire() if not w.cause.delay else self.later(w.cause.delay, w.fire)
 
     def fault_ended(self, key: str) -> None:
-        """Record that fault ``key`` ended; causes waiting on it fire from the next tick."""
+        """Record that fault ``key`` ended; causes waiting on it fire from the next tick.
+        A fault ends once: a lever and its ``until`` cause may both say so."""
+        if key in self.faults_ended:
+            return
         self.faults_ended.append(key)
         self.state("fault", "fault ended", vis="facilitator", fault=key)
 

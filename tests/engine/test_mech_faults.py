@@ -57,9 +57,9 @@ def test_one_line_on_every_pod_draws_each_pods_start_from_the_seed() -> None:
     assert starts(0) == first and starts(1) != first
 
 
-def test_a_surge_ends_when_what_drives_it_stops() -> None:
-    """A promo surge lasts until the promo flag is turned off, then traffic ramps down."""
-    sc = tiny(
+def _promo(until: dict[str, Any]) -> Scenario:
+    """A promo flag on; a 3x traffic surge from 60 s until ``until``."""
+    return tiny(
         topology={"flags": [{"name": "promo", "enabled": True, "propagation": 10}]},
         faults=[
             {
@@ -68,11 +68,16 @@ def test_a_surge_ends_when_what_drives_it_stops() -> None:
                 "at": 60,
                 "multiplier": 3,
                 "ramp": 60,
-                "until": {"action": "set_flag", "target": "promo"},
+                "until": until,
             }
         ],
         alerts=[{"name": "Busy", "metric": "api.rps", "threshold": 800, "for": 20}],
     )
+
+
+def test_a_surge_ends_when_what_drives_it_stops() -> None:
+    """A promo surge lasts until the promo flag is turned off, then traffic ramps down."""
+    sc = _promo({"action": "set_flag", "target": "promo"})
     assert _end(play(sc, []), "api.rps") == 1200.0
     d = play(sc, [(60, {"type": "set_flag", "flag": "promo", "enabled": False})])
     assert _end(d, "api.rps") == 400.0
@@ -84,20 +89,7 @@ def test_a_surge_ends_when_what_drives_it_stops() -> None:
 def test_a_cause_can_name_the_value_turning_the_flag_on_does_not_end_it() -> None:
     """`until: {action: set_flag, target: promo, enabled: false}`: setting the flag on again
     (a no-op a player might try) leaves the surge going; turning it off ends it."""
-    sc = tiny(
-        topology={"flags": [{"name": "promo", "enabled": True, "propagation": 10}]},
-        faults=[
-            {
-                "id": "promo-surge",
-                "kind": "traffic_surge",
-                "at": 60,
-                "multiplier": 3,
-                "ramp": 60,
-                "until": {"action": "set_flag", "target": "promo", "enabled": False},
-            }
-        ],
-        alerts=[{"name": "Busy", "metric": "api.rps", "threshold": 800, "for": 20}],
-    )
+    sc = _promo({"action": "set_flag", "target": "promo", "enabled": False})
     on = play(sc, [(60, {"type": "set_flag", "flag": "promo", "enabled": True})])
     assert _end(on, "api.rps") == 1200.0
     assert not [e for e in on.log.events if e.data.get("what") == "fault ended"]
