@@ -262,6 +262,24 @@ def test_a_team_plays_a_drill_in_the_browser(server: str, pages: Pages, shots: P
     ]
     assert flights == [reply["seq"]]
 
+    # the facilitator answers that very message in character
+    fac.click('.fac .tab[data-tab="injects"]')
+    fac.locator(".chat-list li", has_text="in flight").locator(".reply-btn").click()
+    expect(fac.locator(".reply-to")).to_contain_text(f"replying to #{reply['seq']}")
+    fac.fill("#msg-text", "Seen, thanks: keep the updates coming.")
+    fac.click("#msg-send")
+    answer = alice.locator(".chat-list .msg.inject", has_text="keep the updates coming")
+    expect(answer).to_contain_text("VP Engineering")
+    log = httpx.get(
+        f"{server}/api/drills/{drill_id}/log",
+        headers={"Authorization": f"Bearer {json.loads(token)}"},
+    ).text
+    # players get the character's words, pointing at the message they answer
+    heard = [e for e in map(json.loads, log.splitlines()) if e["type"] == "inject"]
+    assert [(e["actor"], e["data"]["about"]) for e in heard if "keep the" in e["data"]["text"]] == [
+        ("VP Engineering", reply["seq"])
+    ]
+
     # ------------------------------------------------------------ the end
     fac.once("dialog", lambda d: d.accept("drill complete"))
     fac.click("#clock-end")
