@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -37,23 +37,17 @@ async def test_a_fresh_server_is_alive_ready_and_reports_nothing_live(
 
 
 @pytest.fixture
-def alone(tmp_path: Path) -> Iterator[Live]:
-    """A server of its own: no other test's drill starts or ends while this one counts."""
+def live(tmp_path: Path) -> Iterator[Live]:
+    """Here each test gets a server of its own: no other test's drill starts or ends while
+    one counts (``http`` and ``peers`` use it)."""
     server = start_in_thread(Settings(db=str(tmp_path / "alone.db")))
     yield server
     server.stop()
 
 
-@pytest.fixture
-async def alone_http(alone: Live) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=alone.http, timeout=10) as client:
-        yield client
-
-
 async def test_metrics_follow_a_drill_its_clients_ticks_and_replies(
-    alone: Live, alone_http: httpx.AsyncClient, peers: Connect
+    live: Live, http: httpx.AsyncClient, peers: Connect
 ) -> None:
-    live, http = alone, alone_http
     before = await http.get("/metrics")
     assert scraped(before, "firedrill_live_drills") == 0
     drill = await create_drill(http, speed=120)
