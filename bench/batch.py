@@ -15,14 +15,15 @@ import os
 import statistics
 import time
 
+from server.assets import REFERENCE
 from server.ci.batch import Task, run_batch
-from server.files import ROOT, library
+from server.files import library
 
 
 def tasks(seeds: int) -> list[Task]:
     out = []
     for path in library():
-        script = ROOT / "tests" / "reference" / path.stem / "strong.yaml"
+        script = REFERENCE / path.stem / "strong.yaml"
         out += [Task(str(path), str(script) if script.exists() else None, s) for s in range(seeds)]
     return out
 
