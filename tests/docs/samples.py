@@ -338,6 +338,7 @@ SAMPLES: dict[str, Sample] = {
         "docs/scripts.md",
         console(".venv/bin/firedrill run gateway-bad-pod --script wrong-target.yaml"),
     ),
+    "scripts-validate": Sample("docs/scripts.md", console(".venv/bin/firedrill validate bad.yaml")),
     "scripts-blind": Sample(
         "docs/scripts.md",
         console(".venv/bin/firedrill run gateway-bad-pod --script blind-drain.yaml"),
