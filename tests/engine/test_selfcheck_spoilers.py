@@ -30,3 +30,27 @@ def test_the_symptom_and_audience_are_checked_too_as_whole_words() -> None:
         "error: [spoiler] the audience 'people who rotate certificates' says 'rotate', which "
         "gives the cause or the fix away: players see it before they have looked at anything"
     ]
+
+
+def test_garbage_giveaways_and_sources_are_located_errors() -> None:
+    """A one-letter giveaway, a source date that is not YYYY-MM-DD, an empty organisation:
+    each refused with its field, nothing loaded."""
+    import pytest
+
+    from engine.errors import ScenarioError
+
+    cases = [
+        ({"truth": {**BASE["truth"], "giveaways": ["x"]}}, "`truth.giveaways[0]`"),
+        (
+            {"source": {"title": "t", "url": "https://example.org", "date": "last May"}},
+            "`source.date`",
+        ),
+        (
+            {"source": {"title": "t", "url": "https://example.org", "organisation": ""}},
+            "`source.organisation`",
+        ),
+    ]
+    for changes, field in cases:
+        with pytest.raises(ScenarioError) as info:
+            tiny(**changes)
+        assert [str(p) for p in info.value.problems if field in str(p)], info.value.problems
