@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.errors import ScenarioError
-from engine.scenario import Scenario
+from engine.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +36,7 @@ def median_ms(fn: Callable[[], object], runs: int) -> float:
 def refuse(source: bytes, name: str) -> Callable[[], str]:
     def run() -> str:
         try:
-            Scenario.from_yaml(source, name)
+            load_scenario(source, name)
         except ScenarioError as exc:
             return str(exc.first)
         raise AssertionError(f"{name} was accepted")
@@ -50,7 +50,7 @@ def main() -> None:
     args = parser.parse_args()
 
     real = (ROOT / "scenarios" / "checkout-deploy-500s.yaml").read_bytes()
-    baseline = median_ms(lambda: Scenario.from_yaml(real, "checkout-deploy-500s.yaml"), args.runs)
+    baseline = median_ms(lambda: load_scenario(real, "checkout-deploy-500s.yaml"), args.runs)
     hazards = {p.name: p.read_bytes() for p in sorted((ROOT / "tests" / "malformed").glob("*"))}
     hazards["over_1mb.yaml"] = b"# padding\n" * 110_000
     hazards["30k_values.yaml"] = b"id: x\nitems: [" + b"1, " * 30_000 + b"1]\n"
