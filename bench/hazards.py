@@ -4,7 +4,7 @@ Each hazard from tests/malformed (alias bomb, 10,000-deep nesting, duplicate
 keys, non-UTF-8, tags, ...) plus some built here (a file just over the 1 MB
 limit, a 90 KB flow list of 30,000 values that trips the value limit, and
 three files just under 1 MB: a flow list, a block list, one long string) is fed
-to ``Scenario.from_yaml``; the figure is the median time to the error, as a
+to ``load_scenario``; the figure is the median time to the error, as a
 ratio of the median time to load and validate checkout-deploy-500s.
 
     python bench/hazards.py [--runs N]

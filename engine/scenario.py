@@ -1,8 +1,10 @@
 """The scenario format: frozen, typed objects parsed from YAML.
 
 A scenario is data, not code: topology, traffic, faults on a timeline,
-alert rules, injects, the hidden truth and grading expectations. Build one
-with :meth:`Scenario.from_yaml` (located errors) or :meth:`Scenario.from_dict`.
+alert rules, injects, the hidden truth and grading expectations. Load one
+with :func:`engine.loader.load_scenario` (located errors) or
+:func:`engine.loader.scenario_from_dict`: they also run the checks that need
+layers above this one (metric names, the rubric, the postmortem's rules).
 The field reference is docs/scenario-format.md; the JSON Schema is
 scenarios/scenario.schema.json (generated from these models).
 """

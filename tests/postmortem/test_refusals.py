@@ -171,7 +171,7 @@ def test_unknown_template_and_bad_date_are_refused() -> None:
 
 
 def test_loading_a_scenario_with_a_human_root_cause_is_refused() -> None:
-    """Scenario.from_yaml (and so `firedrill validate`) refuses it at load time, with the line."""
+    """load_scenario (and so `firedrill validate`) refuses it at load time, with the line."""
     path = HERE / "human-root-cause.yaml"
     with pytest.raises(HumanRootCause) as info:
         load_scenario(path.read_bytes(), str(path))
