@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .actions import ACTIONS
 from .errors import Problem
 from .roster import Busy, Mistake, Responder  # noqa: F401  (documented models)
 from .timeexpr import Duration
@@ -923,12 +924,11 @@ def reference_problems(
                     (*path, trigger),
                     f"names an unknown fault id {named!r} (known: {', '.join(others) or 'none'})",
                 )
-        if c.action is not None:
-            from .actions import ACTIONS
-
-            if c.action not in ACTIONS or ACTIONS[c.action].category == "facilitate":
-                players = [t for t, a in ACTIONS.items() if a.category != "facilitate"]
-                bad((*path, "action"), f"must be a player action, one of: {', '.join(players)}")
+        if c.action is not None and (
+            c.action not in ACTIONS or ACTIONS[c.action].category == "facilitate"
+        ):
+            players = [t for t, a in ACTIONS.items() if a.category != "facilitate"]
+            bad((*path, "action"), f"must be a player action, one of: {', '.join(players)}")
         if c.target is not None and c.target not in {v for vs in names.values() for v in vs}:
             bad((*path, "target"), f"names an unknown component {c.target!r}")
 
