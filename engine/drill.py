@@ -22,7 +22,7 @@ from simpy.events import URGENT
 
 from . import __version__, mechanics
 from . import inputs as I
-from .alerts import AlertEngine
+from .alerts import OPS, AlertEngine
 from .causes import Watch
 from .effects import apply_fault, end_fault, mitigate
 from .errors import DrillStateError, InvalidInput, NotAllowed
@@ -428,8 +428,6 @@ class Drill:
             if c.alert is not None:
                 due = c.alert in self.alerts_seen
             elif c.metric is not None:
-                from .alerts import OPS
-
                 due = OPS[c.op](metric(c.metric), c.threshold or 0.0)
             else:
                 due = self.page_at is not None and now >= self.page_at + (c.after_page or 0.0)

@@ -20,7 +20,9 @@ from .alerts import OPS
 from .drill import Drill
 from .errors import FiredrillError, PlayerError, Problem, ScriptError
 from .inputs import CATEGORY, INPUT_TYPES, parse_input
-from .timeexpr import Duration, parse_duration
+from .timeexpr import Duration, format_clock, parse_duration
+from .validation import validate_document
+from .yamldoc import load_yaml
 
 _AT = re.compile(r"^page(?:\s*\+\s*(.+))?$")
 PLACEHOLDERS = ("$worst_pod",)
@@ -90,9 +92,6 @@ class DecisionScript(BaseModel):
 
     @classmethod
     def from_yaml(cls, source: str | bytes, file: str = "<script>") -> DecisionScript:
-        from .validation import validate_document
-        from .yamldoc import load_yaml
-
         doc = load_yaml(source, file, error=ScriptError)
         script = validate_document(cls, doc, error=ScriptError)
         problems = []
@@ -192,8 +191,6 @@ def play(drill: Drill, script: DecisionScript) -> ScriptRun:
 
 def _not_run(run: ScriptRun, script: DecisionScript, first: int, drill: Drill) -> None:
     """Record steps ``first``.. as never run: the drill ended before they fell due."""
-    from .timeexpr import format_clock
-
     reason = f"the drill ended at {format_clock(drill.now)} before it fell due"
     for i in range(first, len(script.steps)):
         step = script.steps[i]

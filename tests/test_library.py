@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from engine.drill import Drill
+from engine.loader import load_scenario, scenario_from_dict
 from engine.outcome import Outcome, outcome
 from engine.scenario import Scenario
 from engine.script import DecisionScript, play
@@ -66,7 +67,7 @@ HARM_FIGURE = {
 @cache
 def scenario(sid: str) -> Scenario:
     path = LIBRARY / f"{sid}.yaml"
-    return Scenario.from_yaml(path.read_bytes(), str(path))
+    return load_scenario(path.read_bytes(), str(path))
 
 
 @cache
@@ -293,7 +294,7 @@ def test_the_wrong_move_does_not_mitigate(sid: str) -> None:
 def _variant(sid: str, edit: dict[str, Any]) -> Scenario:
     data = yaml.safe_load((LIBRARY / f"{sid}.yaml").read_text())
     data.update(edit)
-    return Scenario.from_dict(data)
+    return scenario_from_dict(data)
 
 
 def test_selfcheck_flags_a_scenario_that_recovers_by_itself() -> None:
@@ -301,7 +302,7 @@ def test_selfcheck_flags_a_scenario_that_recovers_by_itself() -> None:
     data = yaml.safe_load((LIBRARY / "card-network-timeouts.yaml").read_text())
     data["faults"][0]["recover_at"] = "20m"
     data["faults"][0]["jitter"] = 0
-    sc = Scenario.from_dict(data)
+    sc = scenario_from_dict(data)
     found = [
         f
         for f in check(sc, script("card-network-timeouts", "strong"), (0,))

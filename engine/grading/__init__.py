@@ -37,6 +37,7 @@ from .model import (
     MitigationVerdict,
     Player,
 )
+from .report import grade_markdown
 from .rubric import SPECS, WEIGHTS, WINDOWS, Rubric, resolve
 from .timeline import ROWS, Timeline, describe
 
@@ -55,6 +56,7 @@ __all__ = [
     "MitigationVerdict",
     "Player",
     "grade",
+    "grade_markdown",
 ]
 
 

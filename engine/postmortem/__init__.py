@@ -1,7 +1,7 @@
 """The postmortem draft: a pure function of the scenario, the drill log and the grade.
 
 ``postmortem(scenario, events, grade=None, template="default")`` returns a
-:class:`Postmortem` whose ``to_markdown()`` and ``to_dict()`` carry the same
+:class:`Postmortem` whose ``to_dict()`` and ``postmortem_markdown()`` carry the same
 content: header (date, status "draft", severity, participants by role),
 summary and impact computed from the simulation, a minute-by-minute
 timeline of facts, trigger and root cause from the hidden truth, what
@@ -53,7 +53,8 @@ from .model import (
     Participant,
     Postmortem,
 )
-from .render import TEMPLATES
+from .render import markdown as postmortem_markdown
+from .templates import TEMPLATES
 from .timeline import timeline
 
 __all__ = [
@@ -79,6 +80,7 @@ __all__ = [
     "check_truth",
     "find_blame",
     "postmortem",
+    "postmortem_markdown",
 ]
 
 

@@ -17,20 +17,48 @@ by the request rate, in the same arithmetic order as computing them afresh.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..floats import total as fsum_lr
+from .graph import ServiceEdge
 
 if TYPE_CHECKING:
     from ..scenario import Effect, Migration, PodFault, Service
     from .backends import CacheState, DatabaseState, DependencyState, TopicState
-    from .graph import ServiceEdge
-    from .model import World
 
 
 _rev = attrgetter("rev")
+
+
+class World(Protocol):
+    """What a service reads of the world around it (``engine.world.model.World`` is one).
+
+    A protocol, not the class: the world holds its services, so a service
+    that imported the world would close an import cycle.
+    """
+
+    now: float  # simulated time of the tick being stepped
+    shed_weight: float
+
+    @property
+    def services(self) -> Mapping[str, ServiceState]: ...
+    @property
+    def deps(self) -> Mapping[str, DependencyState]: ...
+    @property
+    def dbs(self) -> Mapping[str, DatabaseState]: ...
+    @property
+    def topics(self) -> Mapping[str, TopicState]: ...
+    @property
+    def caches(self) -> Mapping[str, CacheState]: ...
+
+    def callee(self, name: str, timeout_ms: float) -> DependencyState | ServiceEdge:
+        """What a call to ``name`` reaches: a dependency, or an edge to a service."""
+
+    def flag_on(self, name: str) -> bool:
+        """Whether flag ``name`` is on."""
 
 
 class Pod:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.loader import scenario_from_dict
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MARKED = re.compile(r"^<!-- (sample|file): (\S+) -->\n```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
@@ -256,11 +258,10 @@ def refusal(name: str) -> Callable[[Path], str]:
         from engine.drill import Drill
         from engine.errors import ScenarioError
         from engine.postmortem import postmortem
-        from engine.scenario import Scenario
         from engine.script import DecisionScript, play
 
         path = ROOT / "tests" / "postmortem" / "scenarios" / f"{name}.yaml"
-        sc = Scenario.from_dict(yaml.safe_load(path.read_text()), str(path))
+        sc = scenario_from_dict(yaml.safe_load(path.read_text()), str(path))
         drill = Drill(sc, seed=0)
         play(drill, DecisionScript(name="none", steps=[]))
         try:

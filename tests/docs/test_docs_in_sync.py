@@ -25,6 +25,7 @@ from pydantic.fields import FieldInfo
 from engine import effects, inputs, metrics, scenario, script
 from engine.drill import Drill
 from engine.inputs import CATEGORY, INPUT_TYPES, PERMISSIONS, parse_input
+from engine.loader import load_scenario, scenario_from_dict
 from engine.log import Event
 from engine.scenario import FaultBase, Scenario
 from engine.script import DecisionScript, play
@@ -250,7 +251,7 @@ def test_complete_scenario_examples_validate() -> None:
     complete, _ = scenario_blocks()
     assert len(complete) >= 2
     for i, body in enumerate(complete):
-        Scenario.from_yaml(body, f"docs/scenario-format.md (scenario example {i})")
+        load_scenario(body, f"docs/scenario-format.md (scenario example {i})")
 
 
 def test_fragment_examples_validate_inside_the_full_example() -> None:
@@ -274,7 +275,7 @@ def test_fragment_examples_validate_inside_the_full_example() -> None:
         for part in where:
             node = node[part]
         node.update(data)
-        Scenario.from_dict(doc, f"docs/scenario-format.md (fragment {i}: {sorted(data)})")
+        scenario_from_dict(doc, f"docs/scenario-format.md (fragment {i}: {sorted(data)})")
         checked += 1
     assert checked >= 15
 
@@ -471,7 +472,7 @@ def example_run() -> Drill:
     doc = read("scripts.md")
     sid = re.search(r"library scenario `([a-z0-9-]+)`", doc)
     assert sid, "scripts.md names no library scenario for its example"
-    sc = Scenario.from_yaml((ROOT / "scenarios" / f"{sid.group(1)}.yaml").read_bytes())
+    sc = load_scenario((ROOT / "scenarios" / f"{sid.group(1)}.yaml").read_bytes())
     run = play(Drill(sc, seed=0), DecisionScript.from_yaml(script_examples()[0]))
     assert run.rejected == [], run.rejected
     return run.drill
@@ -490,7 +491,7 @@ def exercised_events() -> tuple[Event, ...]:
     """Events of the scripts.md example run plus a drill of the full scenario example
     in which every mitigation, a facilitator note and an end are sent."""
     events = list(example_run().log.events)
-    d = Drill(Scenario.from_yaml(max(scenario_blocks()[0], key=len)), seed=0)
+    d = Drill(load_scenario(max(scenario_blocks()[0], key=len)), seed=0)
     d.advance(400)
     pod = d.world.services["storefront"].pods[0].name
     for inp in (

@@ -8,6 +8,7 @@ import pytest
 
 from engine.drill import Drill
 from engine.errors import NotAllowed, ScenarioError
+from engine.loader import scenario_from_dict
 from engine.scenario import Scenario
 
 from .conftest import series
@@ -117,7 +118,7 @@ def test_a_queued_rollback_waits_for_the_deploy_system_and_its_causes_wait_too()
             "until": {"action": "rollback", "target": "api"},
         }
     )
-    d = Drill(Scenario.from_dict(doc), seed=0)
+    d = Drill(scenario_from_dict(doc), seed=0)
     d.advance(200)
     d.submit(ROLLBACK, actor="alice")
     d.advance(700)
@@ -184,7 +185,7 @@ def test_a_tool_outage_naming_an_unknown_fault_or_a_tool_twice_is_a_located_erro
         }
     ]
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(doc)
+        scenario_from_dict(doc)
     assert [str(p) for p in info.value.problems] == [
         "<scenario>: `faults[0].when.started` names an unknown fault id 'ghost' (known: none)",
         "<scenario>: `faults[0].tools` names a tool twice (got logs, logs)",
