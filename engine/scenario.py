@@ -499,7 +499,7 @@ class BlockerFault(FaultBase):
     stopped_by_flag: str | None = Field(None, description="turning this flag off stops recurrence")
 
 
-Tool = Literal["dashboards", "logs", "deploys"]
+Tool = Literal["dashboards", "logs", "deploys", "alerting"]
 
 
 class ToolOutageFault(FaultBase):
@@ -509,7 +509,7 @@ class ToolOutageFault(FaultBase):
     tools: Annotated[list[Tool], Field(min_length=1)] = Field(
         ...,
         description="what goes down: dashboards (stale panels), logs (no search), "
-        "deploys (no rollback, fix or config push)",
+        "deploys (no rollback, fix or config push), alerting (no alert fires or resolves)",
     )
     reason: Text = Field(
         ..., description="why, as a responder sees it (the answers quote it): a symptom"

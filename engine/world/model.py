@@ -98,6 +98,8 @@ class World:
         self.cert_faults: dict[str, list[str]] = {}  # certificate -> its expiry faults' keys
         # Each mechanic's own state, by mechanic name (engine/mechanics/<name>.py).
         self.mechanic_state: dict[str, object] = {}
+        # Alert rules get no data while a tool outage holds alerting down (mechanics.tooling).
+        self.alerting_down = False
         self.now = 0.0  # simulated time of the tick being stepped
         # Business flows (endpoint labels) in order of first appearance.
         self._labels: list[str] = []
