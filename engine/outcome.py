@@ -20,8 +20,9 @@ from .metrics import region_metric_names
 from .scenario import Scenario
 
 USERS = "business.users_affected_pct"
+ROWS = "business.rows_corrupted"
 # Cumulative losses: growing by more than LOSS_STEP between samples is ongoing harm.
-LOSSES: tuple[str, ...] = ("business.rows_corrupted", "business.messages_lost")
+LOSSES: tuple[str, ...] = (ROWS, "business.messages_lost")
 LOSS_SUFFIXES: tuple[str, ...] = (".messages_lost",)
 LOSS_STEP = 0.5
 
