@@ -112,6 +112,14 @@ class ColdStart(Model):
     )
 
 
+class ShedRetries(Model):
+    """Clients retry the requests load shedding refuses (a 429 with Retry-After): they wait,
+    then come back on top of new traffic, so lifting a shed all at once meets its backlog."""
+
+    pct: Pct = Field(..., description="share of shed requests whose clients retry them")
+    backoff: Period = Field(30.0, description="mean wait before a client retries")
+
+
 class Autoscaler(Model):
     """A horizontal autoscaler: it sizes the fleet to hold a utilisation target."""
 
@@ -149,6 +157,9 @@ class Service(Model):
     fix_time: Period = Field(600.0, description="time to write, review and build a fix")
     cold_start: ColdStart | None = Field(
         None, description="started pods call their callees harder for a while (omitted: no)"
+    )
+    shed_retries: ShedRetries | None = Field(
+        None, description="clients retry shed requests later (omitted: they do not)"
     )
     autoscaler: Autoscaler | None = Field(None, description="omitted: the fleet keeps its size")
 
