@@ -365,7 +365,11 @@ class Drill:
         dt = sc.tick
         now = float(self.env.now)
         self.world.step(now, dt)
-        for kind, rule, value in self.alerts.step(now, self.world.values):
+        if self.world.alerting_down:
+            self.alerts.no_data()
+        for kind, rule, value in (
+            () if self.world.alerting_down else self.alerts.step(now, self.world.values)
+        ):
             self.log.append(
                 now,
                 "system",

@@ -117,6 +117,14 @@ class ColdStart(Model):
     )
 
 
+class ShedRetries(Model):
+    """Clients retry the requests load shedding refuses (a 429 with Retry-After): they wait,
+    then come back on top of new traffic, so lifting a shed all at once meets its backlog."""
+
+    pct: Pct = Field(..., description="share of shed requests whose clients retry them")
+    backoff: Period = Field(30.0, description="mean wait before a client retries")
+
+
 class Autoscaler(Model):
     """A horizontal autoscaler: it sizes the fleet to hold a utilisation target."""
 
@@ -154,6 +162,9 @@ class Service(Model):
     fix_time: Period = Field(600.0, description="time to write, review and build a fix")
     cold_start: ColdStart | None = Field(
         None, description="started pods call their callees harder for a while (omitted: no)"
+    )
+    shed_retries: ShedRetries | None = Field(
+        None, description="clients retry shed requests later (omitted: they do not)"
     )
     autoscaler: Autoscaler | None = Field(None, description="omitted: the fleet keeps its size")
 
@@ -504,7 +515,7 @@ class BlockerFault(FaultBase):
     stopped_by_flag: str | None = Field(None, description="turning this flag off stops recurrence")
 
 
-Tool = Literal["dashboards", "logs", "deploys"]
+Tool = Literal["dashboards", "logs", "deploys", "alerting"]
 
 
 class ToolOutageFault(FaultBase):
@@ -514,7 +525,7 @@ class ToolOutageFault(FaultBase):
     tools: Annotated[list[Tool], Field(min_length=1)] = Field(
         ...,
         description="what goes down: dashboards (stale panels), logs (no search), "
-        "deploys (no rollback, fix or config push)",
+        "deploys (no rollback, fix or config push), alerting (no alert fires or resolves)",
     )
     reason: Text = Field(
         ..., description="why, as a responder sees it (the answers quote it): a symptom"

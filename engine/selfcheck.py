@@ -7,7 +7,7 @@ strong reference script, over a few seeds, and returns findings:
   corrupting data and with no step refused, and its first seed replays to
   the same log (determinism);
 - doing nothing pages, breaches the impact threshold and is still not
-  mitigated at the end, or leaves data damage (rows corrupted);
+  mitigated at the end, or corrupts rows more than a minute after the page;
 - the harmful reference play, when there is one, runs ahead of doing nothing
   on a cumulative harm figure (impact-minutes, rows corrupted, money lost,
   failed requests) at some sample: a move the scenario calls harmful must do
@@ -40,7 +40,7 @@ from .actions import ACTIONS
 from .drill import Drill
 from .inputs import CATEGORY
 from .log import Event
-from .outcome import Outcome, outcome
+from .outcome import LOSS_STEP, ROWS, Outcome, outcome
 from .scenario import BlockerFault, FlagFault, Scenario
 from .script import DecisionScript, RunError, play
 from .timeexpr import format_clock
@@ -217,6 +217,23 @@ def _wrong_move(sc: Scenario, script: DecisionScript, seed: int, noop: Outcome) 
     ]
 
 
+DAMAGE_GRACE_S = 60.0  # after the page: time for a first move to take effect
+
+
+def _rows_at(events: Sequence[Event], t: float | None) -> float:
+    """Rows corrupted by the last metrics sample at or before ``t`` (0 before any, or if
+    ``t`` is None: nobody was paged, so every row counts)."""
+    rows = 0.0
+    if t is None:
+        return rows
+    for e in events:
+        if e.type == "metrics":
+            if e.t > t:
+                break
+            rows = e.data["values"].get(ROWS, 0.0)
+    return rows
+
+
 def _strong(sc: Scenario, script: DecisionScript, seed: int, replay: bool) -> list[Finding]:
     name = script.name
     drill = Drill(sc, seed=seed)
@@ -261,12 +278,18 @@ def _strong(sc: Scenario, script: DecisionScript, seed: int, replay: bool) -> li
                 f"the page; par is {_mmss(par)} (+{PAR_TOLERANCE:g}s)",
             )
         )
-    if out.rows_corrupted > 0:
+    # Rows corrupted before anyone is paged are nobody's play (data damage is often found
+    # late), nor those written while a first move takes effect; what the strong play must
+    # prevent is damage that goes on once it had time to act.
+    start = None if out.page_at is None else out.page_at + DAMAGE_GRACE_S
+    after = out.rows_corrupted - _rows_at(drill.log.events, start)
+    if after > LOSS_STEP:
         found.append(
             Finding(
                 "error",
                 "strong.damage",
-                f"seed {seed}: {name} corrupts {out.rows_corrupted:,.0f} rows",
+                f"seed {seed}: {name} corrupts {after:,.0f} rows after page+"
+                f"{DAMAGE_GRACE_S / 60:g}m",
             )
         )
     if not replay:

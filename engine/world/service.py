@@ -226,6 +226,7 @@ class ServiceState:
         self.mean_latency_ms = spec.latency_ms.p50  # last tick, for callers
         self.failed_rps = 0.0  # failed (5xx), not counting shed requests
         self.shed_rps = 0.0  # refused by load shedding (429)
+        self.backlog = 0.0  # shed requests whose clients will retry (Service.shed_retries)
         self.offered = 0.0
         self.revenue_lost_per_s = 0.0
         self.corrupt_per_s = 0.0
@@ -627,8 +628,15 @@ class ServiceState:
         shares = self._shares
         n_e = len(shares)
         offered = rps_total * spec.rps_share + self.inbound
+        retry = spec.shed_retries
+        if retry is not None:  # clients come back for what was shed, after their backoff
+            back = self.backlog * min(1.0, world.dt / retry.backoff)
+            self.backlog -= back
+            offered += back / world.dt
         admitted = offered * (1.0 - self.shed_pct / 100.0)
         shed = offered - admitted
+        if retry is not None:
+            self.backlog += shed * world.dt * retry.pct / 100.0
         self.offered = offered
 
         layout = self._layout if self._layout is not None else self.layout(world)
