@@ -41,6 +41,7 @@ class World(Protocol):
     """
 
     now: float  # simulated time of the tick being stepped
+    dt: float  # length of that tick (s)
     shed_weight: float
 
     @property
