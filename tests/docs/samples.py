@@ -14,6 +14,7 @@ every sample block from fresh output.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -321,6 +322,111 @@ def refusals(*steps: Step) -> Callable[[Path], str]:
     return make
 
 
+def pretty(value: Any, width: int = 92, indent: int = 0) -> str:
+    """``value`` as JSON for a reader: an object or array that fits in ``width`` on one
+    line, else its members filled into lines of that width, a member that does not fit
+    expanded the same way on lines of its own."""
+    flat = json.dumps(value, ensure_ascii=False)
+    if indent + len(flat) <= width or not isinstance(value, dict | list) or not value:
+        return flat
+    pad = " " * (indent + 1)
+    if isinstance(value, dict):
+        opening, closing = "{", "}"
+        parts = [(json.dumps(k) + ": ", v) for k, v in value.items()]
+    else:
+        opening, closing = "[", "]"
+        parts = [("", v) for v in value]
+    lines: list[str] = []
+    line = ""
+    for n, (key, v) in enumerate(parts):
+        comma = "," if n < len(parts) - 1 else closing
+        one = key + json.dumps(v, ensure_ascii=False) + comma
+        if line and len(pad) + len(line) + 1 + len(one) <= width:
+            line += " " + one
+        elif len(pad) + len(one) <= width:
+            lines.append(line) if line else None
+            line = one
+        else:
+            lines.append(line) if line else None
+            if not key or len(pad) + len(key) <= width // 3:  # it hangs beside its key
+                lines.append(key + pretty(v, width, len(pad) + len(key)) + comma)
+            else:  # too far right: the key ends its line, the value goes under it
+                lines.append(key.rstrip())
+                lines.append("  " + pretty(v, width, len(pad) + 2) + comma)
+            line = ""
+    if line:
+        lines.append(line)
+    body = ("\n" + pad).join(lines)
+    return opening + body if lines[-1].endswith(closing) else opening + body + closing
+
+
+@functools.cache
+def played(scenario_id: str, play_name: str = "strong") -> tuple[Any, tuple[Any, ...]]:
+    """The library scenario and the log of its reference play ``play_name`` at seed 0."""
+    from engine.drill import Drill
+    from engine.script import DecisionScript, play
+    from server.files import load_scenario
+
+    sc = load_scenario(scenario_id)
+    path = ROOT / "tests/reference" / scenario_id / f"{play_name}.yaml"
+    drill = Drill(sc, seed=0)
+    play(drill, DecisionScript.from_yaml(path.read_text(encoding="utf-8")))
+    return sc, tuple(drill.log.events)
+
+
+def first_sample(cwd: Path) -> str:
+    """gateway-bad-pod's T+0 ``metrics`` event (strong play), its values cut to three."""
+    _, events = played("gateway-bad-pod")
+    ev = next(e.to_dict() for e in events if e.type == "metrics")
+    keep = ("api-gateway.rps", "api-gateway.err_5xx_pct", "business.failed_requests")
+    ev["data"] = {"values": {k: ev["data"]["values"][k] for k in keep}}
+    return pretty(ev) + "\n"
+
+
+def panel_sample(cwd: Path) -> str:
+    """The first ``metrics`` event carrying the pod panel in gateway-bad-pod's strong play:
+    one value, and only that panel's first pod and the pod failing most."""
+    _, events = played("gateway-bad-pod")
+    ev = next(
+        e.to_dict()
+        for e in events
+        if e.type == "metrics" and "api-gateway/pod" in e.data.get("detail", {})
+    )
+    rows = ev["data"]["detail"]["api-gateway/pod"]
+    worst = max(rows, key=lambda pod: rows[pod].get("err_5xx_pct", -1))
+    shown = {pod: rows[pod] for pod in rows if pod in (next(iter(rows)), worst)}
+    ev["data"] = {
+        "values": {"api-gateway.err_5xx_pct": ev["data"]["values"]["api-gateway.err_5xx_pct"]},
+        "detail": {"api-gateway/pod": shown},
+    }
+    return pretty(ev) + "\n"
+
+
+def log_excerpt(cwd: Path) -> str:
+    """Three lines of gateway-bad-pod's strong log as ``--log`` writes them: the page,
+    the first input and the first effect."""
+    _, events = played("gateway-bad-pod")
+    picked = [next(e for e in events if e.type == kind) for kind in ("page", "input", "effect")]
+    return "".join(e.to_json().decode() + "\n" for e in picked)
+
+
+def grade_json(cwd: Path) -> str:
+    """``Grade.to_dict()`` of checkout-deploy-500s's strong play, every list cut to its
+    first item and a count of the rest."""
+    from engine.grading import grade
+
+    sc, events = played("checkout-deploy-500s")
+
+    def cut(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: cut(v) for k, v in value.items()}
+        if isinstance(value, list) and len(value) > 1:
+            return [cut(value[0]), f"... {len(value) - 1} more"]
+        return [cut(v) for v in value] if isinstance(value, list) else value
+
+    return pretty(cut(grade(sc, list(events)).to_dict())) + "\n"
+
+
 STRONG = "tests/reference/{0}/strong.yaml"
 SAMPLES: dict[str, Sample] = {
     "readme-run": Sample(
@@ -388,6 +494,13 @@ SAMPLES: dict[str, Sample] = {
     "library": Sample("scenarios/README.md", library_table),
     "reference-plays": Sample("scenarios/README.md", plays_table),
     "justify": Sample("docs/grading.md", justify_table),
+    "grade-json": Sample("docs/grading.md", grade_json),
+    "metrics-first-sample": Sample("docs/metrics.md", first_sample),
+    "metrics-panel": Sample("docs/metrics.md", panel_sample),
+    "metrics-log": Sample("docs/metrics.md", log_excerpt),
+    "scripts-never-paged": Sample(
+        "docs/scripts.md", console(".venv/bin/firedrill run gateway-bad-pod --script early.yaml")
+    ),
 }
 
 
