@@ -427,6 +427,94 @@ def grade_json(cwd: Path) -> str:
     return pretty(cut(grade(sc, list(events)).to_dict())) + "\n"
 
 
+def observation(
+    scenario_id: str, kind: str, play_name: str = "strong", panel: str = "", rows: int = 0
+) -> Callable[[Path], str]:
+    """The ``result`` of the first ``kind`` observation in a reference play (of that
+    ``panel``, if given); with ``rows``, the panel's rows cut to that many."""
+
+    def make(cwd: Path) -> str:
+        _, events = played(scenario_id, play_name)
+        result = next(
+            dict(e.data["result"])
+            for e in events
+            if e.type == "observation"
+            and e.data["kind"] == kind
+            and e.data["result"].get("panel", panel) == panel
+        )
+        if rows:
+            result["rows"] = dict(list(result["rows"].items())[:rows])
+        return pretty(result) + "\n"
+
+    return make
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """What a real server sent a player, frame by frame, for docs/protocol.md."""
+
+    welcome: dict[str, Any]
+    chat_events: dict[str, Any]
+    chat_ack: dict[str, Any]
+    duplicate: dict[str, Any]
+    ping_ack: dict[str, Any]
+
+
+DRILL_ID = "<drill id>"
+
+
+@functools.cache
+def exchange() -> Exchange:
+    """Create a checkout-deploy-500s drill on a real server (in-process, a scratch SQLite
+    store), join alice and play the page's frames. The drill is never started, so no
+    frame depends on the wall clock; its random id is shown as ``DRILL_ID``."""
+    from starlette.testclient import TestClient
+
+    from server.app import create_app
+    from server.settings import Settings
+
+    def recv(ws: Any) -> dict[str, Any]:
+        text = ws.receive_text().replace(drill["drill_id"], DRILL_ID)
+        return dict(json.loads(text))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(Settings(db=str(Path(tmp) / "drills.db")))
+        with TestClient(app, base_url="http://127.0.0.1:8000") as http:
+            drill = http.post(
+                "/api/drills", json={"scenario": "checkout-deploy-500s", "seed": 0, "speed": 60}
+            ).json()
+            url = f"/api/drills/{drill['drill_id']}/join"
+            token = http.post(url, json={"code": drill["player_code"], "name": "alice"}).json()
+            with http.websocket_connect(f"ws://127.0.0.1:8000/ws/{drill['drill_id']}") as ws:
+                ws.send_text(json.dumps({"type": "hello", "v": 1, "token": token["token"]}))
+                welcome = recv(ws)
+                for _ in range(welcome["resume"]["events"] and 1):
+                    recv(ws)  # the catch-up: the log so far, in one frame
+                chat = {"id": "a1", "type": "input", "input": {"type": "chat", "text": "on it"}}
+                ws.send_text(json.dumps(chat))
+                events, ack = recv(ws), recv(ws)
+                ws.send_text(json.dumps(chat))
+                duplicate = recv(ws)
+                ws.send_text(json.dumps({"id": "p1", "type": "ping"}))
+                ping = recv(ws)
+                ws.close()
+    return Exchange(welcome, events, ack, duplicate, ping)
+
+
+def frame(pick: Callable[[Exchange], dict[str, Any]]) -> Callable[[Path], str]:
+    """One server frame of :func:`exchange`, pretty-printed."""
+    return lambda cwd: pretty(pick(exchange())) + "\n"
+
+
+def welcome_frame(cwd: Path) -> str:
+    """The welcome of :func:`exchange`, the snapshot's long members left out as ``"..."``."""
+    welcome = dict(exchange().welcome)
+    welcome["snapshot"] = {
+        k: "..." if len(json.dumps(v)) > 40 else v for k, v in welcome["snapshot"].items()
+    }
+    return pretty(welcome) + "\n"
+
+
 STRONG = "tests/reference/{0}/strong.yaml"
 SAMPLES: dict[str, Sample] = {
     "readme-run": Sample(
@@ -498,6 +586,27 @@ SAMPLES: dict[str, Sample] = {
     "metrics-first-sample": Sample("docs/metrics.md", first_sample),
     "metrics-panel": Sample("docs/metrics.md", panel_sample),
     "metrics-log": Sample("docs/metrics.md", log_excerpt),
+    "actions-panel": Sample(
+        "docs/actions.md",
+        observation(
+            "loyalty-irreversible-migration", "view_dashboard", panel="loyalty-api/pod", rows=1
+        ),
+    ),
+    "actions-logs": Sample(
+        "docs/actions.md", observation("orders-consumer-lag", "read_logs", "weak")
+    ),
+    "actions-migration": Sample(
+        "docs/actions.md", observation("loyalty-irreversible-migration", "check_migration")
+    ),
+    "actions-queue": Sample("docs/actions.md", observation("orders-consumer-lag", "inspect_queue")),
+    "actions-database": Sample(
+        "docs/actions.md", observation("inngest-pgbouncer-exhaustion", "inspect_database")
+    ),
+    "protocol-welcome": Sample("docs/protocol.md", welcome_frame),
+    "protocol-events": Sample("docs/protocol.md", frame(lambda x: x.chat_events)),
+    "protocol-ack": Sample("docs/protocol.md", frame(lambda x: x.chat_ack)),
+    "protocol-duplicate": Sample("docs/protocol.md", frame(lambda x: x.duplicate)),
+    "protocol-ping-ack": Sample("docs/protocol.md", frame(lambda x: x.ping_ack)),
     "scripts-never-paged": Sample(
         "docs/scripts.md", console(".venv/bin/firedrill run gateway-bad-pod --script early.yaml")
     ),
