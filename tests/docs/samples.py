@@ -15,6 +15,7 @@ every sample block from fresh output.
 from __future__ import annotations
 
 import functools
+import glob
 import itertools
 import json
 import os
@@ -33,6 +34,7 @@ BIN = Path(sys.executable).parent
 MARKED = re.compile(r"^<!-- (sample|file): (\S+) -->\n```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
 TABLE = re.compile(r"^<!-- table: (\S+) -->\n((?:\|[^\n]*\n)+)", re.M)  # a Markdown table
 LINKED = ("scenarios", "tests", "docs")
+HAS_GLOB = re.compile(r"[*?\[]")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,12 @@ def run(cwd: Path, command: str) -> str:
     argv = shlex.split(command)
     if argv[0].startswith(".venv/bin/"):
         argv[0] = argv[0].removeprefix(".venv/bin/")
+    # a glob expands as the shell would: to its sorted matches, or to itself if none
+    argv = [
+        m
+        for w in argv
+        for m in (sorted(glob.glob(w, root_dir=cwd)) if HAS_GLOB.search(w) else [w]) or [w]
+    ]
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     env["PYTHONUNBUFFERED"] = "1"  # stdout and stderr in the order they were written
     env.pop("GITHUB_STEP_SUMMARY", None)
@@ -57,9 +65,15 @@ def run(cwd: Path, command: str) -> str:
     return r.stdout
 
 
-def console(*commands: str) -> Callable[[Path], str]:
-    """A console block: each ``$ command`` and its output."""
-    return lambda cwd: "".join(f"$ {c}\n{run(cwd, c)}" for c in commands)
+def console(*commands: str, head: int = 0) -> Callable[[Path], str]:
+    """A console block: each ``$ command`` and its output (with ``head``, its first
+    ``head`` lines and ``...`` for the rest)."""
+
+    def shown(out: str) -> str:
+        lines = out.splitlines(keepends=True)
+        return "".join(lines[:head]) + "...\n" if head and len(lines) > head else out
+
+    return lambda cwd: "".join(f"$ {c}\n{shown(run(cwd, c))}" for c in commands)
 
 
 def drill_failure(cwd: Path) -> str:
@@ -607,6 +621,17 @@ SAMPLES: dict[str, Sample] = {
     "protocol-ack": Sample("docs/protocol.md", frame(lambda x: x.chat_ack)),
     "protocol-duplicate": Sample("docs/protocol.md", frame(lambda x: x.duplicate)),
     "protocol-ping-ack": Sample("docs/protocol.md", frame(lambda x: x.ping_ack)),
+    "format-validate-library": Sample(
+        "docs/scenario-format.md", console(".venv/bin/firedrill validate scenarios/", head=2)
+    ),
+    "format-validate-yaml": Sample(
+        "docs/scenario-format.md",
+        console(".venv/bin/firedrill validate tests/malformed/*.yaml"),
+    ),
+    "format-validate-schema": Sample(
+        "docs/scenario-format.md",
+        console(".venv/bin/firedrill validate tests/engine/bad_scenarios/*.yaml"),
+    ),
     "scripts-never-paged": Sample(
         "docs/scripts.md", console(".venv/bin/firedrill run gateway-bad-pod --script early.yaml")
     ),
