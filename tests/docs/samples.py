@@ -632,6 +632,10 @@ SAMPLES: dict[str, Sample] = {
         "docs/scenario-format.md",
         console(".venv/bin/firedrill validate tests/engine/bad_scenarios/*.yaml"),
     ),
+    "scripts-not-run": Sample(
+        "docs/scripts.md",
+        console(".venv/bin/firedrill run gateway-bad-pod --script late.yaml", head=10),
+    ),
     "scripts-never-paged": Sample(
         "docs/scripts.md", console(".venv/bin/firedrill run gateway-bad-pod --script early.yaml")
     ),
