@@ -70,12 +70,12 @@ def unsafe(line: str) -> list[str]:
     problems = []
     for n, word in enumerate(words):
         bare = re.sub(r"'[^']*'|\"[^\"]*\"", "", word)
-        if set(word) <= set("<>|&;") and word not in OPERATORS:
+        if word == "<":
+            problems.append("`<` reads a file: a placeholder needs a shell variable")
+        elif set(word) <= set("<>|&;") and word not in OPERATORS:
             problems.append(f"`{word}` is read by the shell as an operator (quote the word)")
         elif word in (">", ">>") and n + 1 < len(words) and words[n + 1].startswith("="):
             problems.append(f"`{words[n - 1]}>{words[n + 1]}` is a redirect (quote it)")
-        elif word == "<":
-            problems.append("`<` reads a file: a placeholder needs a shell variable")
         elif re.search(r"[*?\[]", bare) and not glob.glob(bare, root_dir=ROOT):
             problems.append(f"`{word}` is a glob that matches nothing (quote it)")
     return problems
@@ -166,3 +166,22 @@ def test_the_safety_check_catches_each_mistake() -> None:
     assert not unsafe("pip install 'firedrill[gym]'")
     assert not unsafe("firedrill run x --expect 'mitigation>=70' > out.txt")
     assert not unsafe("firedrill validate tests/malformed/*.yaml")
+    inline = INLINE_OPTION.search("pass `--expect mitigation>=70` to fail below 70")
+    assert inline and unsafe(inline.group(1))
+
+
+INLINE_OPTION = re.compile(r"`((?:\.venv/bin/)?firedrill [^`\n]*|--[\w-]+ [^`\n]*)`")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_inline_comparisons_are_quoted(page: str) -> None:
+    """An option shown in the prose (`--expect 'mitigation>=70'`) is pasted too: a bare
+    `>=` in it would be a redirect. (Inline synopses may keep their `<id>` placeholders.)"""
+    prose = re.sub(r"^```.*?^```", "", (ROOT / page).read_text(encoding="utf-8"), flags=re.S | re.M)
+    wrong = [
+        f"{page}: `{m.group(1)}`: {p}"
+        for m in INLINE_OPTION.finditer(prose)
+        for p in unsafe(m.group(1))
+        if "redirect" in p
+    ]
+    assert wrong == []
