@@ -209,3 +209,29 @@ def welcome_frame(cwd: Path) -> str:
         k: "..." if len(json.dumps(v)) > 40 else v for k, v in welcome["snapshot"].items()
     }
     return pretty(welcome) + "\n"
+
+
+def money_after_harm(cwd: Path) -> str:
+    """card-network-timeouts' strong play: when the breaker opened and harm ended (from
+    the page), and the money lost by then and by the end of the drill."""
+    from engine.outcome import outcome
+
+    sc, events = played("card-network-timeouts")
+    page = next(e.t for e in events if e.type == "page")
+    opened = next(
+        e.t for e in events if e.type == "effect" and e.data["what"] == "circuit breaker open"
+    )
+    ended = outcome(sc, list(events)).mitigated_at
+    assert ended is not None, "the strong play mitigates"
+    samples = [e for e in events if e.type == "metrics"]
+    lost_then = [e for e in samples if e.t <= ended][-1].data["values"]["business.money_lost"]
+    lost_end = samples[-1].data["values"]["business.money_lost"]
+
+    def clock(t: float) -> str:
+        return f"page+{int(t - page) // 60}:{int(t - page) % 60:02d}"
+
+    return (
+        f"circuit breaker open at {clock(opened)}, harm ended at {clock(ended)}\n"
+        f"money lost by then ${lost_then / 1e3:,.0f}k, by the end of the drill "
+        f"${lost_end / 1e3:,.0f}k\n"
+    )
