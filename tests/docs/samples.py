@@ -6,7 +6,11 @@ A fenced block right after ``<!-- sample: NAME -->`` (or a Markdown table right 
 printed (stdout and stderr, in order). Commands run in a scratch folder where ``scenarios/``,
 ``tests/`` and ``docs/`` point at the repository, plus every file the same page declares
 with ``<!-- file: NAME -->`` before a fenced block (e.g. a script shown in full), and with
-this virtualenv's ``firedrill`` first on the PATH (``.venv/bin/`` prefixes work too).
+this virtualenv's ``firedrill`` first on the PATH (``.venv/bin/`` prefixes work too);
+a word with ``*``, ``?`` or ``[`` expands to its matches there, as the shell would. A
+``json`` block is real data (a log event, an observation, a grade, a server frame) made in
+process and shown by :func:`pretty`; where it is long, its maker cuts it in the way the
+page says next to it.
 
 tests/docs/test_samples.py compares; ``.venv/bin/python -m tests.docs.samples`` rewrites
 every sample block from fresh output.
@@ -14,6 +18,7 @@ every sample block from fresh output.
 
 from __future__ import annotations
 
+import glob
 import itertools
 import json
 import os
@@ -29,11 +34,23 @@ from typing import Any
 
 from engine.loader import scenario_from_dict
 
+from .data_samples import (
+    first_sample,
+    frame,
+    grade_json,
+    log_excerpt,
+    money_after_harm,
+    observation,
+    panel_sample,
+    welcome_frame,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MARKED = re.compile(r"^<!-- (sample|file): (\S+) -->\n```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
 TABLE = re.compile(r"^<!-- table: (\S+) -->\n((?:\|[^\n]*\n)+)", re.M)  # a Markdown table
 LINKED = ("scenarios", "tests", "docs")
+HAS_GLOB = re.compile(r"[*?\[]")
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,12 @@ def run(cwd: Path, command: str) -> str:
     argv = shlex.split(command)
     if argv[0].startswith(".venv/bin/"):
         argv[0] = argv[0].removeprefix(".venv/bin/")
+    # a glob expands as the shell would: to its sorted matches, or to itself if none
+    argv = [
+        m
+        for w in argv
+        for m in (sorted(glob.glob(w, root_dir=cwd)) if HAS_GLOB.search(w) else [w]) or [w]
+    ]
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     env["PYTHONUNBUFFERED"] = "1"  # stdout and stderr in the order they were written
     env.pop("GITHUB_STEP_SUMMARY", None)
@@ -58,9 +81,15 @@ def run(cwd: Path, command: str) -> str:
     return r.stdout
 
 
-def console(*commands: str) -> Callable[[Path], str]:
-    """A console block: each ``$ command`` and its output."""
-    return lambda cwd: "".join(f"$ {c}\n{run(cwd, c)}" for c in commands)
+def console(*commands: str, head: int = 0) -> Callable[[Path], str]:
+    """A console block: each ``$ command`` and its output (with ``head``, its first
+    ``head`` lines and ``...`` for the rest)."""
+
+    def shown(out: str) -> str:
+        lines = out.splitlines(keepends=True)
+        return "".join(lines[:head]) + "...\n" if head and len(lines) > head else out
+
+    return lambda cwd: "".join(f"$ {c}\n{shown(run(cwd, c))}" for c in commands)
 
 
 def drill_failure(cwd: Path) -> str:
@@ -389,6 +418,50 @@ SAMPLES: dict[str, Sample] = {
     "library": Sample("scenarios/README.md", library_table),
     "reference-plays": Sample("scenarios/README.md", plays_table),
     "justify": Sample("docs/grading.md", justify_table),
+    "grade-json": Sample("docs/grading.md", grade_json),
+    "grading-money-after-harm": Sample("docs/grading.md", money_after_harm),
+    "metrics-first-sample": Sample("docs/metrics.md", first_sample),
+    "metrics-panel": Sample("docs/metrics.md", panel_sample),
+    "metrics-log": Sample("docs/metrics.md", log_excerpt),
+    "actions-panel": Sample(
+        "docs/actions.md",
+        observation(
+            "loyalty-irreversible-migration", "view_dashboard", panel="loyalty-api/pod", rows=1
+        ),
+    ),
+    "actions-logs": Sample(
+        "docs/actions.md", observation("orders-consumer-lag", "read_logs", "weak")
+    ),
+    "actions-migration": Sample(
+        "docs/actions.md", observation("loyalty-irreversible-migration", "check_migration")
+    ),
+    "actions-queue": Sample("docs/actions.md", observation("orders-consumer-lag", "inspect_queue")),
+    "actions-database": Sample(
+        "docs/actions.md", observation("inngest-pgbouncer-exhaustion", "inspect_database")
+    ),
+    "protocol-welcome": Sample("docs/protocol.md", welcome_frame),
+    "protocol-events": Sample("docs/protocol.md", frame(lambda x: x.chat_events)),
+    "protocol-ack": Sample("docs/protocol.md", frame(lambda x: x.chat_ack)),
+    "protocol-duplicate": Sample("docs/protocol.md", frame(lambda x: x.duplicate)),
+    "protocol-ping-ack": Sample("docs/protocol.md", frame(lambda x: x.ping_ack)),
+    "format-validate-library": Sample(
+        "docs/scenario-format.md", console(".venv/bin/firedrill validate scenarios/", head=2)
+    ),
+    "format-validate-yaml": Sample(
+        "docs/scenario-format.md",
+        console(".venv/bin/firedrill validate tests/malformed/*.yaml"),
+    ),
+    "format-validate-schema": Sample(
+        "docs/scenario-format.md",
+        console(".venv/bin/firedrill validate tests/engine/bad_scenarios/*.yaml"),
+    ),
+    "scripts-not-run": Sample(
+        "docs/scripts.md",
+        console(".venv/bin/firedrill run gateway-bad-pod --script late.yaml", head=10),
+    ),
+    "scripts-never-paged": Sample(
+        "docs/scripts.md", console(".venv/bin/firedrill run gateway-bad-pod --script early.yaml")
+    ),
 }
 
 
