@@ -23,6 +23,7 @@ Pct = Annotated[float, Field(ge=0, le=100)]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Period = Annotated[Duration, Field(gt=0, le=86_400)]  # a positive length of time
 Delay = Annotated[Duration, Field(ge=0, le=86_400)]  # zero or more
+ChoiceName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 class Model(BaseModel):
@@ -720,6 +721,12 @@ class Scenario(Model):
     grading: Expectations = Expectations()
     # simulated teammates for solo drills (engine/responders.py); None: the default roster
     responders: list[Responder] | None = None
+    # seed-chosen values any string names as ${name} (engine/choices.py)
+    choices: dict[ChoiceName, Annotated[list[Name], Field(min_length=2, max_length=16)]] = Field(
+        {},
+        description="values a drill draws from its seed, one per name; any string names the "
+        "drawn value as ${name} (a failing region, the service hit, a decoy)",
+    )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], file: str = "<scenario>") -> Scenario:
@@ -729,7 +736,7 @@ class Scenario(Model):
 
         doc = Document(data=data, file=file, lines={})
         scenario = validate_document(cls, doc, error=ScenarioError)
-        _check_references(scenario, doc)
+        _check_played(scenario, doc, [_check_references])
         return scenario
 
     @classmethod
@@ -740,10 +747,10 @@ class Scenario(Model):
 
         doc = load_yaml(source, file, error=ScenarioError)
         scenario = validate_document(cls, doc, error=ScenarioError)
-        _check_references(scenario, doc)
         from .postmortem import check_truth
 
-        check_truth(scenario, doc)  # a blameless postmortem must be possible
+        # a blameless postmortem must be possible
+        _check_played(scenario, doc, [_check_references, check_truth])
         return scenario
 
     # -- lookups used by the world model and the action validator
@@ -764,6 +771,17 @@ ENDABLE = (
     "dns_failure",
     "tool_outage",
 )
+
+
+def _check_played(sc: Scenario, doc: Any, checks: list[Any]) -> None:
+    """Run ``checks`` on the scenario, or on each way its seed-chosen values can play it."""
+    if not sc.choices and "${" not in str(doc.data):
+        for run in checks:
+            run(sc, doc)
+        return
+    from .choices import check
+
+    check(sc, doc, checks)
 
 
 def _check_references(sc: Scenario, doc: Any) -> None:
