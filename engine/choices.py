@@ -58,10 +58,14 @@ def substitute(data: Any, chosen: Mapping[str, str]) -> Any:
 
 
 def resolve(scenario: Scenario, chosen: Mapping[str, str]) -> Scenario:
-    """The scenario as played with ``chosen``: placeholders replaced, no choices left."""
+    """The scenario as played with ``chosen``: every placeholder replaced.
+
+    It keeps its ``choices``, so a drill of it on the same seed draws (and so uses
+    its random) exactly as the first did: a replay or a counterfactual of a log
+    rebuilds that log. Resolving it again changes nothing."""
     if not scenario.choices:
         return scenario
-    data = scenario.model_dump(by_alias=True, exclude={"choices"})
+    data = scenario.model_dump(by_alias=True)
     return type(scenario).model_validate(substitute(data, chosen))
 
 

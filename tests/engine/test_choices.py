@@ -10,6 +10,7 @@ from engine.choices import for_seed
 from engine.drill import Drill
 from engine.errors import ScenarioError
 from engine.grading import grade
+from engine.grading.counterfactual import replay_without
 from engine.outcome import outcome
 from engine.scenario import Scenario
 from engine.script import DecisionScript, RunError, play
@@ -19,9 +20,9 @@ from .inline import tiny
 REGIONS = [{"name": "us-east", "share": 0.5}, {"name": "us-west", "share": 0.5}]
 
 
-def _sc(**changes: Any) -> Scenario:
+def _sc(noise: float = 0, **changes: Any) -> Scenario:
     return tiny(
-        traffic={"base_rps": 400, "noise_pct": 0, "regions": REGIONS},
+        traffic={"base_rps": 400, "noise_pct": noise, "regions": REGIONS},
         api={"regions": ["us-east", "us-west"]},
         choices={"region": ["us-east", "us-west"]},
         faults=[
@@ -118,6 +119,19 @@ def test_the_draw_is_deterministic_and_leaves_scenarios_without_choices_alone() 
     plain = tiny()
     assert for_seed(plain, 3) == (plain, {})
     assert Drill(plain, seed=3).scenario is plain
+
+
+def test_a_counterfactual_replay_of_a_log_rebuilds_it_from_the_played_scenario() -> None:
+    """Grading replays a log without an input on the scenario as played: the replay draws
+    the same value first, so everything before the dropped input is the same bytes."""
+    sc = _sc(noise=2)
+    run = play(Drill(sc, seed=0), EVACUATE_CHOSEN)
+    events = run.drill.log.events
+    evacuate = next(e.seq for e in events if e.type == "input")
+    for scenario in (sc, run.drill.scenario):
+        replayed = replay_without(scenario, events, {evacuate})
+        assert replayed is not None
+        assert outcome(sc, replayed).mitigated_at is None
 
 
 def test_a_script_naming_an_undeclared_choice_cannot_be_played() -> None:
