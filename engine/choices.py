@@ -36,7 +36,10 @@ if TYPE_CHECKING:
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 MAX_PLAYS = 64  # resolutions validated at load: the product of the choices' sizes
 # Shown in the lobby before any drill (and so before any draw): no placeholder there.
-FIXED_FIELDS = ("id", "title", "summary", "class", "difficulty", "teaches", "symptom", "audience")
+FIXED_FIELDS = (
+    "id", "title", "summary", "class", "difficulty", "teaches", "symptom", "audience", "tags",
+    "source",
+)  # fmt: skip
 
 
 def draw(choices: Mapping[str, Sequence[str]], rng: random.Random) -> dict[str, str]:
