@@ -209,6 +209,16 @@ truth: {trigger: t, root_cause: r, causal_chain: [c]}
         ),
         (
             "region: [us-east, eu-west]",
+            "region: us-east",
+            "x.yaml line 18: `choices.region` must be a list (got 'us-east')",
+        ),
+        (
+            "choices:\n  region: [us-east, eu-west]",
+            "choices: [us-east, eu-west]",
+            "x.yaml line 17: `choices` must be a mapping (got ['us-east', 'eu-west'])",
+        ),
+        (
+            "region: [us-east, eu-west]",
             "Region: [us-east, eu-west]",
             "x.yaml line 18: `choices.Region` must match the pattern '^[a-z][a-z0-9_]*$' "
             "(got 'Region')",
@@ -216,8 +226,8 @@ truth: {trigger: t, root_cause: r, causal_chain: [c]}
     ],
 )
 def test_bad_choices_are_refused_with_file_line_and_field(old: str, new: str, message: str) -> None:
-    """A choice value that does not exist, an unknown or lobby placeholder, a duplicate, a
-    single value, an unused or badly named choice: each names the file, line and field."""
+    """A value that does not exist, an unknown or lobby placeholder, a duplicate, one value,
+    an unused choice, a non-list, a non-mapping, a bad name: each names file, line, field."""
     with pytest.raises(ScenarioError) as err:
         Scenario.from_yaml(YAML.replace(old, new, 1), "x.yaml")
     assert str(err.value.problems[0]).startswith(message)
