@@ -24,6 +24,7 @@ from . import __version__, mechanics
 from . import inputs as I
 from .alerts import OPS, AlertEngine
 from .causes import Watch
+from .choices import draw, resolve
 from .effects import apply_fault, end_fault, mitigate
 from .errors import DrillStateError, InvalidInput, NotAllowed
 from .log import DrillLog, Event
@@ -41,9 +42,11 @@ WARMUP_TICKS = 120
 
 class Drill:
     def __init__(self, scenario: Scenario, seed: int = 0) -> None:
-        self.scenario = scenario
         self.seed = seed
         self.rng = random.Random(seed)
+        # seed-chosen values come first off the drill's random (engine/choices.py)
+        self.choices = draw(scenario.choices, self.rng)
+        self.scenario = scenario = resolve(scenario, self.choices)
         self.env = simpy.Environment()
         self.log = DrillLog()
         self.changes: list[dict[str, Any]] = []

@@ -9,8 +9,10 @@ Every error names the file, the line and the field.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from .choices import check as check_choices
 from .errors import Problem, ScenarioError
 from .grading.rubric import override_problems
 from .inputs import CATEGORY
@@ -24,23 +26,33 @@ from .yamldoc import Document, Path, format_path, load_yaml
 def load_scenario(source: str | bytes, file: str = "<scenario>") -> Scenario:
     """Parse and validate YAML text; raise ScenarioError naming file, line and field."""
     doc = load_yaml(source, file, error=ScenarioError)
-    scenario = _checked(doc)
-    check_truth(scenario, doc)  # a blameless postmortem must be possible
-    return scenario
+    # a blameless postmortem must be possible
+    return _checked(doc, (_references, check_truth))
 
 
 def scenario_from_dict(data: dict[str, Any], file: str = "<scenario>") -> Scenario:
     """Validate plain data (errors carry field paths; there are no lines without YAML)."""
-    return _checked(Document(data=data, file=file, lines={}))
+    return _checked(Document(data=data, file=file, lines={}), (_references,))
 
 
-def _checked(doc: Document) -> Scenario:
+def _checked(doc: Document, checks: Sequence[Callable[[Scenario, Any], None]]) -> Scenario:
+    """The validated scenario, after ``checks`` ran on it, or on each way its seed-chosen
+    values (engine/choices.py) can play it."""
     scenario = validate_document(Scenario, doc, error=ScenarioError)
+    if scenario.choices or "${" in str(doc.data):
+        check_choices(scenario, doc, checks)
+    else:
+        for run in checks:
+            run(scenario, doc)
+    return scenario
+
+
+def _references(scenario: Scenario, doc: Document) -> None:
+    """Cross-field references and grading rules, as one located ScenarioError."""
     problems = reference_problems(scenario, doc, metric_names(scenario))
     problems += grading_problems(scenario, doc)
     if problems:
         raise ScenarioError(problems)
-    return scenario
 
 
 def grading_problems(sc: Scenario, doc: Document) -> list[Problem]:

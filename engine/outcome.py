@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
+from .choices import as_played
 from .log import Event
 from .metrics import region_metric_names
 from .scenario import Scenario
@@ -82,6 +83,8 @@ class Outcome:
 
 
 def outcome(scenario: Scenario, events: Sequence[Event]) -> Outcome:
+    """The figures of one drill log (its seed's choices resolved)."""
+    scenario = as_played(scenario, events)
     threshold = scenario.grading.impact_threshold_pct
     page_at = None
     started = None

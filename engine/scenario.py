@@ -28,6 +28,7 @@ Pct = Annotated[float, Field(ge=0, le=100)]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Period = Annotated[Duration, Field(gt=0, le=86_400)]  # a positive length of time
 Delay = Annotated[Duration, Field(ge=0, le=86_400)]  # zero or more
+ChoiceName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 class Model(BaseModel):
@@ -736,6 +737,12 @@ class Scenario(Model):
     grading: Expectations = Expectations()
     # simulated teammates for solo drills (engine/responders.py); None: the default roster
     responders: list[Responder] | None = None
+    # seed-chosen values any string names as ${name} (engine/choices.py)
+    choices: dict[ChoiceName, Annotated[list[Name], Field(min_length=2, max_length=16)]] = Field(
+        {},
+        description="values a drill draws from its seed, one per name; any string names the "
+        "drawn value as ${name} (a failing region, the service hit, a decoy)",
+    )
 
     # -- lookups used by the world model and the action validator
     def service(self, name: str) -> Service:

@@ -17,6 +17,9 @@ strong reference script, over a few seeds, and returns findings:
   for a shared cause), does not end the harm on any seed (for good: with
   :data:`HOLD` seconds of the drill left), nor ends it sooner than doing
   nothing would;
+- the scenario's measured difficulty (engine/difficulty.py: causes, noise
+  alerts, decoys, hard traits, measured on the first seed) fits the rule of
+  its declared ``difficulty``;
 - no player-facing text (title, symptom, audience) contains a giveaway word
   of the scenario (``truth.giveaways``: what names the cause or the fix);
 - everything declared is reachable: each fault starts, each inject fires
@@ -37,6 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .actions import ACTIONS
+from .difficulty import fitting, measure, misfits
 from .drill import Drill
 from .inputs import CATEGORY
 from .log import Event
@@ -111,7 +115,26 @@ def check(
     else:
         for i, seed in enumerate(seeds):
             found += _strong(scenario, strong, seed, replay=i == 0)
+    found += difficulty(scenario, strong, seeds[0])
     return _dedupe(found)
+
+
+def difficulty(sc: Scenario, strong: DecisionScript | None, seed: int = 0) -> list[Finding]:
+    """An error if what ``sc`` measures (engine/difficulty.py) breaks its level's rule."""
+    profile = measure(sc, strong, seed)
+    broken = misfits(sc.difficulty, profile)
+    if not broken:
+        return []
+    fits = " or ".join(fitting(profile)) or "no level"
+    traits = ", ".join(profile.traits) or "none"
+    return [
+        Finding(
+            "error",
+            "difficulty",
+            f"seed {seed}: declared {sc.difficulty} but measures {'; '.join(broken)} "
+            f"(hard traits: {traits}); it fits {fits}",
+        )
+    ]
 
 
 # ----------------------------------------------------------------- plays

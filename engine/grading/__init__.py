@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
+from ..choices import as_played
 from ..floats import total as fsum_lr
 from ..inputs import CATEGORY
 from ..log import Event
@@ -62,6 +63,7 @@ __all__ = [
 
 def grade(scenario: Scenario, events: Sequence[Event]) -> Grade:
     """Grade a drill log against its scenario; never mutates either."""
+    scenario = as_played(scenario, events)
     rb = resolve(scenario.grading)
     tl = Timeline(scenario, events)
     notes = list(rb.notes)

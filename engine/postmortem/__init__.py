@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from ..choices import as_played
 from ..log import Event
 from ..scenario import Scenario
 from ..yamldoc import Document
@@ -136,6 +137,7 @@ def postmortem(
     """
     if template not in TEMPLATES:
         raise ValueError(f"unknown postmortem template {template!r}; valid: {', '.join(TEMPLATES)}")
+    scenario = as_played(scenario, events)
     check_truth(scenario)
     when, day = _date(drill_date)
     g = read_grade(grade)

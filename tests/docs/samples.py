@@ -260,6 +260,75 @@ def _wrong_move(sc: Any, noop: dict[str, Any]) -> str:
     )
 
 
+def difficulty_rules_table(cwd: Path) -> str:
+    """scenarios/README.md's rule of each difficulty level, from engine/difficulty.py."""
+    from engine.difficulty import LEVELS as ORDER
+    from engine.difficulty import RULES
+
+    def bound(most: int | None) -> str:
+        return "any" if most is None else f"at most {most}"
+
+    out = _cells("", *ORDER) + "|---|---|---|---|\n"
+    rules = [RULES[lv] for lv in ORDER]
+    out += _cells("causes", *(bound(r.max_causes) for r in rules))
+    out += _cells("noise alerts", *(bound(r.max_noise_alerts) for r in rules))
+    out += _cells("decoys", *(bound(r.max_decoys) for r in rules))
+    out += _cells(
+        "hard traits",
+        *(
+            f"{r.min_traits} or more"
+            if r.max_traits is None
+            else f"{r.min_traits} to {r.max_traits}"
+            for r in rules
+        ),
+    )
+    return out
+
+
+def difficulty_traits_table(cwd: Path) -> str:
+    """scenarios/README.md's list of the hard traits, from engine/difficulty.py."""
+    from engine.difficulty import TRAITS
+
+    out = _cells("hard trait", "a scenario has it when") + "|---|---|\n"
+    for t in TRAITS:
+        out += _cells(t.name, t.means)
+    return out
+
+
+def difficulty_table(cwd: Path) -> str:
+    """scenarios/README.md's measured difficulty of every scenario at seed 0, from
+    engine/difficulty.py (the self-check fails a scenario that breaks its level's rule)."""
+    from engine.difficulty import measure
+    from engine.script import DecisionScript
+    from server.files import library, load_scenario
+
+    scs = sorted(
+        (load_scenario(p) for p in library()), key=lambda s: (LEVELS.index(s.difficulty), s.id)
+    )
+    out = _cells(
+        "id", "difficulty", "causes", "alerts: signal / noise", "decoys", "page points at the fix",
+        "cascade", "strong moves", "fix holds after", "components", "hard traits",
+    )  # fmt: skip
+    out += "|---|---|---|---|---|---|---|---|---|---|---|\n"
+    for sc in scs:
+        path = ROOT / "tests/reference" / sc.id / "strong.yaml"
+        p = measure(sc, DecisionScript.from_yaml(path.read_text(encoding="utf-8")))
+        out += _cells(
+            f"`{sc.id}`",
+            sc.difficulty,
+            p.causes,
+            f"{p.signal_alerts} / {p.noise_alerts}",
+            p.decoys,
+            "yes" if p.page_points else "no",
+            "yes" if p.cascade else "no",
+            p.moves,
+            _clock(p.recovery) if p.recovery is not None else "never",
+            p.components,
+            ", ".join(p.traits) or "none",
+        )
+    return out
+
+
 def justify_table(cwd: Path) -> str:
     """docs/grading.md's looks that justify each mitigation, from engine/actions.py."""
     from engine.actions import ACTIONS, of_category
@@ -417,6 +486,9 @@ SAMPLES: dict[str, Sample] = {
     ),
     "library": Sample("scenarios/README.md", library_table),
     "reference-plays": Sample("scenarios/README.md", plays_table),
+    "difficulty-rules": Sample("scenarios/README.md", difficulty_rules_table),
+    "difficulty-traits": Sample("scenarios/README.md", difficulty_traits_table),
+    "difficulty": Sample("scenarios/README.md", difficulty_table),
     "justify": Sample("docs/grading.md", justify_table),
     "grade-json": Sample("docs/grading.md", grade_json),
     "grading-money-after-harm": Sample("docs/grading.md", money_after_harm),
