@@ -201,9 +201,21 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec("inject", "facilitate"),
         ActionSpec("message", "facilitate"),
         ActionSpec("note", "facilitate"),
+        ActionSpec("use_prompt", "facilitate"),
         ActionSpec("clock", "facilitate"),
         ActionSpec("end", "facilitate"),
     )
+}
+
+
+# The field naming what an investigation looks at (grading's looks, prompt cards' `not_looked`).
+LOOK_TARGET: dict[str, str] = {
+    "view_dashboard": "service",
+    "read_logs": "service",
+    "check_migration": "service",
+    "inspect_queue": "topic",
+    "inspect_database": "database",
+    "inspect_dependency": "dependency",
 }
 
 

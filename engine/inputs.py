@@ -309,6 +309,14 @@ class Note(Input):
     text: Long
 
 
+class UsePrompt(Input):
+    """Mark a prompt card used; ``send`` also has its character say its ``say`` line."""
+
+    type: Literal["use_prompt"]
+    id: Short
+    send: bool = False
+
+
 class Clock(Input):
     type: Literal["clock"]
     action: Literal["start", "pause", "resume", "speed", "step", "jump"]
@@ -370,6 +378,7 @@ AnyInput = Annotated[
     | FireInject
     | Message
     | Note
+    | UsePrompt
     | Clock
     | End,
     Field(discriminator="type"),

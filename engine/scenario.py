@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import Problem, ScenarioError
+from .prompt_cards import Act, Look, PromptCard, Situation, check_prompts  # noqa: F401  (documented models)
 from .responders import Busy, Mistake, Responder  # noqa: F401  (documented models)
 from .timeexpr import Duration
 
@@ -714,6 +715,9 @@ class Scenario(Model):
     faults: list[Fault] = []
     alerts: list[AlertRule] = []
     injects: list[Inject] = []
+    prompts: list[PromptCard] = Field(
+        [], description="facilitator-only hints keyed to situations (players never see them)"
+    )
     experts: list[Expert] = []
     logs: list[LogLine] = []
     truth: Truth
@@ -1072,6 +1076,7 @@ def _check_references(sc: Scenario, doc: Any) -> None:
     _check_grading(sc, doc, bad, {v for vs in names.values() for v in vs} | regions)
     for i, line in enumerate(sc.logs):
         ref(("logs", i, "service"), "service", line.service)
+    check_prompts(sc, bad, known_metrics, metric_hint)
     if problems:
         raise ScenarioError(problems)
 

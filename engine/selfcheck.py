@@ -75,16 +75,27 @@ def check(
     seeds: Sequence[int] = SEEDS,
     harmful: DecisionScript | None = None,
     wrong_move: DecisionScript | None = None,
+    require_prompts: bool = False,
 ) -> list[Finding]:
     """Every finding for ``scenario`` played with ``strong`` over ``seeds``.
 
     ``harmful``, when given, is played once (first seed) so that alerts and
     injects which only react to a harmful move count as reachable.
     ``wrong_move``, when given, is played on every seed and must not mitigate.
+    ``require_prompts`` (the library) makes a scenario without prompt cards an error.
     """
     found: list[Finding] = []
     seeds = list(seeds) or [0]
     found += _wiring(scenario)
+    if not scenario.prompts:
+        level = "error" if require_prompts else "warning"
+        found.append(
+            Finding(
+                level,
+                "prompts.none",
+                "no facilitator prompt cards (`prompts`) to help a stuck team",
+            )
+        )
     found += spoilers(scenario)
     noop_logs = []
     for seed in seeds:
@@ -308,8 +319,8 @@ def spoilers(sc: Scenario) -> list[Finding]:
 
 # ---------------------------------------------------------------- wiring
 def _reachable(sc: Scenario, events: Sequence[Event], harm: Sequence[Event]) -> list[Finding]:
-    """Faults that never start when nobody responds; injects and page alerts that
-    happen neither then nor in the harmful play."""
+    """Faults that never start when nobody responds; injects, page alerts and prompt
+    cards that happen neither then nor in the harmful play."""
     found = []
     either = [*events, *harm]
     also = " or in the harmful play" if harm else ""
@@ -337,6 +348,17 @@ def _reachable(sc: Scenario, events: Sequence[Event], harm: Sequence[Event]) -> 
                     "unreached.alert",
                     f"page alert {a.name} never fires when nobody responds{also} "
                     f"({a.metric} {a.op} {a.threshold:g})",
+                )
+            )
+    ready = {e.data.get("id") for e in either if e.type == "prompt_ready"}
+    for card in sc.prompts:
+        if card.id not in ready:
+            found.append(
+                Finding(
+                    "error",
+                    "unreached.prompt",
+                    f"prompt card {card.id} is never ready when nobody responds{also} "
+                    f"({card.when.describe()})",
                 )
             )
     injected = {e.data.get("id") for e in either if e.type == "inject"}

@@ -274,6 +274,7 @@ def test_selfcheck_passes(sid: str) -> None:
         SEEDS,
         script(sid, "harmful"),
         script(sid, "wrong-move"),
+        require_prompts=True,
     )
     assert [str(f) for f in errors(findings)] == []
 

@@ -2,7 +2,7 @@
 // every input type, its category, its parameters and how the console asks for them.
 //
 // Parameter kinds: service, pod, topic, dependency, database, flag, team, person, target
-// (a service or topic), enum (options), int / float (min, max), bool (on/off), text, long.
+// (a service or topic), inject, prompt (a card id, facilitators only), enum (options), int / float (min, max), bool (on/off), text, long.
 // `rest: true` lets the command line take the rest of the line for that parameter.
 
 const SEVERITIES = ["SEV1", "SEV2", "SEV3", "SEV4"];
@@ -180,6 +180,10 @@ export const VOCAB = [
     ],
   },
   { type: "note", cat: "facilitate", label: "Private note", help: "A note only facilitators see.", params: [{ name: "text", kind: "long", max: 2000, rest: true }] },
+  {
+    type: "use_prompt", cat: "facilitate", label: "Use prompt card", help: "Mark a facilitator prompt card used; send: its character says its line.",
+    params: [{ name: "id", kind: "prompt" }, { name: "send", kind: "bool", optional: true }],
+  },
   {
     type: "clock", cat: "facilitate", label: "Clock", help: "Start, pause, resume, speed, step, jump.",
     params: [
