@@ -14,7 +14,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import Problem, ScenarioError
-from .prompt_cards import Act, Look, PromptCard, Situation, check_prompts  # noqa: F401  (documented models)
+from .prompt_cards import (  # noqa: F401  (documented models)
+    Act,
+    Look,
+    PromptCard,
+    Situation,
+    check_prompts,
+    component_names,
+)
 from .responders import Busy, Mistake, Responder  # noqa: F401  (documented models)
 from .timeexpr import Duration
 
@@ -775,16 +782,8 @@ def _check_references(sc: Scenario, doc: Any) -> None:
     from .yamldoc import format_path
 
     topo = sc.topology
-    names = {
-        "service": [s.name for s in topo.services],
-        "dependency": [d.name for d in topo.dependencies],
-        "database": [d.name for d in topo.databases],
-        "topic": [t.name for t in topo.topics],
-        "flag": [f.name for f in topo.flags],
-        "certificate": [c.name for c in topo.certificates],
-        "config": [c.name for c in topo.configs],
-        "cache": [c.name for c in topo.caches],
-    }
+    # records and regions name other things (or live outside the topology): not unique names
+    names = {k: v for k, v in component_names(sc).items() if k not in ("record", "region")}
     problems: list[Problem] = []
 
     def bad(path: tuple[str | int, ...], message: str) -> None:

@@ -41,6 +41,7 @@ from .drill import Drill
 from .inputs import CATEGORY
 from .log import Event
 from .outcome import Outcome, outcome
+from .prompt_cards import component_names
 from .scenario import BlockerFault, FlagFault, Scenario
 from .script import DecisionScript, RunError, play
 from .timeexpr import format_clock
@@ -422,18 +423,7 @@ def _wiring(sc: Scenario) -> list[Finding]:
                     f"flag {f.name} guards no effect, fault or grading rule",
                 )
             )
-    names = {
-        "service": {s.name for s in topo.services},
-        "dependency": {d.name for d in topo.dependencies},
-        "database": {d.name for d in topo.databases},
-        "topic": {t.name for t in topo.topics},
-        "flag": {f.name for f in topo.flags},
-        "certificate": {c.name for c in topo.certificates},
-        "config": {c.name for c in topo.configs},
-        "cache": {c.name for c in topo.caches},
-        "record": {r.name for r in topo.discovery},
-        "region": {r.name for r in sc.traffic.regions},
-    }
+    names = component_names(sc)
     for kind, group in (
         ("correct", sc.grading.correct),
         ("acceptable", sc.grading.acceptable),
