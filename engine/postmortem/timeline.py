@@ -215,7 +215,7 @@ def _system(f: Facts, e: Event, key: tuple[str, ...], ops: Mapping[str, str]) ->
         return Entry(e.t, "system", f"Drill ended ({d.get('reason')}).", "system", key, (e.seq,))
     if e.type == "prompt_ready":
         text = f"Prompt card {d.get('id')!r} ready for the facilitator: {d.get('why')}."
-        return Entry(e.t, "facilitator", text, "facilitator", key, (e.seq,), True)
+        return Entry(e.t, "facilitator console", text, "system", key, (e.seq,), True)
     if e.type in ("metrics", "observation", "prompt_used"):  # prompt_used: its input says it
         return None
     return Entry(e.t, e.actor, f"{e.type}: {dict(d)}", "system", key, (e.seq,), hidden)
