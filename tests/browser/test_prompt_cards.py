@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,7 +31,7 @@ def _control(server: str, drill: str, token: str, **body: Any) -> None:
 
 
 def test_the_console_shows_a_ready_card_and_sends_it_while_players_see_only_the_line(
-    server: str, pages: Pages
+    server: str, pages: Pages, shots: Path
 ) -> None:
     """Past page+6m with no change feed looked at: the Cards tab counts one ready card with
     its text and buttons; "Send as" delivers its line to the player's chat, the card is
@@ -60,6 +61,7 @@ def test_the_console_shows_a_ready_card_and_sends_it_while_players_see_only_the_
     expect(fac.locator(".prompt-card[data-prompt=no-status-update]")).to_have_class(
         "prompt-card waiting"
     )
+    fac.locator(".fac").screenshot(path=str(shots / "facilitator-cards.png"))
     card.get_by_role("button", name="Send as Checkout team lead").click()
     expect(card).to_contain_text("line sent")
     expect(card).to_have_class("prompt-card used")
