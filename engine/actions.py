@@ -584,6 +584,13 @@ ACTIONS: dict[str, ActionSpec] = {
             done="note: {text}",
         ),
         ActionSpec(
+            "use_prompt",
+            "facilitate",
+            label="Use prompt card",
+            help="Mark a facilitator prompt card used, or send its line to the players.",
+            done="used prompt card {id}",
+        ),
+        ActionSpec(
             "clock",
             "facilitate",
             label="Clock",
@@ -599,6 +606,17 @@ ACTIONS: dict[str, ActionSpec] = {
             done="ended the drill[: {reason}]",
         ),
     )
+}
+
+
+# The field naming what an investigation looks at (grading's looks, prompt cards' `not_looked`).
+LOOK_TARGET: dict[str, str] = {
+    "view_dashboard": "service",
+    "read_logs": "service",
+    "check_migration": "service",
+    "inspect_queue": "topic",
+    "inspect_database": "database",
+    "inspect_dependency": "dependency",
 }
 
 

@@ -30,6 +30,7 @@ from .errors import DrillStateError, InvalidInput, NotAllowed
 from .log import DrillLog, Event
 from .metrics import as_players_see
 from .observe import investigate
+from .prompt_deck import PromptDeck
 from .responders import Responders
 from .responders import public as responders_public
 from .scenario import Cause, Fault, Inject, Migration, PodFault, Scenario
@@ -70,6 +71,7 @@ class Drill:
         }
         self.world = World(scenario, self.rng, self._emit)
         self.responders = Responders(self)
+        self.prompts = PromptDeck.of(scenario.prompts)  # facilitator-only hints
         self._rounded: dict[float, float] = {}  # round(v, 3) memo for samples
         self.alerts = AlertEngine(list(scenario.alerts), self.world.index)
         self.log.append(
@@ -155,6 +157,8 @@ class Drill:
             ids = [j.id for j in self.scenario.injects]
             if inp.id not in ids:
                 raise self.unknown("inject", inp.id, ids)
+        elif isinstance(inp, I.UsePrompt):
+            self.prompts.check_use(inp.id, inp.send)
         payload = inp.model_dump(mode="json")
         if by is not None:
             payload["by"] = by
@@ -162,7 +166,7 @@ class Drill:
             payload["via"] = via
         # a note is private; a message or inject input would show who played the
         # character: players see only the character's words (the inject event below)
-        vis = "facilitator" if inp.type in ("note", "message", "inject") else "all"
+        vis = "facilitator" if inp.type in ("note", "message", "inject", "use_prompt") else "all"
         event = self.log.append(self.now, actor, "input", payload, vis)
         if result is not None:
             # a stale panel shows nothing live: the war room does not start following it
@@ -182,6 +186,8 @@ class Drill:
                 plan(event.seq)
             self.acted(inp)
         self._after_input(inp, actor)
+        if category != "facilitate":
+            self.prompts.saw(inp)
         self.responders.after(inp, event)
         return event
 
@@ -234,6 +240,7 @@ class Drill:
             for key in SPOILERS:  # the debrief tells them; a paged engineer does not know
                 snap["scenario"].pop(key, None)
         if role == "facilitator":
+            snap["prompts"] = [c.to_dict() for c in self.prompts.cards]
             snap["truth"] = self.scenario.truth.model_dump(mode="json")
             snap["injects"] = [
                 j.model_dump(mode="json", by_alias=True) for j in self.scenario.injects
@@ -396,6 +403,8 @@ class Drill:
             self._check_injects(now)
         if self._watches:
             self._check_watches(now)
+        if self.prompts.waiting:
+            self._check_prompts(now)
         self._ticks += 1
         if self._ticks % self._every == 0:
             self._sample()
@@ -444,6 +453,40 @@ class Drill:
                     continue
                 self.later(inj.delay, partial(self._inject, inj))
 
+    def _check_prompts(self, now: float) -> None:
+        for s in self.prompts.due(now, self.page_at, self.world.metric, self.alerts_seen):
+            c = s.card
+            data = {"id": c.id, "text": c.text, "why": c.when.describe()}
+            self.log.append(now, "system", "prompt_ready", data, "facilitator")
+
+    def _use_prompt(self, inp: I.UsePrompt, actor: str) -> None:
+        s = self.prompts.check_use(inp.id, inp.send)
+        card = s.card
+        if inp.send and card.say is not None and card.sender is not None:
+            self._say(card.sender, card.role, "chat", card.say)
+        s.used_at, s.sent = self.now, inp.send
+        data = {"id": card.id, "ready": s.ready_at is not None, "sent": inp.send}
+        self.log.append(self.now, actor, "prompt_used", data, "facilitator")
+
+    def _say(
+        self, sender: str, role: str, channel: str, text: str, about: int | None = None
+    ) -> None:
+        """A character's words to the players (a facilitator message or a sent card)."""
+        self.log.append(
+            self.now,
+            sender,
+            "inject",
+            {
+                "id": None,
+                "from": sender,
+                "role": role,
+                "channel": channel,
+                "text": text,
+                "asks": None,
+                **({} if about is None else {"about": about}),
+            },
+        )
+
     def _inject(self, inj: Inject, manual: bool = False) -> None:
         if inj.id in self.injected and not manual:
             return  # the facilitator already sent it by hand
@@ -479,20 +522,9 @@ class Drill:
         elif isinstance(inp, I.FireInject):
             self._inject(next(j for j in self.scenario.injects if j.id == inp.id), manual=True)
         elif isinstance(inp, I.Message):
-            self.log.append(
-                self.now,
-                inp.sender,
-                "inject",
-                {
-                    "id": None,
-                    "from": inp.sender,
-                    "role": inp.role,
-                    "channel": inp.channel,
-                    "text": inp.text,
-                    "asks": None,
-                    **({} if inp.reply_to is None else {"about": inp.reply_to}),
-                },
-            )
+            self._say(inp.sender, inp.role, inp.channel, inp.text, inp.reply_to)
+        elif isinstance(inp, I.UsePrompt):
+            self._use_prompt(inp, actor)
         elif isinstance(inp, I.End):
             self.end(inp.reason)
 

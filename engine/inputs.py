@@ -318,6 +318,14 @@ class Note(Input):
     text: Long
 
 
+class UsePrompt(Input):
+    """Mark a prompt card used; ``send`` also has its character say its ``say`` line."""
+
+    type: Literal["use_prompt"]
+    id: Annotated[str, Field(min_length=1, max_length=200, json_schema_extra=_kind("prompt"))]
+    send: bool = False
+
+
 class Clock(Input):
     type: Literal["clock"]
     action: Literal["start", "pause", "resume", "speed", "step", "jump"]
@@ -379,6 +387,7 @@ AnyInput = Annotated[
     | FireInject
     | Message
     | Note
+    | UsePrompt
     | Clock
     | End,
     Field(discriminator="type"),

@@ -11,13 +11,14 @@ scenarios/scenario.schema.json (generated from these models).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .actions import ACTIONS
 from .errors import Problem
+from .prompt_cards import LOOKS, Act, Look, PromptCard, Situation  # noqa: F401  (documented models)
 from .roster import Busy, Mistake, Responder  # noqa: F401  (documented models)
 from .timeexpr import Duration
 from .yamldoc import Document, format_path
@@ -731,6 +732,9 @@ class Scenario(Model):
     faults: list[Fault] = []
     alerts: list[AlertRule] = []
     injects: list[Inject] = []
+    prompts: list[PromptCard] = Field(
+        [], description="facilitator-only hints keyed to situations (players never see them)"
+    )
     experts: list[Expert] = []
     logs: list[LogLine] = []
     truth: Truth
@@ -782,6 +786,15 @@ def component_names(sc: Scenario) -> set[str]:
     """Every component and region a rule may target."""
     return {v for vs in _names(sc.topology).values() for v in vs} | {
         r.name for r in sc.traffic.regions
+    }
+
+
+def names_by_kind(sc: Scenario) -> dict[str, list[str]]:
+    """Every named thing of ``sc`` by kind, as action and look targets name them."""
+    return {
+        **_names(sc.topology),
+        "record": [r.name for r in sc.topology.discovery],
+        "region": [r.name for r in sc.traffic.regions],
     }
 
 
@@ -1080,6 +1093,7 @@ def reference_problems(
             )
     for i, line in enumerate(sc.logs):
         ref(("logs", i, "service"), "service", line.service)
+    _check_prompts(sc, bad, known_metrics, metric_hint)
     return problems
 
 
@@ -1132,3 +1146,71 @@ def _call_cycle(topo: Topology) -> list[str]:
             if found:
                 return found
     return []
+
+
+# ----------------------------------------------------------- prompt cards
+def _check_prompts(
+    sc: Scenario,
+    bad: Callable[[tuple[str | int, ...], str], None],
+    metrics: Collection[str],
+    metric_hint: Callable[[str], str],
+) -> None:
+    """Reference checks: unique ids, real targets, actions, metrics and alerts, in time."""
+    names = names_by_kind(sc)
+    teams = sorted({e.team for e in sc.experts})
+    alerts = [a.name for a in sc.alerts]
+    seen: set[str] = set()
+    for i, card in enumerate(sc.prompts):
+        base: tuple[str | int, ...] = ("prompts", i)
+        w = card.when
+        if card.id in seen:
+            bad((*base, "id"), f"duplicate prompt id {card.id!r}")
+        seen.add(card.id)
+        if w.after > sc.duration:
+            bad(
+                (*base, "when", "after"),
+                f"must be within the drill, <= {sc.duration:g}s (got {w.after:g})",
+            )
+        if w.not_looked is not None and w.not_looked.target is not None:
+            kind = LOOKS[w.not_looked.investigation]
+            valid = teams if kind == "team" else names.get(kind or "", [])
+            if w.not_looked.target not in valid:
+                bad(
+                    (*base, "when", "not_looked", "target"),
+                    f"names no {kind} {w.not_looked.target!r} for "
+                    f"{w.not_looked.investigation} (known: {', '.join(valid) or 'none'})",
+                )
+        if w.not_done is not None:
+            _check_act(w.not_done, (*base, "when", "not_done"), names, bad)
+        if w.metric is not None and w.metric not in metrics:
+            bad((*base, "when", "metric"), metric_hint(w.metric))
+        if w.alert is not None and w.alert not in alerts:
+            bad(
+                (*base, "when", "alert"),
+                f"names an unknown alert {w.alert!r} (known: {', '.join(alerts) or 'none'})",
+            )
+
+
+def _check_act(
+    act: Act,
+    path: tuple[str | int, ...],
+    names: dict[str, list[str]],
+    bad: Callable[[tuple[str | int, ...], str], None],
+) -> None:
+    spec = ACTIONS.get(act.action)
+    if spec is None or spec.category == "facilitate":
+        players = [t for t, a in ACTIONS.items() if a.category != "facilitate"]
+        bad((*path, "action"), f"must be a player action, one of: {', '.join(players)}")
+        return
+    if act.target is None:
+        return
+    if spec.target_field is None:
+        bad((*path, "target"), f"{act.action} names no target")
+        return
+    valid = [n for kind in spec.target_kinds for n in names.get(kind, [])]
+    if act.target not in valid:
+        bad(
+            (*path, "target"),
+            f"names no {' or '.join(spec.target_kinds)} {act.target!r} for {act.action} "
+            f"(known: {', '.join(valid) or 'none'})",
+        )

@@ -45,7 +45,7 @@ from .drill import Drill
 from .inputs import CATEGORY
 from .log import Event
 from .outcome import LOSS_STEP, ROWS, Outcome, outcome
-from .scenario import BlockerFault, FlagFault, Scenario
+from .scenario import BlockerFault, FlagFault, Scenario, names_by_kind
 from .script import DecisionScript, RunError, play
 from .timeexpr import format_clock
 
@@ -79,16 +79,27 @@ def check(
     seeds: Sequence[int] = SEEDS,
     harmful: DecisionScript | None = None,
     wrong_move: DecisionScript | None = None,
+    require_prompts: bool = False,
 ) -> list[Finding]:
     """Every finding for ``scenario`` played with ``strong`` over ``seeds``.
 
     ``harmful``, when given, is played once (first seed) so that alerts and
     injects which only react to a harmful move count as reachable.
     ``wrong_move``, when given, is played on every seed and must not mitigate.
+    ``require_prompts`` (the library) makes a scenario without prompt cards an error.
     """
     found: list[Finding] = []
     seeds = list(seeds) or [0]
     found += _wiring(scenario)
+    if not scenario.prompts:
+        level = "error" if require_prompts else "warning"
+        found.append(
+            Finding(
+                level,
+                "prompts.none",
+                "no facilitator prompt cards (`prompts`) to help a stuck team",
+            )
+        )
     found += spoilers(scenario)
     noop_logs = []
     for seed in seeds:
@@ -354,8 +365,8 @@ def spoilers(sc: Scenario) -> list[Finding]:
 
 # ---------------------------------------------------------------- wiring
 def _reachable(sc: Scenario, events: Sequence[Event], harm: Sequence[Event]) -> list[Finding]:
-    """Faults that never start when nobody responds; injects and page alerts that
-    happen neither then nor in the harmful play."""
+    """Faults that never start when nobody responds; injects, page alerts and prompt
+    cards that happen neither then nor in the harmful play."""
     found = []
     either = [*events, *harm]
     also = " or in the harmful play" if harm else ""
@@ -383,6 +394,17 @@ def _reachable(sc: Scenario, events: Sequence[Event], harm: Sequence[Event]) -> 
                     "unreached.alert",
                     f"page alert {a.name} never fires when nobody responds{also} "
                     f"({a.metric} {a.op} {a.threshold:g})",
+                )
+            )
+    ready = {e.data.get("id") for e in either if e.type == "prompt_ready"}
+    for card in sc.prompts:
+        if card.id not in ready:
+            found.append(
+                Finding(
+                    "error",
+                    "unreached.prompt",
+                    f"prompt card {card.id} is never ready when nobody responds{also} "
+                    f"({card.when.describe()})",
                 )
             )
     injected = {e.data.get("id") for e in either if e.type == "inject"}
@@ -446,18 +468,7 @@ def _wiring(sc: Scenario) -> list[Finding]:
                     f"flag {f.name} guards no effect, fault or grading rule",
                 )
             )
-    names = {
-        "service": {s.name for s in topo.services},
-        "dependency": {d.name for d in topo.dependencies},
-        "database": {d.name for d in topo.databases},
-        "topic": {t.name for t in topo.topics},
-        "flag": {f.name for f in topo.flags},
-        "certificate": {c.name for c in topo.certificates},
-        "config": {c.name for c in topo.configs},
-        "cache": {c.name for c in topo.caches},
-        "record": {r.name for r in topo.discovery},
-        "region": {r.name for r in sc.traffic.regions},
-    }
+    names = names_by_kind(sc)
     for kind, group in (
         ("correct", sc.grading.correct),
         ("acceptable", sc.grading.acceptable),

@@ -39,7 +39,7 @@ class Param(_Record):
     kind: str = Field(
         description="enum, int, float, bool, text, long (a text area), task (an action), "
         "or what it names: service, pod, topic, dependency, database, flag, team, person, "
-        "responder, target, inject, certificate, record, region, config, cache"
+        "responder, target, inject, prompt, certificate, record, region, config, cache"
     )
     optional: bool
     label: str | None = Field(None, description="the form's label, when not the name")

@@ -306,6 +306,7 @@ def test_selfcheck_passes(sid: str) -> None:
         SEEDS,
         script(sid, "harmful"),
         script(sid, "wrong-move"),
+        require_prompts=True,
     )
     assert [str(f) for f in errors(findings)] == []
 
@@ -387,6 +388,33 @@ def test_selfcheck_flags_a_grading_target_of_the_wrong_kind() -> None:
         "error: [grading.target] grading.correct[1]: set_breaker target 'one-page-checkout' "
         "names no dependency of this scenario",
     ]
+
+
+def test_selfcheck_flags_a_dead_prompt_card_and_a_library_scenario_without_cards() -> None:
+    """A card whose situation never holds when nobody responds (nor in the harmful play) is
+    dead; a library scenario needs at least one card, another scenario is only warned."""
+    dead = {
+        "id": "never",
+        "text": "ask about the storefront",
+        "when": {"from": "start", "metric": "storefront.err_5xx_pct", "threshold": 99},
+    }
+    sc = _variant("new-checkout-flag", {"prompts": [dead]})
+    strong = script("new-checkout-flag", "strong")
+    found = [str(f) for f in check(sc, strong, (0,)) if "prompt" in f.code]
+    assert found == [
+        "error: [unreached.prompt] prompt card never is never ready when nobody responds "
+        "(storefront.err_5xx_pct > 99, from start+00:00)"
+    ]
+    bare = _variant("new-checkout-flag", {"prompts": []})
+    for required, level in ((True, "error"), (False, "warning")):
+        found = [
+            str(f)
+            for f in check(bare, strong, (0,), require_prompts=required)
+            if "prompt" in f.code
+        ]
+        assert found == [
+            f"{level}: [prompts.none] no facilitator prompt cards (`prompts`) to help a stuck team"
+        ]
 
 
 def test_check_cli_defaults_to_the_whole_library() -> None:

@@ -87,6 +87,14 @@ def grade(scenario: Scenario, events: Sequence[Event]) -> Grade:
             "ended the impact, however well the rest went"
         )
         overall = R.UNMITIGATED_CAP
+    hints = [
+        f"{e.data.get('id')} at {tl.at(e.t)}"
+        + (" (its line sent to the players)" if e.data.get("sent") else "")
+        for e in tl.events
+        if e.type == "prompt_used"
+    ]
+    if hints:  # worth knowing when assessing a candidate; the score is the same either way
+        notes.append(f"the facilitator used prompt cards: {', '.join(hints)} (noted, not scored)")
     created = next((e for e in tl.events if e.type == "drill.created"), None)
     seed = created.data.get("seed") if created is not None else None
     _, end = credited(tl, rb, judged, owed)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..actions import ACTIONS
+from ..actions import ACTIONS, LOOK_TARGET  # noqa: F401  (re-exported: R.LOOK_TARGET)
 from ..inputs import CATEGORY
 from ..scenario import Expectations
 from .model import DIMENSIONS
@@ -80,14 +80,6 @@ TARGET_FIELD: dict[str, str] = {
 # blind (mitigation.blind).
 JUSTIFY: dict[str, tuple[tuple[str, bool], ...]] = {
     name: a.looks for name, a in ACTIONS.items() if a.looks
-}
-LOOK_TARGET: dict[str, str] = {
-    "view_dashboard": "service",
-    "read_logs": "service",
-    "check_migration": "service",
-    "inspect_queue": "topic",
-    "inspect_database": "database",
-    "inspect_dependency": "dependency",
 }
 
 

@@ -152,6 +152,9 @@ def _comms(k: str, d: Mapping[str, Any]) -> str | None:
         )
     if k == "note":
         return "recorded a private facilitator note (text kept out of the postmortem)"
+    if k == "use_prompt":
+        sent = ", its character saying its line to the team" if g("send") else ""
+        return f"used the prompt card {g('id')!r}{sent}"
     if k == "clock":
         extra = g("speed") or g("seconds")
         return f"clock control: {g('action')}" + (f" {extra:g}" if extra else "")

@@ -213,7 +213,10 @@ def _system(f: Facts, e: Event, key: tuple[str, ...], ops: Mapping[str, str]) ->
         )
     if e.type == "drill.ended":
         return Entry(e.t, "system", f"Drill ended ({d.get('reason')}).", "system", key, (e.seq,))
-    if e.type in ("metrics", "observation"):
+    if e.type == "prompt_ready":
+        text = f"Prompt card {d.get('id')!r} ready for the facilitator: {d.get('why')}."
+        return Entry(e.t, "facilitator console", text, "system", key, (e.seq,), True)
+    if e.type in ("metrics", "observation", "prompt_used"):  # prompt_used: its input says it
         return None
     return Entry(e.t, e.actor, f"{e.type}: {dict(d)}", "system", key, (e.seq,), hidden)
 

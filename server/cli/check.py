@@ -107,7 +107,8 @@ def check(scenarios: tuple[str, ...], script_path: Path | None, seeds_text: str)
             for p in exc.problems:
                 click.echo(f"  error: {p}")
             continue
-        findings = selfcheck(sc, strong, seeds, harmful, wrong)
+        shipped = path.resolve().parent == LIBRARY.resolve()  # library scenarios need cards
+        findings = selfcheck(sc, strong, seeds, harmful, wrong, require_prompts=shipped)
         bad = errors(findings)
         warn = len(findings) - len(bad)
         via = f"{strong.name}" if strong else "no strong script"

@@ -32,12 +32,22 @@ def _strings(value: Any) -> list[str]:
 def _secrets(sid: str) -> list[str]:
     sc = load(sid)
     t = sc.truth
-    return [sc.summary, t.trigger, t.root_cause, *t.contributing_factors, *t.causal_chain, *t.lucky]
+    cards = [c.text for c in sc.prompts]  # the facilitator's hints (a sent `say` line is public)
+    return [
+        sc.summary,
+        t.trigger,
+        t.root_cause,
+        *t.contributing_factors,
+        *t.causal_chain,
+        *t.lucky,
+        *cards,
+    ]
 
 
 @pytest.mark.parametrize("sid", library_ids())
 async def test_no_hidden_truth_reaches_the_agent_before_the_end(sid: str) -> None:
-    """Every investigation and observation over MCP: no truth text, no facilitator-only event."""
+    """Every investigation and observation over MCP: no truth text, no facilitator-only event
+    (fault starts, prompt cards)."""
     desk = Desk()
     texts: list[str] = []
     seen: set[int] = set()
@@ -70,7 +80,7 @@ async def test_no_hidden_truth_reaches_the_agent_before_the_end(sid: str) -> Non
         blob = "\n".join(texts)
         for secret in _secrets(sid):
             assert secret.strip() not in blob
-        assert "truth" not in texts and "injects" not in texts
+        assert "truth" not in texts and "injects" not in texts and "prompts" not in texts
         # nor what no real dashboard shows: the simulation's count of users affected
         assert "business.failed_rps" in texts and not set(GROUND_TRUTH) & set(texts)
         finished = await call("finish", {})

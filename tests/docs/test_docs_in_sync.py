@@ -465,7 +465,7 @@ def test_complete_script_example_runs_clean() -> None:
 @functools.cache
 def exercised_events() -> tuple[Event, ...]:
     """Events of the scripts.md example run plus a drill of the full scenario example
-    in which every mitigation, a facilitator note and an end are sent."""
+    in which every mitigation, a facilitator note, a prompt card and an end are sent."""
     events = list(example_run().log.events)
     d = Drill(load_scenario(max(scenario_blocks()[0], key=len)), seed=0)
     d.advance(400)
@@ -492,6 +492,7 @@ def exercised_events() -> tuple[Event, ...]:
         d.submit(inp, "alex", role="facilitator")
     d.advance(1000)
     d.submit({"type": "scale", "service": "storefront", "pods": 4}, "alex")
+    d.submit({"type": "use_prompt", "id": "what-changed", "send": True}, "fac", "facilitator")
     d.submit({"type": "end", "reason": "debrief"}, "fac", role="facilitator")
     return (*events, *d.log.events)
 

@@ -33,7 +33,7 @@ EXPECTED = {
     "storefront.restarts, storefront.rps, storefront.worker_busy_pct?)",
     "unknown_field": "line 10: `dificulty` is not a known field; expected one of: id, title, summary, "
     "class, difficulty, teaches, symptom, audience, tags, source, duration, tick, sample_every, slo, traffic, topology, "
-    "changes, faults, alerts, injects, experts, logs, truth, grading, responders, choices (did you mean `difficulty`?)",
+    "changes, faults, alerts, injects, prompts, experts, logs, truth, grading, responders, choices (did you mean `difficulty`?)",
     "unknown_flag_ref": "line 51: `faults[0].flag` names an unknown flag 'one-page-chekout' "
     "(known: one-page-checkout, recommendations-v3)",
     "yaml_bool_key": "line 49: `faults[0]` key `on` is read by YAML 1.1 as a boolean; "

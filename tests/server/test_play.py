@@ -101,12 +101,17 @@ async def test_a_team_plays_checkout_deploy_500s_to_the_end(
     assert "business.users_affected_pct" not in public[1]["data"]["values"]
     for p in (pa, pb, obs):
         assert p.events == public
-    assert [e["data"]["what"] for e in log if e["vis"] == "facilitator"] == [
+    hidden = [e["data"].get("what") or e["type"] for e in log if e["vis"] == "facilitator"]
+    assert [h for h in hidden if h != "prompt_ready"] == [
         "fault started",
         "fault started",
         "dependency recovered",
         "fault ended",
     ]
+    # the prompt cards of what the team had not done: they listed the changes and posted an
+    # update early, but checked no migration by page+10m
+    ready = [e["data"]["id"] for e in log if e["type"] == "prompt_ready"]
+    assert ready == ["rollback-safety"]
 
     inputs = [(e["actor"], e["data"]["type"]) for e in log if e["type"] == "input"]
     assert inputs == [

@@ -85,6 +85,7 @@ INPUTS: dict[str, dict[str, Any]] = {
     "inject": {"id": "vp-eta"},
     "message": {"sender": "VP", "text": "ETA?"},
     "note": {"text": "noted"},
+    "use_prompt": {"id": "change-feed"},
     "clock": {"action": "speed", "speed": 2},
     "end": {},  # sent last, by itself
 }

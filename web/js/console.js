@@ -32,6 +32,8 @@ export function choices(state, p, input = {}) {
     }
     case "inject":
       return (state.injects || []).map((j) => j.id);
+    case "prompt":
+      return (state.prompts || []).map((c) => c.id);
     case "enum":
       return p.options;
     case "bool":
@@ -95,7 +97,7 @@ function control(state, p, type) {
     const list = h("datalist", { id: id + "-list" });
     el = h("input", { id, name, list: id + "-list", autocomplete: "off", placeholder: hintFor(p) });
     el._datalist = list;
-  } else if (["service", "topic", "dependency", "database", "flag", "target", "inject"].includes(p.kind)) {
+  } else if (["service", "topic", "dependency", "database", "flag", "target", "inject", "prompt"].includes(p.kind)) {
     const items = choices(state, p);
     el = h("select", { id, name, disabled: items.length ? null : true }, items.length ? options(items) : h("option", { value: "" }, `no ${p.kind} in this scenario`));
   } else if (p.kind === "enum") {

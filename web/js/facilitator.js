@@ -27,6 +27,7 @@ export class FacilitatorConsole {
     this.tabs = [
       ["drill", "Drill"],
       ["injects", "Injects"],
+      ["prompts", "Cards"],
       ["truth", "Truth"],
       ["grade", "Grade"],
       ["notes", "Notes"],
@@ -57,6 +58,8 @@ export class FacilitatorConsole {
     const t = this.tab;
     if ((t === "injects" && (topics.has("injects") || topics.has("all"))) || (t === "notes" && topics.has("notes")) || (t === "truth" && topics.has("timeline"))) this.drawBody();
     if (t === "act" && topics.has("roster")) this.drawBody();
+    if (t === "prompts" && (topics.has("prompts") || topics.has("all"))) this.drawBody();
+    if (topics.has("prompts") || topics.has("all")) this.drawTabs();
     if (t === "drill" && topics.has("roster")) this.drawBody();
   }
 
@@ -70,17 +73,23 @@ export class FacilitatorConsole {
   }
 
   draw() {
+    this.drawTabs();
+    this.drawBody();
+    this.drawClock();
+  }
+
+  drawTabs() {
+    // the cards tab counts the cards ready and not used yet, so a new one is noticed
+    const waiting = this.state.cards().filter((c) => c.ready_at != null && c.used_at == null).length;
     clear(
       this.tabBar,
       this.tabs.map(([id, label]) =>
         tabButton(this.tabBar, { id, selected: id === this.tab, onPick: () => {
           this.tab = id;
           this.draw();
-        } }, label),
+        } }, id === "prompts" && waiting ? `${label} (${waiting})` : label),
       ),
     );
-    this.drawBody();
-    this.drawClock();
   }
 
   drawBody() {
@@ -88,6 +97,7 @@ export class FacilitatorConsole {
     const fn = {
       drill: () => this.drillTab(),
       injects: () => this.injectsTab(),
+      prompts: () => this.promptsTab(),
       truth: () => this.truthTab(),
       grade: () => this.gradeTab(),
       notes: () => this.notesTab(),
@@ -224,6 +234,48 @@ export class FacilitatorConsole {
         )
       : h("p.empty", "This scenario has no scripted injects. Use the message form below.");
     return h("div", h("h3", "Scenario injects"), list, h("h3", "Speak as someone"), this.messageForm());
+  }
+
+  promptsTab() {
+    const cards = this.state.cards();
+    if (!cards.length) return h("p.empty", "This scenario has no prompt cards.");
+    // ready and unused first (what to act on now), then waiting, then used
+    const rank = (c) => (c.used_at != null ? 2 : c.ready_at != null ? 0 : 1);
+    const sorted = cards.slice().sort((a, b) => rank(a) - rank(b));
+    const use = async (c, send, box) => {
+      try {
+        await this.conn.input({ type: "use_prompt", id: c.id, send });
+        showResult(box, null, { ok: true, text: send ? "✓ sent to the players" : "✓ marked used" });
+      } catch (err) {
+        showResult(box, null, { ok: false, code: err.code, text: err.message });
+      }
+    };
+    const item = (c) => {
+      const box = h("span.result");
+      const status = c.used_at != null
+        ? `used ${clock(c.used_at)}${c.sent ? ", line sent" : ""}`
+        : c.ready_at != null ? `ready ${clock(c.ready_at)}` : `waiting: ${c.when}`;
+      const cls = c.used_at != null ? "used" : c.ready_at != null ? "ready" : "waiting";
+      return h(
+        "li.prompt-card",
+        { dataset: { prompt: c.id }, class: cls },
+        h("div.msg-head", h("code.muted", c.id), h("span.badge", cls), h("span.muted.small", c.when)),
+        h("div.prompt-text", c.text),
+        c.say ? h("div.small", h("b", `${c.from} (${c.role}): `), h("i", c.say)) : null,
+        h(
+          "div.inject-foot",
+          h("span.muted.small", status),
+          c.used_at == null ? h("button.small", { type: "button", onclick: () => use(c, false, box) }, "Mark used") : null,
+          c.used_at == null && c.say ? h("button.small.primary", { type: "button", onclick: () => use(c, true, box) }, `Send as ${c.from}`) : null,
+          box,
+        ),
+      );
+    };
+    return h(
+      "div",
+      h("p.muted.small", "Hints for you, keyed to what the team has (not) done. Players never see a card; a sent line arrives as the character's chat message. The debrief lists the cards used."),
+      h("ul.prompt-list", sorted.map(item)),
+    );
   }
 
   messageForm() {

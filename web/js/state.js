@@ -15,6 +15,7 @@ export class DrillState {
     this.info = null; // scenario public info
     this.truth = null;
     this.injects = [];
+    this.prompts = []; // facilitator prompt cards (facilitator snapshots only)
     this.drillId = "";
     this.clear();
   }
@@ -42,6 +43,8 @@ export class DrillState {
     this.updates = [];
     this.notes = [];
     this.fired = new Map();
+    this.promptReady = new Map(); // card id -> its prompt_ready event
+    this.promptUsed = new Map(); // card id -> its prompt_used event
     this.marks = [];
     this.bySeq = new Map();
     this.pods = {};
@@ -73,6 +76,7 @@ export class DrillState {
     this.info = snap.scenario || this.info;
     this.truth = snap.truth || null;
     this.injects = snap.injects || [];
+    this.prompts = snap.prompts || [];
     if (fresh) {
       this.clear();
       if (fromSnapshot) this.seedFromSnapshot(snap);
@@ -199,6 +203,14 @@ export class DrillState {
           topics.add("flags");
         }
         break;
+      case "prompt_ready":
+        this.promptReady.set(d.id, e);
+        topics.add("prompts");
+        break;
+      case "prompt_used":
+        this.promptUsed.set(d.id, e);
+        topics.add("prompts");
+        break;
       case "drill.ended":
         this.ended = true;
         this.endReason = d.reason;
@@ -271,6 +283,20 @@ export class DrillState {
       this.chat.push(e);
       topics.add("chat");
     }
+  }
+
+  /** Each prompt card with its state now: ready_at, used_at, sent (events over the snapshot). */
+  cards() {
+    return this.prompts.map((c) => {
+      const ready = this.promptReady.get(c.id);
+      const used = this.promptUsed.get(c.id);
+      return {
+        ...c,
+        ready_at: ready ? ready.t : c.ready_at,
+        used_at: used ? used.t : c.used_at,
+        sent: used ? !!used.data.sent : c.sent,
+      };
+    });
   }
 
   /** Players by name (for assign_role, act-as). */
