@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from .errors import Problem, ScenarioError
 from .responders import Busy, Mistake, Responder  # noqa: F401  (documented models)
+from .templates import expand_templates, partial_model
 from .timeexpr import Duration
 
 Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_./ -]*$")]
@@ -112,6 +113,10 @@ class ColdStart(Model):
     )
 
 
+LabelKey = Annotated[str, Field(max_length=63, pattern=r"^[a-z][a-z0-9_.-]*$")]
+LabelValue = Annotated[str, Field(max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+
+
 class Autoscaler(Model):
     """A horizontal autoscaler: it sizes the fleet to hold a utilisation target."""
 
@@ -129,7 +134,19 @@ class Autoscaler(Model):
     )
 
 
+def _use_lends_required(schema: dict[str, Any]) -> None:
+    """JSON Schema: a service that ``use``s a template needs only its name (the template
+    may give the rest; expansion checks that it does)."""
+    required = schema.pop("required", [])
+    schema["required"] = ["name"]
+    schema["if"] = {"not": {"required": ["use"]}}
+    schema["then"] = {"required": required}
+
+
 class Service(Model):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, json_schema_extra=_use_lends_required
+    )
     name: Name
     pods: Annotated[int, Field(ge=1, le=64)]
     rps_share: Annotated[float, Field(ge=0, le=1)] = 1.0
@@ -151,6 +168,38 @@ class Service(Model):
         None, description="started pods call their callees harder for a while (omitted: no)"
     )
     autoscaler: Autoscaler | None = Field(None, description="omitted: the fleet keeps its size")
+    # Reuse (engine/templates.py): a template to start from, labels for fault selectors.
+    use: Name | None = Field(
+        None, description="start from this template; fields written here override it"
+    )
+    labels: dict[LabelKey, LabelValue] = Field(
+        {}, description="labels a fault's `services: {selector: ...}` matches, e.g. tier: edge"
+    )
+
+
+# What expansion validates a template's fields with: a Service with every field optional.
+PartialService = partial_model(
+    Service,
+    "PartialService",
+    "A service block with every field optional, for a template.",
+    ("name", "use"),
+    name=(Name, Field(..., description="the template's name, for `use:`")),
+)
+
+
+class ServiceTemplate(Model):
+    """A named partial service block services reuse with ``use:`` (checked on expansion)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: Name = Field(..., description="what services write after `use:`")
+
+
+class Selector(Model):
+    """Services picked by their labels: every service that has all of them."""
+
+    selector: Annotated[dict[LabelKey, LabelValue], Field(min_length=1)] = Field(
+        ..., description="label: value pairs a service must all have"
+    )
 
 
 class Dependency(Model):
@@ -275,6 +324,9 @@ class Record(Model):
 
 class Topology(Model):
     services: Annotated[list[Service], Field(min_length=1)]
+    templates: list[ServiceTemplate] = Field(
+        [], description="named partial service blocks services `use:`"
+    )
     dependencies: list[Dependency] = []
     databases: list[Database] = []
     topics: list[Topic] = []
@@ -384,7 +436,14 @@ class ReleaseFault(FaultBase):
 
 class PodFault(FaultBase):
     kind: Literal["pod_failure"]
-    service: str
+    service: str | None = Field(None, description="the service hit (or `services`)")
+    services: (
+        Annotated[
+            Annotated[list[str], Tag("names")] | Annotated[Selector, Tag("selector")],
+            Discriminator(lambda v: "names" if isinstance(v, list) else "selector"),
+        ]
+        | None
+    ) = Field(None, description="several services hit by one line: their names or a label selector")
     pod: int | Literal["random", "all"] = "random"
     error_pct: Pct = 100.0
     latency_ms: Annotated[float, Field(ge=0)] = 0.0
@@ -395,6 +454,12 @@ class PodFault(FaultBase):
         description="a cause every pod shares (with pod: all): pods added later have it too",
     )
     region: str | None = Field(None, description="with pod: all, only the pods of this region")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> PodFault:
+        if (self.service is None) == (self.services is None):
+            raise ValueError("needs exactly one of `service` or `services`")
+        return self
 
 
 class CertExpiryFault(FaultBase):
@@ -728,6 +793,7 @@ class Scenario(Model):
         from .yamldoc import Document
 
         doc = Document(data=data, file=file, lines={})
+        doc = expand_templates(doc, PartialService, ScenarioError)
         scenario = validate_document(cls, doc, error=ScenarioError)
         _check_references(scenario, doc)
         return scenario
@@ -739,6 +805,7 @@ class Scenario(Model):
         from .yamldoc import load_yaml
 
         doc = load_yaml(source, file, error=ScenarioError)
+        doc = expand_templates(doc, PartialService, ScenarioError)
         scenario = validate_document(cls, doc, error=ScenarioError)
         _check_references(scenario, doc)
         from .postmortem import check_truth
@@ -749,6 +816,17 @@ class Scenario(Model):
     # -- lookups used by the world model and the action validator
     def service(self, name: str) -> Service:
         return next(s for s in self.topology.services if s.name == name)
+
+    def services_hit(self, fault: PodFault) -> list[str]:
+        """The services a pod fault line hits, in topology order (its one ``service``,
+        the ``services`` it names, or those whose labels match its selector)."""
+        if fault.service is not None:
+            return [fault.service]
+        if isinstance(fault.services, list):
+            return list(fault.services)
+        assert fault.services is not None
+        want = fault.services.selector.items()
+        return [s.name for s in self.topology.services if want <= s.labels.items()]
 
 
 # Fault kinds that can end when their cause goes (``until``).
@@ -962,35 +1040,7 @@ def _check_references(sc: Scenario, doc: Any) -> None:
             ref((*fp, "service"), "service", f.service)
             version_of((*fp, "version"), f.service, f.version)
         elif isinstance(f, PodFault):
-            ref((*fp, "service"), "service", f.service)
-            if f.service in names["service"] and isinstance(f.pod, int):
-                n = sc.service(f.service).pods
-                if not 0 <= f.pod < n:
-                    bad((*fp, "pod"), f"must be 0..{n - 1}, 'random' or 'all' (got {f.pod})")
-            if f.shared_cause is not None and f.pod != "all":
-                bad(
-                    (*fp, "shared_cause"),
-                    f"a shared cause hits every pod: needs pod: all (got pod: {f.pod})",
-                )
-            if f.region is not None:
-                svc_regions = sc.service(f.service).regions if f.service in names["service"] else []
-                if f.pod != "all":
-                    bad(
-                        (*fp, "region"),
-                        "a regional fault hits every pod of a region: "
-                        f"needs pod: all (got pod: {f.pod})",
-                    )
-                elif f.region not in svc_regions:
-                    bad(
-                        (*fp, "region"),
-                        f"must be one of {f.service}'s regions {svc_regions} (got {f.region!r})",
-                    )
-            if f.shared_cause is not None and f.fixed_by_restart:
-                bad(
-                    (*fp, "fixed_by_restart"),
-                    f"a restart cannot fix a shared cause ({f.shared_cause}): "
-                    "every pod comes back with it",
-                )
+            _check_pod_fault(sc, f, fp, bad, ref)
         elif isinstance(f, CertExpiryFault):
             ref((*fp, "certificate"), "certificate", f.certificate)
         elif isinstance(f, ConfigRolloutFault):
@@ -1074,6 +1124,51 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         ref(("logs", i, "service"), "service", line.service)
     if problems:
         raise ScenarioError(problems)
+
+
+def _check_pod_fault(sc: Scenario, f: PodFault, fp: Any, bad: Any, ref: Any) -> None:
+    """A pod fault names real services (or selects some), pods and regions of each."""
+    known = [s.name for s in sc.topology.services]
+    if isinstance(f.services, list):
+        for k, name in enumerate(f.services):
+            ref((*fp, "services", k), "service", name)
+        if len(set(f.services)) != len(f.services):
+            bad((*fp, "services"), f"names a service twice (got {', '.join(f.services)})")
+    elif f.services is not None and not sc.services_hit(f):
+        want = ", ".join(f"{k}={v}" for k, v in f.services.selector.items())
+        labelled = sorted({f"{k}={v}" for s in sc.topology.services for k, v in s.labels.items()})
+        bad(
+            (*fp, "services", "selector"),
+            f"selects no service: none has the labels {want} "
+            f"(labels in use: {', '.join(labelled) or 'none'})",
+        )
+    ref((*fp, "service"), "service", f.service)
+    hit = [sc.service(n) for n in sc.services_hit(f) if n in known]
+    one = f.service is not None  # one service: the messages need not name it
+    if f.shared_cause is not None and f.pod != "all":
+        bad(
+            (*fp, "shared_cause"),
+            f"a shared cause hits every pod: needs pod: all (got pod: {f.pod})",
+        )
+    if f.region is not None and f.pod != "all":
+        bad(
+            (*fp, "region"),
+            f"a regional fault hits every pod of a region: needs pod: all (got pod: {f.pod})",
+        )
+    for svc in hit:
+        if isinstance(f.pod, int) and not 0 <= f.pod < svc.pods:
+            of = "" if one else f" for {svc.name}"
+            bad((*fp, "pod"), f"must be 0..{svc.pods - 1}{of}, 'random' or 'all' (got {f.pod})")
+        if f.region is not None and f.pod == "all" and f.region not in svc.regions:
+            bad(
+                (*fp, "region"),
+                f"must be one of {svc.name}'s regions {list(svc.regions)} (got {f.region!r})",
+            )
+    if f.shared_cause is not None and f.fixed_by_restart:
+        bad(
+            (*fp, "fixed_by_restart"),
+            f"a restart cannot fix a shared cause ({f.shared_cause}): every pod comes back with it",
+        )
 
 
 def _check_rollout(sc: Scenario, f: ConfigRolloutFault, fp: Any, bad: Any, ref: Any) -> None:
