@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidationError,
+    model_serializer,
+)
 
 from .actions import ACTIONS
 from .errors import InvalidInput, UnknownAction
@@ -205,7 +213,14 @@ class SetRetries(Input):
     type: Literal["set_retries"]
     service: Short
     dependency: Short
-    retries: Annotated[int, Field(ge=0, le=10)]
+    retries: Annotated[int, Field(ge=0, le=10)] | None = None  # None: unchanged
+    jitter: bool | None = None  # None: unchanged
+
+    @model_serializer(mode="wrap")
+    def _omit_unchanged(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A parameter left out is logged left out (so is a log from before `jitter`)."""
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if v is not None or k not in ("retries", "jitter")}
 
 
 class EvacuateRegion(Input):

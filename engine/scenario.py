@@ -76,6 +76,11 @@ class Call(Model):
         ]
         | None
     ) = None
+    jitter: bool = Field(
+        default=True,
+        description="each retry waits a random share of the backoff (full jitter); false: "
+        "every client waits exactly the backoff, so retries after a blip arrive in waves",
+    )
 
 
 class Endpoint(Model):

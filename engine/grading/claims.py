@@ -115,7 +115,9 @@ ACTION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(?:turn\w*|switch\w*|disabl\w*|reduc\w*|lower\w*|cut\w*|stopp?\w*) "
             r"(?:\w+ ){0,3}retr(?:y|ies)\b|\bretr(?:y|ies) (?:\w+ ){0,2}"
-            r"(?:off|disabled|reduced|lowered|cut)\b"
+            r"(?:off|disabled|reduced|lowered|cut|jittered)\b"
+            r"|\b(?:add\w*|turn\w* on|enabl\w*|switch\w* on) (?:\w+ ){0,3}jitter\b"
+            r"|\bjitter (?:\w+ ){0,2}(?:on|enabled|added)\b"
         ),
     ),
     (

@@ -22,10 +22,11 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from ..floats import total as fsum_lr
+from .backends import DependencyState
 
 if TYPE_CHECKING:
     from ..scenario import Effect, Migration, PodFault, Service
-    from .backends import CacheState, DatabaseState, DependencyState, TopicState
+    from .backends import CacheState, DatabaseState, TopicState
     from .graph import ServiceEdge
     from .model import World
 
@@ -210,11 +211,11 @@ class ServiceState:
         self._shares = [e.share for e in eps]
         self._revenue = [e.revenue_per_request for e in eps]
         self._calls = [tuple(e.call_names) for e in eps]
-        # Retry policy per endpoint and call: [retries, backoff ms, budget share or None].
-        # Mutable: set_retries changes the retries of every call to one dependency.
+        # Retry policy per endpoint and call: [retries, backoff ms, budget share or None,
+        # jitter 1.0 / 0.0]. Mutable: set_retries changes every call to one dependency.
         self.retry: list[list[list[float | None]]] = [
             [
-                [float(c.retries), c.backoff_ms, None if b is None else b / 100.0]
+                [float(c.retries), c.backoff_ms, None if b is None else b / 100.0, float(c.jitter)]
                 for c in e.call_specs
                 for b in (c.retry_budget_pct,)
             ]
@@ -250,6 +251,10 @@ class ServiceState:
         ] = []
         # calls per request each offer makes (1 + retries actually sent), see _downstream
         self._offer_mult: list[float] = []
+        # of those, retries sent without jitter (they arrive in waves), and their backoff (s)
+        self._offer_sync: list[float] = []
+        self._sync_backoff: list[float] = []
+        self._any_sync = False
         self._mult_slot: dict[tuple[int, int], int] = {}  # (endpoint, call) -> offer
         self._topic_offers: list[tuple[int, TopicState]] = []
         # Cold pods (engine/mechanics/herds.py): name -> simulated time it warms up (None:
@@ -469,6 +474,8 @@ class ServiceState:
                     backends.append(b)
         self._backends = backends
         self._offer_mult = [1.0] * len(self._offers)
+        self._offer_sync = [0.0] * len(self._offers)
+        self._sync_backoff = [0.0] * len(self._offers)
 
     def set_timeout(self, callee: str, timeout_ms: float) -> None:
         """Calls to ``callee`` give up after ``timeout_ms`` from now (re-resolve the edges)."""
@@ -478,13 +485,17 @@ class ServiceState:
         self._mult_slot, self._db_slot = {}, {}
         self._down_revs = -1
 
-    def set_retries(self, dependency: str, retries: int) -> bool:
-        """Change the retries of every call to ``dependency``; False if none calls it."""
+    def set_retries(self, dependency: str, retries: int | None, jitter: bool | None = None) -> bool:
+        """Change the retries (and jitter) of every call to ``dependency``; None leaves
+        one as it is. False if none calls it."""
         found = False
         for i, names in enumerate(self._calls):
             for k, name in enumerate(names):
                 if name == dependency:
-                    self.retry[i][k][0] = float(retries)
+                    if retries is not None:
+                        self.retry[i][k][0] = float(retries)
+                    if jitter is not None:
+                        self.retry[i][k][3] = float(jitter)
                     found = True
         self._down_revs = -1  # what callers derive from downstreams must be recomputed
         return found
@@ -499,6 +510,7 @@ class ServiceState:
         allowed = [1.0] * n_e
         reject = [0.0] * n_e
         mults = self._offer_mult
+        sync = self._offer_sync
         for i in range(n_e):
             ok = 1.0
             lat = 0.0
@@ -507,7 +519,8 @@ class ServiceState:
             for k, dep in enumerate(dep_refs[i]):
                 t = tmo[k]
                 de, dl = dep.effect() if t is None else dep.effect_at(t)  # type: ignore[union-attr]
-                retries, backoff, budget = policy[k]
+                retries, backoff, budget, jitter = policy[k]
+                sync[self._mult_slot[(i, k)]] = 0.0
                 if retries and de > 0.0:
                     # Extra attempts per request: de + de^2 + ... (each retry of a
                     # failure fails again with the same chance), capped by the budget.
@@ -521,6 +534,11 @@ class ServiceState:
                     de = de - (1.0 - de) * extra  # each success on retry rescues one
                     dl = dl * (1.0 + extra) + (backoff or 0.0) * extra
                     mults[self._mult_slot[(i, k)]] = 1.0 + extra
+                    if not jitter and isinstance(dep, DependencyState):
+                        # Retries on every client's same clock: the callee sees them in waves
+                        # (engine/mechanics/retries.py); (retries per request, backoff).
+                        sync[self._mult_slot[(i, k)]] = extra
+                        self._sync_backoff[self._mult_slot[(i, k)]] = (backoff or 0.0) / 1000.0
                 else:
                     mults[self._mult_slot[(i, k)]] = 1.0
                 ok *= 1.0 - de
@@ -544,6 +562,7 @@ class ServiceState:
                 reject[i] = topic.reject_frac
         self.down_err, self._down_lat = down_err, down_lat
         self._allowed, self._reject = allowed, reject
+        self._any_sync = any(sync)
 
     def _hold(self, g: Group, q: float) -> None:
         """Mean worker hold time (ms) of a group's requests at queueing factor q."""
@@ -690,8 +709,15 @@ class ServiceState:
             for (i, backend), mult in zip(self._offers, self._offer_mult, strict=True):
                 backend.demand += reach_rps[i] * mult * cf
         else:
+            cf = 1.0
             for (i, backend), mult in zip(self._offers, self._offer_mult, strict=True):
                 backend.demand += reach_rps[i] * mult
+        if self._any_sync:
+            for slot, per in enumerate(self._offer_sync):
+                if per:
+                    i, backend = self._offers[slot]
+                    assert isinstance(backend, DependencyState)
+                    backend.offer_wave(reach_rps[i] * per * cf, self._sync_backoff[slot])
         allowed = self._allowed
         for i, topic in self._topic_offers:
             a = allowed[i]

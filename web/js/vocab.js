@@ -116,8 +116,13 @@ export const VOCAB = [
   { type: "rotate_certificate", cat: "mitigate", label: "Rotate certificate", help: "Issue a new certificate; pods reload it.", params: [{ name: "certificate", kind: "text" }] },
   { type: "restore_record", cat: "mitigate", label: "Restore DNS record", help: "Republish a DNS record; callers recover as their cached answers expire.", params: [{ name: "record", kind: "text" }] },
   {
-    type: "set_retries", cat: "mitigate", label: "Set retries", help: "Change how often a service retries a dependency.",
-    params: [{ name: "service", kind: "service" }, { name: "dependency", kind: "dependency" }, { name: "retries", kind: "int", min: 0, max: 10 }],
+    type: "set_retries", cat: "mitigate", label: "Set retries", help: "Change how often a service retries a dependency, and whether its retries are jittered.",
+    params: [
+      { name: "service", kind: "service" },
+      { name: "dependency", kind: "dependency" },
+      { name: "retries", kind: "int", min: 0, max: 10, optional: true },
+      { name: "jitter", kind: "bool", optional: true },
+    ],
   },
   {
     type: "evacuate_region", cat: "mitigate", label: "Evacuate region", help: "Move a region's traffic to the others.",
