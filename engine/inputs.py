@@ -288,6 +288,14 @@ class SetTimeout(Input):
     timeout_ms: Annotated[float, Field(gt=0, le=600_000)]
 
 
+class RateLimit(Input):
+    type: Literal["rate_limit"]
+    service: Short
+    rps: Annotated[float, Field(ge=0, le=100_000)]
+    client: Short | None = None  # one client (traffic.clients) ...
+    endpoint: Annotated[str, Field(min_length=1, max_length=80)] | None = None  # ... or endpoint
+
+
 # ------------------------------------------------------------- communicate
 class StatusUpdate(Input):
     type: Literal["status_update"]
@@ -380,6 +388,7 @@ AnyInput = Annotated[
     | FreeResource
     | RaiseLimit
     | SetTimeout
+    | RateLimit
     | StatusUpdate
     | Chat
     | FireInject

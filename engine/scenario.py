@@ -359,12 +359,24 @@ class Surge(Model):
     hold: Period | None = Field(None, description="omitted: the surge lasts to the end")
 
 
+class Client(Model):
+    """A traffic source (an app, a partner integration): a share of every service's users."""
+
+    name: Name
+    share: Annotated[float, Field(gt=0, le=1)] = Field(
+        ..., description="share of the user traffic it sends (the rest: unnamed clients)"
+    )
+
+
 class Traffic(Model):
     base_rps: Annotated[float, Field(gt=0)]
     users: Annotated[int, Field(ge=1)] = 100_000
     noise_pct: Annotated[float, Field(ge=0, le=50)] = 2.0
     surges: list[Surge] = []
     regions: list[Region] = []
+    clients: list[Client] = Field(
+        [], description="named traffic sources (`client_surge`, `rate_limit`)"
+    )
 
 
 class Migration(Model):
@@ -539,6 +551,17 @@ class SurgeFault(FaultBase):
     ramp: Delay = 60.0
 
 
+class ClientSurgeFault(FaultBase):
+    """One client sends more (a retry loop in a release, a polling storm, a partner's bug)."""
+
+    kind: Literal["client_surge"]
+    client: str = Field(..., description="the `traffic.clients` entry that surges")
+    multiplier: Annotated[float, Field(gt=1, le=100)] = Field(
+        ..., description="it sends this many times its share"
+    )
+    ramp: Delay = 60.0
+
+
 class DependencyFault(FaultBase):
     kind: Literal["dependency"]
     dependency: str
@@ -606,7 +629,8 @@ Fault = Annotated[
     | DnsFault
     | LeakFault
     | SurgeFault
-    | ToolOutageFault,
+    | ToolOutageFault
+    | ClientSurgeFault,
     Field(discriminator="kind"),
 ]
 
@@ -846,6 +870,7 @@ ENDABLE = (
     "resource_leak",
     "dns_failure",
     "tool_outage",
+    "client_surge",
 )
 
 
@@ -960,6 +985,7 @@ def _check_references(sc: Scenario, doc: Any) -> None:
             ("topology", "services"),
             f"rps_share values must add up to at most 1.0 (got {shares:g})",
         )
+    _check_clients(sc, bad)
     if sc.traffic.regions:
         total = sum(r.share for r in sc.traffic.regions)
         if abs(total - 1.0) > 0.01:
@@ -1069,6 +1095,14 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                     (*fp, "dependency"),
                     f"{dep.name} has no quota to cut: give it a `quota_rps`",
                 )
+        elif isinstance(f, ClientSurgeFault):
+            clients = [c.name for c in sc.traffic.clients]
+            if f.client not in clients:
+                bad(
+                    (*fp, "client"),
+                    f"names an unknown client {f.client!r} "
+                    f"(known: {', '.join(clients) or 'none declared in traffic.clients'})",
+                )
         elif isinstance(f, ToolOutageFault):
             if len(set(f.tools)) != len(f.tools):
                 bad((*fp, "tools"), f"names a tool twice (got {', '.join(f.tools)})")
@@ -1129,6 +1163,18 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         ref(("logs", i, "service"), "service", line.service)
     if problems:
         raise ScenarioError(problems)
+
+
+def _check_clients(sc: Scenario, bad: Any) -> None:
+    """Client names are unique and their shares leave room: at most all the traffic."""
+    seen: set[str] = set()
+    for i, c in enumerate(sc.traffic.clients):
+        if c.name in seen:
+            bad(("traffic", "clients", i, "name"), f"declares the client {c.name!r} twice")
+        seen.add(c.name)
+    total = sum(c.share for c in sc.traffic.clients)
+    if total > 1.0 + 1e-9:
+        bad(("traffic", "clients"), f"client shares must add up to at most 1.0 (got {total:g})")
 
 
 def _check_pod_fault(sc: Scenario, f: PodFault, fp: Any, bad: Any, ref: Any) -> None:

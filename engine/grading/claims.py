@@ -202,6 +202,13 @@ ACTION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        "rate_limit",  # before the throttle: a rate limit said of a client or an endpoint
+        re.compile(
+            r"\brate[\s-]?limit\w* (?:\w+ ){0,3}(?:clients?|endpoints?|apps?|integrations?)\b"
+            r"|\b(?:clients?|endpoints?|app|integration) (?:\w+ ){0,2}rate[\s-]?limited\b"
+        ),
+    ),
+    (
         "throttle_producer",
         re.compile(
             r"\b(?:throttl\w*|rate[\s-]?limit\w*|"
@@ -239,8 +246,8 @@ ACTION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # Levers plain words do not tell apart: "we are rate limiting traffic" is true of load
 # shedding as of a producer throttle, "we paused the autoscaler" of a cap at today's size.
 SAME_WORDS: dict[str, tuple[str, ...]] = {
-    "throttle_producer": ("throttle_producer", "shed_load"),
-    "shed_load": ("shed_load", "throttle_producer"),
+    "throttle_producer": ("throttle_producer", "shed_load", "rate_limit"),
+    "shed_load": ("shed_load", "throttle_producer", "rate_limit"),
     "pause_autoscaler": ("pause_autoscaler", "cap_autoscaler"),
     "cap_autoscaler": ("cap_autoscaler", "pause_autoscaler"),
 }

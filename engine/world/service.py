@@ -261,6 +261,13 @@ class ServiceState:
         # started since the last tick), and what they multiply the calls to callees by.
         self._cold: dict[str, float | None] = {}
         self.cold_factor = 1.0
+        # Rate limits (engine/mechanics/ratelimits.py): requests/s admitted per client and per
+        # endpoint index; beyond them requests are refused (429, counted as shed).
+        self.client_limits: dict[str, float] = {}
+        self.endpoint_limits: dict[int, float] = {}
+        self.client_rps: dict[str, tuple[float, float]] = {}  # last tick: (sent, limited)
+        self._declared = list(self._shares)
+        self._shed_ep: list[float] | None = None  # shed per endpoint while one is limited
         # Caller-side timeouts changed at run time (engine/mechanics/timeouts.py), by callee.
         self.timeouts: dict[str, float] = {}
         self._tmo: list[list[float | None]] = []  # per endpoint and call: an override, or None
@@ -612,13 +619,56 @@ class ServiceState:
         g.p99 = g_p99
 
     # ------------------------------------------------------------------- tick
+    def _limit(self, user: float, world: World) -> tuple[float, float]:
+        """(offered, rate-limited) requests/s: clients' limits, then endpoints' limits."""
+        limited = 0.0
+        rows: dict[str, tuple[float, float]] = {}
+        for name, share in world.client_mix:
+            sent = user * share
+            cap = self.client_limits.get(name)
+            cut = sent - cap if cap is not None and sent > cap else 0.0
+            rows[name] = (sent, cut)
+            limited += cut
+        self.client_rps = rows
+        offered = user * world.user_mix + self.inbound
+        declared = self._declared
+        if not self.endpoint_limits:
+            self._shed_ep = None
+            self._set_shares(declared)
+            return offered, limited
+        passed = offered - limited
+        shed_ep = [limited * s for s in declared]
+        adm = [passed * s for s in declared]
+        for i, cap in self.endpoint_limits.items():
+            if adm[i] > cap:
+                shed_ep[i] += adm[i] - cap
+                limited += adm[i] - cap
+                adm[i] = cap
+        total = fsum_lr(adm)
+        self._shed_ep = shed_ep
+        self._set_shares([a / total for a in adm] if total > 0 else declared)
+        return offered, limited
+
+    def _set_shares(self, shares: list[float]) -> None:
+        """Serve this endpoint mix (a rate limit changes it); recompute what depends on it."""
+        if all(abs(a - b) <= 1e-9 for a, b in zip(shares, self._shares, strict=True)):
+            return
+        self._shares = shares
+        for region in self._layout or []:
+            for g in region.groups:
+                g.q = None
+
     def step(self, rps_total: float, world: World) -> tuple[float, ...]:
         """Advance one tick; returns this service's metrics (``metrics.SERVICE`` order)."""
         spec = self.spec
+        if world.client_mix or self.endpoint_limits:
+            offered, limited = self._limit(rps_total * spec.rps_share, world)
+        else:
+            offered = rps_total * spec.rps_share + self.inbound
+            limited = 0.0
         shares = self._shares
         n_e = len(shares)
-        offered = rps_total * spec.rps_share + self.inbound
-        admitted = offered * (1.0 - self.shed_pct / 100.0)
+        admitted = (offered - limited) * (1.0 - self.shed_pct / 100.0)
         shed = offered - admitted
         self.offered = offered
 
@@ -732,10 +782,17 @@ class ServiceState:
             total_rps += ep_rps[i]
             fail5 += ep_err5[i]
             w50 += lat_w[i]
+        # Shed requests per endpoint: in proportion to the mix, unless an endpoint is limited
+        # (then what shed_load sheds of the rest is in the admitted mix).
+        shed_ep = self._shed_ep
+        if shed_ep is not None:
+            extra = shed - fsum_lr(shed_ep)
+            shed_ep = [x + extra * s for x, s in zip(shed_ep, shares, strict=True)]
         if shed > 0:  # shed requests are refused (429); clients back off and retry some
             weight = world.shed_weight
             for i in range(n_e):
-                revenue_lost += shed * shares[i] * revenue[i] * weight
+                lost = shed * shares[i] if shed_ep is None else shed_ep[i]
+                revenue_lost += lost * revenue[i] * weight
         for i in range(n_e):
             if ep_rps[i] * 100 >= total_rps and p99_max[i] > p99:
                 p99 = p99_max[i]
@@ -744,7 +801,7 @@ class ServiceState:
             ok_b, tot_b = business.get(label, (0.0, 0.0))
             business[label] = (
                 ok_b + ep_rps[i] - ep_err5[i],
-                tot_b + ep_rps[i] + shed * shares[i],
+                tot_b + ep_rps[i] + (shed * shares[i] if shed_ep is None else shed_ep[i]),
             )
         self.ep_rps = ep_rps
         self.ep_err5 = ep_err5

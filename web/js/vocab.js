@@ -158,6 +158,15 @@ export const VOCAB = [
     type: "set_timeout", cat: "mitigate", label: "Set timeout", help: "Change how long a service waits on a callee.",
     params: [{ name: "service", kind: "service" }, { name: "dependency", kind: "dependency" }, { name: "timeout_ms", kind: "float", min: 0, max: 600000 }],
   },
+  {
+    type: "rate_limit", cat: "mitigate", label: "Rate limit", help: "Refuse (429) a client's or an endpoint's requests beyond a rate at a service's edge.",
+    params: [
+      { name: "service", kind: "service" },
+      { name: "rps", kind: "float", min: 0, max: 100000 },
+      { name: "client", kind: "text", optional: true },
+      { name: "endpoint", kind: "text", optional: true },
+    ],
+  },
   { type: "halt_config_push", cat: "mitigate", label: "Halt config push", help: "Stop a staged config push spreading.", params: [{ name: "config", kind: "text" }] },
   // ------------------------------------------------------------ communicate
   {
