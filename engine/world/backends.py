@@ -55,6 +55,7 @@ class DependencyState:
         self.wave_frac = 0.0  # share of calls timing out behind a wave
         self.wave_wait_ms = 0.0  # mean wait a wave adds over a retry round
         self.wave_queue = 0.0  # mean calls a wave adds to the queue over a round
+        self._waving = False  # retries without jitter offered, or a wave still showing
 
     # Faults and the breaker change these between ticks; callers must notice.
     @property
@@ -157,6 +158,7 @@ class DependencyState:
         """Add ``calls`` per second of retries sent without jitter, after ``backoff_s``."""
         self.sync += calls
         self._sync_backoff += calls * backoff_s
+        self._waving = True
 
     def _wave(self) -> None:
         """Retries without jitter arrive together, one wave per retry round.
@@ -191,6 +193,7 @@ class DependencyState:
             wait = 1000.0 * queue / cap
         self.sync = self._sync_backoff = 0.0
         self.wave_queue = queue
+        self._waving = bool(frac or wait)
         if frac != self.wave_frac or wait != self.wave_wait_ms:
             self.wave_frac = frac
             self.wave_wait_ms = wait
@@ -201,7 +204,7 @@ class DependencyState:
             self._throttle()
         if self.spec.capacity_rps is not None:
             self._queue(dt)
-            if self.sync or self.wave_frac or self.wave_wait_ms:
+            if self._waving:
                 self._wave()
         if self._static_rev != self.rev:  # latency, errors, queue or breaker changed
             # Share of calls over the timeout: none well below it, all well above.

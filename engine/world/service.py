@@ -527,7 +527,8 @@ class ServiceState:
                 t = tmo[k]
                 de, dl = dep.effect() if t is None else dep.effect_at(t)  # type: ignore[union-attr]
                 retries, backoff, budget, jitter = policy[k]
-                sync[self._mult_slot[(i, k)]] = 0.0
+                slot = self._mult_slot[(i, k)]
+                sync[slot] = 0.0
                 if retries and de > 0.0:
                     # Extra attempts per request: de + de^2 + ... (each retry of a
                     # failure fails again with the same chance), capped by the budget.
@@ -540,14 +541,14 @@ class ServiceState:
                         extra = budget
                     de = de - (1.0 - de) * extra  # each success on retry rescues one
                     dl = dl * (1.0 + extra) + (backoff or 0.0) * extra
-                    mults[self._mult_slot[(i, k)]] = 1.0 + extra
+                    mults[slot] = 1.0 + extra
                     if not jitter and isinstance(dep, DependencyState):
                         # Retries on every client's same clock: the callee sees them in waves
                         # (engine/mechanics/retries.py); (retries per request, backoff).
-                        sync[self._mult_slot[(i, k)]] = extra
-                        self._sync_backoff[self._mult_slot[(i, k)]] = (backoff or 0.0) / 1000.0
+                        sync[slot] = extra
+                        self._sync_backoff[slot] = (backoff or 0.0) / 1000.0
                 else:
-                    mults[self._mult_slot[(i, k)]] = 1.0
+                    mults[slot] = 1.0
                 ok *= 1.0 - de
                 lat += dl
             db = db_refs[i]

@@ -11,7 +11,7 @@ from engine.errors import InvalidInput, NotAllowed, ScenarioError
 from engine.grading.claims import SAME_WORDS, actions_named
 from engine.scenario import Scenario
 
-from .conftest import play, series
+from .conftest import play, values_at
 from .inline import tiny
 
 TIMES = (60.0, 240.0, 420.0, 1200.0)
@@ -40,8 +40,7 @@ def _clients() -> Scenario:
 
 
 def _at(d: Drill, metric: str) -> list[float]:
-    values = dict(series(d, metric))
-    return [values[t] for t in TIMES]
+    return values_at(d, metric, TIMES)
 
 
 def limit(rps: float, **who: str) -> dict[str, Any]:

@@ -11,8 +11,9 @@ from engine.errors import InvalidInput, ScenarioError
 from engine.grading.claims import actions_named
 from engine.scenario import Scenario
 
-from .conftest import play, series
+from .conftest import play, values_at
 from .inline import tiny
+from .test_mech_retries import ledger_failover
 
 JITTER_ON = {"type": "set_retries", "service": "api", "dependency": "ledger", "jitter": True}
 TIMES = (60.0, 150.0, 240.0, 420.0, 1200.0)
@@ -20,34 +21,12 @@ TIMES = (60.0, 150.0, 240.0, 420.0, 1200.0)
 
 def _sc(jitter: bool = False) -> Scenario:
     """400 rps; the ledger serves 1,700/s and times out at 500 ms; 3 retries 20 s apart."""
-    call = {"to": "ledger", "retries": 3, "backoff_ms": 20_000, "jitter": jitter}
-    return tiny(
-        api={
-            "workers_per_pod": 5000,
-            "endpoints": [{"name": "GET /", "share": 1.0, "calls": [call]}],
-        },
-        topology={
-            "dependencies": [
-                {"name": "ledger", "latency_ms": 50, "timeout_ms": 500, "capacity_rps": 1700}
-            ]
-        },
-        # A one-minute failover of the ledger (every call fails fast meanwhile).
-        faults=[
-            {
-                "id": "failover",
-                "kind": "dependency",
-                "dependency": "ledger",
-                "at": 120,
-                "error_pct": 100,
-                "recover_at": 180,
-            }
-        ],
-    )
+    call = {"retries": 3, "backoff_ms": 20_000, "jitter": jitter}
+    return ledger_failover(call, {"timeout_ms": 500, "capacity_rps": 1700})
 
 
 def _at(d: Drill, metric: str) -> list[float]:
-    values = dict(series(d, metric))
-    return [values[t] for t in TIMES]
+    return values_at(d, metric, TIMES)
 
 
 def test_jittered_retries_recover_with_the_ledger() -> None:

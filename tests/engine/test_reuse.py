@@ -246,3 +246,21 @@ def test_garbage_labels_are_refused() -> None:
     doc["topology"]["services"][2]["labels"] = {"tier": "core tier"}
     (problem,) = _errors(doc)
     assert "`topology.services[2].labels.tier` must match the pattern" in problem
+
+
+def test_the_postmortem_names_the_service_each_pod_of_a_selector_fault_belongs_to() -> None:
+    """'Pod web-f2a7-1 of web became unhealthy', not 'of None'."""
+    from engine.postmortem import postmortem
+
+    sc = Scenario.from_dict(_doc())
+    d = Drill(sc, seed=7)
+    d.advance(200)
+    md = postmortem(sc, d.log.events).to_markdown()
+    said = [line.split(" | ")[2] for line in md.splitlines() if "became unhealthy" in line]
+    assert [s.removeprefix("**[trigger]** ").split(" (")[0] for s in said] == [
+        "Pod web-f2a7-1 of web became unhealthy",
+        "Pod api-52e6-0 of api became unhealthy",
+        "Pod web-f2a7-0 of web became unhealthy",
+        "Pod api-52e6-1 of api became unhealthy",
+        "Pod web-f2a7-2 of web became unhealthy",
+    ]
