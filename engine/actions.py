@@ -532,6 +532,17 @@ ACTIONS: dict[str, ActionSpec] = {
             done="raised the {resource} limit of {service}[ ×{factor}]",
         ),
         _m(
+            "rate_limit",
+            "service",
+            _SVC,
+            reversible=True,
+            mechanic="ratelimits",
+            looks=(_DASH, _LOGS),
+            label="Rate limit",
+            help="Cap one client's or one endpoint's requests to a service (429 beyond it).",
+            done="rate-limited {service}[ client {client}][ endpoint {endpoint}] to {rps} rps",
+        ),
+        _m(
             "set_timeout",
             "service",
             _SVC,

@@ -305,26 +305,35 @@ class Drill:
     def _schedule_faults(self) -> None:
         for i, fault in enumerate(self.scenario.faults):
             key = fault.id or f"faults[{i}]"
-            starts: list[tuple[float, int | None]] = []
-            if isinstance(fault, PodFault) and fault.pod == "all" and fault.shared_cause is None:
-                # One line, every pod: each pod's start drawn from the seed on its own.
-                svc = self.world.services[fault.service]
-                for p in svc.pods:
-                    if fault.region is None or p.region == fault.region:
-                        starts.append((self._jittered(fault.at, fault.jitter), p.index))
+            starts: list[tuple[float, int | None, str | None]] = []
+            if isinstance(fault, PodFault):
+                # One line, one or several services: each pod's (or each service's, for a
+                # shared cause) start drawn from the seed on its own, in topology order.
+                for name in self.scenario.services_hit(fault):
+                    starts += self._pod_starts(fault, name)
             else:
-                pod: int | None = None
-                at = self._jittered(fault.at, fault.jitter)
-                if isinstance(fault, PodFault) and fault.shared_cause is None:
-                    n = self.scenario.service(fault.service).pods
-                    pod = self.rng.randrange(n) if fault.pod == "random" else int(fault.pod)
-                starts.append((at, pod))
-            for at, index in starts:
-                start = partial(self._start_fault, fault, key, index)
+                starts.append((self._jittered(fault.at, fault.jitter), None, None))
+            for at, index, service in starts:
+                start = partial(self._start_fault, fault, key, index, service)
                 if fault.when is not None:
                     self.at(round(at, 3), partial(self._watch, fault.when, start))
                 else:
                     self.at(round(at, 3), start)
+
+    def _pod_starts(self, fault: PodFault, service: str) -> list[tuple[float, int | None, str]]:
+        """(time, pod index or None for a shared cause, service) of each start on ``service``."""
+        if fault.pod == "all" and fault.shared_cause is None:
+            pods = self.world.services[service].pods
+            return [
+                (self._jittered(fault.at, fault.jitter), p.index, service)
+                for p in pods
+                if fault.region is None or p.region == fault.region
+            ]
+        at = self._jittered(fault.at, fault.jitter)
+        if fault.shared_cause is not None:
+            return [(at, None, service)]
+        n = self.scenario.service(service).pods
+        return [(at, self.rng.randrange(n) if fault.pod == "random" else int(fault.pod), service)]
 
     def _jittered(self, at: float, jitter: float) -> float:
         return max(0.0, at + self.rng.uniform(-jitter, jitter)) if jitter else at
@@ -332,9 +341,11 @@ class Drill:
     def _watch(self, cause: Cause, fire: Callable[[], None]) -> None:
         self._watches.append(Watch(cause, fire))
 
-    def _start_fault(self, fault: Fault, key: str, pod: int | None) -> None:
+    def _start_fault(
+        self, fault: Fault, key: str, pod: int | None, service: str | None = None
+    ) -> None:
         first = key not in self.active_faults
-        apply_fault(self, fault, key, pod)
+        apply_fault(self, fault, key, pod, service)
         if first and key in self.active_faults:
             self.faults_started.append(key)
         if first and fault.until is not None and key in self.active_faults:

@@ -109,11 +109,18 @@ def previous_version(svc: ServiceState) -> str | None:
 
 
 # ----------------------------------------------------------------- faults
-def apply_fault(drill: DrillHandle, fault: Any, key: str, pod_index: int | None = None) -> None:
+def apply_fault(
+    drill: DrillHandle,
+    fault: Any,
+    key: str,
+    pod_index: int | None = None,
+    service: str | None = None,
+) -> None:
     """Start a scenario fault now (called by its timer or its cause).
 
     ``key`` identifies this fault line (its id, else ``faults[i]``); a fault on
-    every pod is started once per pod, each with its ``pod_index``.
+    every pod is started once per pod, each with its ``pod_index``, and a pod
+    fault on several services once per ``service`` (and pod).
     """
     w = drill.world
     data: dict[str, Any] = {"fault": fault.id or fault.kind, "kind": fault.kind}
@@ -151,19 +158,23 @@ def apply_fault(drill: DrillHandle, fault: Any, key: str, pod_index: int | None 
         )
     elif isinstance(fault, PodFault) and fault.shared_cause is not None:
         # A cause every pod shares lives on the fleet: new and restarted pods have it.
-        svc = w.services[fault.service]
+        svc = w.services[service or str(fault.service)]
+        if fault.service is None:  # one line on several services: say which
+            data["service"] = svc.name
         log = fault.log or f"ERROR {fault.reason}"
         svc.shared[key] = Shared(fault.error_pct, fault.latency_ms, log, None, fault.region)
         svc.invalidate()
         data["pods"] = "all"
         data["shared_cause"] = fault.shared_cause
     elif isinstance(fault, PodFault):
-        svc = w.services[fault.service]
+        svc = w.services[service or str(fault.service)]
         assert pod_index is not None
         if pod_index >= len(svc.pods):  # scaled in before its turn
             return
         svc.pods[pod_index].fault = fault
         svc.invalidate()
+        if fault.service is None:
+            data["service"] = svc.name
         data["pod"] = svc.pods[pod_index].name
     elif isinstance(fault, DependencyFault):
         dep = w.deps[fault.dependency]
@@ -214,12 +225,13 @@ def end_fault(drill: DrillHandle, fault: Fault, key: str) -> None:
     if end is not None:
         end(drill, fault, key)
     elif isinstance(fault, PodFault):
-        svc = w.services[fault.service]
-        svc.shared.pop(key, None)
-        for pod in svc.pods:
-            if pod.fault is fault:
-                pod.fault = None
-        svc.invalidate()
+        for name in drill.scenario.services_hit(fault):
+            svc = w.services[name]
+            svc.shared.pop(key, None)
+            for pod in svc.pods:
+                if pod.fault is fault:
+                    pod.fault = None
+            svc.invalidate()
     elif isinstance(fault, DependencyFault):
         dep = w.deps[fault.dependency]
         dep.latency_ms = dep.spec.latency_ms

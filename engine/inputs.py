@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidationError,
+    model_serializer,
+)
 
 from .actions import ACTIONS
 from .errors import InvalidInput, UnknownAction
@@ -212,7 +220,14 @@ class SetRetries(Input):
     type: Literal["set_retries"]
     service: Short
     dependency: Short
-    retries: Annotated[int, Field(ge=0, le=10)]
+    retries: Annotated[int, Field(ge=0, le=10)] | None = None  # None: unchanged
+    jitter: bool | None = None  # None: unchanged
+
+    @model_serializer(mode="wrap")
+    def _omit_unchanged(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A parameter left out is logged left out (so is a log from before `jitter`)."""
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if v is not None or k not in ("retries", "jitter")}
 
 
 class EvacuateRegion(Input):
@@ -278,6 +293,14 @@ class SetTimeout(Input):
     service: Short
     dependency: Short
     timeout_ms: Annotated[float, Field(gt=0, le=600_000)]
+
+
+class RateLimit(Input):
+    type: Literal["rate_limit"]
+    service: Short
+    rps: Annotated[float, Field(ge=0, le=100_000)]
+    client: Short | None = None  # one client (traffic.clients) ...
+    endpoint: Annotated[str, Field(min_length=1, max_length=80)] | None = None  # ... or endpoint
 
 
 # ------------------------------------------------------------- communicate
@@ -382,6 +405,7 @@ AnyInput = Annotated[
     | FreeResource
     | RaiseLimit
     | SetTimeout
+    | RateLimit
     | StatusUpdate
     | Chat
     | FireInject

@@ -18,7 +18,8 @@ from .grading.rubric import override_problems
 from .inputs import CATEGORY
 from .metrics import metric_names
 from .postmortem import check_truth
-from .scenario import Scenario, component_names, reference_problems
+from .scenario import PartialService, Scenario, component_names, reference_problems
+from .templates import expand_templates
 from .validation import validate_document
 from .yamldoc import Document, Path, format_path, load_yaml
 
@@ -38,6 +39,7 @@ def scenario_from_dict(data: dict[str, Any], file: str = "<scenario>") -> Scenar
 def _checked(doc: Document, checks: Sequence[Callable[[Scenario, Any], None]]) -> Scenario:
     """The validated scenario, after ``checks`` ran on it, or on each way its seed-chosen
     values (engine/choices.py) can play it."""
+    doc = expand_templates(doc, PartialService, ScenarioError)  # services' `use:` (templates)
     scenario = validate_document(Scenario, doc, error=ScenarioError)
     if scenario.choices or "${" in str(doc.data):
         check_choices(scenario, doc, checks)

@@ -121,6 +121,14 @@ def discovery_metric_names(scenario: Scenario) -> list[str]:
     ]
 
 
+CLIENT = ("rps", "limited_rps")  # per client the traffic declares
+
+
+def client_metric_names(scenario: Scenario) -> list[str]:
+    """``client.<name>.<metric>`` for every client in ``traffic.clients``."""
+    return [f"client.{c.name}.{m}" for c in scenario.traffic.clients for m in CLIENT]
+
+
 def leak_metric_names(scenario: Scenario) -> list[str]:
     """``<service>.<resource>_used_pct`` for every service and resource a leak fault names."""
     names: list[str] = []
@@ -152,6 +160,7 @@ def metric_names(scenario: Scenario) -> set[str]:
     names.update(cache_metric_names(scenario))
     names.update(leak_metric_names(scenario))
     names.update(discovery_metric_names(scenario))
+    names.update(client_metric_names(scenario))
     return names
 
 

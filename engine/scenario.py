@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from .actions import ACTIONS
 from .errors import Problem
 from .prompt_cards import LOOKS, Act, Look, PromptCard, Situation  # noqa: F401  (documented models)
 from .roster import Busy, Mistake, Responder  # noqa: F401  (documented models)
+from .templates import partial_model
 from .timeexpr import Duration
 from .yamldoc import Document, format_path
 
@@ -82,6 +83,11 @@ class Call(Model):
         ]
         | None
     ) = None
+    jitter: bool = Field(
+        default=True,
+        description="each retry waits a random share of the backoff (full jitter); false: "
+        "every client waits exactly the backoff, so retries after a blip arrive in waves",
+    )
 
 
 class Endpoint(Model):
@@ -127,6 +133,10 @@ class ShedRetries(Model):
     backoff: Period = Field(30.0, description="mean wait before a client retries")
 
 
+LabelKey = Annotated[str, Field(max_length=63, pattern=r"^[a-z][a-z0-9_.-]*$")]
+LabelValue = Annotated[str, Field(max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+
+
 class Autoscaler(Model):
     """A horizontal autoscaler: it sizes the fleet to hold a utilisation target."""
 
@@ -144,7 +154,19 @@ class Autoscaler(Model):
     )
 
 
+def _use_lends_required(schema: dict[str, Any]) -> None:
+    """JSON Schema: a service that ``use``s a template needs only its name (the template
+    may give the rest; expansion checks that it does)."""
+    required = schema.pop("required", [])
+    schema["required"] = ["name"]
+    schema["if"] = {"not": {"required": ["use"]}}
+    schema["then"] = {"required": required}
+
+
 class Service(Model):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, json_schema_extra=_use_lends_required
+    )
     name: Name
     pods: Annotated[int, Field(ge=1, le=64)]
     rps_share: Annotated[float, Field(ge=0, le=1)] = 1.0
@@ -169,6 +191,38 @@ class Service(Model):
         None, description="clients retry shed requests later (omitted: they do not)"
     )
     autoscaler: Autoscaler | None = Field(None, description="omitted: the fleet keeps its size")
+    # Reuse (engine/templates.py): a template to start from, labels for fault selectors.
+    use: Name | None = Field(
+        None, description="start from this template; fields written here override it"
+    )
+    labels: dict[LabelKey, LabelValue] = Field(
+        {}, description="labels a fault's `services: {selector: ...}` matches, e.g. tier: edge"
+    )
+
+
+# What expansion validates a template's fields with: a Service with every field optional.
+PartialService = partial_model(
+    Service,
+    "PartialService",
+    "A service block with every field optional, for a template.",
+    ("name", "use"),
+    name=(Name, Field(..., description="the template's name, for `use:`")),
+)
+
+
+class ServiceTemplate(Model):
+    """A named partial service block services reuse with ``use:`` (checked on expansion)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: Name = Field(..., description="what services write after `use:`")
+
+
+class Selector(Model):
+    """Services picked by their labels: every service that has all of them."""
+
+    selector: Annotated[dict[LabelKey, LabelValue], Field(min_length=1)] = Field(
+        ..., description="label: value pairs a service must all have"
+    )
 
 
 class Dependency(Model):
@@ -293,6 +347,9 @@ class Record(Model):
 
 class Topology(Model):
     services: Annotated[list[Service], Field(min_length=1)]
+    templates: list[ServiceTemplate] = Field(
+        [], description="named partial service blocks services `use:`"
+    )
     dependencies: list[Dependency] = []
     databases: list[Database] = []
     topics: list[Topic] = []
@@ -320,12 +377,24 @@ class Surge(Model):
     hold: Period | None = Field(None, description="omitted: the surge lasts to the end")
 
 
+class Client(Model):
+    """A traffic source (an app, a partner integration): a share of every service's users."""
+
+    name: Name
+    share: Annotated[float, Field(gt=0, le=1)] = Field(
+        ..., description="share of the user traffic it sends (the rest: unnamed clients)"
+    )
+
+
 class Traffic(Model):
     base_rps: Annotated[float, Field(gt=0)]
     users: Annotated[int, Field(ge=1)] = 100_000
     noise_pct: Annotated[float, Field(ge=0, le=50)] = 2.0
     surges: list[Surge] = []
     regions: list[Region] = []
+    clients: list[Client] = Field(
+        [], description="named traffic sources (`client_surge`, `rate_limit`)"
+    )
 
 
 class Migration(Model):
@@ -402,7 +471,14 @@ class ReleaseFault(FaultBase):
 
 class PodFault(FaultBase):
     kind: Literal["pod_failure"]
-    service: str
+    service: str | None = Field(None, description="the service hit (or `services`)")
+    services: (
+        Annotated[
+            Annotated[list[str], Tag("names")] | Annotated[Selector, Tag("selector")],
+            Discriminator(lambda v: "names" if isinstance(v, list) else "selector"),
+        ]
+        | None
+    ) = Field(None, description="several services hit by one line: their names or a label selector")
     pod: int | Literal["random", "all"] = "random"
     error_pct: Pct = 100.0
     latency_ms: Annotated[float, Field(ge=0)] = 0.0
@@ -413,6 +489,12 @@ class PodFault(FaultBase):
         description="a cause every pod shares (with pod: all): pods added later have it too",
     )
     region: str | None = Field(None, description="with pod: all, only the pods of this region")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> PodFault:
+        if (self.service is None) == (self.services is None):
+            raise ValueError("needs exactly one of `service` or `services`")
+        return self
 
 
 class CertExpiryFault(FaultBase):
@@ -487,6 +569,17 @@ class SurgeFault(FaultBase):
     ramp: Delay = 60.0
 
 
+class ClientSurgeFault(FaultBase):
+    """One client sends more (a retry loop in a release, a polling storm, a partner's bug)."""
+
+    kind: Literal["client_surge"]
+    client: str = Field(..., description="the `traffic.clients` entry that surges")
+    multiplier: Annotated[float, Field(gt=1, le=100)] = Field(
+        ..., description="it sends this many times its share"
+    )
+    ramp: Delay = 60.0
+
+
 class DependencyFault(FaultBase):
     kind: Literal["dependency"]
     dependency: str
@@ -554,7 +647,8 @@ Fault = Annotated[
     | DnsFault
     | LeakFault
     | SurgeFault
-    | ToolOutageFault,
+    | ToolOutageFault
+    | ClientSurgeFault,
     Field(discriminator="kind"),
 ]
 
@@ -752,6 +846,17 @@ class Scenario(Model):
     def service(self, name: str) -> Service:
         return next(s for s in self.topology.services if s.name == name)
 
+    def services_hit(self, fault: PodFault) -> list[str]:
+        """The services a pod fault line hits, in topology order (its one ``service``,
+        the ``services`` it names, or those whose labels match its selector)."""
+        if fault.service is not None:
+            return [fault.service]
+        if isinstance(fault.services, list):
+            return list(fault.services)
+        assert fault.services is not None
+        want = fault.services.selector.items()
+        return [s.name for s in self.topology.services if want <= s.labels.items()]
+
 
 # Fault kinds that can end when their cause goes (``until``).
 ENDABLE = (
@@ -765,6 +870,7 @@ ENDABLE = (
     "resource_leak",
     "dns_failure",
     "tool_outage",
+    "client_surge",
 )
 
 
@@ -904,6 +1010,7 @@ def reference_problems(
             ("topology", "services"),
             f"rps_share values must add up to at most 1.0 (got {shares:g})",
         )
+    _check_clients(sc, bad)
     if sc.traffic.regions:
         total = sum(r.share for r in sc.traffic.regions)
         if abs(total - 1.0) > 0.01:
@@ -985,35 +1092,7 @@ def reference_problems(
             ref((*fp, "service"), "service", f.service)
             version_of((*fp, "version"), f.service, f.version)
         elif isinstance(f, PodFault):
-            ref((*fp, "service"), "service", f.service)
-            if f.service in names["service"] and isinstance(f.pod, int):
-                n = sc.service(f.service).pods
-                if not 0 <= f.pod < n:
-                    bad((*fp, "pod"), f"must be 0..{n - 1}, 'random' or 'all' (got {f.pod})")
-            if f.shared_cause is not None and f.pod != "all":
-                bad(
-                    (*fp, "shared_cause"),
-                    f"a shared cause hits every pod: needs pod: all (got pod: {f.pod})",
-                )
-            if f.region is not None:
-                svc_regions = sc.service(f.service).regions if f.service in names["service"] else []
-                if f.pod != "all":
-                    bad(
-                        (*fp, "region"),
-                        "a regional fault hits every pod of a region: "
-                        f"needs pod: all (got pod: {f.pod})",
-                    )
-                elif f.region not in svc_regions:
-                    bad(
-                        (*fp, "region"),
-                        f"must be one of {f.service}'s regions {svc_regions} (got {f.region!r})",
-                    )
-            if f.shared_cause is not None and f.fixed_by_restart:
-                bad(
-                    (*fp, "fixed_by_restart"),
-                    f"a restart cannot fix a shared cause ({f.shared_cause}): "
-                    "every pod comes back with it",
-                )
+            _check_pod_fault(sc, f, fp, bad, ref)
         elif isinstance(f, CertExpiryFault):
             ref((*fp, "certificate"), "certificate", f.certificate)
         elif isinstance(f, ConfigRolloutFault):
@@ -1036,6 +1115,14 @@ def reference_problems(
                 bad(
                     (*fp, "dependency"),
                     f"{dep.name} has no quota to cut: give it a `quota_rps`",
+                )
+        elif isinstance(f, ClientSurgeFault):
+            clients = [c.name for c in sc.traffic.clients]
+            if f.client not in clients:
+                bad(
+                    (*fp, "client"),
+                    f"names an unknown client {f.client!r} "
+                    f"(known: {', '.join(clients) or 'none declared in traffic.clients'})",
                 )
         elif isinstance(f, ToolOutageFault):
             if len(set(f.tools)) != len(f.tools):
@@ -1095,6 +1182,63 @@ def reference_problems(
         ref(("logs", i, "service"), "service", line.service)
     _check_prompts(sc, bad, known_metrics, metric_hint)
     return problems
+
+
+def _check_clients(sc: Scenario, bad: Any) -> None:
+    """Client names are unique and their shares leave room: at most all the traffic."""
+    seen: set[str] = set()
+    for i, c in enumerate(sc.traffic.clients):
+        if c.name in seen:
+            bad(("traffic", "clients", i, "name"), f"declares the client {c.name!r} twice")
+        seen.add(c.name)
+    total = sum(c.share for c in sc.traffic.clients)
+    if total > 1.0 + 1e-9:
+        bad(("traffic", "clients"), f"client shares must add up to at most 1.0 (got {total:g})")
+
+
+def _check_pod_fault(sc: Scenario, f: PodFault, fp: Any, bad: Any, ref: Any) -> None:
+    """A pod fault names real services (or selects some), pods and regions of each."""
+    known = [s.name for s in sc.topology.services]
+    if isinstance(f.services, list):
+        for k, name in enumerate(f.services):
+            ref((*fp, "services", k), "service", name)
+        if len(set(f.services)) != len(f.services):
+            bad((*fp, "services"), f"names a service twice (got {', '.join(f.services)})")
+    elif f.services is not None and not sc.services_hit(f):
+        want = ", ".join(f"{k}={v}" for k, v in f.services.selector.items())
+        labelled = sorted({f"{k}={v}" for s in sc.topology.services for k, v in s.labels.items()})
+        bad(
+            (*fp, "services", "selector"),
+            f"selects no service: none has the labels {want} "
+            f"(labels in use: {', '.join(labelled) or 'none'})",
+        )
+    ref((*fp, "service"), "service", f.service)
+    hit = [sc.service(n) for n in sc.services_hit(f) if n in known]
+    one = f.service is not None  # one service: the messages need not name it
+    if f.shared_cause is not None and f.pod != "all":
+        bad(
+            (*fp, "shared_cause"),
+            f"a shared cause hits every pod: needs pod: all (got pod: {f.pod})",
+        )
+    if f.region is not None and f.pod != "all":
+        bad(
+            (*fp, "region"),
+            f"a regional fault hits every pod of a region: needs pod: all (got pod: {f.pod})",
+        )
+    for svc in hit:
+        if isinstance(f.pod, int) and not 0 <= f.pod < svc.pods:
+            of = "" if one else f" for {svc.name}"
+            bad((*fp, "pod"), f"must be 0..{svc.pods - 1}{of}, 'random' or 'all' (got {f.pod})")
+        if f.region is not None and f.pod == "all" and f.region not in svc.regions:
+            bad(
+                (*fp, "region"),
+                f"must be one of {svc.name}'s regions {list(svc.regions)} (got {f.region!r})",
+            )
+    if f.shared_cause is not None and f.fixed_by_restart:
+        bad(
+            (*fp, "fixed_by_restart"),
+            f"a restart cannot fix a shared cause ({f.shared_cause}): every pod comes back with it",
+        )
 
 
 def _check_rollout(sc: Scenario, f: ConfigRolloutFault, fp: Any, bad: Any, ref: Any) -> None:

@@ -113,7 +113,9 @@ ACTION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(?:turn\w*|switch\w*|disabl\w*|reduc\w*|lower\w*|cut\w*|stopp?\w*) "
             r"(?:\w+ ){0,3}retr(?:y|ies)\b|\bretr(?:y|ies) (?:\w+ ){0,2}"
-            r"(?:off|disabled|reduced|lowered|cut)\b"
+            r"(?:off|disabled|reduced|lowered|cut|jittered)\b"
+            r"|\b(?:add\w*|turn\w* on|enabl\w*|switch\w* on) (?:\w+ ){0,3}jitter\b"
+            r"|\bjitter (?:\w+ ){0,2}(?:on|enabled|added)\b"
         ),
     ),
     (
@@ -198,6 +200,13 @@ ACTION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        "rate_limit",  # before the throttle: a rate limit said of a client or an endpoint
+        re.compile(
+            r"\brate[\s-]?limit\w* (?:\w+ ){0,3}(?:clients?|endpoints?|apps?|integrations?)\b"
+            r"|\b(?:clients?|endpoints?|app|integration) (?:\w+ ){0,2}rate[\s-]?limited\b"
+        ),
+    ),
+    (
         "throttle_producer",
         re.compile(
             r"\b(?:throttl\w*|rate[\s-]?limit\w*|"
@@ -235,8 +244,8 @@ ACTION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # Levers plain words do not tell apart: "we are rate limiting traffic" is true of load
 # shedding as of a producer throttle, "we paused the autoscaler" of a cap at today's size.
 SAME_WORDS: dict[str, tuple[str, ...]] = {
-    "throttle_producer": ("throttle_producer", "shed_load"),
-    "shed_load": ("shed_load", "throttle_producer"),
+    "throttle_producer": ("throttle_producer", "shed_load", "rate_limit"),
+    "shed_load": ("shed_load", "throttle_producer", "rate_limit"),
     "pause_autoscaler": ("pause_autoscaler", "cap_autoscaler"),
     "cap_autoscaler": ("cap_autoscaler", "pause_autoscaler"),
 }

@@ -232,7 +232,10 @@ def describe_fault(scenario: Scenario, data: Mapping[str, Any]) -> str:
         mig = f" with migration {fault.migration.id}" if fault.migration else ""
         return f"{what.capitalize()} of {fault.service} {fault.version} began{mig}"
     if isinstance(fault, PodFault):
-        return f"Pod {data.get('pod')} of {fault.service} became unhealthy ({fault.reason})"
+        svc = fault.service or data.get("service")
+        if data.get("pod") is None:  # a shared cause: every pod of the fleet
+            return f"Every pod of {svc} became unhealthy ({fault.reason})"
+        return f"Pod {data.get('pod')} of {svc} became unhealthy ({fault.reason})"
     if isinstance(fault, DependencyFault):
         parts = []
         if fault.latency_ms is not None:

@@ -146,7 +146,8 @@ def _merge_trigger(f: Facts, entries: list[Entry], entry: Entry, e: Event) -> bo
 
 def _fault_target(f: Facts, e: Event) -> str | None:
     fault = next((x for x in f.scenario.faults if (x.id or x.kind) == e.data.get("fault")), None)
-    return getattr(fault, "service", None) or getattr(fault, "flag", None)
+    # a pod fault on several services names the one it started on in its event
+    return getattr(fault, "service", None) or e.data.get("service") or getattr(fault, "flag", None)
 
 
 def _input(f: Facts, e: Event, key: tuple[str, ...]) -> Entry:

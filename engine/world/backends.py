@@ -48,6 +48,14 @@ class DependencyState:
         self._quota = spec.quota_rps
         self.throttle_frac = 0.0
         self.throttled = 0.0  # calls per second refused by the quota last tick
+        # Retry waves (engine/mechanics/retries.py): retries sent without jitter this tick,
+        # their backoff (s, summed per call), and what the waves do to every call.
+        self.sync = 0.0
+        self._sync_backoff = 0.0
+        self.wave_frac = 0.0  # share of calls timing out behind a wave
+        self.wave_wait_ms = 0.0  # mean wait a wave adds over a retry round
+        self.wave_queue = 0.0  # mean calls a wave adds to the queue over a round
+        self._waving = False  # retries without jitter offered, or a wave still showing
 
     # Faults and the breaker change these between ticks; callers must notice.
     @property
@@ -95,11 +103,11 @@ class DependencyState:
         if self._breaker_open:
             return (0.0, 1.0) if self.spec.fallback == "degrade" else (1.0, 1.0)
         timeout = self.spec.timeout_ms
-        total = self._latency_ms + self.wait_ms
+        total = self._latency_ms + self.wait_ms + self.wave_wait_ms
         lat = total if total < timeout else timeout
         err = 1.0 - (1.0 - self._error_pct / 100.0) * (1.0 - self.timeout_frac) * (
             1.0 - self.reject_frac
-        ) * (1.0 - self.throttle_frac)
+        ) * (1.0 - self.throttle_frac) * (1.0 - self.wave_frac)
         return err, lat
 
     def effect_at(self, timeout_ms: float) -> tuple[float, float]:
@@ -107,11 +115,12 @@ class DependencyState:
         if self._breaker_open:
             return self.effect()
         total = self._latency_ms + self.wait_ms
-        lat = total if total < timeout_ms else timeout_ms
+        # waves time calls out against the dependency's own timeout (``wave_frac``)
+        lat = min(total + self.wave_wait_ms, timeout_ms)
         frac = min(1.0, max(0.0, (total / timeout_ms - 0.7) / 0.6))
         err = 1.0 - (1.0 - self._error_pct / 100.0) * (1.0 - frac) * (1.0 - self.reject_frac) * (
             1.0 - self.throttle_frac
-        )
+        ) * (1.0 - self.wave_frac)
         return err, lat
 
     def _throttle(self) -> None:
@@ -145,11 +154,58 @@ class DependencyState:
             self.reject_frac = reject
             self.rev += 1
 
+    def offer_wave(self, calls: float, backoff_s: float) -> None:
+        """Add ``calls`` per second of retries sent without jitter, after ``backoff_s``."""
+        self.sync += calls
+        self._sync_backoff += calls * backoff_s
+        self._waving = True
+
+    def _wave(self) -> None:
+        """Retries without jitter arrive together, one wave per retry round.
+
+        A round is an attempt (its latency, at most the timeout) and the backoff, so a
+        wave holds ``sync x round`` calls. They queue behind each other and behind the
+        backlog: those beyond ``capacity x timeout - backlog`` wait past the timeout and
+        fail (and are retried in the next wave, on the same clock). While the wave drains,
+        at the capacity the other calls leave, every call arriving behind it times out
+        too. So a wave can keep a callee failing whose mean load fits; spread out (jitter)
+        the same calls fit.
+        """
+        spec = self.spec
+        cap = spec.capacity_rps
+        sync = self.sync
+        frac = wait = queue = 0.0
+        if cap is not None and sync > 0.0 and not self._breaker_open:
+            attempt = min(self._latency_ms + self.wait_ms + self.wave_wait_ms, spec.timeout_ms)
+            period = attempt / 1000.0 + self._sync_backoff / sync
+            wave = sync * period
+            smooth = max(0.0, self.demand - sync)
+            spare = cap - smooth  # the rate the wave drains at
+            late = wave - (cap * spec.timeout_ms / 1000.0 - self.backlog)
+            drain = wave / spare if spare > 0.0 else float("inf")
+            if late > 0.0:
+                jam = min(1.0, late / spare / period) if spare > 0.0 else 1.0
+                frac = (late / wave * sync + jam * smooth) / (sync + smooth)
+            if drain < period:  # a sawtooth: the wave drains before the next one
+                queue = wave * drain / (2.0 * period)
+            else:
+                queue = wave - spare * period / 2.0 if spare > 0.0 else wave
+            wait = 1000.0 * queue / cap
+        self.sync = self._sync_backoff = 0.0
+        self.wave_queue = queue
+        self._waving = bool(frac or wait)
+        if frac != self.wave_frac or wait != self.wave_wait_ms:
+            self.wave_frac = frac
+            self.wave_wait_ms = wait
+            self.rev += 1
+
     def step(self, dt: float = 1.0) -> tuple[float, ...]:
         if self._quota is not None or self.throttle_frac:
             self._throttle()
         if self.spec.capacity_rps is not None:
             self._queue(dt)
+            if self._waving:
+                self._wave()
         if self._static_rev != self.rev:  # latency, errors, queue or breaker changed
             # Share of calls over the timeout: none well below it, all well above.
             ratio = (self._latency_ms + self.wait_ms) / self.spec.timeout_ms
@@ -159,18 +215,21 @@ class DependencyState:
                 self.rev += 1
             self._static_rev = self.rev
             closed = not self._breaker_open
-            shown = self._latency_ms + self.wait_ms
+            shown = self._latency_ms + self.wait_ms + self.wave_wait_ms
             self._shown_latency = min(shown, self.spec.timeout_ms) if closed else 0.0
             self._shown_err = self.effect()[0] * 100.0 if closed else 0.0
         calls = 0.0 if self._breaker_open else self.demand
         self.demand = 0.0
+        tf = self.timeout_frac
+        if self.wave_frac:  # calls behind a wave time out too
+            tf = 1.0 - (1.0 - tf) * (1.0 - self.wave_frac)
         self.vals = vals = (
             self._shown_latency,
             self._shown_err,
-            calls * self.timeout_frac,
+            calls * tf,
             1.0 if self._breaker_open else 0.0,
             calls,
-            self.backlog,
+            self.backlog + self.wave_queue,
             100.0 * calls / cap if (cap := self.spec.capacity_rps) else 0.0,
         )
         return vals

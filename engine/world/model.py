@@ -94,6 +94,13 @@ class World:
         # Surges that are faults (they may start and end with a cause): id -> (start,
         # ramp, multiplier, end or None while it lasts).
         self.fault_surges: dict[str, tuple[float, float, float, float | None]] = {}
+        # Clients (engine/mechanics/ratelimits.py): this tick's (name, share x surge level)
+        # and the user traffic they make up with the unnamed rest; their surges, by fault key:
+        # (client, start, ramp, multiplier, end or None while it lasts).
+        self._clients = list(scenario.traffic.clients)
+        self.client_mix: list[tuple[str, float]] = []
+        self.user_mix = 1.0
+        self.client_surges: dict[str, tuple[str, float, float, float, float | None]] = {}
         self.rotated: set[str] = set()  # certificates renewed during the drill
         self.cert_faults: dict[str, list[str]] = {}  # certificate -> its expiry faults' keys
         self.dt = scenario.tick  # the tick being stepped
@@ -127,6 +134,7 @@ class World:
         self._gauge_names += metrics.discovery_metric_names(scenario)
         self.gauges: dict[str, float] = dict.fromkeys(self._gauge_names, 0.0)
         keys += self._gauge_names
+        keys += metrics.client_metric_names(scenario)
         assert len(set(keys)) == len(keys), "component names are unique (validated)"
         self.keys = keys
         self.index = {k: i for i, k in enumerate(keys)}
@@ -206,10 +214,29 @@ class World:
             mult *= level
         return mult
 
+    def _client_level(self, client: str, t: float) -> float:
+        """How many times its share ``client`` sends at ``t`` (its surges, ramped)."""
+        level = 1.0
+        for name, start, ramp, multiplier, end in self.client_surges.values():
+            if name != client:
+                continue
+            up = min(1.0, (t - start) / ramp) if ramp > 0 else 1.0
+            now = 1.0 + (multiplier - 1.0) * up
+            if end is not None and t > end:
+                now += (1.0 - now) * min(1.0, (t - end) / max(ramp, 1.0))
+            level *= now
+        return level
+
     # ------------------------------------------------------------------- tick
     def step(self, now: float, dt: float) -> None:
         self.now = now
         self.dt = dt
+        if self._clients:  # who sends the user traffic this tick
+            self.client_mix = [
+                (c.name, c.share * self._client_level(c.name, now)) for c in self._clients
+            ]
+            rest = 1.0 - sum(c.share for c in self._clients)
+            self.user_mix = rest + sum(sent for _, sent in self.client_mix)
         # AR(1) noise: traffic wanders smoothly instead of jittering each tick.
         self.noise = 0.95 * self.noise + self.rng.gauss(0.0, self._noise_sd)
         self.rps_total = rps = (
@@ -310,6 +337,14 @@ class World:
         if self._gauge_names:
             gauges = self.gauges
             extend(gauges[name] for name in self._gauge_names)
+        for name, _ in self.client_mix:  # each client's requests, and those rate-limited
+            sent = cut = 0.0
+            for svc in self._service_list:
+                s_sent, s_cut = svc.client_rps.get(name, (0.0, 0.0))
+                sent += s_sent
+                cut += s_cut
+            values.append(sent)
+            values.append(cut)
         self.values = values
         self._m = None
         # Sum gauges over the sample window (counters are sampled as-is, but one

@@ -23,11 +23,12 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Protocol
 
 from ..floats import total as fsum_lr
+from .backends import DependencyState
 from .graph import ServiceEdge
 
 if TYPE_CHECKING:
     from ..scenario import Effect, Migration, PodFault, Service
-    from .backends import CacheState, DatabaseState, DependencyState, TopicState
+    from .backends import CacheState, DatabaseState, TopicState
 
 
 _rev = attrgetter("rev")
@@ -42,6 +43,8 @@ class World(Protocol):
 
     now: float  # simulated time of the tick being stepped
     dt: float  # length of that tick (s)
+    client_mix: list[tuple[str, float]]  # (client, share of user traffic it sends) this tick
+    user_mix: float  # share of the base traffic users send this tick (clients' surges in)
     shed_weight: float
 
     @property
@@ -240,11 +243,11 @@ class ServiceState:
         self._shares = [e.share for e in eps]
         self._revenue = [e.revenue_per_request for e in eps]
         self._calls = [tuple(e.call_names) for e in eps]
-        # Retry policy per endpoint and call: [retries, backoff ms, budget share or None].
-        # Mutable: set_retries changes the retries of every call to one dependency.
+        # Retry policy per endpoint and call: [retries, backoff ms, budget share or None,
+        # jitter 1.0 / 0.0]. Mutable: set_retries changes every call to one dependency.
         self.retry: list[list[list[float | None]]] = [
             [
-                [float(c.retries), c.backoff_ms, None if b is None else b / 100.0]
+                [float(c.retries), c.backoff_ms, None if b is None else b / 100.0, float(c.jitter)]
                 for c in e.call_specs
                 for b in (c.retry_budget_pct,)
             ]
@@ -280,12 +283,23 @@ class ServiceState:
         ] = []
         # calls per request each offer makes (1 + retries actually sent), see _downstream
         self._offer_mult: list[float] = []
+        # of those, retries sent without jitter (they arrive in waves), and their backoff (s)
+        self._offer_sync: list[float] = []
+        self._sync_backoff: list[float] = []
+        self._any_sync = False
         self._mult_slot: dict[tuple[int, int], int] = {}  # (endpoint, call) -> offer
         self._topic_offers: list[tuple[int, TopicState]] = []
         # Cold pods (engine/mechanics/herds.py): name -> simulated time it warms up (None:
         # started since the last tick), and what they multiply the calls to callees by.
         self._cold: dict[str, float | None] = {}
         self.cold_factor = 1.0
+        # Rate limits (engine/mechanics/ratelimits.py): requests/s admitted per client and per
+        # endpoint index; beyond them requests are refused (429, counted as shed).
+        self.client_limits: dict[str, float] = {}
+        self.endpoint_limits: dict[int, float] = {}
+        self.client_rps: dict[str, tuple[float, float]] = {}  # last tick: (sent, limited)
+        self._declared = list(self._shares)
+        self._shed_ep: list[float] | None = None  # shed per endpoint while one is limited
         # Caller-side timeouts changed at run time (engine/mechanics/timeouts.py), by callee.
         self.timeouts: dict[str, float] = {}
         self._tmo: list[list[float | None]] = []  # per endpoint and call: an override, or None
@@ -499,6 +513,8 @@ class ServiceState:
                     backends.append(b)
         self._backends = backends
         self._offer_mult = [1.0] * len(self._offers)
+        self._offer_sync = [0.0] * len(self._offers)
+        self._sync_backoff = [0.0] * len(self._offers)
 
     def set_timeout(self, callee: str, timeout_ms: float) -> None:
         """Calls to ``callee`` give up after ``timeout_ms`` from now (re-resolve the edges)."""
@@ -508,13 +524,17 @@ class ServiceState:
         self._mult_slot, self._db_slot = {}, {}
         self._down_revs = -1
 
-    def set_retries(self, dependency: str, retries: int) -> bool:
-        """Change the retries of every call to ``dependency``; False if none calls it."""
+    def set_retries(self, dependency: str, retries: int | None, jitter: bool | None = None) -> bool:
+        """Change the retries (and jitter) of every call to ``dependency``; None leaves
+        one as it is. False if none calls it."""
         found = False
         for i, names in enumerate(self._calls):
             for k, name in enumerate(names):
                 if name == dependency:
-                    self.retry[i][k][0] = float(retries)
+                    if retries is not None:
+                        self.retry[i][k][0] = float(retries)
+                    if jitter is not None:
+                        self.retry[i][k][3] = float(jitter)
                     found = True
         self._down_revs = -1  # what callers derive from downstreams must be recomputed
         return found
@@ -529,6 +549,7 @@ class ServiceState:
         allowed = [1.0] * n_e
         reject = [0.0] * n_e
         mults = self._offer_mult
+        sync = self._offer_sync
         for i in range(n_e):
             ok = 1.0
             lat = 0.0
@@ -537,7 +558,9 @@ class ServiceState:
             for k, dep in enumerate(dep_refs[i]):
                 t = tmo[k]
                 de, dl = dep.effect() if t is None else dep.effect_at(t)  # type: ignore[union-attr]
-                retries, backoff, budget = policy[k]
+                retries, backoff, budget, jitter = policy[k]
+                slot = self._mult_slot[(i, k)]
+                sync[slot] = 0.0
                 if retries and de > 0.0:
                     # Extra attempts per request: de + de^2 + ... (each retry of a
                     # failure fails again with the same chance), capped by the budget.
@@ -550,9 +573,14 @@ class ServiceState:
                         extra = budget
                     de = de - (1.0 - de) * extra  # each success on retry rescues one
                     dl = dl * (1.0 + extra) + (backoff or 0.0) * extra
-                    mults[self._mult_slot[(i, k)]] = 1.0 + extra
+                    mults[slot] = 1.0 + extra
+                    if not jitter and isinstance(dep, DependencyState):
+                        # Retries on every client's same clock: the callee sees them in waves
+                        # (engine/mechanics/retries.py); (retries per request, backoff).
+                        sync[slot] = extra
+                        self._sync_backoff[slot] = (backoff or 0.0) / 1000.0
                 else:
-                    mults[self._mult_slot[(i, k)]] = 1.0
+                    mults[slot] = 1.0
                 ok *= 1.0 - de
                 lat += dl
             db = db_refs[i]
@@ -574,6 +602,7 @@ class ServiceState:
                 reject[i] = topic.reject_frac
         self.down_err, self._down_lat = down_err, down_lat
         self._allowed, self._reject = allowed, reject
+        self._any_sync = any(sync)
 
     def _hold(self, g: Group, q: float) -> None:
         """Mean worker hold time (ms) of a group's requests at queueing factor q."""
@@ -623,18 +652,61 @@ class ServiceState:
         g.p99 = g_p99
 
     # ------------------------------------------------------------------- tick
+    def _limit(self, user: float, world: World) -> tuple[float, float]:
+        """(offered, rate-limited) requests/s: clients' limits, then endpoints' limits."""
+        limited = 0.0
+        rows: dict[str, tuple[float, float]] = {}
+        for name, share in world.client_mix:
+            sent = user * share
+            cap = self.client_limits.get(name)
+            cut = sent - cap if cap is not None and sent > cap else 0.0
+            rows[name] = (sent, cut)
+            limited += cut
+        self.client_rps = rows
+        offered = user * world.user_mix + self.inbound
+        declared = self._declared
+        if not self.endpoint_limits:
+            self._shed_ep = None
+            self._set_shares(declared)
+            return offered, limited
+        passed = offered - limited
+        shed_ep = [limited * s for s in declared]
+        adm = [passed * s for s in declared]
+        for i, cap in self.endpoint_limits.items():
+            if adm[i] > cap:
+                shed_ep[i] += adm[i] - cap
+                limited += adm[i] - cap
+                adm[i] = cap
+        total = fsum_lr(adm)
+        self._shed_ep = shed_ep
+        self._set_shares([a / total for a in adm] if total > 0 else declared)
+        return offered, limited
+
+    def _set_shares(self, shares: list[float]) -> None:
+        """Serve this endpoint mix (a rate limit changes it); recompute what depends on it."""
+        if all(abs(a - b) <= 1e-9 for a, b in zip(shares, self._shares, strict=True)):
+            return
+        self._shares = shares
+        for region in self._layout or []:
+            for g in region.groups:
+                g.q = None
+
     def step(self, rps_total: float, world: World) -> tuple[float, ...]:
         """Advance one tick; returns this service's metrics (``metrics.SERVICE`` order)."""
         spec = self.spec
+        if world.client_mix or self.endpoint_limits:
+            offered, limited = self._limit(rps_total * spec.rps_share, world)
+        else:
+            offered = rps_total * spec.rps_share + self.inbound
+            limited = 0.0
         shares = self._shares
         n_e = len(shares)
-        offered = rps_total * spec.rps_share + self.inbound
         retry = spec.shed_retries
         if retry is not None:  # clients come back for what was shed, after their backoff
             back = self.backlog * min(1.0, world.dt / retry.backoff)
             self.backlog -= back
             offered += back / world.dt
-        admitted = offered * (1.0 - self.shed_pct / 100.0)
+        admitted = (offered - limited) * (1.0 - self.shed_pct / 100.0)
         shed = offered - admitted
         if retry is not None:
             self.backlog += shed * world.dt * retry.pct / 100.0
@@ -727,8 +799,15 @@ class ServiceState:
             for (i, backend), mult in zip(self._offers, self._offer_mult, strict=True):
                 backend.demand += reach_rps[i] * mult * cf
         else:
+            cf = 1.0
             for (i, backend), mult in zip(self._offers, self._offer_mult, strict=True):
                 backend.demand += reach_rps[i] * mult
+        if self._any_sync:
+            for slot, per in enumerate(self._offer_sync):
+                if per:
+                    i, backend = self._offers[slot]
+                    assert isinstance(backend, DependencyState)
+                    backend.offer_wave(reach_rps[i] * per * cf, self._sync_backoff[slot])
         allowed = self._allowed
         for i, topic in self._topic_offers:
             a = allowed[i]
@@ -743,10 +822,17 @@ class ServiceState:
             total_rps += ep_rps[i]
             fail5 += ep_err5[i]
             w50 += lat_w[i]
+        # Shed requests per endpoint: in proportion to the mix, unless an endpoint is limited
+        # (then what shed_load sheds of the rest is in the admitted mix).
+        shed_ep = self._shed_ep
+        if shed_ep is not None:
+            extra = shed - fsum_lr(shed_ep)
+            shed_ep = [x + extra * s for x, s in zip(shed_ep, shares, strict=True)]
         if shed > 0:  # shed requests are refused (429); clients back off and retry some
             weight = world.shed_weight
             for i in range(n_e):
-                revenue_lost += shed * shares[i] * revenue[i] * weight
+                lost = shed * shares[i] if shed_ep is None else shed_ep[i]
+                revenue_lost += lost * revenue[i] * weight
         for i in range(n_e):
             if ep_rps[i] * 100 >= total_rps and p99_max[i] > p99:
                 p99 = p99_max[i]
@@ -755,7 +841,7 @@ class ServiceState:
             ok_b, tot_b = business.get(label, (0.0, 0.0))
             business[label] = (
                 ok_b + ep_rps[i] - ep_err5[i],
-                tot_b + ep_rps[i] + shed * shares[i],
+                tot_b + ep_rps[i] + (shed * shares[i] if shed_ep is None else shed_ep[i]),
             )
         self.ep_rps = ep_rps
         self.ep_err5 = ep_err5

@@ -48,6 +48,12 @@ def at(d: Drill, metric: str, t: float) -> float:
     return [v for (when, v) in series(d, metric) if when <= t][-1]
 
 
+def values_at(d: Drill, metric: str, times: Iterable[float]) -> list[float]:
+    """The sampled values of ``metric`` at exactly these sample times."""
+    values = dict(series(d, metric))
+    return [values[t] for t in times]
+
+
 def window_mean(d: Drill, metric: str, start: float, end: float) -> float:
     vals = [v for (when, v) in series(d, metric) if start <= when <= end]
     return sum(vals) / len(vals)

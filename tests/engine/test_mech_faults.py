@@ -198,5 +198,5 @@ def test_until_on_a_fault_that_cannot_end_is_refused() -> None:
     assert str(info.value.problems[0]) == (
         "<scenario>: `faults[0].until` a flag_flip fault cannot end by itself (faults that can: "
         "pod_failure, dependency, cert_expiry, traffic_surge, db_blocker, config_rollout, "
-        "quota_cut, resource_leak, dns_failure, tool_outage)"
+        "quota_cut, resource_leak, dns_failure, tool_outage, client_surge)"
     )

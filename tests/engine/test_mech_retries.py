@@ -10,28 +10,22 @@ from engine.drill import Drill
 from engine.errors import NotAllowed
 from engine.scenario import Scenario
 
-from .conftest import play, series
+from .conftest import play, series, values_at
 from .inline import tiny
 
 RETRIES_OFF = {"type": "set_retries", "service": "api", "dependency": "ledger", "retries": 0}
 TIMES = (60.0, 240.0, 420.0, 1200.0)
 
 
-def _sc(retries: int = 3, budget: float | None = None) -> Scenario:
-    call: dict[str, Any] = {"to": "ledger", "retries": retries}
-    if budget is not None:
-        call["retry_budget_pct"] = budget
+def ledger_failover(call: dict[str, Any], ledger: dict[str, Any]) -> Scenario:
+    """400 rps to api, whose one endpoint makes ``call`` to the ledger; the ledger fails
+    over for a minute at 120 s (every call fails fast meanwhile)."""
     return tiny(
         api={
             "workers_per_pod": 5000,
-            "endpoints": [{"name": "GET /", "share": 1.0, "calls": [call]}],
+            "endpoints": [{"name": "GET /", "share": 1.0, "calls": [{"to": "ledger", **call}]}],
         },
-        topology={
-            "dependencies": [
-                {"name": "ledger", "latency_ms": 50, "timeout_ms": 1000, "capacity_rps": 500}
-            ]
-        },
-        # A one-minute failover of the ledger (every call fails fast meanwhile).
+        topology={"dependencies": [{"name": "ledger", "latency_ms": 50, **ledger}]},
         faults=[
             {
                 "id": "failover",
@@ -45,9 +39,15 @@ def _sc(retries: int = 3, budget: float | None = None) -> Scenario:
     )
 
 
+def _sc(retries: int = 3, budget: float | None = None) -> Scenario:
+    call: dict[str, Any] = {"retries": retries}
+    if budget is not None:
+        call["retry_budget_pct"] = budget
+    return ledger_failover(call, {"timeout_ms": 1000, "capacity_rps": 500})
+
+
 def _at(d: Drill, metric: str) -> list[float]:
-    values = dict(series(d, metric))
-    return [values[t] for t in TIMES]
+    return values_at(d, metric, TIMES)
 
 
 def test_without_retries_the_blip_ends_when_the_failover_does() -> None:

@@ -17,7 +17,7 @@ EXPECTED = {
     "'multi-fault', 'real-incident' (got 'flag-thing')",
     "bad_duration": "line 12: `duration` must be a duration such as 90, '90s' or '2m' (got 'thirty minutes')",
     "bad_fault_kind": "line 48: `faults[0].kind` must be one of 'deploy', 'config_push', 'pod_failure', "
-    "'dependency', 'flag_flip', 'poison', 'db_blocker', 'cert_expiry', 'config_rollout', 'quota_cut', 'cache_flush', 'dns_failure', 'resource_leak', 'traffic_surge', 'tool_outage' (got 'flag_flop')",
+    "'dependency', 'flag_flip', 'poison', 'db_blocker', 'cert_expiry', 'config_rollout', 'quota_cut', 'cache_flush', 'dns_failure', 'resource_leak', 'traffic_surge', 'tool_outage', 'client_surge' (got 'flag_flop')",
     "bad_pct": "line 30: `topology.services[0].versions[1].effects[0].error_pct` must be <= 100 (got 142)",
     "endpoint_typo_in_effect": "line 28: `topology.services[0].versions[1].effects[0].endpoint` names an "
     "unknown endpoint 'POST /checkuot' of storefront (known: POST /checkout, GET /product, GET /cart)",

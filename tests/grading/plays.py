@@ -51,6 +51,7 @@ SAYS: dict[str, str] = {
     "free_resource": "we freed disk space",
     "raise_limit": "we raised the memory limit",
     "set_timeout": "we lowered the timeout",
+    "rate_limit": "we rate limited the mobile client",
 }
 
 

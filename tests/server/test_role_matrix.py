@@ -80,6 +80,7 @@ INPUTS: dict[str, dict[str, Any]] = {
     "free_resource": {"service": "checkout-api", "resource": "disk"},
     "raise_limit": {"service": "checkout-api", "resource": "memory"},
     "set_timeout": {"service": "checkout-api", "dependency": "payments", "timeout_ms": 500},
+    "rate_limit": {"service": "checkout-api", "rps": 100, "client": "mobile-app"},
     "status_update": {"audience": "internal", "state": "investigating", "impact": "5xx"},
     "chat": {"text": "hello"},
     "inject": {"id": "vp-eta"},
@@ -272,6 +273,7 @@ async def test_every_input_and_control_frame_against_every_role(cast: dict[str, 
                     "halt_config_push",
                     "warm_cache",
                     "set_coalescing",
+                    "rate_limit",  # the scenario names no clients
                 )
             ],
             "invalid_input",
