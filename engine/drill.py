@@ -29,6 +29,7 @@ from .errors import DrillStateError, InvalidInput, NotAllowed
 from .log import DrillLog, Event
 from .metrics import as_players_see
 from .observe import investigate
+from .regional import instance_names
 from .responders import Responders
 from .responders import public as responders_public
 from .scenario import Cause, Fault, Inject, Migration, PodFault, Scenario
@@ -530,8 +531,8 @@ def public_info(sc: Scenario) -> dict[str, Any]:
             {"name": s.name, "pods": s.pods, "endpoints": [e.name for e in s.endpoints]}
             for s in topo.services
         ],
-        "dependencies": [d.name for d in topo.dependencies],
-        "databases": [d.name for d in topo.databases],
+        "dependencies": instance_names(topo.dependencies),
+        "databases": instance_names(topo.databases),
         "topics": [t.name for t in topo.topics],
         "flags": [{"name": f.name, "description": f.description} for f in topo.flags],
         "experts": sorted({e.team for e in sc.experts}),

@@ -18,6 +18,9 @@ from .errors import InvalidInput, UnknownAction
 
 Short = Annotated[str, Field(min_length=1, max_length=200)]
 Long = Annotated[str, Field(min_length=1, max_length=2000)]
+# An optional region a lever is aimed at; left out of the logged input when unset, so
+# the logs of drills that never aim at a region stay as they were.
+Region = Annotated[Short | None, Field(exclude_if=lambda v: v is None)]
 
 
 class Input(BaseModel):
@@ -132,6 +135,7 @@ class Scale(Input):
     type: Literal["scale"]
     service: Short
     pods: Annotated[int, Field(ge=0, le=256)]
+    region: Region = None  # with it, ``pods`` is that region's count
 
 
 class ScaleConsumers(Input):
@@ -144,6 +148,7 @@ class SetFlag(Input):
     type: Literal["set_flag"]
     flag: Short
     enabled: bool
+    region: Region = None  # with it, only the pods of that region
 
 
 class SetBreaker(Input):

@@ -175,6 +175,14 @@ class Dependency(Model):
         None, description="the most a quota raise is granted (omitted: what is asked)"
     )
     quota_raise_after: Period = Field(900.0, description="time for a quota raise to be granted")
+    regions: list[Name] = Field(
+        [],
+        description="one instance in each of these regions, named <name>.<region>; pods call "
+        "their own region's (one region: it lives there; omitted: one, reached from everywhere)",
+    )
+    cross_region_ms: Annotated[float, Field(ge=0, le=10_000)] = Field(
+        60.0, description="latency a call adds when it goes to another region's instance"
+    )
 
 
 class Database(Model):
@@ -184,6 +192,14 @@ class Database(Model):
     wait_timeout_ms: Annotated[float, Field(gt=0)] = 3000.0
     restart: Period = 30.0
     failover: Period = 180.0
+    regions: list[Name] = Field(
+        [],
+        description="one instance in each of these regions, named <name>.<region>; pods call "
+        "their own region's (one region: it lives there; omitted: one, reached from everywhere)",
+    )
+    cross_region_ms: Annotated[float, Field(ge=0, le=10_000)] = Field(
+        60.0, description="latency a call adds when it goes to another region's instance"
+    )
 
 
 class ConsumerGroup(Model):
@@ -481,6 +497,7 @@ class FlagFault(FaultBase):
     kind: Literal["flag_flip"]
     flag: str
     enabled: bool
+    region: str | None = Field(None, description="only in this region (omitted: everywhere)")
 
 
 class PoisonFault(FaultBase):
@@ -766,15 +783,25 @@ ENDABLE = (
 )
 
 
+def _with_instances(specs: list[Database] | list[Dependency]) -> list[str]:
+    """Names of ``specs`` and of the per-region instances of the regional ones."""
+    from .regional import instances
+
+    split = [i.name for s in specs if len(s.regions) >= 2 for i in instances(s)]
+    return [s.name for s in specs] + split
+
+
 def _check_references(sc: Scenario, doc: Any) -> None:
     """Cross-field checks pydantic cannot express; located like schema errors."""
+    from . import regional
     from .yamldoc import format_path
 
     topo = sc.topology
     names = {
         "service": [s.name for s in topo.services],
-        "dependency": [d.name for d in topo.dependencies],
-        "database": [d.name for d in topo.databases],
+        # A regional one is also each of its instances (faults and levers name one).
+        "dependency": _with_instances(topo.dependencies),
+        "database": _with_instances(topo.databases),
         "topic": [t.name for t in topo.topics],
         "flag": [f.name for f in topo.flags],
         "certificate": [c.name for c in topo.certificates],
@@ -900,6 +927,7 @@ def _check_references(sc: Scenario, doc: Any) -> None:
     for i, cfg in enumerate(topo.configs):
         for k, svc in enumerate(cfg.services):
             ref(("topology", "configs", i, "services", k), "service", svc)
+    regional.check(sc, bad)
     fault_ids = [f.id for f in sc.faults if f.id is not None]
     alert_names = [a.name for a in sc.alerts]
     from .metrics import metric_names
@@ -1033,6 +1061,13 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                 )
         elif isinstance(f, FlagFault):
             ref((*fp, "flag"), "flag", f.flag)
+            traffic_regions = [r.name for r in sc.traffic.regions]
+            if f.region is not None and f.region not in traffic_regions:
+                bad(
+                    (*fp, "region"),
+                    f"names an unknown region {f.region!r} "
+                    f"(known: {', '.join(traffic_regions) or 'none'})",
+                )
         elif isinstance(f, PoisonFault):
             ref((*fp, "topic"), "topic", f.topic)
         elif isinstance(f, BlockerFault):

@@ -41,6 +41,7 @@ from .drill import Drill
 from .inputs import CATEGORY
 from .log import Event
 from .outcome import Outcome, outcome
+from .regional import instance_names
 from .scenario import BlockerFault, FlagFault, Scenario
 from .script import DecisionScript, RunError, play
 from .timeexpr import format_clock
@@ -402,8 +403,8 @@ def _wiring(sc: Scenario) -> list[Finding]:
             )
     names = {
         "service": {s.name for s in topo.services},
-        "dependency": {d.name for d in topo.dependencies},
-        "database": {d.name for d in topo.databases},
+        "dependency": set(instance_names(topo.dependencies)),
+        "database": set(instance_names(topo.databases)),
         "topic": {t.name for t in topo.topics},
         "flag": {f.name for f in topo.flags},
         "certificate": {c.name for c in topo.certificates},

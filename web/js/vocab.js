@@ -77,7 +77,7 @@ export const VOCAB = [
   },
   {
     type: "scale", cat: "mitigate", label: "Scale", help: "Set the number of pods.",
-    params: [{ name: "service", kind: "service" }, { name: "pods", kind: "int", min: 0, max: 256 }],
+    params: [{ name: "service", kind: "service" }, { name: "pods", kind: "int", min: 0, max: 256 }, { name: "region", kind: "text", optional: true }],
   },
   {
     type: "scale_consumers", cat: "mitigate", label: "Scale consumers", help: "Set the consumer count (triggers a rebalance).",
@@ -85,7 +85,7 @@ export const VOCAB = [
   },
   {
     type: "set_flag", cat: "mitigate", label: "Set flag", help: "Turn a feature flag on or off.",
-    params: [{ name: "flag", kind: "flag" }, { name: "enabled", kind: "bool" }],
+    params: [{ name: "flag", kind: "flag" }, { name: "enabled", kind: "bool" }, { name: "region", kind: "text", optional: true }],
   },
   {
     type: "set_breaker", cat: "mitigate", label: "Circuit breaker", help: "Open (fail fast) or close a dependency's breaker.",
