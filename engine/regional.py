@@ -97,20 +97,17 @@ def check(sc: Scenario, bad: Bad) -> None:
                         f"{s.name} runs in no region but {name} is regional: "
                         f"give {s.name} `regions`",
                     )
-    for i, cache in enumerate(topo.caches):
-        if cache.database in split:
-            bad(
-                ("topology", "caches", i, "database"),
-                f"{cache.database} has an instance per region; a cache in front of a "
-                "regional database is not modelled",
-            )
-    for i, rec in enumerate(topo.discovery):
-        if rec.name in split:
-            bad(
-                ("topology", "discovery", i, "name"),
-                f"{rec.name} has an instance per region; DNS records for regional "
-                "dependencies are not modelled",
-            )
+    # What the model does not cover for a component with instances: refused, not faked.
+    unmodelled: list[tuple[tuple[str | int, ...], str, str]] = []
+    for i, c in enumerate(topo.caches):
+        what = "a cache in front of a regional database"
+        unmodelled.append((("topology", "caches", i, "database"), c.database, what))
+    for i, r in enumerate(topo.discovery):
+        what = "a DNS record for a regional dependency"
+        unmodelled.append((("topology", "discovery", i, "name"), r.name, what))
+    for where, name, what in unmodelled:
+        if name in split:
+            bad(where, f"{name} has an instance per region; {what} is not modelled")
     for i, f in enumerate(sc.faults):
         if isinstance(f, BlockerFault):
             field, target = "database", f.database

@@ -241,16 +241,19 @@ def test_bad_regional_fields_are_located_errors(changes: dict[str, Any], problem
     assert problem in [p.split(": ", 1)[1] for p in _problems(**changes)]
 
 
-def test_a_cache_in_front_of_a_regional_database_is_refused() -> None:
-    """Not modelled, so refused with its path rather than simulated wrongly."""
+def test_a_cache_or_dns_record_for_a_regional_component_is_refused() -> None:
+    """Not modelled, so refused with their paths rather than simulated wrongly."""
     doc = _doc()
     doc["topology"]["caches"] = [{"name": "orders-cache", "database": "orders"}]
+    doc["topology"]["discovery"] = [{"name": "payments"}]
     doc["api"]["endpoints"][0]["cache"] = "orders-cache"
     with pytest.raises(ScenarioError) as info:
         tiny(**doc)
     assert [str(p) for p in info.value.problems] == [
         "<scenario>: `topology.caches[0].database` orders has an instance per region; "
-        "a cache in front of a regional database is not modelled"
+        "a cache in front of a regional database is not modelled",
+        "<scenario>: `topology.discovery[0].name` payments has an instance per region; "
+        "a DNS record for a regional dependency is not modelled",
     ]
 
 
