@@ -144,6 +144,14 @@ ACTIONS: dict[str, ActionSpec] = {
             looks=(_DASH_ANY,),
         ),
         _m(
+            "reroute",
+            "component",
+            ("dependency", "database"),
+            reversible=True,
+            mechanic="regions",
+            looks=(_DASH_ANY, _DEP_ANY, _DB_ANY),
+        ),
+        _m(
             "rollback_config",
             "config",
             ("config",),

@@ -219,6 +219,15 @@ class EvacuateRegion(Input):
     restore: bool = False
 
 
+class Reroute(Input):
+    """Send one region's calls to a regional component's instance in another region."""
+
+    type: Literal["reroute"]
+    component: Short  # a database or dependency with an instance per region
+    region: Short  # whose pods' calls move
+    to: Short  # the region whose instance takes them (the callers' own: back home)
+
+
 class RollbackConfig(Input):
     type: Literal["rollback_config"]
     config: Short
@@ -360,6 +369,7 @@ AnyInput = Annotated[
     | RestoreRecord
     | SetRetries
     | EvacuateRegion
+    | Reroute
     | RollbackConfig
     | HaltConfigPush
     | PauseAutoscaler

@@ -38,12 +38,14 @@ def instance_names(specs: Sequence[Database | Dependency]) -> list[str]:
     return [i.name for s in specs for i in instances(s)]
 
 
-def route(spec: Database | Dependency, region: str) -> tuple[str, float]:
-    """The instance a pod in ``region`` calls, and the latency (ms) the call adds."""
+def route(spec: Database | Dependency, region: str, to: str | None = None) -> tuple[str, float]:
+    """The instance a pod in ``region`` calls (the one in ``to``, if its calls were
+    rerouted there), and the latency (ms) the call adds."""
     regions = spec.regions
     if not regions:
         return spec.name, 0.0
-    home = region if region in regions else regions[0]
+    want = region if to is None else to
+    home = want if want in regions else regions[0]
     extra = 0.0 if home == region else spec.cross_region_ms
     return (spec.name if len(regions) < 2 else f"{spec.name}.{home}"), extra
 

@@ -403,8 +403,9 @@ def _wiring(sc: Scenario) -> list[Finding]:
             )
     names = {
         "service": {s.name for s in topo.services},
-        "dependency": set(instance_names(topo.dependencies)),
-        "database": set(instance_names(topo.databases)),
+        # A regional one is targeted by name (reroute) and by instance (its other levers).
+        "dependency": {d.name for d in topo.dependencies} | set(instance_names(topo.dependencies)),
+        "database": {d.name for d in topo.databases} | set(instance_names(topo.databases)),
         "topic": {t.name for t in topo.topics},
         "flag": {f.name for f in topo.flags},
         "certificate": {c.name for c in topo.certificates},

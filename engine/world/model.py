@@ -72,6 +72,7 @@ class World:
         self.dbs = {i.name: DatabaseState(i) for d in topo.databases for i in instances(d)}
         specs: list[Database | Dependency] = [*topo.dependencies, *topo.databases]
         self.regional = {s.name: s for s in specs if s.regions}
+        self.reroutes: dict[tuple[str, str], str] = {}  # (component, callers' region) -> to
         self.topics = {t.name: TopicState(t) for t in topo.topics}
         self.caches = {c.name: CacheState(c, self.dbs[c.database]) for c in topo.caches}
         self._cache_list = list(self.caches.values())
@@ -176,7 +177,18 @@ class World:
     def route(self, name: str, region: str) -> tuple[str, float]:
         """The component a pod in ``region`` reaches calling ``name``, and the latency added."""
         spec = self.regional.get(name)
-        return (name, 0.0) if spec is None else route(spec, region)
+        return (
+            (name, 0.0) if spec is None else route(spec, region, self.reroutes.get((name, region)))
+        )
+
+    def set_route(self, name: str, region: str, to: str) -> None:
+        """Calls to ``name`` from ``region``'s pods go to ``to``'s instance from now on."""
+        if to == region:
+            self.reroutes.pop((name, region), None)
+        else:
+            self.reroutes[(name, region)] = to
+        for svc in self._service_list:
+            svc.reroute()
 
     def set_region_share(self, region: str, share: float) -> None:
         """Send ``share`` of traffic to ``region`` (0: evacuated); the others absorb the rest."""

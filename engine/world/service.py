@@ -560,6 +560,10 @@ class ServiceState:
     def set_timeout(self, callee: str, timeout_ms: float) -> None:
         """Calls to ``callee`` give up after ``timeout_ms`` from now (re-resolve the edges)."""
         self.timeouts[callee] = timeout_ms
+        self.reroute()
+
+    def reroute(self) -> None:
+        """Resolve again which components the calls reach (a timeout or a route changed)."""
         _unresolve(self)
         for view in (self._views or {}).values():
             _unresolve(view)

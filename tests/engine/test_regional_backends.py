@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from engine.drill import Drill
-from engine.errors import InvalidInput, ScenarioError
+from engine.errors import InvalidInput, NotAllowed, ScenarioError
 from engine.scenario import Scenario
 
 from .conftest import play, series
@@ -116,6 +116,67 @@ def test_the_survivors_database_pool_limits_what_it_can_take() -> None:
 def test_the_tempting_wrong_moves_do_not_help(move: dict[str, Any], end: float) -> None:
     """Acting on the healthy instance, or on the callers, leaves us-east failing."""
     assert _end(play(_sc(), [(30, move)]))[0] == end
+
+
+REROUTE = {"type": "reroute", "component": "payments", "region": "us-east", "to": "us-west"}
+
+
+def test_rerouting_the_regions_calls_to_the_healthy_instance_fixes_it_sooner() -> None:
+    """30 s after the reroute us-east's pods call payments.us-west (60 ms further away):
+    no errors, and us-east keeps serving its own users."""
+    d = play(_sc(), [(30, REROUTE)])
+    assert [
+        (e.t, e.data["what"], e.data["to"], e.data["added_ms"])
+        for e in d.log.events
+        if e.type == "effect"
+    ] == [(240.0, "calls rerouted", "payments.us-west", 60.0)]
+    assert _end(d) == [0.0, 0.0, 0.0, 0.0, 400.0, 80.0, 33.333]
+    assert _end(d, ("api.us-east.rps", "api.p50_ms")) == [200.0, 200.0]
+
+
+def test_rerouting_onto_an_instance_too_small_for_both_regions_fails_some() -> None:
+    """With 300 calls/s per instance the rerouted load queues at payments.us-west: a
+    quarter of all requests fail, now in both regions (better than half, not a fix)."""
+    assert _end(play(_sc(capacity=300), [(30, REROUTE)]))[:3] == [25.0, 27.633, 22.367]
+
+
+def test_rerouting_the_healthy_region_onto_the_broken_instance_breaks_it_too() -> None:
+    """The tempting wrong direction: us-west's calls go to payments.us-east and fail."""
+    wrong = {**REROUTE, "region": "us-west", "to": "us-east"}
+    assert _end(play(_sc(), [(30, wrong)]))[:3] == [100.0, 100.0, 100.0]
+
+
+def test_rerouting_back_home_restores_the_regions_own_instance() -> None:
+    """A reroute to the callers' own region undoes it: us-east fails again."""
+    home = {**REROUTE, "to": "us-east"}
+    d = play(_sc(), [(30, REROUTE), (300, home)])
+    assert [e.data["to"] for e in d.log.events if e.type == "effect"] == [
+        "payments.us-west",
+        "payments.us-east",
+    ]
+    assert _end(d)[:3] == [50.0, 100.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("move", "error"),
+    [
+        ({"component": "payments.us-east"}, "unknown component with an instance per region"),
+        ({"region": "mars"}, "unknown region 'mars'; valid: us-east, us-west"),
+        ({"to": "mars"}, "unknown region of payments 'mars'; valid: us-east, us-west"),
+        ({"to": "us-east"}, "us-east's calls to payments already go to payments.us-east"),
+        ({"to": 3}, "to"),
+        ({"extra": 1}, "extra"),
+    ],
+)
+def test_a_bad_reroute_is_refused_and_changes_nothing(move: dict[str, Any], error: str) -> None:
+    """Unknown components or regions, a no-op and garbage fields are refused; the log
+    is unchanged."""
+    d = Drill(_sc(), seed=0)
+    d.advance(10)
+    before = d.log.last_seq
+    with pytest.raises((InvalidInput, NotAllowed), match=re.escape(error)):
+        d.submit({**REROUTE, **move}, actor="a")
+    assert d.log.last_seq == before
 
 
 def _blocked() -> Scenario:

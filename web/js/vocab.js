@@ -123,6 +123,10 @@ export const VOCAB = [
     type: "evacuate_region", cat: "mitigate", label: "Evacuate region", help: "Move a region's traffic to the others.",
     params: [{ name: "region", kind: "text" }, { name: "restore", kind: "bool", optional: true }],
   },
+  {
+    type: "reroute", cat: "mitigate", label: "Reroute calls", help: "Send one region's calls to a database or dependency in another region.",
+    params: [{ name: "component", kind: "text" }, { name: "region", kind: "text" }, { name: "to", kind: "text" }],
+  },
   { type: "rollback_config", cat: "mitigate", label: "Roll back config", help: "Red button: every pod back on the last good config.", params: [{ name: "config", kind: "text" }] },
   {
     type: "pause_autoscaler", cat: "mitigate", label: "Pause autoscaler", help: "Stop the autoscaler changing the fleet size.",
