@@ -225,7 +225,9 @@ class Drill:
             "alerts": sorted(self.alerts.firing),
             "incident": self.incident,
             "revealed": list(self.revealed),
-            "flags": dict(self.world.flags),
+            # A flag set in one region apart from the rest shows as "<flag>@<region>".
+            "flags": dict(self.world.flags)
+            | {f"{n}@{r}": on for (n, r), on in self.world.region_flags.items()},
             "scenario": public_info(self.scenario),
         }
         if role != "facilitator" and not self.ended:

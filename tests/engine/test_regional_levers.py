@@ -179,6 +179,13 @@ def test_turning_the_flag_off_in_the_broken_region_fixes_it() -> None:
     assert _flag_end(d) == [0.0, 0.0, 0.0]
 
 
+def test_the_snapshot_shows_where_a_flag_is_set_apart() -> None:
+    """The war room's flag panel reads the snapshot: on in us-east only, off elsewhere."""
+    d = Drill(_flagged(), seed=0)
+    d.advance(130)
+    assert d.snapshot("player")["flags"] == {"new-path": False, "new-path@us-east": True}
+
+
 def test_turning_the_flag_off_in_the_other_region_does_not_help() -> None:
     """The tempting wrong region: us-west had it off already; us-east keeps failing."""
     off = {"type": "set_flag", "flag": "new-path", "enabled": False, "region": "us-west"}
