@@ -704,8 +704,8 @@ class ServiceState:
             self._downstream()
             for g in region.groups:
                 g.q = None
-        for name in _VIEW:  # _resolve and _downstream rebind some of them
-            setattr(view, name, getattr(self, name))
+            for name in _VIEW:  # _resolve and _downstream rebind some of them
+                setattr(view, name, getattr(self, name))
         view.reach = [0.0] * n_e
         view.passed = [0.0] * n_e
 

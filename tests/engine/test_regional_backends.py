@@ -324,3 +324,21 @@ def test_an_alert_on_the_aggregate_of_a_regional_database_is_refused() -> None:
     doc["alerts"] = [{"name": "Pool", "metric": "orders.pool_util_pct", "threshold": 90}]
     with pytest.raises(ScenarioError, match=re.escape("orders.us-east.pool_util_pct")):
         tiny(**doc)
+
+
+def test_a_yaml_mistake_in_a_regional_field_names_file_line_and_field() -> None:
+    """An unknown region in a database's `regions` is located on its line of the file."""
+    import yaml
+
+    from .inline import BASE
+
+    doc = _doc()
+    doc["topology"]["databases"][0]["regions"] = ["us-east", "mars"]
+    api = {**BASE["topology"]["services"][0], **doc.pop("api")}
+    full = {**BASE, **doc, "topology": {**doc["topology"], "services": [api]}}
+    text = yaml.safe_dump(full, sort_keys=False)
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_yaml(text, "regional.yaml")
+    (problem,) = info.value.problems
+    assert (problem.file, problem.path) == ("regional.yaml", "topology.databases[0].regions[1]")
+    assert problem.line == text.splitlines().index("    - mars") + 1
