@@ -221,3 +221,33 @@ def test_a_flag_flip_in_an_unknown_region_is_a_located_error() -> None:
     assert [str(p) for p in info.value.problems] == [
         "<scenario>: `faults[0].region` names an unknown region 'mars' (known: us-east, us-west)"
     ]
+
+
+def test_a_flag_turned_off_in_one_region_does_not_end_what_off_everywhere_ends() -> None:
+    """A surge that lasts until the flag goes off keeps going after a regional off."""
+    doc = {
+        "traffic": {
+            "base_rps": 400,
+            "noise_pct": 0,
+            "regions": [{"name": "us-east", "share": 0.5}, {"name": "us-west", "share": 0.5}],
+        },
+        "api": {"regions": ["us-east", "us-west"]},
+        "topology": {"flags": [{"name": "promo", "enabled": True, "propagation": 30}]},
+        "faults": [
+            {
+                "id": "promo-surge",
+                "kind": "traffic_surge",
+                "multiplier": 3,
+                "ramp": 0,
+                "at": 60,
+                "until": {"action": "set_flag", "target": "promo", "enabled": False},
+            }
+        ],
+    }
+    east = {"type": "set_flag", "flag": "promo", "enabled": False, "region": "us-east"}
+    d = play(tiny(**doc), [(30, east)])
+    assert "fault ended" not in [e.data.get("what") for e in d.log.events if e.type == "state"]
+    assert series(d, "api.rps")[-1][1] == 1200.0
+    d = play(tiny(**doc), [(30, {k: v for k, v in east.items() if k != "region"})])
+    assert "fault ended" in [e.data.get("what") for e in d.log.events if e.type == "state"]
+    assert series(d, "api.rps")[-1][1] == 400.0
