@@ -76,7 +76,7 @@ def doc_sections() -> dict[str, str]:
         elif line.startswith("## ") and not fence:
             close()
             names, body = [], []
-        elif not fence and not line.startswith("|") and names:
+        elif not fence and not line.startswith(("|", "<!--")) and names:  # no tables, markers
             body.append(line)
     close()
     return sections

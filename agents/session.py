@@ -19,6 +19,7 @@ from engine.drill import Drill
 from engine.errors import DrillStateError, PlayerError
 from engine.log import Event
 from engine.outcome import Outcome, outcome
+from engine.postmortem import postmortem_markdown
 from engine.scenario import Scenario
 
 from .brief import player_facts
@@ -141,7 +142,7 @@ class HeadlessSession:
             self._finished = Finished(
                 grade=g,
                 outcome=outcome(sc, events),
-                postmortem=postmortem(sc, events, g).to_markdown(),
+                postmortem=postmortem_markdown(postmortem(sc, events, g)),
                 digest=self.drill.log.digest(),
                 actions=self.actions,
                 refused=tuple(self.refused),

@@ -4,7 +4,7 @@ Each hazard from tests/malformed (alias bomb, 10,000-deep nesting, duplicate
 keys, non-UTF-8, tags, ...) plus some built here (a file just over the 1 MB
 limit, a 90 KB flow list of 30,000 values that trips the value limit, and
 three files just under 1 MB: a flow list, a block list, one long string) is fed
-to ``Scenario.from_yaml``; the figure is the median time to the error, as a
+to ``load_scenario``; the figure is the median time to the error, as a
 ratio of the median time to load and validate checkout-deploy-500s.
 
     python bench/hazards.py [--runs N]
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.errors import ScenarioError
-from engine.scenario import Scenario
+from engine.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +36,7 @@ def median_ms(fn: Callable[[], object], runs: int) -> float:
 def refuse(source: bytes, name: str) -> Callable[[], str]:
     def run() -> str:
         try:
-            Scenario.from_yaml(source, name)
+            load_scenario(source, name)
         except ScenarioError as exc:
             return str(exc.first)
         raise AssertionError(f"{name} was accepted")
@@ -50,7 +50,7 @@ def main() -> None:
     args = parser.parse_args()
 
     real = (ROOT / "scenarios" / "checkout-deploy-500s.yaml").read_bytes()
-    baseline = median_ms(lambda: Scenario.from_yaml(real, "checkout-deploy-500s.yaml"), args.runs)
+    baseline = median_ms(lambda: load_scenario(real, "checkout-deploy-500s.yaml"), args.runs)
     hazards = {p.name: p.read_bytes() for p in sorted((ROOT / "tests" / "malformed").glob("*"))}
     hazards["over_1mb.yaml"] = b"# padding\n" * 110_000
     hazards["30k_values.yaml"] = b"id: x\nitems: [" + b"1, " * 30_000 + b"1]\n"

@@ -25,6 +25,7 @@ from pathlib import Path
 import simpy
 
 from engine.drill import Drill
+from engine.loader import load_scenario, scenario_from_dict
 from engine.scenario import Scenario
 from engine.script import DecisionScript, play
 
@@ -115,7 +116,7 @@ def graph_scenario(edge: int = 4, mid: int = 12, leaf: int = 24, herd: bool = Tr
     services += [
         svc(f"leaf-{i}", 0.0, [{"to": f"store-{i % 4}", "retries": 2}]) for i in range(leaf)
     ]
-    return Scenario.from_dict(
+    return scenario_from_dict(
         {
             "id": "graph-40-herd" if herd else "graph-40-calm",
             "title": "A 40-service graph",
@@ -189,12 +190,12 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=15)
     args = ap.parse_args()
     text = BENCH_SCENARIO.read_bytes()
-    measure(Scenario.from_yaml(text, str(BENCH_SCENARIO)), args.runs, STRONG)
+    measure(load_scenario(text, str(BENCH_SCENARIO)), args.runs, STRONG)
     measure(graph_scenario(herd=False), args.runs, None)
     measure(graph_scenario(herd=True), max(1, args.runs // 3), None)
     print("  library strong scripts (median of 5, not graded):")
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
-        lib = Scenario.from_yaml(path.read_bytes(), str(path))
+        lib = load_scenario(path.read_bytes(), str(path))
         ref = ROOT / "tests" / "reference" / path.stem / "strong.yaml"
         script = DecisionScript.from_yaml(ref.read_bytes(), str(ref)) if ref.exists() else None
         runs = []
@@ -215,7 +216,7 @@ def main() -> None:
         data = path.read_bytes()
         t0 = time.perf_counter()
         for _ in range(20):
-            Scenario.from_yaml(data, str(path))
+            load_scenario(data, str(path))
         loads.append(((time.perf_counter() - t0) / 20, path.name, data.count(b"\n")))
     worst = max(loads)
     print(

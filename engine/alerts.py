@@ -29,6 +29,11 @@ class AlertEngine:
         self._since: list[float | None] = [None] * len(rules)
         self.firing: dict[str, float] = {}  # name -> time it fired
 
+    def no_data(self) -> None:
+        """A tick without data (alerting is down): nothing fires or resolves, and a
+        breach must hold for a rule's whole ``for`` again once data returns."""
+        self._since = [None] * len(self.rules)
+
     def step(self, now: float, values: Sequence[float]) -> list[tuple[str, AlertRule, float]]:
         """Transitions this tick: ("fired" | "resolved", rule, current value)."""
         out: list[tuple[str, AlertRule, float]] = []

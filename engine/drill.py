@@ -22,17 +22,17 @@ from simpy.events import URGENT
 
 from . import __version__, mechanics
 from . import inputs as I
-from .alerts import AlertEngine
+from .alerts import OPS, AlertEngine
 from .causes import Watch
+from .choices import draw, resolve
 from .effects import apply_fault, end_fault, mitigate
 from .errors import DrillStateError, InvalidInput, NotAllowed
 from .log import DrillLog, Event
 from .metrics import as_players_see
 from .observe import investigate
-from .regional import instance_names
 from .responders import Responders
 from .responders import public as responders_public
-from .scenario import Cause, Fault, Inject, Migration, PodFault, Scenario
+from .scenario import Cause, Fault, Inject, Migration, PodFault, Scenario, instance_names
 from .world import World
 from .world.service import ServiceState
 
@@ -42,9 +42,11 @@ WARMUP_TICKS = 120
 
 class Drill:
     def __init__(self, scenario: Scenario, seed: int = 0) -> None:
-        self.scenario = scenario
         self.seed = seed
         self.rng = random.Random(seed)
+        # seed-chosen values come first off the drill's random (engine/choices.py)
+        self.choices = draw(scenario.choices, self.rng)
+        self.scenario = scenario = resolve(scenario, self.choices)
         self.env = simpy.Environment()
         self.log = DrillLog()
         self.changes: list[dict[str, Any]] = []
@@ -368,7 +370,11 @@ class Drill:
         dt = sc.tick
         now = float(self.env.now)
         self.world.step(now, dt)
-        for kind, rule, value in self.alerts.step(now, self.world.values):
+        if self.world.alerting_down:
+            self.alerts.no_data()
+        for kind, rule, value in (
+            () if self.world.alerting_down else self.alerts.step(now, self.world.values)
+        ):
             self.log.append(
                 now,
                 "system",
@@ -431,8 +437,6 @@ class Drill:
             if c.alert is not None:
                 due = c.alert in self.alerts_seen
             elif c.metric is not None:
-                from .alerts import OPS
-
                 due = OPS[c.op](metric(c.metric), c.threshold or 0.0)
             else:
                 due = self.page_at is not None and now >= self.page_at + (c.after_page or 0.0)

@@ -30,7 +30,7 @@ from .scenario import (
 from .world.service import Shared
 
 if TYPE_CHECKING:
-    from .drill import Drill
+    from .handle import DrillHandle
     from .world.service import ServiceState
 
 Plan = Callable[[int], None]
@@ -44,7 +44,7 @@ SKIP_S = 60.0
 
 # ------------------------------------------------------------- rollouts
 def roll(
-    drill: Drill,
+    drill: DrillHandle,
     svc: ServiceState,
     version: str,
     duration: float,
@@ -109,7 +109,7 @@ def previous_version(svc: ServiceState) -> str | None:
 
 
 # ----------------------------------------------------------------- faults
-def apply_fault(drill: Drill, fault: Any, key: str, pod_index: int | None = None) -> None:
+def apply_fault(drill: DrillHandle, fault: Any, key: str, pod_index: int | None = None) -> None:
     """Start a scenario fault now (called by its timer or its cause).
 
     ``key`` identifies this fault line (its id, else ``faults[i]``); a fault on
@@ -207,7 +207,7 @@ def apply_fault(drill: Drill, fault: Any, key: str, pod_index: int | None = None
     drill.state("fault", "fault started", vis="facilitator", **data)
 
 
-def end_fault(drill: Drill, fault: Fault, key: str) -> None:
+def end_fault(drill: DrillHandle, fault: Fault, key: str) -> None:
     """End a running fault now: its cause went (``until``) or its time came."""
     if drill.active_faults.pop(key, None) is None:
         return  # not running (never started, or already ended)
@@ -235,13 +235,13 @@ def end_fault(drill: Drill, fault: Fault, key: str) -> None:
     drill.fault_ended(key)
 
 
-def _start_blocker(drill: Drill, fault: BlockerFault) -> None:
+def _start_blocker(drill: DrillHandle, fault: BlockerFault) -> None:
     db = drill.world.dbs[fault.database]
     db.blocker = fault
     drill.blocker_pids[fault.database] = 4000 + drill.rng.randrange(1000, 9000)
 
 
-def _clear_blocker(drill: Drill, name: str) -> None:
+def _clear_blocker(drill: DrillHandle, name: str) -> None:
     db = drill.world.dbs[name]
     fault = db.blocker
     db.blocker = None
@@ -258,7 +258,7 @@ def _clear_blocker(drill: Drill, name: str) -> None:
 
 
 # ------------------------------------------------------------ mitigations
-def mitigate(drill: Drill, inp: I.Input) -> Plan | mechanics.Held:
+def mitigate(drill: DrillHandle, inp: I.Input) -> Plan | mechanics.Held:
     """Validate a mitigation against the drill now and return its plan (run with its seq).
 
     Levers owned by a mechanic (``engine.mechanics``) are dispatched to it; the
@@ -274,7 +274,7 @@ def mitigate(drill: Drill, inp: I.Input) -> Plan | mechanics.Held:
     return plan
 
 
-def _plan(drill: Drill, inp: I.Input) -> Plan:
+def _plan(drill: DrillHandle, inp: I.Input) -> Plan:
     lever = mechanics.LEVERS.get(inp.type)
     if lever is not None:
         return lever(drill, inp)
@@ -470,7 +470,7 @@ def _plan(drill: Drill, inp: I.Input) -> Plan:
     raise AssertionError(f"not a mitigation: {inp.type}")  # pragma: no cover
 
 
-def _scale_region(drill: Drill, svc: ServiceState, region: str, pods: int) -> Plan:
+def _scale_region(drill: DrillHandle, svc: ServiceState, region: str, pods: int) -> Plan:
     """``scale`` with a region: that region gets ``pods`` pods; the others keep theirs.
 
     New pods land in the region, so they serve only its share of the traffic.
@@ -495,7 +495,7 @@ def _scale_region(drill: Drill, svc: ServiceState, region: str, pods: int) -> Pl
     return plan
 
 
-def _set_pod(drill: Drill, seq: int, svc: ServiceState, name: str, state: str) -> None:
+def _set_pod(drill: DrillHandle, seq: int, svc: ServiceState, name: str, state: str) -> None:
     pod = svc.pod(name)
     if pod is None:  # scaled in meanwhile
         return
@@ -503,7 +503,7 @@ def _set_pod(drill: Drill, seq: int, svc: ServiceState, name: str, state: str) -
     drill.effect(seq, svc.name, f"pod {state}", pod=name)
 
 
-def _restart(drill: Drill, inp: I.Restart) -> Plan:
+def _restart(drill: DrillHandle, inp: I.Restart) -> Plan:
     w = drill.world
     if inp.target in w.services:
         svc = w.services[inp.target]

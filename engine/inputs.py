@@ -23,6 +23,11 @@ Long = Annotated[str, Field(min_length=1, max_length=2000)]
 Region = Annotated[Short | None, Field(exclude_if=lambda v: v is None)]
 
 
+def _kind(kind: str) -> dict[str, Any]:
+    """What the client's console asks for when the field's name does not say (a responder)."""
+    return {"x-kind": kind}
+
+
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     type: str
@@ -54,8 +59,10 @@ class Delegate(Input):
     """Give a simulated teammate (engine/responders.py) a task: any player action."""
 
     type: Literal["delegate"]
-    person: Short
-    task: dict[str, Any]
+    person: Annotated[
+        str, Field(min_length=1, max_length=200, json_schema_extra=_kind("responder"))
+    ]
+    task: Annotated[dict[str, Any], Field(json_schema_extra=_kind("task"))]
 
 
 class Decide(Input):
@@ -113,7 +120,7 @@ class AskSme(Input):
 # ------------------------------------------------------------------ impact
 class StateImpact(Input):
     type: Literal["state_impact"]
-    users_pct: Annotated[float, Field(ge=0, le=100)]
+    users_pct: Annotated[float, Field(ge=0, le=100, title="users affected %")]
     trend: Literal["rising", "stable", "falling"]
     data: Literal["intact", "delayed", "corrupted", "lost"]
     scope: Annotated[str, Field(max_length=500)] = ""
@@ -160,7 +167,7 @@ class SetBreaker(Input):
 class ThrottleProducer(Input):
     type: Literal["throttle_producer"]
     topic: Short
-    allow_pct: Annotated[float, Field(ge=0, le=100)]
+    allow_pct: Annotated[float, Field(ge=0, le=100, title="allow %")]
 
 
 class SkipPoison(Input):
@@ -182,7 +189,7 @@ class Failover(Input):
 class ShedLoad(Input):
     type: Literal["shed_load"]
     service: Short
-    pct: Annotated[float, Field(ge=0, le=95)]
+    pct: Annotated[float, Field(ge=0, le=95, title="shed %")]
 
 
 class KillQuery(Input):
@@ -294,7 +301,9 @@ class StatusUpdate(Input):
     state: Literal["investigating", "identified", "monitoring", "resolved"]
     impact: Annotated[str, Field(min_length=1, max_length=1000)]
     action: Annotated[str, Field(max_length=1000)] = ""
-    next_update_min: Annotated[int, Field(ge=1, le=240)] | None = None
+    next_update_min: Annotated[int, Field(ge=1, le=240)] | None = Field(
+        None, title="next update (min)"
+    )
     text: Annotated[str, Field(max_length=2000)] = ""
 
 
@@ -306,7 +315,7 @@ class Chat(Input):
 # ------------------------------------------------------------- facilitator
 class FireInject(Input):
     type: Literal["inject"]
-    id: Short
+    id: Annotated[str, Field(min_length=1, max_length=200, json_schema_extra=_kind("inject"))]
 
 
 class Message(Input):

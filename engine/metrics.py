@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .regional import instance_names, instances
+from .regional import instances
+from .scenario import instance_names
 
 if TYPE_CHECKING:
     from .scenario import Scenario

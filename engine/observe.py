@@ -14,10 +14,10 @@ from . import mechanics
 from .mechanics.discovery import dns_answer
 
 if TYPE_CHECKING:
-    from .drill import Drill
+    from .handle import DrillHandle
 
 
-def investigate(drill: Drill, inp: I.Input) -> dict[str, Any]:
+def investigate(drill: DrillHandle, inp: I.Input) -> dict[str, Any]:
     """What the asker of ``inp`` sees now, after any mechanic degraded it (a tool outage)."""
     result = _answer(drill, inp)
     for degrade in mechanics.ANSWERS:
@@ -25,7 +25,7 @@ def investigate(drill: Drill, inp: I.Input) -> dict[str, Any]:
     return result
 
 
-def _answer(drill: Drill, inp: I.Input) -> dict[str, Any]:
+def _answer(drill: DrillHandle, inp: I.Input) -> dict[str, Any]:
     w = drill.world
     sc = drill.scenario
     if isinstance(inp, I.ViewDashboard):

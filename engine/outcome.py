@@ -12,22 +12,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
+from .choices import as_played
 from .log import Event
 from .metrics import region_metric_names
 from .scenario import Scenario
 
 USERS = "business.users_affected_pct"
+ROWS = "business.rows_corrupted"
 # Cumulative losses: growing by more than LOSS_STEP between samples is ongoing harm.
-LOSSES: tuple[str, ...] = ("business.rows_corrupted", "business.messages_lost")
+LOSSES: tuple[str, ...] = (ROWS, "business.messages_lost")
 LOSS_SUFFIXES: tuple[str, ...] = (".messages_lost",)
 LOSS_STEP = 0.5
 
 
 def loss_metrics(values: dict[str, float]) -> list[str]:
     """The cumulative-loss metrics present in one sample, in a stable order."""
-    return sorted(k for k in values if k in LOSSES or k.endswith(LOSS_SUFFIXES))
+    return list(_losses(tuple(values)))
+
+
+@lru_cache(maxsize=32)
+def _losses(keys: tuple[str, ...]) -> tuple[str, ...]:
+    # Every sample of a drill has the same keys: pick the losses out once per key set.
+    return tuple(sorted(k for k in keys if k in LOSSES or k.endswith(LOSS_SUFFIXES)))
+
+
+@lru_cache(maxsize=32)
+def _peak_keys(keys: tuple[str, ...], regional: frozenset[str]) -> tuple[tuple[str, ...], ...]:
+    """(whole-service error rates, consumer lags) among one sample's keys."""
+    errs = tuple(k for k in keys if k.endswith(".err_5xx_pct") and k not in regional)
+    return errs, tuple(k for k in keys if k.endswith(".consumer_lag"))
 
 
 def harms(values: dict[str, float], prev: dict[str, float] | None, threshold: float) -> list[str]:
@@ -37,7 +53,7 @@ def harms(values: dict[str, float], prev: dict[str, float] | None, threshold: fl
     if values.get(USERS, 0.0) >= threshold:
         out.append(USERS)
     if prev is not None:
-        out += [k for k in loss_metrics(values) if values[k] - prev.get(k, 0.0) > LOSS_STEP]
+        out += [k for k in _losses(tuple(values)) if values[k] - prev.get(k, 0.0) > LOSS_STEP]
     return out
 
 
@@ -67,6 +83,8 @@ class Outcome:
 
 
 def outcome(scenario: Scenario, events: Sequence[Event]) -> Outcome:
+    """The figures of one drill log (its seed's choices resolved)."""
+    scenario = as_played(scenario, events)
     threshold = scenario.grading.impact_threshold_pct
     page_at = None
     started = None
@@ -79,7 +97,7 @@ def outcome(scenario: Scenario, events: Sequence[Event]) -> Outcome:
     inputs = 0
     samples: list[tuple[float, list[str]]] = []
     prev: dict[str, float] | None = None
-    regional = set(region_metric_names(scenario))  # peaks are of whole services
+    regional = frozenset(region_metric_names(scenario))  # peaks are of whole services
     for e in events:
         if e.type == "metrics":
             v = e.data["values"]
@@ -92,11 +110,11 @@ def outcome(scenario: Scenario, events: Sequence[Event]) -> Outcome:
                 started = e.t if started is None else started
                 last_bad = e.t
             peak_users = max(peak_users, users)
-            for k, x in v.items():
-                if k.endswith(".err_5xx_pct") and k not in regional:
-                    peak_5xx = max(peak_5xx, x)
-                elif k.endswith(".consumer_lag"):
-                    max_lag = max(max_lag, x)
+            errs, lags = _peak_keys(tuple(v), regional)
+            for k in errs:
+                peak_5xx = max(peak_5xx, v[k])
+            for k in lags:
+                max_lag = max(max_lag, v[k])
         elif e.type == "page" and page_at is None:
             page_at = e.t
         elif e.type == "alert.fired":

@@ -15,6 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar, cast
 
+from .scenario import (
+    BlockerFault,
+    DependencyFault,
+    QuotaFault,
+    instance_name,
+    instance_names,
+)
+
 if TYPE_CHECKING:
     from .scenario import Database, Dependency, Scenario
 
@@ -28,14 +36,9 @@ def instances(spec: C) -> list[C]:
         return [spec]
     # model_copy keeps the type; mypy cannot see it through the union bound.
     return [
-        cast(C, spec.model_copy(update={"name": f"{spec.name}.{r}", "regions": [r]}))
+        cast(C, spec.model_copy(update={"name": instance_name(spec.name, r), "regions": [r]}))
         for r in spec.regions
     ]
-
-
-def instance_names(specs: Sequence[Database | Dependency]) -> list[str]:
-    """Every instance name of ``specs``, in declaration order."""
-    return [i.name for s in specs for i in instances(s)]
 
 
 def route(spec: Database | Dependency, region: str, to: str | None = None) -> tuple[str, float]:
@@ -47,13 +50,11 @@ def route(spec: Database | Dependency, region: str, to: str | None = None) -> tu
     want = region if to is None else to
     home = want if want in regions else regions[0]
     extra = 0.0 if home == region else spec.cross_region_ms
-    return (spec.name if len(regions) < 2 else f"{spec.name}.{home}"), extra
+    return (spec.name if len(regions) < 2 else instance_name(spec.name, home)), extra
 
 
 def check(sc: Scenario, bad: Bad) -> None:
     """Regional fields: known regions, callers in a region, faults naming one instance."""
-    from .scenario import BlockerFault, DependencyFault, QuotaFault
-
     topo = sc.topology
     known = [r.name for r in sc.traffic.regions]
     regional: dict[str, Database | Dependency] = {}

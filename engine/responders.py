@@ -17,58 +17,17 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING, Any
 
 from . import inputs as I
 from .errors import FiredrillError, InvalidInput, NotAllowed
-from .timeexpr import Duration
+from .roster import DEFAULT_ROSTER, Busy, Mistake, Responder
 
 if TYPE_CHECKING:
-    from .drill import Drill
+    from .handle import DrillHandle
     from .log import Event
 
-Said = Annotated[str, Field(min_length=1, max_length=1000)]
-Seconds = Annotated[Duration, Field(ge=0, le=86_400)]
-
-
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Busy(_Spec):
-    """A stretch of the drill in which the responder is tied up elsewhere."""
-
-    start: Seconds = 0.0
-    until: Seconds
-    says: Said = "I'm tied up on something else, I'll pick this up as soon as I can."
-
-
-class Mistake(_Spec):
-    """A task the responder performs but reports wrongly (``target``: any, if omitted)."""
-
-    action: Annotated[str, Field(min_length=1, max_length=60)]
-    target: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    says: Said
-
-
-class Responder(_Spec):
-    """One simulated teammate."""
-
-    name: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z][A-Za-z0-9 .'-]*$")]
-    title: Annotated[str, Field(max_length=80)] = "engineer"
-    joins_after: Seconds = 90.0  # from the page to saying hello in the channel
-    pace: Annotated[float, Field(gt=0, le=10)] = 1.0  # multiplies every task time
-    busy: list[Busy] = []
-    wrong: list[Mistake] = []
-
-
-DEFAULT_ROSTER: tuple[Responder, ...] = (
-    Responder(name="Priya", title="SRE", joins_after=60.0, pace=1.0),
-    Responder(name="Sam", title="backend engineer", joins_after=120.0, pace=1.3),
-    Responder(name="Alex", title="support lead", joins_after=90.0, pace=1.1),
-)
+__all__ = ["DEFAULT_ROSTER", "Busy", "Mistake", "Responder", "Responders", "public", "roster"]
 
 # Seconds a task takes before its action lands (uniform in the range, times ``pace``):
 # reading a dashboard is quick, a change needs a terminal and a second look.
@@ -106,7 +65,7 @@ class _Mate:
 class Responders:
     """The responders of one drill; the drill calls :meth:`check` and :meth:`after`."""
 
-    def __init__(self, drill: Drill) -> None:
+    def __init__(self, drill: DrillHandle) -> None:
         self.drill = drill
         self.mates = {r.name.casefold(): _Mate(r) for r in roster(drill.scenario)}
 

@@ -1,21 +1,26 @@
 """The scenario format: frozen, typed objects parsed from YAML.
 
 A scenario is data, not code: topology, traffic, faults on a timeline,
-alert rules, injects, the hidden truth and grading expectations. Build one
-with :meth:`Scenario.from_yaml` (located errors) or :meth:`Scenario.from_dict`.
+alert rules, injects, the hidden truth and grading expectations. Load one
+with :func:`engine.loader.load_scenario` (located errors) or
+:func:`engine.loader.scenario_from_dict`: they also run the checks that need
+layers above this one (metric names, the rubric, the postmortem's rules).
 The field reference is docs/scenario-format.md; the JSON Schema is
 scenarios/scenario.schema.json (generated from these models).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .errors import Problem, ScenarioError
-from .responders import Busy, Mistake, Responder  # noqa: F401  (documented models)
+from .actions import ACTIONS
+from .errors import Problem
+from .roster import Busy, Mistake, Responder  # noqa: F401  (documented models)
 from .timeexpr import Duration
+from .yamldoc import Document, format_path
 
 Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_./ -]*$")]
 Slug = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")]
@@ -23,6 +28,7 @@ Pct = Annotated[float, Field(ge=0, le=100)]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Period = Annotated[Duration, Field(gt=0, le=86_400)]  # a positive length of time
 Delay = Annotated[Duration, Field(ge=0, le=86_400)]  # zero or more
+ChoiceName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 class Model(BaseModel):
@@ -112,6 +118,14 @@ class ColdStart(Model):
     )
 
 
+class ShedRetries(Model):
+    """Clients retry the requests load shedding refuses (a 429 with Retry-After): they wait,
+    then come back on top of new traffic, so lifting a shed all at once meets its backlog."""
+
+    pct: Pct = Field(..., description="share of shed requests whose clients retry them")
+    backoff: Period = Field(30.0, description="mean wait before a client retries")
+
+
 class Autoscaler(Model):
     """A horizontal autoscaler: it sizes the fleet to hold a utilisation target."""
 
@@ -149,6 +163,9 @@ class Service(Model):
     fix_time: Period = Field(600.0, description="time to write, review and build a fix")
     cold_start: ColdStart | None = Field(
         None, description="started pods call their callees harder for a while (omitted: no)"
+    )
+    shed_retries: ShedRetries | None = Field(
+        None, description="clients retry shed requests later (omitted: they do not)"
     )
     autoscaler: Autoscaler | None = Field(None, description="omitted: the fleet keeps its size")
 
@@ -516,7 +533,7 @@ class BlockerFault(FaultBase):
     stopped_by_flag: str | None = Field(None, description="turning this flag off stops recurrence")
 
 
-Tool = Literal["dashboards", "logs", "deploys"]
+Tool = Literal["dashboards", "logs", "deploys", "alerting"]
 
 
 class ToolOutageFault(FaultBase):
@@ -526,7 +543,7 @@ class ToolOutageFault(FaultBase):
     tools: Annotated[list[Tool], Field(min_length=1)] = Field(
         ...,
         description="what goes down: dashboards (stale panels), logs (no search), "
-        "deploys (no rollback, fix or config push)",
+        "deploys (no rollback, fix or config push), alerting (no alert fires or resolves)",
     )
     reason: Text = Field(
         ..., description="why, as a responder sees it (the answers quote it): a symptom"
@@ -737,31 +754,12 @@ class Scenario(Model):
     grading: Expectations = Expectations()
     # simulated teammates for solo drills (engine/responders.py); None: the default roster
     responders: list[Responder] | None = None
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], file: str = "<scenario>") -> Scenario:
-        """Validate plain data; errors carry field paths (no lines without YAML)."""
-        from .validation import validate_document
-        from .yamldoc import Document
-
-        doc = Document(data=data, file=file, lines={})
-        scenario = validate_document(cls, doc, error=ScenarioError)
-        _check_references(scenario, doc)
-        return scenario
-
-    @classmethod
-    def from_yaml(cls, source: str | bytes, file: str = "<scenario>") -> Scenario:
-        """Parse and validate YAML text; every error names file, line and field."""
-        from .validation import validate_document
-        from .yamldoc import load_yaml
-
-        doc = load_yaml(source, file, error=ScenarioError)
-        scenario = validate_document(cls, doc, error=ScenarioError)
-        _check_references(scenario, doc)
-        from .postmortem import check_truth
-
-        check_truth(scenario, doc)  # a blameless postmortem must be possible
-        return scenario
+    # seed-chosen values any string names as ${name} (engine/choices.py)
+    choices: dict[ChoiceName, Annotated[list[Name], Field(min_length=2, max_length=16)]] = Field(
+        {},
+        description="values a drill draws from its seed, one per name; any string names the "
+        "drawn value as ${name} (a failing region, the service hit, a decoy)",
+    )
 
     # -- lookups used by the world model and the action validator
     def service(self, name: str) -> Service:
@@ -783,21 +781,30 @@ ENDABLE = (
 )
 
 
-def _with_instances(specs: list[Database] | list[Dependency]) -> list[str]:
+def instance_name(name: str, region: str) -> str:
+    """The name of a regional database's or dependency's instance in ``region``."""
+    return f"{name}.{region}"
+
+
+def instance_names(specs: Sequence[Database | Dependency]) -> list[str]:
+    """Every component ``specs`` stand for: a name, or one instance per region of one
+    with two or more ``regions`` (engine/regional.py), in declaration order."""
+    return [
+        instance_name(s.name, r) if len(s.regions) >= 2 else s.name
+        for s in specs
+        for r in (s.regions if len(s.regions) >= 2 else [""])
+    ]
+
+
+def _with_instances(specs: Sequence[Database | Dependency]) -> list[str]:
     """Names of ``specs`` and of the per-region instances of the regional ones."""
-    from .regional import instances
-
-    split = [i.name for s in specs if len(s.regions) >= 2 for i in instances(s)]
-    return [s.name for s in specs] + split
+    split = [s for s in specs if len(s.regions) >= 2]
+    return [s.name for s in specs] + instance_names(split)
 
 
-def _check_references(sc: Scenario, doc: Any) -> None:
-    """Cross-field checks pydantic cannot express; located like schema errors."""
-    from . import regional
-    from .yamldoc import format_path
-
-    topo = sc.topology
-    names = {
+def _names(topo: Topology) -> dict[str, list[str]]:
+    """The names the topology declares, by component kind."""
+    return {
         "service": [s.name for s in topo.services],
         # A regional one is also each of its instances (faults and levers name one).
         "dependency": _with_instances(topo.dependencies),
@@ -808,6 +815,25 @@ def _check_references(sc: Scenario, doc: Any) -> None:
         "config": [c.name for c in topo.configs],
         "cache": [c.name for c in topo.caches],
     }
+
+
+def component_names(sc: Scenario) -> set[str]:
+    """Every component and region a rule may target."""
+    return {v for vs in _names(sc.topology).values() for v in vs} | {
+        r.name for r in sc.traffic.regions
+    }
+
+
+def reference_problems(
+    sc: Scenario, doc: Document, known_metrics: Collection[str]
+) -> list[Problem]:
+    """Cross-field checks pydantic cannot express, located like schema errors.
+
+    ``known_metrics`` are the metric names the scenario has (``engine.metrics``
+    derives them; the loader passes them in, as metrics sit above this module).
+    """
+    topo = sc.topology
+    names = _names(topo)
     problems: list[Problem] = []
 
     def bad(path: tuple[str | int, ...], message: str) -> None:
@@ -927,12 +953,8 @@ def _check_references(sc: Scenario, doc: Any) -> None:
     for i, cfg in enumerate(topo.configs):
         for k, svc in enumerate(cfg.services):
             ref(("topology", "configs", i, "services", k), "service", svc)
-    regional.check(sc, bad)
     fault_ids = [f.id for f in sc.faults if f.id is not None]
     alert_names = [a.name for a in sc.alerts]
-    from .metrics import metric_names
-
-    known_metrics = metric_names(sc)
 
     def metric_hint(name: str) -> str:
         import difflib
@@ -959,12 +981,11 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                     (*path, trigger),
                     f"names an unknown fault id {named!r} (known: {', '.join(others) or 'none'})",
                 )
-        if c.action is not None:
-            from .actions import ACTIONS
-
-            if c.action not in ACTIONS or ACTIONS[c.action].category == "facilitate":
-                players = [t for t, a in ACTIONS.items() if a.category != "facilitate"]
-                bad((*path, "action"), f"must be a player action, one of: {', '.join(players)}")
+        if c.action is not None and (
+            c.action not in ACTIONS or ACTIONS[c.action].category == "facilitate"
+        ):
+            players = [t for t, a in ACTIONS.items() if a.category != "facilitate"]
+            bad((*path, "action"), f"must be a player action, one of: {', '.join(players)}")
         if c.target is not None and c.target not in {v for vs in names.values() for v in vs}:
             bad((*path, "target"), f"names an unknown component {c.target!r}")
 
@@ -1103,12 +1124,9 @@ def _check_references(sc: Scenario, doc: Any) -> None:
                 ("injects", i, "at"),
                 f"must be within the drill, <= {sc.duration:g}s (got {inj.at:g})",
             )
-    regions = {r.name for r in sc.traffic.regions}
-    _check_grading(sc, doc, bad, {v for vs in names.values() for v in vs} | regions)
     for i, line in enumerate(sc.logs):
         ref(("logs", i, "service"), "service", line.service)
-    if problems:
-        raise ScenarioError(problems)
+    return problems
 
 
 def _check_rollout(sc: Scenario, f: ConfigRolloutFault, fp: Any, bad: Any, ref: Any) -> None:
@@ -1160,25 +1178,3 @@ def _call_cycle(topo: Topology) -> list[str]:
             if found:
                 return found
     return []
-
-
-def _check_grading(sc: Scenario, doc: Any, bad: Any, components: set[str]) -> None:
-    """Grading overrides name real windows, weights, actions and components."""
-    from .grading.rubric import override_problems
-    from .inputs import CATEGORY
-
-    g = sc.grading
-    for message in override_problems(g.windows, g.weights):
-        field, _, rest = message.partition(": ")
-        bad(tuple(field.split(".")), rest)
-    mitigations = sorted(t for t, c in CATEGORY.items() if c == "mitigate")
-    for group in ("correct", "acceptable", "harmful"):
-        for i, rule in enumerate(getattr(g, group)):
-            path: tuple[str | int, ...] = ("grading", group, i)
-            if rule.action not in mitigations:
-                bad(
-                    (*path, "action"),
-                    f"must be a mitigation, one of: {', '.join(mitigations)} (got {rule.action!r})",
-                )
-            if rule.target is not None and rule.target not in components:
-                bad((*path, "target"), f"names an unknown component {rule.target!r}")

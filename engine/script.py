@@ -4,7 +4,9 @@ A script is a list of steps. Each step waits for its trigger (an absolute
 time, a time after the page, an alert, a metric crossing), then an optional
 ``after`` delay, then submits one input. ``$worst_pod`` in a parameter
 resolves to the pod with the highest 5xx rate in the last pod breakdown the
-script looked at, so a runbook must look before it acts, as a person would.
+script looked at, so a runbook must look before it acts, as a person would;
+``${name}`` in a parameter is the value the drill drew for the scenario's
+choice ``name`` (engine/choices.py): the region or service it hit this seed.
 See docs/scripts.md.
 """
 
@@ -17,10 +19,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .alerts import OPS
+from .choices import substitute
 from .drill import Drill
 from .errors import FiredrillError, PlayerError, Problem, ScriptError
 from .inputs import CATEGORY, INPUT_TYPES, parse_input
-from .timeexpr import Duration, parse_duration
+from .timeexpr import Duration, format_clock, parse_duration
+from .validation import validate_document
+from .yamldoc import load_yaml
 
 _AT = re.compile(r"^page(?:\s*\+\s*(.+))?$")
 PLACEHOLDERS = ("$worst_pod",)
@@ -90,9 +95,6 @@ class DecisionScript(BaseModel):
 
     @classmethod
     def from_yaml(cls, source: str | bytes, file: str = "<script>") -> DecisionScript:
-        from .validation import validate_document
-        from .yamldoc import load_yaml
-
         doc = load_yaml(source, file, error=ScriptError)
         script = validate_document(cls, doc, error=ScriptError)
         problems = []
@@ -192,8 +194,6 @@ def play(drill: Drill, script: DecisionScript) -> ScriptRun:
 
 def _not_run(run: ScriptRun, script: DecisionScript, first: int, drill: Drill) -> None:
     """Record steps ``first``.. as never run: the drill ended before they fell due."""
-    from .timeexpr import format_clock
-
     reason = f"the drill ended at {format_clock(drill.now)} before it fell due"
     for i in range(first, len(script.steps)):
         step = script.steps[i]
@@ -209,7 +209,14 @@ def _holds(drill: Drill, trig: Trigger) -> bool:
 
 def _resolve(drill: Drill, data: dict[str, Any], value: Any, step: int) -> Any:
     if value != "$worst_pod":
-        return value
+        try:
+            return substitute(value, drill.choices)
+        except KeyError as exc:
+            known = ", ".join(drill.choices) or "none"
+            raise RunError(
+                f"step {step}: ${{{exc.args[0]}}} names no choice of {drill.scenario.id} "
+                f"(choices: {known})"
+            ) from None
     want = f"{data.get('service')}/pod"
     for e in reversed(drill.log.events):
         if (

@@ -7,7 +7,7 @@ strong reference script, over a few seeds, and returns findings:
   corrupting data and with no step refused, and its first seed replays to
   the same log (determinism);
 - doing nothing pages, breaches the impact threshold and is still not
-  mitigated at the end, or leaves data damage (rows corrupted);
+  mitigated at the end, or corrupts rows more than a minute after the page;
 - the harmful reference play, when there is one, runs ahead of doing nothing
   on a cumulative harm figure (impact-minutes, rows corrupted, money lost,
   failed requests) at some sample: a move the scenario calls harmful must do
@@ -17,6 +17,9 @@ strong reference script, over a few seeds, and returns findings:
   for a shared cause), does not end the harm on any seed (for good: with
   :data:`HOLD` seconds of the drill left), nor ends it sooner than doing
   nothing would;
+- the scenario's measured difficulty (engine/difficulty.py: causes, noise
+  alerts, decoys, hard traits, measured on the first seed) fits the rule of
+  its declared ``difficulty``;
 - no player-facing text (title, symptom, audience) contains a giveaway word
   of the scenario (``truth.giveaways``: what names the cause or the fix);
 - everything declared is reachable: each fault starts, each inject fires
@@ -37,12 +40,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .actions import ACTIONS
+from .difficulty import fitting, measure, misfits
 from .drill import Drill
 from .inputs import CATEGORY
 from .log import Event
-from .outcome import Outcome, outcome
-from .regional import instance_names
-from .scenario import BlockerFault, FlagFault, Scenario
+from .outcome import LOSS_STEP, ROWS, Outcome, outcome
+from .scenario import BlockerFault, FlagFault, Scenario, instance_names
 from .script import DecisionScript, RunError, play
 from .timeexpr import format_clock
 
@@ -112,7 +115,26 @@ def check(
     else:
         for i, seed in enumerate(seeds):
             found += _strong(scenario, strong, seed, replay=i == 0)
+    found += difficulty(scenario, strong, seeds[0])
     return _dedupe(found)
+
+
+def difficulty(sc: Scenario, strong: DecisionScript | None, seed: int = 0) -> list[Finding]:
+    """An error if what ``sc`` measures (engine/difficulty.py) breaks its level's rule."""
+    profile = measure(sc, strong, seed)
+    broken = misfits(sc.difficulty, profile)
+    if not broken:
+        return []
+    fits = " or ".join(fitting(profile)) or "no level"
+    traits = ", ".join(profile.traits) or "none"
+    return [
+        Finding(
+            "error",
+            "difficulty",
+            f"seed {seed}: declared {sc.difficulty} but measures {'; '.join(broken)} "
+            f"(hard traits: {traits}); it fits {fits}",
+        )
+    ]
 
 
 # ----------------------------------------------------------------- plays
@@ -218,6 +240,23 @@ def _wrong_move(sc: Scenario, script: DecisionScript, seed: int, noop: Outcome) 
     ]
 
 
+DAMAGE_GRACE_S = 60.0  # after the page: time for a first move to take effect
+
+
+def _rows_at(events: Sequence[Event], t: float | None) -> float:
+    """Rows corrupted by the last metrics sample at or before ``t`` (0 before any, or if
+    ``t`` is None: nobody was paged, so every row counts)."""
+    rows = 0.0
+    if t is None:
+        return rows
+    for e in events:
+        if e.type == "metrics":
+            if e.t > t:
+                break
+            rows = e.data["values"].get(ROWS, 0.0)
+    return rows
+
+
 def _strong(sc: Scenario, script: DecisionScript, seed: int, replay: bool) -> list[Finding]:
     name = script.name
     drill = Drill(sc, seed=seed)
@@ -262,12 +301,18 @@ def _strong(sc: Scenario, script: DecisionScript, seed: int, replay: bool) -> li
                 f"the page; par is {_mmss(par)} (+{PAR_TOLERANCE:g}s)",
             )
         )
-    if out.rows_corrupted > 0:
+    # Rows corrupted before anyone is paged are nobody's play (data damage is often found
+    # late), nor those written while a first move takes effect; what the strong play must
+    # prevent is damage that goes on once it had time to act.
+    start = None if out.page_at is None else out.page_at + DAMAGE_GRACE_S
+    after = out.rows_corrupted - _rows_at(drill.log.events, start)
+    if after > LOSS_STEP:
         found.append(
             Finding(
                 "error",
                 "strong.damage",
-                f"seed {seed}: {name} corrupts {out.rows_corrupted:,.0f} rows",
+                f"seed {seed}: {name} corrupts {after:,.0f} rows after page+"
+                f"{DAMAGE_GRACE_S / 60:g}m",
             )
         )
     if not replay:

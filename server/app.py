@@ -37,6 +37,7 @@ from .errors import (
     error_code,
     http_status,
 )
+from .gauges import DrillGauges
 from .hosts import AllowedHosts
 from .library import Library
 from .logs import redact_queries
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             opened.close()
             raise
         drills = Drills(opened, Library(), settings, cluster)
+        drills.telemetry.watch(DrillGauges(drills))
         app.state.settings = settings
         app.state.drills = drills
         try:

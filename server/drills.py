@@ -106,7 +106,6 @@ class Drills:
         self._tasks: set[asyncio.Task[None]] = set()  # gradings started by an end
         self._claiming: asyncio.Task[None] | None = None
         self._unwatched: dict[str, float] = {}  # follower copies without a client, since when
-        self.telemetry.watch(self)
         if cluster is not None:
             self.telemetry.instrument(cluster.bus)
 

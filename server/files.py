@@ -6,6 +6,7 @@ import difflib
 from pathlib import Path
 
 from engine.errors import Problem, ScenarioError, ScriptError
+from engine.loader import load_scenario as parse_scenario
 from engine.scenario import Scenario
 from engine.script import DecisionScript
 
@@ -48,7 +49,7 @@ def resolve_scenario(ref: str) -> Path:
 
 def load_scenario(ref: str | Path) -> Scenario:
     path = resolve_scenario(str(ref))
-    return Scenario.from_yaml(read_bytes(path, ScenarioError), str(path))
+    return parse_scenario(read_bytes(path, ScenarioError), str(path))
 
 
 def load_script(path: str | Path) -> DecisionScript:

@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from engine import __version__
 
 from .drills import Drills
-from .telemetry import readiness
+from .gauges import readiness
 
 router = APIRouter(include_in_schema=False)
 

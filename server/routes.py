@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from engine import __version__
+from engine.vocabulary import ActionTable, action_table
 
 from .auth import Principal, may, require
 from .drills import Drills
@@ -100,6 +101,14 @@ async def health(drills: DrillsDep) -> dict[str, Any]:
         "clients": clients,
         "tick_lateness": drills.lateness.percentiles(),
     }
+
+
+@router.get("/actions", response_model=ActionTable, tags=["actions"])
+async def actions() -> ActionTable:
+    """Every action a drill accepts: its category, its parameters (kind, bounds, choices),
+    how the console offers it and words it, and which roles may send it. The web client
+    builds its console from this table (engine/actions.py and engine/inputs.py)."""
+    return action_table()
 
 
 @router.get("/scenarios", response_model=list[ScenarioInfo], tags=["scenarios"])

@@ -13,18 +13,10 @@ should get traffic: the store takes writes and, in a cluster, the bus is connect
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-
-from .hub import VIEWS
-
-if TYPE_CHECKING:
-    from .drills import Drills
 
 # Pacing is judged at 5 ms and replies at 50 ms (docs/reliability.md): buckets around both.
 FAST = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -76,9 +68,9 @@ class Telemetry:
         if not ok:
             self.store_failures.inc()
 
-    def watch(self, drills: Drills) -> None:
-        """Report ``drills``' gauges (live drills, clients, store state) at each scrape."""
-        self.registry.register(_State(drills))
+    def watch(self, gauges: Collector) -> None:
+        """Report ``gauges`` (read from the server's state) at each scrape."""
+        self.registry.register(gauges)
 
     def instrument(self, bus: Any) -> None:
         """Time ``bus``'s publishes and count its failures, if it reports them (RedisBus)."""
@@ -91,76 +83,7 @@ class Telemetry:
         return generate_latest(self.registry)
 
 
-class _State(Collector):
-    def __init__(self, drills: Drills) -> None:
-        self.drills = drills
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        d = self.drills
-        yield GaugeMetricFamily("firedrill_live_drills", "Drills held live here.", len(d.live))
-        yield GaugeMetricFamily(
-            "firedrill_drill_limit", "Live drills this process accepts.", d.limits.drills
-        )
-        owned = sum(1 for s in d.live.values() if s.owner)
-        yield GaugeMetricFamily(
-            "firedrill_owned_drills", "Live drills whose clock runs here (lease held).", owned
-        )
-        clients = GaugeMetricFamily(
-            "firedrill_clients",
-            "WebSocket clients connected, by view (public: players and observers).",
-            labels=["view"],
-        )
-        for view, n in sorted(_clients(d).items()):
-            clients.add_metric([view], n)
-        yield clients
-        yield GaugeMetricFamily(
-            "firedrill_store_ok", "1 while the store takes writes, 0 while it fails.", d.health.ok
-        )
-        yield GaugeMetricFamily(
-            "firedrill_drills_waiting_for_store",
-            "Drills paused until the store takes their save.",
-            len(d.health.waiting),
-        )
-        bus = d.cluster.bus if d.cluster is not None else None
-        if bus is not None:
-            yield GaugeMetricFamily(
-                "firedrill_bus_ok", "1 while the bus is connected.", readiness_of_bus(bus) is None
-            )
-
-
-def _clients(drills: Drills) -> dict[str, int]:
-    counts = dict.fromkeys(VIEWS, 0)
-    for s in drills.live.values():
-        for view, clients in s.hub.clients.items():
-            counts[view] += len(clients)
-    return counts
-
-
-@dataclass(frozen=True, slots=True)
-class Readiness:
-    """Whether this process should get traffic, and if not, every reason why."""
-
-    ready: bool
-    reasons: tuple[str, ...]
-
-
 def readiness_of_bus(bus: Any) -> str | None:
     """Why ``bus`` is not usable now (None: it is); a bus without state is always usable."""
     error: str | None = getattr(bus, "error", None)
     return None if error is None else f"bus: {error}"
-
-
-def readiness(drills: Drills, closing: Callable[[], bool] = lambda: False) -> Readiness:
-    """Ready when the store takes writes, the bus (in a cluster) works and the server is
-    not shutting down."""
-    reasons = []
-    if closing():
-        reasons.append("shutting down")
-    if not drills.health.ok:
-        why = drills.health.error or "writes are failing"
-        reasons.append(f"store: {why}")
-    if drills.cluster is not None:
-        bus = readiness_of_bus(drills.cluster.bus)
-        if bus is not None:
-            reasons.append(bus)
-    return Readiness(not reasons, tuple(reasons))

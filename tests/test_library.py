@@ -8,6 +8,7 @@ stored outcomes in tests/golden/<id>/<script>.json (regenerate them with
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import subprocess
 import sys
@@ -18,7 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
+from engine.choices import placeholders
 from engine.drill import Drill
+from engine.loader import load_scenario, scenario_from_dict
 from engine.outcome import Outcome, outcome
 from engine.scenario import Scenario
 from engine.script import DecisionScript, play
@@ -66,7 +69,7 @@ HARM_FIGURE = {
 @cache
 def scenario(sid: str) -> Scenario:
     path = LIBRARY / f"{sid}.yaml"
-    return Scenario.from_yaml(path.read_bytes(), str(path))
+    return load_scenario(path.read_bytes(), str(path))
 
 
 @cache
@@ -212,6 +215,35 @@ def test_each_seed_plays_the_scenario_differently(sid: str) -> None:
         assert len(pages) == len(SEEDS), f"the page comes at {sorted(pages)} on seeds {SEEDS}"
 
 
+SEED_CHOSEN = sorted(sid for sid in IDS if scenario(sid).choices)
+
+
+def test_several_scenarios_draw_their_red_herrings_from_the_seed() -> None:
+    """At least three library scenarios name a seed-chosen value (`choices`)."""
+    assert SEED_CHOSEN == [
+        "cloudflare-waf-regex",
+        "delivery-orders-mixed-errors",
+        "edge-config-crash-fleet",
+    ]
+
+
+@pytest.mark.parametrize("sid", SEED_CHOSEN)
+def test_each_seed_draws_another_value_and_the_drill_names_it(sid: str) -> None:
+    """Seeds 0, 1 and 2 do not all draw the same value, and the drawn value is what the
+    drill's feed, logs and truth say (no placeholder left)."""
+    written = scenario(sid).model_dump(by_alias=True)
+    drawn = []
+    for seed in SEEDS:
+        d = Drill(scenario(sid), seed=seed)
+        played = d.scenario.model_dump(by_alias=True)
+        assert "${" not in json.dumps(played)
+        for path, name in placeholders(written):
+            text = functools.reduce(lambda node, key: node[key], path, played)
+            assert d.choices[name] in text, (path, text)
+        drawn.append(tuple(d.choices.values()))
+    assert len(set(drawn)) > 1, f"seeds {SEEDS} all draw {drawn[0]}"
+
+
 @pytest.mark.parametrize("sid", IDS)
 def test_harmful_play_is_visibly_worse_than_strong(sid: str) -> None:
     """The trap costs at least twice the strong play on the scenario's named figure."""
@@ -293,7 +325,7 @@ def test_the_wrong_move_does_not_mitigate(sid: str) -> None:
 def _variant(sid: str, edit: dict[str, Any]) -> Scenario:
     data = yaml.safe_load((LIBRARY / f"{sid}.yaml").read_text())
     data.update(edit)
-    return Scenario.from_dict(data)
+    return scenario_from_dict(data)
 
 
 def test_selfcheck_flags_a_scenario_that_recovers_by_itself() -> None:
@@ -301,7 +333,7 @@ def test_selfcheck_flags_a_scenario_that_recovers_by_itself() -> None:
     data = yaml.safe_load((LIBRARY / "card-network-timeouts.yaml").read_text())
     data["faults"][0]["recover_at"] = "20m"
     data["faults"][0]["jitter"] = 0
-    sc = Scenario.from_dict(data)
+    sc = scenario_from_dict(data)
     found = [
         f
         for f in check(sc, script("card-network-timeouts", "strong"), (0,))

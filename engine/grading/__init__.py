@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
+from ..choices import as_played
 from ..floats import total as fsum_lr
 from ..inputs import CATEGORY
 from ..log import Event
@@ -24,7 +25,7 @@ from .checks_command import command_checks
 from .checks_comms import comms_checks
 from .checks_mitigation import candidates, credited, mitigation_checks
 from .claims import Claim, read_claims
-from .counterfactual import Attribution, lower, mitigators, replay_without
+from .counterfactual import Attribution, Replays, lower, mitigators, replay_without
 from .judge import Judged, judge_all
 from .model import (
     DIMENSIONS,
@@ -37,6 +38,7 @@ from .model import (
     MitigationVerdict,
     Player,
 )
+from .report import grade_markdown
 from .rubric import SPECS, WEIGHTS, WINDOWS, Rubric, resolve
 from .timeline import ROWS, Timeline, describe
 
@@ -55,21 +57,24 @@ __all__ = [
     "MitigationVerdict",
     "Player",
     "grade",
+    "grade_markdown",
 ]
 
 
 def grade(scenario: Scenario, events: Sequence[Event]) -> Grade:
     """Grade a drill log against its scenario; never mutates either."""
+    scenario = as_played(scenario, events)
     rb = resolve(scenario.grading)
     tl = Timeline(scenario, events)
     notes = list(rb.notes)
-    judged = _confirm_worse(scenario, events, tl, judge_all(tl, rb), notes)
+    memo: Replays = {}  # several checks replay the same log without the same moves
+    judged = _confirm_worse(scenario, events, tl, judge_all(tl, rb), notes, memo)
     claims = read_claims(tl, rb)
-    owed = _owed(scenario, events, tl, rb, judged, notes)
+    owed = _owed(scenario, events, tl, rb, judged, notes, memo)
     checks = {
         "command": command_checks(tl, rb),
         "blast_radius": blast_checks(tl, rb, claims),
-        "mitigation": _mitigation(scenario, events, tl, rb, judged, claims, owed, notes),
+        "mitigation": _mitigation(scenario, events, tl, rb, judged, claims, owed, notes, memo),
         "communication": comms_checks(tl, rb, claims),
     }
     dims = tuple(_dimension(name, checks[name], rb) for name in DIMENSIONS)
@@ -113,6 +118,7 @@ def _confirm_worse(
     tl: Timeline,
     judged: list[Judged],
     notes: list[str],
+    memo: Replays,
 ) -> list[Judged]:
     """Check each "made worse" read from the curves against a replay without that move:
     impact that was growing anyway (a feedback loop, a surge) is not the move's doing. A
@@ -123,7 +129,7 @@ def _confirm_worse(
         if j.verdict != "made worse" or j.stall >= R.STALL_S or j.after is None:
             out.append(j)
             continue
-        without = replay_without(scenario, events, {j.event.seq})
+        without = replay_without(scenario, events, {j.event.seq}, memo)
         if without is None:
             out.append(j)
             continue
@@ -157,13 +163,14 @@ def _owed(
     rb: Rubric,
     judged: list[Judged],
     notes: list[str] | None,
+    memo: Replays | None = None,
 ) -> Attribution | None:
     """Which mitigations the end of harm is owed to, by replaying the log without them
     (counterfactual.mitigators); None, with a note, when the log cannot be replayed."""
     seqs = candidates(tl, rb, judged)
     if not seqs:
         return None
-    owed = mitigators(scenario, events, seqs)
+    owed = mitigators(scenario, events, seqs, memo=memo)
     if owed is None and notes is not None:
         notes.append(
             "could not replay this log without its mitigations; the end of impact is "
@@ -181,6 +188,7 @@ def _mitigation(
     claims: list[Claim],
     owed: Attribution | None,
     notes: list[str],
+    memo: Replays,
 ) -> list[Check]:
     """Mitigation checks; with harmful mitigations, each check keeps the lower of its
     score in this drill and in a replay of it without them (see counterfactual.py)."""
@@ -188,7 +196,7 @@ def _mitigation(
     harmful = [j for j in judged if j.rule == "harmful"]
     if not harmful:
         return checks
-    cf_events = replay_without(scenario, events, {j.event.seq for j in harmful})
+    cf_events = replay_without(scenario, events, {j.event.seq for j in harmful}, memo)
     if cf_events is None:
         notes.append(
             "could not replay this log without its harmful mitigations; the "

@@ -14,12 +14,10 @@ samples in force when it was made and gets a ``score`` from 0 (false) to 1
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
 
 from ..log import Event
 from . import rubric as R
-from .model import r3
+from .model import Claim
 from .timeline import AFFECTED_5XX_PCT, USERS, Timeline
 
 NEGATION = re.compile(
@@ -270,41 +268,6 @@ SCOPE_RECOVERED = re.compile(
 SCOPE_OK = re.compile(
     r"^\W*(?:\w+\W+){0,3}?(?:unaffected|not affected|fine|healthy|working|normal)\b"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """One checkable statement and what the simulation had at that moment."""
-
-    seq: int
-    t: float
-    actor: str
-    source: str  # state_impact | status_update (public) | status_update (executive) ...
-    kind: str  # users | trend | data | over | scope | action
-    said: str
-    truth: str
-    score: float  # 1 true ... 0 false (a share by the size of its error)
-    off_by: str | None  # how wrong, in words, when not fully true
-    structured: bool  # read from a field (True) or from free text (False)
-    value: float | None = None  # a share: the stated percentage
-
-    @property
-    def true(self) -> bool:
-        return self.score >= 1.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "t": r3(self.t),
-            "actor": self.actor,
-            "source": self.source,
-            "kind": self.kind,
-            "said": self.said,
-            "truth": self.truth,
-            "score": r3(self.score),
-            "off_by": self.off_by,
-            "read_from": "field" if self.structured else "text",
-        }
 
 
 def _clauses(text: str) -> list[str]:

@@ -49,16 +49,32 @@ def with_dependents(events: Sequence[Event], drop: set[int]) -> set[int]:
     return out
 
 
+Replays = dict[frozenset[int], "list[Event] | None"]  # one log's replays, by dropped seqs
+
+
 def replay_without(
-    scenario: Scenario, events: Sequence[Event], drop: set[int]
+    scenario: Scenario, events: Sequence[Event], drop: set[int], memo: Replays | None = None
 ) -> list[Event] | None:
     """The log of the same drill without the inputs whose seqs are in ``drop`` and what
-    depends on them (:func:`with_dependents`); None when the log cannot be replayed."""
+    depends on them (:func:`with_dependents`); None when the log cannot be replayed.
+    ``memo`` keeps the replays of this one log, so grading replays each set once."""
     created = next((e for e in events if e.type == "drill.created"), None)
     if created is None or created.data.get("scenario") != scenario.id or not drop:
         return None
     drop = with_dependents(events, drop)
-    drill = Drill(scenario, int(created.data.get("seed", 0)))
+    key = frozenset(drop)
+    if memo is not None and key in memo:
+        return memo[key]
+    found = _replay(scenario, events, drop, int(created.data.get("seed", 0)))
+    if memo is not None:
+        memo[key] = found
+    return found
+
+
+def _replay(
+    scenario: Scenario, events: Sequence[Event], drop: set[int], seed: int
+) -> list[Event] | None:
+    drill = Drill(scenario, seed)
     for e in events:
         if e.type != "input" or e.seq in drop:
             continue
@@ -106,7 +122,7 @@ class Without:
 
 
 def attribute(
-    scenario: Scenario, events: Sequence[Event], seqs: Sequence[int]
+    scenario: Scenario, events: Sequence[Event], seqs: Sequence[int], memo: Replays | None = None
 ) -> list[Without] | None:
     """Replay the log once without each mitigation in ``seqs``; None when the log cannot
     be replayed or harm was still ongoing at its end. The move that changed impact is
@@ -118,7 +134,7 @@ def attribute(
         return None
     out = []
     for seq in seqs:
-        w = _without(scenario, events, real, {seq}, seq)
+        w = _without(scenario, events, real, {seq}, seq, memo)
         if w is None:
             return None
         out.append(w)
@@ -126,10 +142,15 @@ def attribute(
 
 
 def _without(
-    scenario: Scenario, events: Sequence[Event], real: Outcome, drop: set[int], seq: int
+    scenario: Scenario,
+    events: Sequence[Event],
+    real: Outcome,
+    drop: set[int],
+    seq: int,
+    memo: Replays | None = None,
 ) -> Without | None:
     """The outcome without the inputs in ``drop`` (recorded under ``seq``), beside the real one."""
-    cf = replay_without(scenario, events, drop)
+    cf = replay_without(scenario, events, drop, memo)
     if cf is None:
         return None
     o = outcome(scenario, cf)
@@ -168,7 +189,11 @@ class Attribution:
 
 
 def mitigators(
-    scenario: Scenario, events: Sequence[Event], seqs: Sequence[int], tolerance: float = 60.0
+    scenario: Scenario,
+    events: Sequence[Event],
+    seqs: Sequence[int],
+    tolerance: float = 60.0,
+    memo: Replays | None = None,
 ) -> Attribution | None:
     """The mitigations among ``seqs`` whose removal, by deterministic replay, makes the
     outcome worse (harm ends more than ``tolerance`` seconds later, or never): those
@@ -176,7 +201,7 @@ def mitigators(
     does; None when the log cannot be replayed (or harm never ended)."""
     if not seqs:
         return Attribution(frozenset(), False, 0.0)
-    found = attribute(scenario, events, seqs)
+    found = attribute(scenario, events, seqs, memo)
     if found is None:
         return None
     key = decisive(found, tolerance)
@@ -184,7 +209,7 @@ def mitigators(
         return Attribution(frozenset(w.seq for w in key), True, min(w.delay for w in key))
     if len(seqs) == 1:
         return Attribution(frozenset(), False, found[0].delay)
-    joint = _without(scenario, events, outcome(scenario, events), set(seqs), max(seqs))
+    joint = _without(scenario, events, outcome(scenario, events), set(seqs), max(seqs), memo)
     if joint is None:
         return None
     if joint.delay <= tolerance:

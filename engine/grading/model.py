@@ -10,12 +10,9 @@ docs/grading.md describes both.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
-
-if TYPE_CHECKING:
-    from .claims import Claim
 
 GRADE_VERSION = 2
 DIMENSIONS: tuple[str, ...] = ("command", "blast_radius", "mitigation", "communication")
@@ -187,6 +184,41 @@ class Anchor:
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """One checkable statement and what the simulation had at that moment."""
+
+    seq: int
+    t: float
+    actor: str
+    source: str  # state_impact | status_update (public) | status_update (executive) ...
+    kind: str  # users | trend | data | over | scope | action
+    said: str
+    truth: str
+    score: float  # 1 true ... 0 false (a share by the size of its error)
+    off_by: str | None  # how wrong, in words, when not fully true
+    structured: bool  # read from a field (True) or from free text (False)
+    value: float | None = None  # a share: the stated percentage
+
+    @property
+    def true(self) -> bool:
+        return self.score >= 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "t": r3(self.t),
+            "actor": self.actor,
+            "source": self.source,
+            "kind": self.kind,
+            "said": self.said,
+            "truth": self.truth,
+            "score": r3(self.score),
+            "off_by": self.off_by,
+            "read_from": "field" if self.structured else "text",
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Grade:
     scenario: str
     seed: int | None
@@ -239,9 +271,3 @@ class Grade:
     def to_json(self) -> bytes:
         """Canonical bytes: sorted keys, compact; equal grades are equal bytes."""
         return orjson.dumps(self.to_dict(), option=orjson.OPT_SORT_KEYS)
-
-    def to_markdown(self) -> str:
-        from ..mdtext import inert_values
-        from .report import markdown
-
-        return markdown(inert_values(self))  # player text shown as written, never as HTML

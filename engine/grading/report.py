@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..mdtext import inert_values
 from .model import TITLES, Check, Grade
 from .timeline import clock
 
@@ -14,6 +15,11 @@ def _pts(c: Check) -> str:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def grade_markdown(g: Grade) -> str:
+    """The grade as Markdown; player text is shown as written, never as HTML."""
+    return markdown(inert_values(g))
 
 
 def markdown(g: Grade) -> str:

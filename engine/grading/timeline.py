@@ -16,13 +16,11 @@ from typing import Any
 from ..floats import total as fsum_lr
 from ..inputs import CATEGORY
 from ..log import Event
-from ..outcome import harms
+from ..outcome import ROWS, USERS, harms
 from ..scenario import Scenario
 from . import rubric as R
 from .model import Anchor, Evidence
 
-USERS = "business.users_affected_pct"
-ROWS = "business.rows_corrupted"
 AFFECTED_5XX_PCT = 2.0  # a service at or above this 5xx rate is affected
 
 

@@ -11,8 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from ..errors import InvalidInput, NotAllowed
+
 if TYPE_CHECKING:
-    from ..errors import InvalidInput
     from ..inputs import Input
     from ..scenario import Scenario
     from ..world import World
@@ -115,8 +116,6 @@ def own_state(ctx: Ctx, name: str, kind: type[S]) -> S:
 
 def need_caller(ctx: Ctx, service: str, callee: str) -> ServiceStateT:
     """The service ``service``, which must call ``callee`` (else NotAllowed naming its calls)."""
-    from ..errors import NotAllowed
-
     svc = ctx.need("service", service, ctx.world.services)
     if not any(callee in e.call_names for e in svc.spec.endpoints):
         called = sorted({d for e in svc.spec.endpoints for d in e.call_names})

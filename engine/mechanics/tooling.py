@@ -7,7 +7,9 @@ the internal tools; Roblox 2021-10-28: monitoring and deploys depended on the
 failing Consul cluster). While a ``tool_outage`` lasts, a dashboard shows each
 panel as it was when the tools went down, marked stale; log search answers
 nothing; a rollback, forward fix or config push is refused, or queued until
-the deploy system is back. Which action goes through which tool is the
+the deploy system is back; alert rules get no data, so nothing fires or
+resolves (a page comes late, or not at all) until alerting is back and a
+rule's ``for`` has held again. Which action goes through which tool is the
 ``tool`` column of ``engine.actions.ACTIONS``. The metrics the drill logs stay
 the truth (grading reads them): only what responders are told degrades.
 Out-of-band paths (a dependency's own console, the database, an SME, a flag
@@ -34,6 +36,7 @@ DOWN = {
     "dashboards": "dashboards show stale data",
     "logs": "log search unavailable",
     "deploys": "deploy system unavailable",
+    "alerting": "alerting has no data",
 }
 
 
@@ -75,6 +78,8 @@ def go_down(ctx: Ctx, fault: ToolOutageFault, key: str) -> dict[str, Any]:
         st.stale = {f"{s}/{b}": w.detail(s, b) for s in w.services for b in BREAKDOWNS}
         st.stale_at = ctx.now
     st.outages.append(Outage(key, tuple(fault.tools), fault.reason, ctx.now, fault.on_deploy))
+    if "alerting" in fault.tools:
+        ctx.world.alerting_down = True
     for tool in fault.tools:
         extra = {"on_deploy": fault.on_deploy} if tool == "deploys" else {}
         ctx.state(tool, DOWN[tool], reason=fault.reason, **extra)
@@ -88,6 +93,8 @@ def come_back(ctx: Ctx, fault: ToolOutageFault, key: str) -> None:
     for tool in fault.tools:
         if _down(st, tool) is None:
             ctx.state(tool, "tool restored")
+    if _down(st, "alerting") is None:
+        ctx.world.alerting_down = False
     if _down(st, "deploys") is None and st.queued:
         queued, st.queued = st.queued, []
         for seq, inp, plan in queued:

@@ -1,7 +1,7 @@
 """The postmortem draft: a pure function of the scenario, the drill log and the grade.
 
 ``postmortem(scenario, events, grade=None, template="default")`` returns a
-:class:`Postmortem` whose ``to_markdown()`` and ``to_dict()`` carry the same
+:class:`Postmortem` whose ``to_dict()`` and ``postmortem_markdown()`` carry the same
 content: header (date, status "draft", severity, participants by role),
 summary and impact computed from the simulation, a minute-by-minute
 timeline of facts, trigger and root cause from the hidden truth, what
@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from ..choices import as_played
 from ..log import Event
 from ..scenario import Scenario
 from ..yamldoc import Document
@@ -53,7 +54,8 @@ from .model import (
     Participant,
     Postmortem,
 )
-from .render import TEMPLATES
+from .render import markdown as postmortem_markdown
+from .templates import TEMPLATES
 from .timeline import timeline
 
 __all__ = [
@@ -79,6 +81,7 @@ __all__ = [
     "check_truth",
     "find_blame",
     "postmortem",
+    "postmortem_markdown",
 ]
 
 
@@ -134,6 +137,7 @@ def postmortem(
     """
     if template not in TEMPLATES:
         raise ValueError(f"unknown postmortem template {template!r}; valid: {', '.join(TEMPLATES)}")
+    scenario = as_played(scenario, events)
     check_truth(scenario)
     when, day = _date(drill_date)
     g = read_grade(grade)

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..inputs import CATEGORY
 from ..scenario import ReleaseFault
+from .actions import target_of
 from .facts import USERS, Facts
 from .model import Finding
 from .phrases import clock, describe_input, mmss
@@ -293,8 +294,6 @@ def worsened(f: Facts) -> list[Finding]:
 
 
 def _harmful(f: Facts, d: Mapping[str, Any]) -> str | None:
-    from .actions import target_of
-
     for rule in f.scenario.grading.harmful:
         if rule.action == d.get("type") and rule.target in (None, target_of(d)):
             return rule.why

@@ -1,4 +1,4 @@
-"""The postmortem draft as frozen values; ``to_dict`` and ``to_markdown`` carry the same content.
+"""The postmortem draft as frozen values; ``to_dict`` and ``render.markdown`` say the same.
 
 Times are simulated seconds since the drill started (``t``) with their
 ``T+mm:ss`` clock alongside; durations are seconds. Nothing here reads the
@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..timeexpr import format_clock
+from .templates import section_titles
+
 POSTMORTEM_VERSION = 1
 
 
 def _clock(t: float | None) -> str | None:
-    from ..timeexpr import format_clock
-
     return None if t is None else format_clock(t)
 
 
@@ -212,8 +213,6 @@ class Postmortem:
 
     @property
     def sections(self) -> list[str]:
-        from .render import section_titles
-
         return section_titles(self.template)
 
     def to_dict(self) -> dict[str, Any]:
@@ -256,8 +255,3 @@ class Postmortem:
             "events": self.events,
             "notes": list(self.notes),
         }
-
-    def to_markdown(self) -> str:
-        from .render import markdown
-
-        return markdown(self)

@@ -8,7 +8,7 @@ generic but faithful wording, so a new engine event never breaks a postmortem.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 from .. import mechanics
 from ..scenario import (
@@ -19,6 +19,7 @@ from ..scenario import (
     PoisonFault,
     ReleaseFault,
     Scenario,
+    Tool,
 )
 from ..timeexpr import format_clock
 
@@ -277,7 +278,7 @@ def describe_state(d: Mapping[str, Any]) -> str:
         return f"{comp} recovered on its own."
     if what == "tool restored":
         return f"Internal tool {comp} working again."
-    if d.get("reason") and comp in ("dashboards", "logs", "deploys"):
+    if d.get("reason") and comp in get_args(Tool):
         return f"Internal tool down: {what} ({d.get('reason')})."
     extra = _extras(d, ("component", "what", "for_seq", "for"))
     return f"{comp}: {what}{extra}."

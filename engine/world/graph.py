@@ -10,10 +10,21 @@ to every caller, and the retries of callers multiply its load.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from .service import ServiceState
+    from ..scenario import Service
+
+
+class Callee(Protocol):
+    """What an edge reads of the service it calls (a ``ServiceState`` is one)."""
+
+    spec: Service
+    offered: float  # requests offered last tick
+    failed_rps: float  # of them failed (5xx)
+    shed_rps: float  # of them shed (429)
+    mean_latency_ms: float
+    inbound: float  # calls from other services this tick, offered on top of traffic
 
 
 class ServiceEdge:
@@ -21,7 +32,7 @@ class ServiceEdge:
 
     __slots__ = ("_effect", "callee", "demand", "rev", "timeout_ms")
 
-    def __init__(self, callee: ServiceState, timeout_ms: float) -> None:
+    def __init__(self, callee: Callee, timeout_ms: float) -> None:
         self.callee = callee
         self.timeout_ms = timeout_ms
         self.demand = 0.0  # calls offered this tick

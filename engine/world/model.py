@@ -103,8 +103,11 @@ class World:
         self.fault_surges: dict[str, tuple[float, float, float, float | None]] = {}
         self.rotated: set[str] = set()  # certificates renewed during the drill
         self.cert_faults: dict[str, list[str]] = {}  # certificate -> its expiry faults' keys
+        self.dt = scenario.tick  # the tick being stepped
         # Each mechanic's own state, by mechanic name (engine/mechanics/<name>.py).
         self.mechanic_state: dict[str, object] = {}
+        # Alert rules get no data while a tool outage holds alerting down (mechanics.tooling).
+        self.alerting_down = False
         self.now = 0.0  # simulated time of the tick being stepped
         # Business flows (endpoint labels) in order of first appearance.
         self._labels: list[str] = []
@@ -243,6 +246,7 @@ class World:
     # ------------------------------------------------------------------- tick
     def step(self, now: float, dt: float) -> None:
         self.now = now
+        self.dt = dt
         # AR(1) noise: traffic wanders smoothly instead of jittering each tick.
         self.noise = 0.95 * self.noise + self.rng.gauss(0.0, self._noise_sd)
         self.rps_total = rps = (

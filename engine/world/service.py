@@ -17,20 +17,55 @@ by the request rate, in the same arithmetic order as computing them afresh.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..floats import total as fsum_lr
+from .graph import ServiceEdge
 
 if TYPE_CHECKING:
-    from ..scenario import Effect, Migration, PodFault, Service
+    from ..scenario import Database, Dependency, Effect, Migration, PodFault, Service
     from .backends import CacheState, DatabaseState, DependencyState, TopicState
-    from .graph import ServiceEdge
-    from .model import World
 
 
 _rev = attrgetter("rev")
+
+
+class World(Protocol):
+    """What a service reads of the world around it (``engine.world.model.World`` is one).
+
+    A protocol, not the class: the world holds its services, so a service
+    that imported the world would close an import cycle.
+    """
+
+    now: float  # simulated time of the tick being stepped
+    dt: float  # length of that tick (s)
+    shed_weight: float
+
+    @property
+    def services(self) -> Mapping[str, ServiceState]: ...
+    @property
+    def deps(self) -> Mapping[str, DependencyState]: ...
+    @property
+    def dbs(self) -> Mapping[str, DatabaseState]: ...
+    @property
+    def topics(self) -> Mapping[str, TopicState]: ...
+    @property
+    def caches(self) -> Mapping[str, CacheState]: ...
+
+    def callee(self, name: str, timeout_ms: float) -> DependencyState | ServiceEdge:
+        """What a call to ``name`` reaches: a dependency, or an edge to a service."""
+
+    @property
+    def regional(self) -> Mapping[str, Database | Dependency]: ...
+
+    def flag_on(self, name: str, region: str | None = None) -> bool:
+        """Whether flag ``name`` is on (in ``region``, if set there apart from the rest)."""
+
+    def route(self, name: str, region: str) -> tuple[str, float]:
+        """The component a pod in ``region`` reaches calling ``name``, and the latency added."""
 
 
 class Pod:
@@ -256,6 +291,7 @@ class ServiceState:
         self.mean_latency_ms = spec.latency_ms.p50  # last tick, for callers
         self.failed_rps = 0.0  # failed (5xx), not counting shed requests
         self.shed_rps = 0.0  # refused by load shedding (429)
+        self.backlog = 0.0  # shed requests whose clients will retry (Service.shed_retries)
         self.offered = 0.0
         self.revenue_lost_per_s = 0.0
         self.corrupt_per_s = 0.0
@@ -731,8 +767,15 @@ class ServiceState:
         shares = self._shares
         n_e = len(shares)
         offered = rps_total * spec.rps_share + self.inbound
+        retry = spec.shed_retries
+        if retry is not None:  # clients come back for what was shed, after their backoff
+            back = self.backlog * min(1.0, world.dt / retry.backoff)
+            self.backlog -= back
+            offered += back / world.dt
         admitted = offered * (1.0 - self.shed_pct / 100.0)
         shed = offered - admitted
+        if retry is not None:
+            self.backlog += shed * world.dt * retry.pct / 100.0
         self.offered = offered
 
         layout = self._layout if self._layout is not None else self.layout(world)

@@ -10,6 +10,7 @@ import orjson
 
 from engine.errors import AuthorError, FiredrillError
 from engine.log import parse_jsonl
+from engine.postmortem import postmortem_markdown
 from engine.timeexpr import format_clock
 
 from ..assets import LIBRARY, REFERENCE
@@ -77,7 +78,7 @@ def replay_cmd(
     if postmortem_path is not None:
         from engine.postmortem import postmortem
 
-        postmortem_path.write_text(postmortem(sc, events, g).to_markdown())
+        postmortem_path.write_text(postmortem_markdown(postmortem(sc, events, g)))
     if not result.reproduced:
         click.echo(f"error: {log}: {result.divergence}", err=True)
         sys.exit(EXIT_FAILED)

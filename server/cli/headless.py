@@ -10,7 +10,10 @@ import click
 import orjson
 
 from engine.errors import AuthorError, FiredrillError, ScenarioError
+from engine.grading import grade_markdown
+from engine.loader import load_scenario as parse_scenario
 from engine.outcome import Outcome
+from engine.postmortem import postmortem_markdown
 from engine.scenario import Scenario
 from engine.script import DecisionScript, ScriptRun
 from engine.timeexpr import format_clock
@@ -191,7 +194,7 @@ def run(
         from engine.postmortem import postmortem
 
         pm = postmortem(result.scenario, result.drill.log.events, result.grade)
-        postmortem_path.write_text(pm.to_markdown())
+        postmortem_path.write_text(postmortem_markdown(pm))
     append_step_summary([result])
     run_view = ScriptRun(result.drill, result.rejected, result.not_run)
     click.echo(
@@ -206,7 +209,7 @@ def run(
     click.echo("  grade: " + ", ".join(f"{k} {v}" for k, v in scores.items()))
     if show_grade:
         click.echo("")
-        click.echo(result.grade.to_markdown())
+        click.echo(grade_markdown(result.grade))
     if result.failures:
         click.echo("FAILED:", err=True)
         for f in result.failures:
@@ -251,7 +254,7 @@ def validate(paths: tuple[Path, ...]) -> None:
             elif kind == "script":
                 DecisionScript.from_yaml(text, str(f))
             else:
-                Scenario.from_yaml(text, str(f))
+                parse_scenario(text, str(f))
             click.echo(f"ok: {f} ({kind})")
         except AuthorError as exc:
             bad += 1

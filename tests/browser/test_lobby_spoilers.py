@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from engine.loader import load_scenario
 from engine.scenario import Scenario
 
 from .conftest import NO_BROWSER, ROOT, Pages
@@ -17,8 +18,7 @@ if NO_BROWSER:
 
 def library() -> list[Scenario]:
     return [
-        Scenario.from_yaml(p.read_bytes(), str(p))
-        for p in sorted((ROOT / "scenarios").glob("*.yaml"))
+        load_scenario(p.read_bytes(), str(p)) for p in sorted((ROOT / "scenarios").glob("*.yaml"))
     ]
 
 

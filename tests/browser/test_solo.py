@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from engine.scenario import Scenario
+from engine.loader import load_scenario
 
 from .conftest import NO_BROWSER, ROOT, Pages
 from .test_web import shoot
@@ -26,7 +26,7 @@ SCENARIO = "gateway-bad-pod"
 def spoilers() -> list[str]:
     """Text only the debrief may show: the cause, the trigger, what the scenario teaches."""
     path = ROOT / "scenarios" / f"{SCENARIO}.yaml"
-    sc = Scenario.from_yaml(path.read_bytes(), str(path))
+    sc = load_scenario(path.read_bytes(), str(path))
     t = sc.truth
     return [t.root_cause, t.trigger, sc.teaches, sc.summary, *t.causal_chain, "np-7-n4", "NIC"]
 

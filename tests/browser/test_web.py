@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from engine import inputs as I
+from engine.vocabulary import action_table
 
 from .conftest import NO_BROWSER, ROOT, Pages
 
@@ -343,36 +344,91 @@ def test_the_lobby_says_when_the_library_is_empty_or_unreachable(server: str, pa
     expect(page.locator(".scenario-card")).not_to_have_count(0)
 
 
-def test_the_console_speaks_the_engine_vocabulary(server: str, pages: Pages) -> None:
-    """web/js/vocab.js mirrors engine/inputs.py: same types, parameters, choices and bounds."""
+def test_the_console_is_built_from_the_served_action_table(server: str, pages: Pages) -> None:
+    """The page's vocabulary is GET /api/actions (the engine's table): same actions in
+    the same order, categories, parameters and who may send them; it keeps no copy."""
     page = pages("vocab")
     page.goto(server + "/")
-    vocab = page.evaluate("import('/static/js/vocab.js').then(m => m.VOCAB)")
-    web = {v["type"]: v for v in vocab}
-    assert set(web) == set(I.INPUT_TYPES)
-    models = {
-        t: m
-        for m in I.Input.__subclasses__()
-        for t in getattr(m.model_fields["type"].annotation, "__args__", ())
-    }
-    for kind, spec in web.items():
-        fields = {n: f for n, f in models[kind].model_fields.items() if n != "type"}
-        assert [p["name"] for p in spec["params"]] == list(fields), kind
-        assert spec["cat"] == I.CATEGORY[kind], kind
-        for p in spec["params"]:
-            f = fields[p["name"]]
-            assert p.get("optional", False) == (not f.is_required()), (kind, p["name"])
-            literal = getattr(f.annotation, "__args__", None)
-            if p["kind"] == "enum":
-                assert literal is not None and list(p["options"]) == list(literal), (
-                    kind,
-                    p["name"],
-                )
-            bounds = {type(m).__name__: m for m in f.metadata}
-            for web_key, names in (("min", ("Ge", "Gt")), ("max", ("Le", "Lt"))):
-                found = [getattr(bounds[n], n.lower()) for n in names if n in bounds]
-                if found:
-                    assert p.get(web_key) == found[0], (kind, p["name"], web_key)
+    expect(page.locator(".scenario-card")).not_to_have_count(0)
+    got = page.evaluate(
+        """import('/static/js/vocab.js').then(m => ({
+            vocab: m.VOCAB.map(v => [v.type, v.cat, v.params.map(p => [p.name, p.kind])]),
+            player: m.allowed('player'), observer: m.allowed('observer'),
+        }))"""
+    )
+    table = action_table()
+    assert got["vocab"] == [
+        [a.type, a.category, [[p.name, p.kind] for p in a.params]] for a in table.actions
+    ]
+    assert got["player"] == table.permissions["player"] and got["observer"] == []
+
+
+# A lever no engine has: only the served table offers it.
+ONLY_IN_TABLE = {
+    "type": "reroute_traffic",
+    "category": "mitigate",
+    "label": "Reroute traffic",
+    "help": "Send a service's traffic elsewhere.",
+    "aliases": ["reroute"],
+    "rest": None,
+    "hidden": False,
+    "done": "rerouted {service}",
+    "params": [{"name": "service", "kind": "service", "optional": False}],
+    "target_field": "service",
+    "target_kinds": ["service"],
+    "reversible": True,
+    "mechanic": None,
+    "tool": None,
+}
+
+
+def test_the_console_offers_what_the_table_says_and_keeps_it_offline(
+    server: str, pages: Pages
+) -> None:
+    """A lever that exists only in the served table appears as a chip and a command;
+    the engine still refuses it. With the table's route down, a reload keeps the console
+    (the browser's last copy), and a dropped socket resumes with it."""
+    d = httpx.post(f"{server}/api/drills", json={"scenario": SCENARIO, "speed": 60}).json()
+    joined = httpx.post(
+        f"{server}/api/drills/{d['drill_id']}/join", json={"code": d["player_code"], "name": "dee"}
+    ).json()
+    page = pages("dee")
+
+    def with_extra(route: Any) -> None:
+        table = route.fetch().json()
+        table["actions"].append(ONLY_IN_TABLE)
+        table["permissions"]["player"].append("reroute_traffic")
+        route.fulfill(json=table)
+
+    page.route("**/api/actions", with_extra)
+    page.goto(f"{server}/drills/{d['drill_id']}/play#token={joined['token']}")
+    expect(page.locator(".room.role-player")).to_be_visible()
+    auth = {"Authorization": f"Bearer {d['facilitator_token']}"}
+    start = {"action": "start"}
+    assert httpx.post(f"{server}/api/drills/{d['drill_id']}/control", headers=auth, json=start)
+    page.click('.console .tab:has-text("Mitigate")')
+    chip = page.locator('.chip[data-action="reroute_traffic"]')
+    expect(chip).to_have_text("Reroute traffic")
+    chip.click()
+    form = page.locator('form[data-action="reroute_traffic"]')
+    expect(form.locator("p.help")).to_have_text("Send a service's traffic elsewhere.")
+    form.locator('button[type="submit"]').click()
+    expect(form.locator(".result.error")).to_contain_text("unknown action 'reroute_traffic'")
+
+    page.unroute("**/api/actions")
+    page.route("**/api/actions", lambda route: route.abort())
+    pages.allow("ERR_FAILED")
+    page.reload()
+    expect(page.locator(".room.role-player")).to_be_visible()
+    page.click('.console .tab:has-text("Mitigate")')
+    expect(page.locator('.chip[data-action="reroute_traffic"]')).to_be_visible()
+    expect(page.locator('.chip[data-action="rollback"]')).to_be_visible()
+    page.evaluate("window.firedrill.drop()")
+    expect(page.locator('.chip[data-action="rollback"]')).to_be_visible()
+    page.click('.console .tab:has-text("Command")')
+    page.click('.chip[data-action="take_command"]')
+    page.click('form[data-action="take_command"] button[type="submit"]')
+    expect(page.locator(".timeline")).to_contain_text("took command (IC)")
 
 
 @pytest.mark.parametrize(
@@ -421,7 +477,9 @@ def test_command_lines_parse_into_inputs(
     page = pages("parser")
     page.goto(server + "/")
     got = page.evaluate(
-        "(line) => import('/static/js/vocab.js').then(m => m.parseCommand(line))", line
+        "(line) => import('/static/js/vocab.js').then(async m => "
+        "{ await m.loadVocab(); return m.parseCommand(line); })",
+        line,
     )
     assert got.get("input") == expected, got
     I.parse_input(got["input"])  # and the engine accepts what the console builds

@@ -6,7 +6,11 @@ A fenced block right after ``<!-- sample: NAME -->`` (or a Markdown table right 
 printed (stdout and stderr, in order). Commands run in a scratch folder where ``scenarios/``,
 ``tests/`` and ``docs/`` point at the repository, plus every file the same page declares
 with ``<!-- file: NAME -->`` before a fenced block (e.g. a script shown in full), and with
-this virtualenv's ``firedrill`` first on the PATH (``.venv/bin/`` prefixes work too).
+this virtualenv's ``firedrill`` first on the PATH (``.venv/bin/`` prefixes work too);
+a word with ``*``, ``?`` or ``[`` expands to its matches there, as the shell would. A
+``json`` block is real data (a log event, an observation, a grade, a server frame) made in
+process and shown by :func:`pretty`; where it is long, its maker cuts it in the way the
+page says next to it.
 
 tests/docs/test_samples.py compares; ``.venv/bin/python -m tests.docs.samples`` rewrites
 every sample block from fresh output.
@@ -14,6 +18,7 @@ every sample block from fresh output.
 
 from __future__ import annotations
 
+import glob
 import itertools
 import json
 import os
@@ -27,11 +32,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.loader import scenario_from_dict
+
+from .data_samples import (
+    first_sample,
+    frame,
+    grade_json,
+    log_excerpt,
+    money_after_harm,
+    observation,
+    panel_sample,
+    welcome_frame,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MARKED = re.compile(r"^<!-- (sample|file): (\S+) -->\n```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
 TABLE = re.compile(r"^<!-- table: (\S+) -->\n((?:\|[^\n]*\n)+)", re.M)  # a Markdown table
 LINKED = ("scenarios", "tests", "docs")
+HAS_GLOB = re.compile(r"[*?\[]")
 
 
 @dataclass(frozen=True)
@@ -47,6 +66,12 @@ def run(cwd: Path, command: str) -> str:
     argv = shlex.split(command)
     if argv[0].startswith(".venv/bin/"):
         argv[0] = argv[0].removeprefix(".venv/bin/")
+    # a glob expands as the shell would: to its sorted matches, or to itself if none
+    argv = [
+        m
+        for w in argv
+        for m in (sorted(glob.glob(w, root_dir=cwd)) if HAS_GLOB.search(w) else [w]) or [w]
+    ]
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     env["PYTHONUNBUFFERED"] = "1"  # stdout and stderr in the order they were written
     env.pop("GITHUB_STEP_SUMMARY", None)
@@ -56,9 +81,15 @@ def run(cwd: Path, command: str) -> str:
     return r.stdout
 
 
-def console(*commands: str) -> Callable[[Path], str]:
-    """A console block: each ``$ command`` and its output."""
-    return lambda cwd: "".join(f"$ {c}\n{run(cwd, c)}" for c in commands)
+def console(*commands: str, head: int = 0) -> Callable[[Path], str]:
+    """A console block: each ``$ command`` and its output (with ``head``, its first
+    ``head`` lines and ``...`` for the rest)."""
+
+    def shown(out: str) -> str:
+        lines = out.splitlines(keepends=True)
+        return "".join(lines[:head]) + "...\n" if head and len(lines) > head else out
+
+    return lambda cwd: "".join(f"$ {c}\n{shown(run(cwd, c))}" for c in commands)
 
 
 def drill_failure(cwd: Path) -> str:
@@ -229,6 +260,75 @@ def _wrong_move(sc: Any, noop: dict[str, Any]) -> str:
     )
 
 
+def difficulty_rules_table(cwd: Path) -> str:
+    """scenarios/README.md's rule of each difficulty level, from engine/difficulty.py."""
+    from engine.difficulty import LEVELS as ORDER
+    from engine.difficulty import RULES
+
+    def bound(most: int | None) -> str:
+        return "any" if most is None else f"at most {most}"
+
+    out = _cells("", *ORDER) + "|---|---|---|---|\n"
+    rules = [RULES[lv] for lv in ORDER]
+    out += _cells("causes", *(bound(r.max_causes) for r in rules))
+    out += _cells("noise alerts", *(bound(r.max_noise_alerts) for r in rules))
+    out += _cells("decoys", *(bound(r.max_decoys) for r in rules))
+    out += _cells(
+        "hard traits",
+        *(
+            f"{r.min_traits} or more"
+            if r.max_traits is None
+            else f"{r.min_traits} to {r.max_traits}"
+            for r in rules
+        ),
+    )
+    return out
+
+
+def difficulty_traits_table(cwd: Path) -> str:
+    """scenarios/README.md's list of the hard traits, from engine/difficulty.py."""
+    from engine.difficulty import TRAITS
+
+    out = _cells("hard trait", "a scenario has it when") + "|---|---|\n"
+    for t in TRAITS:
+        out += _cells(t.name, t.means)
+    return out
+
+
+def difficulty_table(cwd: Path) -> str:
+    """scenarios/README.md's measured difficulty of every scenario at seed 0, from
+    engine/difficulty.py (the self-check fails a scenario that breaks its level's rule)."""
+    from engine.difficulty import measure
+    from engine.script import DecisionScript
+    from server.files import library, load_scenario
+
+    scs = sorted(
+        (load_scenario(p) for p in library()), key=lambda s: (LEVELS.index(s.difficulty), s.id)
+    )
+    out = _cells(
+        "id", "difficulty", "causes", "alerts: signal / noise", "decoys", "page points at the fix",
+        "cascade", "strong moves", "fix holds after", "components", "hard traits",
+    )  # fmt: skip
+    out += "|---|---|---|---|---|---|---|---|---|---|---|\n"
+    for sc in scs:
+        path = ROOT / "tests/reference" / sc.id / "strong.yaml"
+        p = measure(sc, DecisionScript.from_yaml(path.read_text(encoding="utf-8")))
+        out += _cells(
+            f"`{sc.id}`",
+            sc.difficulty,
+            p.causes,
+            f"{p.signal_alerts} / {p.noise_alerts}",
+            p.decoys,
+            "yes" if p.page_points else "no",
+            "yes" if p.cascade else "no",
+            p.moves,
+            _clock(p.recovery) if p.recovery is not None else "never",
+            p.components,
+            ", ".join(p.traits) or "none",
+        )
+    return out
+
+
 def justify_table(cwd: Path) -> str:
     """docs/grading.md's looks that justify each mitigation, from engine/actions.py."""
     from engine.actions import ACTIONS, of_category
@@ -256,11 +356,10 @@ def refusal(name: str) -> Callable[[Path], str]:
         from engine.drill import Drill
         from engine.errors import ScenarioError
         from engine.postmortem import postmortem
-        from engine.scenario import Scenario
         from engine.script import DecisionScript, play
 
         path = ROOT / "tests" / "postmortem" / "scenarios" / f"{name}.yaml"
-        sc = Scenario.from_dict(yaml.safe_load(path.read_text()), str(path))
+        sc = scenario_from_dict(yaml.safe_load(path.read_text()), str(path))
         drill = Drill(sc, seed=0)
         play(drill, DecisionScript(name="none", steps=[]))
         try:
@@ -387,7 +486,54 @@ SAMPLES: dict[str, Sample] = {
     ),
     "library": Sample("scenarios/README.md", library_table),
     "reference-plays": Sample("scenarios/README.md", plays_table),
+    "difficulty-rules": Sample("scenarios/README.md", difficulty_rules_table),
+    "difficulty-traits": Sample("scenarios/README.md", difficulty_traits_table),
+    "difficulty": Sample("scenarios/README.md", difficulty_table),
     "justify": Sample("docs/grading.md", justify_table),
+    "grade-json": Sample("docs/grading.md", grade_json),
+    "grading-money-after-harm": Sample("docs/grading.md", money_after_harm),
+    "metrics-first-sample": Sample("docs/metrics.md", first_sample),
+    "metrics-panel": Sample("docs/metrics.md", panel_sample),
+    "metrics-log": Sample("docs/metrics.md", log_excerpt),
+    "actions-panel": Sample(
+        "docs/actions.md",
+        observation(
+            "loyalty-irreversible-migration", "view_dashboard", panel="loyalty-api/pod", rows=1
+        ),
+    ),
+    "actions-logs": Sample(
+        "docs/actions.md", observation("orders-consumer-lag", "read_logs", "weak")
+    ),
+    "actions-migration": Sample(
+        "docs/actions.md", observation("loyalty-irreversible-migration", "check_migration")
+    ),
+    "actions-queue": Sample("docs/actions.md", observation("orders-consumer-lag", "inspect_queue")),
+    "actions-database": Sample(
+        "docs/actions.md", observation("inngest-pgbouncer-exhaustion", "inspect_database")
+    ),
+    "protocol-welcome": Sample("docs/protocol.md", welcome_frame),
+    "protocol-events": Sample("docs/protocol.md", frame(lambda x: x.chat_events)),
+    "protocol-ack": Sample("docs/protocol.md", frame(lambda x: x.chat_ack)),
+    "protocol-duplicate": Sample("docs/protocol.md", frame(lambda x: x.duplicate)),
+    "protocol-ping-ack": Sample("docs/protocol.md", frame(lambda x: x.ping_ack)),
+    "format-validate-library": Sample(
+        "docs/scenario-format.md", console(".venv/bin/firedrill validate scenarios/", head=2)
+    ),
+    "format-validate-yaml": Sample(
+        "docs/scenario-format.md",
+        console(".venv/bin/firedrill validate tests/malformed/*.yaml"),
+    ),
+    "format-validate-schema": Sample(
+        "docs/scenario-format.md",
+        console(".venv/bin/firedrill validate tests/engine/bad_scenarios/*.yaml"),
+    ),
+    "scripts-not-run": Sample(
+        "docs/scripts.md",
+        console(".venv/bin/firedrill run gateway-bad-pod --script late.yaml", head=10),
+    ),
+    "scripts-never-paged": Sample(
+        "docs/scripts.md", console(".venv/bin/firedrill run gateway-bad-pod --script early.yaml")
+    ),
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from engine.drill import Drill
+from engine.loader import load_scenario
 from engine.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def load(scenario_id: str) -> Scenario:
     path = ROOT / "scenarios" / f"{scenario_id}.yaml"
-    return Scenario.from_yaml(path.read_bytes(), str(path))
+    return load_scenario(path.read_bytes(), str(path))
 
 
 def play(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from engine.loader import scenario_from_dict
 from engine.scenario import Scenario
 
 BASE: dict[str, Any] = {
@@ -44,4 +45,4 @@ def tiny(**changes: Any) -> Scenario:
     if topo is not None:
         doc["topology"].update(topo)
     doc.update(changes)
-    return Scenario.from_dict(doc)
+    return scenario_from_dict(doc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine.drill import Drill
+from engine.loader import scenario_from_dict
 from engine.log import parse_jsonl
 
 from .conftest import load, play
@@ -69,7 +70,6 @@ def test_replaying_the_inputs_of_a_log_rebuilds_it() -> None:
 
 def test_the_graph_causes_and_regions_replay_byte_for_byte() -> None:
     """Service edges, retry herds, caused faults and an evacuation: same inputs, same bytes."""
-    from engine.scenario import Scenario
 
     from .test_graph import _doc
 
@@ -89,7 +89,7 @@ def test_the_graph_causes_and_regions_replay_byte_for_byte() -> None:
         }
     )
     doc["alerts"].append({"name": "East", "metric": "api.east.err_5xx_pct", "threshold": 90})
-    sc = Scenario.from_dict(doc)
+    sc = scenario_from_dict(doc)
     steps = [
         (30.0, {"type": "evacuate_region", "region": "east"}),
         (60.0, {"type": "set_retries", "service": "api", "dependency": "ledger", "retries": 0}),

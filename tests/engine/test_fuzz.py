@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from engine.drill import Drill
 from engine.errors import PlayerError, ScenarioError, ScriptError
 from engine.inputs import INPUT_TYPES
-from engine.scenario import Scenario
+from engine.loader import load_scenario
 from engine.script import DecisionScript
 
 from .conftest import ROOT, load
@@ -64,7 +64,7 @@ def test_random_documents_give_only_scenario_errors(doc: object) -> None:
     """Any YAML document is either a scenario or a ScenarioError, never a crash."""
     text = yaml.safe_dump(doc)
     try:
-        Scenario.from_yaml(text, "fuzz.yaml")
+        load_scenario(text, "fuzz.yaml")
     except ScenarioError as exc:
         assert all(p.file == "fuzz.yaml" for p in exc.problems)
 
@@ -81,7 +81,7 @@ def test_mutated_library_scenario_gives_only_located_errors(
         node = node[key]
     node[path[-1]] = value
     try:
-        Scenario.from_yaml(yaml.safe_dump(doc, sort_keys=False), "mutated.yaml")
+        load_scenario(yaml.safe_dump(doc, sort_keys=False), "mutated.yaml")
     except ScenarioError as exc:
         assert all(p.line is not None for p in exc.problems)
 

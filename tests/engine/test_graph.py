@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from engine.errors import ScenarioError
-from engine.scenario import Scenario
+from engine.loader import scenario_from_dict
 
 from .conftest import play, series
 from .inline import BASE
@@ -47,14 +47,14 @@ def _doc(retries: int = 2) -> dict[str, Any]:
 
 
 def _end(inputs: list[tuple[float, dict[str, Any]]]) -> dict[str, float]:
-    d = play(Scenario.from_dict(_doc()), inputs)
+    d = play(scenario_from_dict(_doc()), inputs)
     names = ("api.err_5xx_pct", "api.p50_ms", "ledger.rps", "ledger.cpu_pct")
     return {m: series(d, m)[-1][1] for m in names}
 
 
 def test_a_callee_takes_its_callers_calls_as_load() -> None:
     """ledger has no traffic of its own: its 400 rps are api's calls, at 64% CPU."""
-    d = play(Scenario.from_dict({**_doc(), "faults": []}), [])
+    d = play(scenario_from_dict({**_doc(), "faults": []}), [])
     assert [series(d, m)[-1][1] for m in ("ledger.rps", "ledger.cpu_pct")] == [400.0, 64.0]
 
 
@@ -83,7 +83,7 @@ def test_turning_retries_off_unloads_the_callee_but_exposes_every_error() -> Non
 
 def test_users_affected_counts_user_requests_once() -> None:
     """ledger's failures show inside api's requests; an internal service adds no users."""
-    d = play(Scenario.from_dict(_doc()), [])
+    d = play(scenario_from_dict(_doc()), [])
     assert series(d, "business.users_affected_pct")[-1][1] == 36.815
     assert series(d, "business.failed_rps")[-1][1] == pytest.approx(0.36815 * 400, abs=0.01)
 
@@ -114,5 +114,5 @@ def test_bad_graphs_are_located_errors(change: Any, message: str) -> None:
     doc = _doc()
     change(doc)
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(doc)
+        scenario_from_dict(doc)
     assert any(message in str(p) for p in info.value.problems), info.value.problems

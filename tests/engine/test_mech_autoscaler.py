@@ -8,6 +8,7 @@ import pytest
 
 from engine.drill import Drill
 from engine.errors import NotAllowed, ScenarioError
+from engine.loader import scenario_from_dict
 from engine.scenario import Scenario
 
 from .conftest import play, series
@@ -156,7 +157,7 @@ def test_bad_autoscaler_fields_are_located_errors() -> None:
         {**svc, "autoscaler": {"max_pods": 40, "min_pods": 50}},
     ]
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(doc)
+        scenario_from_dict(doc)
     assert [str(p) for p in info.value.problems] == [
         "<scenario>: `topology.services[0].autoscaler.max_pods` must be at most the service's "
         "max_pods quota, 32 (got 40)",
@@ -165,7 +166,7 @@ def test_bad_autoscaler_fields_are_located_errors() -> None:
     ]
     doc["topology"]["services"] = [{**svc, "autoscaler": {"metric": "rps"}}]
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(doc)
+        scenario_from_dict(doc)
     assert [p.path for p in info.value.problems] == ["topology.services[0].autoscaler.metric"]
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from engine.drill import Drill
 from engine.errors import NotAllowed, ScenarioError
+from engine.loader import scenario_from_dict
 from engine.scenario import Scenario
 
 from .conftest import play, series
@@ -123,7 +124,7 @@ def test_bad_cache_fields_are_located_errors() -> None:
     doc["topology"]["caches"] = [{"name": "items", "database": "ghost"}]
     doc["faults"] = [{"kind": "cache_flush", "cache": "nope"}]
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(doc)
+        scenario_from_dict(doc)
     assert [str(p) for p in info.value.problems] == [
         "<scenario>: `topology.services[0].endpoints[0].cache` cache items fronts ghost: the "
         "endpoint must read that database (its database is None)",

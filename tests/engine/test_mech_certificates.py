@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from engine.errors import InvalidInput, ScenarioError
+from engine.loader import scenario_from_dict
 from engine.scenario import Scenario
 
 from .conftest import play, series
@@ -117,7 +118,7 @@ def test_a_certificate_naming_an_unknown_service_is_a_located_error() -> None:
     doc["topology"]["certificates"] = [{"name": "c", "services": ["ghost"], "dependency": "nope"}]
     doc["faults"] = [{"kind": "cert_expiry", "certificate": "d", "at": 10}]
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(doc)
+        scenario_from_dict(doc)
     assert [str(p) for p in info.value.problems] == [
         "<scenario>: `topology.certificates[0].services[0]` names an unknown service 'ghost' "
         "(known: api)",

@@ -8,6 +8,7 @@ import pytest
 
 from engine.drill import Drill
 from engine.errors import NotAllowed, ScenarioError
+from engine.loader import load_scenario, scenario_from_dict
 from engine.scenario import Scenario
 
 from .conftest import play, series
@@ -204,7 +205,7 @@ def test_bad_config_fields_are_located_errors() -> None:
         },
     ]
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(doc)
+        scenario_from_dict(doc)
     assert [str(p) for p in info.value.problems] == [
         "<scenario>: `topology.configs[0].services[0]` names an unknown service 'ghost' "
         "(known: api)",
@@ -237,7 +238,7 @@ def test_a_yaml_mistake_in_a_config_rollout_names_file_line_and_field() -> None:
         sort_keys=False,
     )
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_yaml(text, "x.yaml")
+        load_scenario(text, "x.yaml")
     (problem,) = info.value.problems
     assert (problem.file, problem.path) == ("x.yaml", "faults[0].stages[0]")
     assert problem.line == text.splitlines().index("  - 150") + 1

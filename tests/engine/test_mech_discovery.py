@@ -8,6 +8,7 @@ import pytest
 
 from engine.drill import Drill
 from engine.errors import NotAllowed, ScenarioError
+from engine.loader import scenario_from_dict
 from engine.scenario import Scenario
 
 from .conftest import play, series
@@ -168,7 +169,7 @@ def test_a_record_must_name_something_an_endpoint_calls() -> None:
     doc["topology"]["discovery"] = [{"name": "ghost"}]
     doc["faults"] = [{"kind": "dns_failure", "record": "nope", "at": 10}]
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(doc)
+        scenario_from_dict(doc)
     assert [str(p) for p in info.value.problems] == [
         "<scenario>: `topology.discovery[0].name` names no service or dependency 'ghost' "
         "(known: api)",

@@ -8,6 +8,7 @@ import pytest
 
 from engine.drill import Drill
 from engine.errors import ScenarioError
+from engine.loader import scenario_from_dict
 from engine.scenario import Scenario
 
 from .conftest import play, series
@@ -149,7 +150,7 @@ def test_a_bad_cold_start_is_a_located_error() -> None:
         {**BASE["topology"]["services"][0], "cold_start": {"for": 0, "call_factor": 1}}
     ]
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(doc)
+        scenario_from_dict(doc)
     assert [p.path for p in info.value.problems] == [
         "topology.services[0].cold_start.for",
         "topology.services[0].cold_start.call_factor",

@@ -8,6 +8,7 @@ import pytest
 
 from engine.drill import Drill
 from engine.errors import NotAllowed, ScenarioError
+from engine.loader import scenario_from_dict
 from engine.scenario import Scenario
 
 from .conftest import play, series
@@ -120,12 +121,12 @@ def test_bad_leak_fields_are_located_errors() -> None:
         }
     ]
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(doc)
+        scenario_from_dict(doc)
     assert [str(p) for p in info.value.problems] == [
         "<scenario>: `faults[0].flag` names an unknown flag 'nope' (known: none declared)",
         "<scenario>: `faults[0].version` must be one of api's versions ['v1', 'v2'] (got 'v9')",
     ]
     doc["faults"] = [{"kind": "resource_leak", "service": "api", "resource": "cpu"}]
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(doc)
+        scenario_from_dict(doc)
     assert [p.path for p in info.value.problems] == ["faults[0].resource"]

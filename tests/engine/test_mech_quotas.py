@@ -8,6 +8,7 @@ import pytest
 
 from engine.drill import Drill
 from engine.errors import NotAllowed, ScenarioError
+from engine.loader import scenario_from_dict
 from engine.scenario import Scenario
 
 from .conftest import play, series
@@ -126,11 +127,11 @@ def test_a_quota_cut_on_a_dependency_without_a_quota_is_a_located_error() -> Non
     doc["topology"]["dependencies"] = [{"name": "sms"}, {"name": "mail", "quota_rps": -1}]
     doc["faults"] = [{"kind": "quota_cut", "dependency": "sms", "rps": 10}]
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(doc)
+        scenario_from_dict(doc)
     assert [p.path for p in info.value.problems] == ["topology.dependencies[1].quota_rps"]
     doc["topology"]["dependencies"] = [{"name": "sms"}]
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(doc)
+        scenario_from_dict(doc)
     assert [str(p) for p in info.value.problems] == [
         "<scenario>: `faults[0].dependency` sms has no quota to cut: give it a `quota_rps`"
     ]

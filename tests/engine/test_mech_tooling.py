@@ -8,6 +8,7 @@ import pytest
 
 from engine.drill import Drill
 from engine.errors import NotAllowed, ScenarioError
+from engine.loader import scenario_from_dict
 from engine.scenario import Scenario
 
 from .conftest import series
@@ -117,7 +118,7 @@ def test_a_queued_rollback_waits_for_the_deploy_system_and_its_causes_wait_too()
             "until": {"action": "rollback", "target": "api"},
         }
     )
-    d = Drill(Scenario.from_dict(doc), seed=0)
+    d = Drill(scenario_from_dict(doc), seed=0)
     d.advance(200)
     d.submit(ROLLBACK, actor="alice")
     d.advance(700)
@@ -184,7 +185,7 @@ def test_a_tool_outage_naming_an_unknown_fault_or_a_tool_twice_is_a_located_erro
         }
     ]
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict(doc)
+        scenario_from_dict(doc)
     assert [str(p) for p in info.value.problems] == [
         "<scenario>: `faults[0].when.started` names an unknown fault id 'ghost' (known: none)",
         "<scenario>: `faults[0].tools` names a tool twice (got logs, logs)",
@@ -204,3 +205,83 @@ def test_a_stale_panel_or_an_empty_log_search_earns_no_credit_as_a_look() -> Non
     tl = Timeline(d.scenario, d.log.events)
     assert tl.unanswered == {stale, empty}
     assert [e.seq for e in tl.looks_of("view_dashboard", "read_logs")] == [live]
+
+
+def _alerts(d: Drill) -> list[tuple[float, str, str]]:
+    return [
+        (e.t, e.type, e.data.get("name") or e.data.get("alert", ""))
+        for e in d.log.events
+        if e.type in ("alert.fired", "alert.resolved", "page")
+    ]
+
+
+def _blind(recover_at: float | None = 400) -> Scenario:
+    """``discovery`` fails half the calls from 120 s to 600 s; alerting goes blind with it."""
+    return _sc(tools=["alerting"], until=None, recover_at=recover_at)
+
+
+def test_alerting_down_delays_the_page_until_data_returns_and_the_rule_holds_again() -> None:
+    """Errors start at T+02:00, but no rule has data until T+06:40: the page comes at T+07:00
+    (the rule's 20 s held again), not at T+02:20 as it does with alerting up."""
+    seeing = Drill(_sc(tools=["dashboards"]), seed=0)
+    seeing.advance(700)
+    assert _alerts(seeing) == [
+        (140.0, "alert.fired", "Errors"),
+        (140.0, "page", "Errors"),
+        (600.0, "alert.resolved", "Errors"),
+    ]
+    blind = Drill(_blind(), seed=0)
+    blind.advance(700)
+    assert _states(blind)[:2] == [
+        (120.0, "alerting", "alerting has no data"),
+        (400.0, "alerting", "tool restored"),
+    ]
+    assert _alerts(blind) == [
+        (420.0, "alert.fired", "Errors"),
+        (420.0, "page", "Errors"),
+        (600.0, "alert.resolved", "Errors"),
+    ]
+    assert blind.page_at == 420.0
+
+
+def test_alerting_that_never_comes_back_never_pages() -> None:
+    """Half the requests fail for eight minutes and nobody is paged: the rules had no data."""
+    d = Drill(_blind(recover_at=None), seed=0)
+    d.advance(1000)
+    assert _alerts(d) == []
+    assert d.page_at is None
+    assert max(v for _, v in series(d, "api.err_5xx_pct")) == 50.0  # the harm was real
+
+
+def test_a_firing_alert_neither_resolves_nor_refires_while_alerting_is_down() -> None:
+    """The alert fired before alerting went blind; the errors end meanwhile, and it resolves
+    only once alerting is back (T+11:40), the first tick with data."""
+    sc = tiny(
+        api={"endpoints": [{"name": "GET /", "share": 1.0, "calls": ["discovery"]}]},
+        topology={"dependencies": [{"name": "discovery"}]},
+        faults=[
+            {
+                "id": "discovery-down",
+                "kind": "dependency",
+                "dependency": "discovery",
+                "error_pct": 50,
+                "at": 120,
+                "recover_at": 600,
+            },
+            {
+                "id": "blind",
+                "kind": "tool_outage",
+                "tools": ["alerting"],
+                "reason": REASON,
+                "at": 300,
+                "recover_at": 700,
+            },
+        ],
+    )
+    d = Drill(sc, seed=0)
+    d.advance(800)
+    assert _alerts(d) == [
+        (140.0, "alert.fired", "Errors"),
+        (140.0, "page", "Errors"),
+        (700.0, "alert.resolved", "Errors"),
+    ]

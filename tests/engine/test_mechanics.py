@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.scenario import Scenario
+from engine.loader import load_scenario
 
 from .conftest import at, load, play, series, window_mean
 
@@ -206,7 +206,7 @@ truth:
 
 def test_restarting_the_pool_while_the_blocker_remains_refills_it() -> None:
     """A pool restart causes a full outage, then the pool saturates again."""
-    sc = Scenario.from_yaml(BLOCKER, "blocker.yaml")
+    sc = load_scenario(BLOCKER, "blocker.yaml")
     d = play(sc, [(MIN, {"type": "restart", "target": "main-db"})])
     sent = next(e.t for e in d.log.events if e.type == "input")
     assert at(d, "api.err_5xx_pct", sent + 30) > 95  # down while restarting
@@ -217,7 +217,7 @@ def test_restarting_the_pool_while_the_blocker_remains_refills_it() -> None:
 
 def test_cancelling_the_blocker_recovers_until_the_retry_returns() -> None:
     """kill_query clears the pool; without the kill switch the retried transaction returns."""
-    sc = Scenario.from_yaml(BLOCKER, "blocker.yaml")
+    sc = load_scenario(BLOCKER, "blocker.yaml")
     d = play(sc, [(MIN, {"type": "kill_query", "database": "main-db"})])
     sent = next(e.t for e in d.log.events if e.type == "input")
     assert at(d, "api.err_5xx_pct", sent + 2 * MIN) < 1

@@ -330,6 +330,8 @@ def test_a_yaml_mistake_in_a_regional_field_names_file_line_and_field() -> None:
     """An unknown region in a database's `regions` is located on its line of the file."""
     import yaml
 
+    from engine.loader import load_scenario
+
     from .inline import BASE
 
     doc = _doc()
@@ -338,7 +340,7 @@ def test_a_yaml_mistake_in_a_regional_field_names_file_line_and_field() -> None:
     full = {**BASE, **doc, "topology": {**doc["topology"], "services": [api]}}
     text = yaml.safe_dump(full, sort_keys=False)
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_yaml(text, "regional.yaml")
+        load_scenario(text, "regional.yaml")
     (problem,) = info.value.problems
     assert (problem.file, problem.path) == ("regional.yaml", "topology.databases[0].regions[1]")
     assert problem.line == text.splitlines().index("    - mars") + 1

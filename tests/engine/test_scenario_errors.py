@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import ScenarioError
-from engine.scenario import Scenario
+from engine.loader import load_scenario, scenario_from_dict
 
 BAD = Path(__file__).parent / "bad_scenarios"
 
@@ -33,7 +33,7 @@ EXPECTED = {
     "storefront.restarts, storefront.rps, storefront.worker_busy_pct?)",
     "unknown_field": "line 10: `dificulty` is not a known field; expected one of: id, title, summary, "
     "class, difficulty, teaches, symptom, audience, tags, source, duration, tick, sample_every, slo, traffic, topology, "
-    "changes, faults, alerts, injects, experts, logs, truth, grading, responders (did you mean `difficulty`?)",
+    "changes, faults, alerts, injects, experts, logs, truth, grading, responders, choices (did you mean `difficulty`?)",
     "unknown_flag_ref": "line 51: `faults[0].flag` names an unknown flag 'one-page-chekout' "
     "(known: one-page-checkout, recommendations-v3)",
     "yaml_bool_key": "line 49: `faults[0]` key `on` is read by YAML 1.1 as a boolean; "
@@ -51,7 +51,7 @@ def test_malformed_scenario_error_names_file_line_and_field(name: str) -> None:
     """The first problem reported names the file, the line and the field, expected and got."""
     path = BAD / f"{name}.yaml"
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_yaml(path.read_bytes(), str(path))
+        load_scenario(path.read_bytes(), str(path))
     assert str(info.value.problems[0]) == f"{path} {EXPECTED[name]}"
 
 
@@ -59,7 +59,7 @@ def test_missing_field_and_typo_are_both_reported() -> None:
     """A misspelt required key yields the missing field and the unknown one, with a suggestion."""
     path = BAD / "missing_truth.yaml"
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_yaml(path.read_bytes(), str(path))
+        load_scenario(path.read_bytes(), str(path))
     assert [p.path for p in info.value.problems] == ["truth", "truth_"]
     assert "did you mean `truth`?" in info.value.problems[1].message
 
@@ -67,6 +67,6 @@ def test_missing_field_and_typo_are_both_reported() -> None:
 def test_from_dict_reports_paths_without_lines() -> None:
     """Built from plain data (no YAML), errors still name the field path."""
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict({"id": "x"}, "inline")
+        scenario_from_dict({"id": "x"}, "inline")
     first = info.value.problems[0]
     assert (first.file, first.line, first.path) == ("inline", None, "title")

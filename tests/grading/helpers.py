@@ -11,6 +11,7 @@ import orjson
 
 from engine.drill import Drill
 from engine.grading import Grade, grade
+from engine.loader import load_scenario
 from engine.log import Event
 from engine.scenario import Scenario
 from engine.script import DecisionScript, play
@@ -27,7 +28,7 @@ def scenario(name: str) -> Scenario:
     path = (
         HERE / "fixtures" / "mini.yaml" if name == "mini" else ROOT / "scenarios" / f"{name}.yaml"
     )
-    return Scenario.from_yaml(path.read_text(), str(path))
+    return load_scenario(path.read_text(), str(path))
 
 
 def load_script(path: Path) -> DecisionScript:

@@ -7,6 +7,7 @@ from typing import Any
 from engine.drill import Drill
 from engine.grading import grade
 from engine.grading.counterfactual import replay_without, with_dependents
+from engine.loader import load_scenario
 from engine.outcome import outcome
 from engine.postmortem import postmortem
 from engine.scenario import Scenario
@@ -21,7 +22,7 @@ def _recovering() -> Scenario:
     path = ROOT / "scenarios" / "card-network-timeouts.yaml"
     text = path.read_text().replace("recover_at: 55m", "recover_at: 16m")
     assert "recover_at: 16m" in text
-    return Scenario.from_yaml(text, "card-network-recovers.yaml")
+    return load_scenario(text, "card-network-recovers.yaml")
 
 
 def test_a_move_before_a_recovery_it_did_not_cause_earns_nothing() -> None:

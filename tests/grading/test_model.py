@@ -7,8 +7,9 @@ import re
 import orjson
 import pytest
 
-from engine.grading import SPECS, grade
+from engine.grading import SPECS, grade, grade_markdown
 from engine.grading.rubric import override_problems
+from engine.loader import scenario_from_dict
 from engine.scenario import Scenario
 from tests.grading.helpers import ROOT, SCRIPTS, Log, graded, scenario, steps_of
 
@@ -50,7 +51,7 @@ def with_grading(checked: bool = True, **grading: object) -> Scenario:
     reference checks, which reject unknown override keys)."""
     data = scenario("mini").model_dump(mode="json", by_alias=True, exclude_none=True)
     data["grading"] = {**data["grading"], **grading}
-    return Scenario.from_dict(data) if checked else Scenario.model_validate(data)
+    return scenario_from_dict(data) if checked else Scenario.model_validate(data)
 
 
 def test_to_dict_has_the_documented_shape_and_version() -> None:
@@ -117,7 +118,7 @@ def test_to_json_is_canonical() -> None:
 
 def test_markdown_shows_scores_reasons_and_evidence() -> None:
     """The Markdown report has the score table, each dimension, Stronger lines and seqs."""
-    md = graded("mini", steps_of(SCRIPTS / "mini" / "weak.yaml")).to_markdown()
+    md = grade_markdown(graded("mini", steps_of(SCRIPTS / "mini" / "weak.yaml")))
     assert md.startswith("# Grade: mini-rewards (seed 0)\n\n**Overall ")
     assert "| Command | 0 | 1 |" in md
     for title in ("## Command: 0/100", "## Blast radius: 0/100", "## Mitigations"):
@@ -130,7 +131,7 @@ def test_markdown_lists_every_claim_with_the_true_value_beside_it() -> None:
     """The claims table shows what was said, what the simulation had, and the verdict."""
     log = Log(users=40.0).page(100.0)
     log.input(200.0, "alex", type="state_impact", users_pct=12, trend="stable", data="intact")
-    md = log.grade().to_markdown()
+    md = grade_markdown(log.grade())
     assert "## Claims checked against the simulation" in md
     assert (
         "| 25 | 3:20 | alex | state_impact | users | 12% of users | 40.0% (users affected) "

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.drill import Drill
+from engine.loader import load_scenario
 from engine.log import Event
-from engine.postmortem import Postmortem, postmortem
+from engine.postmortem import Postmortem, postmortem, postmortem_markdown
 from engine.scenario import Scenario
 from engine.script import DecisionScript, play
 
@@ -52,7 +53,7 @@ def runs() -> list[tuple[str, str]]:
 @cache
 def scenario(scenario_id: str) -> Scenario:
     path = ROOT / "scenarios" / f"{scenario_id}.yaml"
-    return Scenario.from_yaml(path.read_bytes(), str(path))
+    return load_scenario(path.read_bytes(), str(path))
 
 
 @cache
@@ -104,9 +105,11 @@ def expected_files() -> dict[Path, str]:
 
     out: dict[Path, str] = {}
     for sid, name in runs():
-        out[golden_path(sid, name)] = draft(sid, name).to_markdown()
+        out[golden_path(sid, name)] = postmortem_markdown(draft(sid, name))
     for template in ("pagerduty", "google-sre"):
-        out[golden_path(*TEMPLATE_RUN, template)] = draft(*TEMPLATE_RUN, template).to_markdown()
+        out[golden_path(*TEMPLATE_RUN, template)] = postmortem_markdown(
+            draft(*TEMPLATE_RUN, template)
+        )
     data = (
         orjson.dumps(
             draft(*JSON_RUN).to_dict(), option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2
@@ -114,5 +117,5 @@ def expected_files() -> dict[Path, str]:
         + "\n"
     )
     out[golden_path(*JSON_RUN, suffix="json")] = data
-    out[EXAMPLE] = draft(*EXAMPLE_RUN, drill_date=EXAMPLE_DATE).to_markdown()
+    out[EXAMPLE] = postmortem_markdown(draft(*EXAMPLE_RUN, drill_date=EXAMPLE_DATE))
     return out

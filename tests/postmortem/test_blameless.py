@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.postmortem import TEMPLATES, find_blame
+from engine.postmortem import TEMPLATES, find_blame, postmortem_markdown
 
 from .runs import draft, runs
 
@@ -13,7 +13,7 @@ from .runs import draft, runs
 def test_generated_postmortems_are_blameless(scenario_id: str, script: str) -> None:
     """No library run, in any template, contains blame phrasing."""
     for template in TEMPLATES:
-        md = draft(scenario_id, script, template).to_markdown()
+        md = postmortem_markdown(draft(scenario_id, script, template))
         assert find_blame(md) == [], (template, find_blame(md))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.postmortem import postmortem
+from engine.postmortem import postmortem, postmortem_markdown
 
 from .runs import (
     EXAMPLE,
@@ -40,7 +40,7 @@ def _compare(path, text: str) -> None:
 @pytest.mark.parametrize(("scenario_id", "script"), runs())
 def test_markdown_matches_golden(scenario_id: str, script: str) -> None:
     """Each library run's postmortem equals its stored Markdown."""
-    _compare(golden_path(scenario_id, script), draft(scenario_id, script).to_markdown())
+    _compare(golden_path(scenario_id, script), postmortem_markdown(draft(scenario_id, script)))
 
 
 def test_every_stored_file_is_current() -> None:
@@ -70,5 +70,5 @@ def test_same_inputs_same_document() -> None:
     sid, script = TEMPLATE_RUN
     a = postmortem(scenario(sid), events(sid, script), grade(sid, script))
     b = postmortem(scenario(sid), list(events(sid, script)), grade(sid, script).to_dict())
-    assert a.to_markdown() == b.to_markdown()
+    assert postmortem_markdown(a) == postmortem_markdown(b)
     assert a.to_dict() == b.to_dict()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.outcome import outcome
+from engine.postmortem import postmortem_markdown
 from engine.timeexpr import format_clock
 
 from .runs import draft, events, runs, scenario
@@ -39,7 +40,7 @@ def test_impact_figures_are_the_outcome(scenario_id: str, script: str) -> None:
     )
     assert i.approx_users_affected == round(o.peak_users_affected_pct * sc.traffic.users / 100)
     assert i.slo_availability_pct == sc.slo.availability_pct
-    md = pm.to_markdown()
+    md = postmortem_markdown(pm)
     assert f"| Failed requests | {o.failed_requests:,.0f} |" in md
     assert f"| Revenue lost | ${o.money_lost:,.0f} |" in md
     assert f"| Rows corrupted | {o.rows_corrupted:,.0f} |" in md
@@ -113,7 +114,7 @@ def test_unmitigated_run_says_so() -> None:
     pm = draft("orders-consumer-lag", "no-response")
     assert pm.impact.ongoing_at_end is True
     assert pm.impact.mitigated_at is None
-    assert "still ongoing at the end" in pm.to_markdown()
+    assert "still ongoing at the end" in postmortem_markdown(pm)
     assert pm.severity == "undeclared"
     assert [m.t for m in pm.milestones if m.key in ("mitigated", "resolved")] == [None, None]
 

@@ -9,6 +9,7 @@ import yaml
 
 from engine.drill import Drill
 from engine.errors import AuthorError, ScenarioError
+from engine.loader import load_scenario, scenario_from_dict
 from engine.postmortem import (
     HumanRootCause,
     WishfulActionItem,
@@ -29,7 +30,7 @@ HERE = Path(__file__).resolve().parent / "scenarios"
 def _load(name: str) -> tuple[Scenario, str]:
     """Built from plain data: from_yaml itself refuses these (see the last test)."""
     path = HERE / f"{name}.yaml"
-    return Scenario.from_dict(yaml.safe_load(path.read_text()), str(path)), str(path)
+    return scenario_from_dict(yaml.safe_load(path.read_text()), str(path)), str(path)
 
 
 def _events(sc: Scenario) -> list:
@@ -170,8 +171,8 @@ def test_unknown_template_and_bad_date_are_refused() -> None:
 
 
 def test_loading_a_scenario_with_a_human_root_cause_is_refused() -> None:
-    """Scenario.from_yaml (and so `firedrill validate`) refuses it at load time, with the line."""
+    """load_scenario (and so `firedrill validate`) refuses it at load time, with the line."""
     path = HERE / "human-root-cause.yaml"
     with pytest.raises(HumanRootCause) as info:
-        Scenario.from_yaml(path.read_bytes(), str(path))
+        load_scenario(path.read_bytes(), str(path))
     assert info.value.first.path == "truth.causal_chain[2]" and info.value.first.line is not None

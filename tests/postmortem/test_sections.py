@@ -7,7 +7,7 @@ import pytest
 
 from engine.drill import Drill
 from engine.mdtext import inert
-from engine.postmortem import TEMPLATES, postmortem
+from engine.postmortem import TEMPLATES, postmortem, postmortem_markdown
 from engine.script import DecisionScript, play
 
 from .runs import draft, events, grade, runs, scenario
@@ -64,7 +64,7 @@ def test_facilitator_inputs_are_labelled_and_notes_withheld() -> None:
         ),
     ]
     assert pm.facilitators == ("fran",)
-    assert "hesitated" not in pm.to_markdown()
+    assert "hesitated" not in postmortem_markdown(pm)
 
 
 def test_beliefs_compare_statements_with_the_simulation() -> None:
@@ -129,7 +129,7 @@ def test_action_items_have_owner_deadline_and_verification() -> None:
 def test_templates_name_their_sections(template: str) -> None:
     """Each template renders its section names as level-2 headings, in order."""
     pm = draft("loyalty-irreversible-migration", "harmful", template)
-    md = pm.to_markdown()
+    md = postmortem_markdown(pm)
     heads = [line[3:] for line in md.splitlines() if line.startswith("## ")]
     assert heads == pm.sections == pm.to_dict()["sections"]
 
@@ -139,7 +139,7 @@ def test_dict_and_markdown_carry_the_same_content(scenario_id: str, script: str)
     """Every timeline line, finding and action item of to_dict() is in the Markdown."""
     pm = draft(scenario_id, script)
     d = orjson.loads(orjson.dumps(pm.to_dict()))
-    md = pm.to_markdown().replace("\\|", "|")
+    md = postmortem_markdown(pm).replace("\\|", "|")
 
     def shown(text: str) -> bool:  # the Markdown holds each value escaped (engine/mdtext.py)
         return inert(text) in md

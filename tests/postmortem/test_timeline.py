@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from engine.inputs import CATEGORY
+from engine.postmortem import postmortem_markdown
 
 from .runs import draft, events, runs
 
@@ -55,7 +56,7 @@ def test_key_moments_marked_once(scenario_id: str, script: str) -> None:
     )
     assert ("first status update" in marks) == any(e.data["type"] == "status_update" for e in human)
     assert ("mitigated" in marks) == (pm.impact.mitigated_at is not None)
-    md = pm.to_markdown()
+    md = postmortem_markdown(pm)
     for key in marks:
         assert md.count(f"**[{key}") + md.count(f", {key}") >= 1
 

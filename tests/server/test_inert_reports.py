@@ -18,8 +18,8 @@ from markdown_it import MarkdownIt
 
 import engine.mdtext
 from engine.drill import Drill
-from engine.grading import grade
-from engine.postmortem import postmortem
+from engine.grading import grade, grade_markdown
+from engine.postmortem import postmortem, postmortem_markdown
 
 from ..postmortem.runs import scenario
 from .drillkit import Live
@@ -55,7 +55,7 @@ def _played(scenario_id: str = "checkout-deploy-500s") -> tuple[Any, list[Any], 
 def _reports() -> tuple[str, str]:
     """The postmortem and grade Markdown of that drill."""
     sc, events, g = _played()
-    return postmortem(sc, events, g).to_markdown(), g.to_markdown()
+    return postmortem_markdown(postmortem(sc, events, g)), grade_markdown(g)
 
 
 def _page(md: str) -> str:

@@ -56,6 +56,7 @@ async def test_openapi_documents_every_route_and_body(http: httpx.AsyncClient) -
     spec = (await http.get("/openapi.json")).json()
     assert set(spec["paths"]) == {
         "/api/health",
+        "/api/actions",
         "/api/scenarios",
         "/api/drills",
         "/api/solo",
@@ -76,3 +77,5 @@ async def test_openapi_documents_every_route_and_body(http: httpx.AsyncClient) -
     )
     assert "404" in spec["paths"]["/api/drills/{drill_id}/grade"]["get"]["responses"]
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
+    actions = spec["paths"]["/api/actions"]["get"]["responses"]["200"]["content"]
+    assert actions["application/json"]["schema"]["$ref"].endswith("/ActionTable")

@@ -2,51 +2,29 @@
 
 import { BY_TYPE } from "./vocab.js";
 
-const onoff = (v) => (v ? "on" : "off");
+/** A value as the timeline says it: a bool as on/off, a task as its command. */
+function say(v) {
+  if (typeof v === "boolean") return v ? "on" : "off";
+  if (v && typeof v === "object") return describeTask(v);
+  return String(v);
+}
 
-const INPUT = {
-  take_command: () => "took command (IC)",
-  declare_incident: (d) => `declared ${d.severity}${d.summary ? ": " + d.summary : ""}`,
-  assign_role: (d) => `assigned ${d.role.toUpperCase()} to ${d.person}`,
-  page_team: (d) => `paged ${d.team}`,
-  delegate: (d) => `gave ${d.person} a task: ${describeTask(d.task)}`,
-  decide: (d) => `decided: ${d.text}`,
-  hypothesis: (d) => `hypothesis: ${d.text}`,
-  view_dashboard: (d) => `opened ${d.service} by ${d.breakdown}`,
-  read_logs: (d) => `read the logs of ${d.service}`,
-  list_changes: () => "listed recent changes",
-  check_migration: (d) => `checked migrations of ${d.service}`,
-  inspect_queue: (d) => `inspected topic ${d.topic}`,
-  inspect_dependency: (d) => `inspected dependency ${d.dependency}`,
-  inspect_database: (d) => `inspected database ${d.database}`,
-  ask_sme: (d) => `asked ${d.team}${d.question ? ": " + d.question : ""}`,
-  state_impact: (d) =>
-    `stated impact: ${d.users_pct}% of users, ${d.trend}, data ${d.data}${d.scope ? " (" + d.scope + ")" : ""}`,
-  rollback: (d) => `rolled back ${d.service}`,
-  drain_pod: (d) => `drained pod ${d.pod} of ${d.service}`,
-  undrain_pod: (d) => `undrained pod ${d.pod} of ${d.service}`,
-  scale: (d) => `scaled ${d.service} to ${d.pods} pods`,
-  scale_consumers: (d) => `scaled consumers of ${d.topic} to ${d.consumers}`,
-  set_flag: (d) => `turned flag ${d.flag} ${onoff(d.enabled)}`,
-  set_breaker: (d) => `set the circuit breaker of ${d.dependency} ${d.state}`,
-  throttle_producer: (d) => `throttled producers of ${d.topic} to ${d.allow_pct}%`,
-  skip_poison: (d) => `skipped poison messages on ${d.topic}`,
-  restart: (d) => `restarted ${d.target} (${d.mode})`,
-  failover: (d) => `failed over ${d.database}`,
-  shed_load: (d) => `shed ${d.pct}% of load on ${d.service}`,
-  kill_query: (d) => `killed the blocking query on ${d.database}`,
-  forward_fix: (d) => `started a forward fix of ${d.service}${d.summary ? ": " + d.summary : ""}`,
-  status_update: (d) =>
-    `${d.audience} status update (${d.state}): ${d.impact}${d.action ? " Action: " + d.action : ""}` +
-    (d.next_update_min ? ` Next update in ${d.next_update_min} min.` : ""),
-  chat: (d) => d.text,
-  inject: (d) => `fired inject ${d.id}`,
-  message: (d) => `spoke as ${d.sender} (${d.role}, ${d.channel})${d.reply_to ? `, replying to #${d.reply_to}` : ""}`,
-  note: (d) => `note: ${d.text}`,
-  clock: (d) =>
-    `clock ${d.action}` + (d.speed ? ` ×${d.speed}` : "") + (d.seconds ? ` ${d.seconds}s` : ""),
-  end: (d) => `ended the drill${d.reason ? ": " + d.reason : ""}`,
-};
+const present = (v) => v !== undefined && v !== null;
+const isSet = (v) => present(v) && v !== "" && v !== false;
+
+/**
+ * An action's wording (its `done` in the action table) filled from its input: `{field}` is
+ * the value, a `[...]` part shows only when every field in it is set (not empty, not off).
+ * One pass over the wording, so text a player typed is never read as wording.
+ */
+export function fill(wording, d) {
+  const value = (k) => (present(d[k]) ? say(d[k]) : "");
+  return wording.replace(/\[([^\]]*)\]|\{(\w+)\}/g, (_, part, k) => {
+    if (k !== undefined) return value(k);
+    const names = [...part.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+    return names.every((n) => isSet(d[n])) ? part.replace(/\{(\w+)\}/g, (_m, n) => value(n)) : "";
+  });
+}
 
 /** A delegated task as its command: "view_dashboard api-gateway pod". */
 export function describeTask(task) {
@@ -67,10 +45,10 @@ export function describe(e) {
   const d = e.data || {};
   switch (e.type) {
     case "input": {
-      const fn = INPUT[d.type];
+      const wording = BY_TYPE[d.type]?.done;
       const by = d.by ? ` [sent by ${d.by}]` : d.via ? ` [asked in #${d.via}]` : "";
       const kind = d.type === "chat" ? "chat" : d.type === "note" ? "note" : d.type === "clock" || d.type === "end" ? "control" : "action";
-      return { kind, who: e.actor, text: (fn ? fn(d) : d.type) + by, action: d.type };
+      return { kind, who: e.actor, text: (wording ? fill(wording, d) : d.type) + by, action: d.type };
     }
     case "drill.created":
       return { kind: "system", who: "system", text: `drill created: ${d.title} (seed ${d.seed})` };

@@ -17,7 +17,7 @@ import { FacilitatorConsole } from "./facilitator.js";
 import { joinPage, lobby, topbar } from "./lobby.js";
 import { DrillState } from "./state.js";
 import { remember, tokenFor } from "./store.js";
-import { VOCAB } from "./vocab.js";
+import { VOCAB, loadVocab } from "./vocab.js";
 import { WarRoom } from "./warroom.js";
 
 const root = document.getElementById("app");
@@ -243,7 +243,9 @@ class DrillApp {
       debrief: () => debriefCharts,
       drop: () => app.conn?.drop("dropped by the test hook"),
       send: (frame) => app.conn?.send(frame),
-      vocab: VOCAB,
+      get vocab() {
+        return VOCAB;
+      },
     };
   }
 }
@@ -299,4 +301,8 @@ document.addEventListener("keydown", (ev) => {
   }
 });
 
-route();
+// The console is built from the action table: read it (or this browser's last copy) first.
+loadVocab().then(
+  () => route(),
+  (err) => errorPage("Cannot load the list of actions", `${err.message}. Reload the page when the server is back.`),
+);

@@ -3,11 +3,8 @@
 
 import { BY_TYPE } from "./vocab.js";
 
-export const MITIGATIONS = new Set(
-  Object.values(BY_TYPE)
-    .filter((v) => v.cat === "mitigate")
-    .map((v) => v.type),
-);
+/** Whether an input type is a mitigation (the action table says, once it is loaded). */
+export const isMitigation = (type) => BY_TYPE[type]?.cat === "mitigate";
 
 export class DrillState {
   constructor() {
@@ -254,7 +251,7 @@ export class DrillState {
       default:
         break;
     }
-    if (MITIGATIONS.has(d.type)) {
+    if (isMitigation(d.type)) {
       this.marks.push({ t: e.t, label: d.type, seq: e.seq });
       topics.add("marks");
     }
