@@ -289,7 +289,7 @@ ACTIONS: dict[str, ActionSpec] = {
             looks=(_DASH, _DB_ANY),
             label="Scale",
             help="Set the number of pods.",
-            done="scaled {service} to {pods} pods",
+            done="scaled {service} to {pods} pods[ in {region}]",
         ),
         _m(
             "scale_consumers",
@@ -310,7 +310,7 @@ ACTIONS: dict[str, ActionSpec] = {
             label="Set flag",
             help="Turn a feature flag on or off.",
             aliases=("flag",),
-            done="turned flag {flag} {enabled}",
+            done="turned flag {flag} {enabled}[ in {region}]",
         ),
         _m(
             "set_breaker",
@@ -434,6 +434,17 @@ ACTIONS: dict[str, ActionSpec] = {
             label="Evacuate region",
             help="Move a region's traffic to the others.",
             done="evacuated region {region}[ (restore {restore})]",
+        ),
+        _m(
+            "reroute",
+            "component",
+            ("dependency", "database"),
+            reversible=True,
+            mechanic="regions",
+            looks=(_DASH_ANY, _DEP_ANY, _DB_ANY),
+            label="Reroute calls",
+            help="Send one region's calls to a database or dependency in another region.",
+            done="rerouted {region}'s calls to {component} to {to}",
         ),
         _m(
             "rollback_config",

@@ -60,6 +60,9 @@ class Watch:
         # turning the flag on does not end what turning it off ends
         if c.enabled is not None and getattr(inp, "enabled", None) is not c.enabled:
             return False
+        # a flag set in one region leaves the rest as they were: not what the cause awaits
+        if inp.type == "set_flag" and getattr(inp, "region", None) is not None:
+            return False
         if c.target is None:
             return True
         spec = ACTIONS.get(inp.type)

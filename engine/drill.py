@@ -33,7 +33,7 @@ from .observe import investigate
 from .prompt_deck import PromptDeck
 from .responders import Responders
 from .responders import public as responders_public
-from .scenario import Cause, Fault, Inject, Migration, PodFault, Scenario
+from .scenario import Cause, Fault, Inject, Migration, PodFault, Scenario, instance_names
 from .world import World
 from .world.service import ServiceState
 
@@ -233,7 +233,9 @@ class Drill:
             "alerts": sorted(self.alerts.firing),
             "incident": self.incident,
             "revealed": list(self.revealed),
-            "flags": dict(self.world.flags),
+            # A flag set in one region apart from the rest shows as "<flag>@<region>".
+            "flags": dict(self.world.flags)
+            | {f"{n}@{r}": on for (n, r), on in self.world.region_flags.items()},
             "scenario": public_info(self.scenario),
         }
         if role != "facilitator" and not self.ended:
@@ -578,8 +580,8 @@ def public_info(sc: Scenario) -> dict[str, Any]:
             {"name": s.name, "pods": s.pods, "endpoints": [e.name for e in s.endpoints]}
             for s in topo.services
         ],
-        "dependencies": [d.name for d in topo.dependencies],
-        "databases": [d.name for d in topo.databases],
+        "dependencies": instance_names(topo.dependencies),
+        "databases": instance_names(topo.databases),
         "topics": [t.name for t in topo.topics],
         "flags": [{"name": f.name, "description": f.description} for f in topo.flags],
         "experts": sorted({e.team for e in sc.experts}),

@@ -192,14 +192,16 @@ def apply_fault(
                 "kind": "flag",
                 "at": round(drill.now, 3),
                 "service": None,
-                "summary": f"flag {fault.flag} set to {fault.enabled}",
+                "summary": f"flag {fault.flag} set to {fault.enabled}"
+                + (f" in {fault.region}" if fault.region else ""),
                 "version": None,
                 "has_migration": False,
                 "by": "flag console",
             }
         )
-        w.set_flag(fault.flag, fault.enabled)
-        drill.state(fault.flag, "flag changed", enabled=fault.enabled)
+        w.set_flag(fault.flag, fault.enabled, fault.region)
+        where = {} if fault.region is None else {"region": fault.region}
+        drill.state(fault.flag, "flag changed", enabled=fault.enabled, **where)
     elif isinstance(fault, PoisonFault):
         topic = w.topics[fault.topic]
         parts = sorted(
@@ -335,6 +337,8 @@ def _plan(drill: DrillHandle, inp: I.Input) -> Plan:
         return plan
     if isinstance(inp, I.Scale):
         svc = drill.need_service(inp.service)
+        if inp.region is not None:
+            return _scale_region(drill, svc, inp.region, inp.pods)
         if inp.pods > svc.spec.max_pods:
             raise NotAllowed(f"{svc.name} can have at most {svc.spec.max_pods} pods (quota)")
 
@@ -380,11 +384,15 @@ def _plan(drill: DrillHandle, inp: I.Input) -> Plan:
         return plan
     if isinstance(inp, I.SetFlag):
         flag = drill.need("flag", inp.flag, {f.name: f for f in drill.scenario.topology.flags})
+        region = inp.region
+        if region is not None:
+            drill.need("region", region, {r.name: r for r in drill.scenario.traffic.regions})
+        where = {} if region is None else {"region": region}
 
         def plan(seq: int) -> None:
             def flip() -> None:
-                w.set_flag(flag.name, inp.enabled)
-                drill.effect(seq, flag.name, "flag propagated", enabled=inp.enabled)
+                w.set_flag(flag.name, inp.enabled, region)
+                drill.effect(seq, flag.name, "flag propagated", enabled=inp.enabled, **where)
 
             drill.later(flag.propagation, flip)
 
@@ -472,6 +480,31 @@ def _plan(drill: DrillHandle, inp: I.Input) -> Plan:
 
         return plan
     raise AssertionError(f"not a mitigation: {inp.type}")  # pragma: no cover
+
+
+def _scale_region(drill: DrillHandle, svc: ServiceState, region: str, pods: int) -> Plan:
+    """``scale`` with a region: that region gets ``pods`` pods; the others keep theirs.
+
+    New pods land in the region, so they serve only its share of the traffic.
+    """
+    drill.need("region", region, dict.fromkeys(svc.spec.regions))
+    total = len(svc.pods) - svc.region_pods(region) + pods
+    if total > svc.spec.max_pods:
+        raise NotAllowed(
+            f"{svc.name} can have at most {svc.spec.max_pods} pods (quota; "
+            f"{pods} in {region} makes {total})"
+        )
+
+    def plan(seq: int) -> None:
+        n = svc.region_pods(region)
+        if pods < n:
+            svc.remove_region_pods(region, pods)
+            drill.effect(seq, svc.name, "scaled in", pods=pods, region=region)
+        for _ in range(pods - n):
+            pod = svc.add_pod(svc.current_version, state="starting", region=region)
+            drill.later(svc.spec.scale_up, partial(_set_pod, drill, seq, svc, pod.name, "running"))
+
+    return plan
 
 
 def _set_pod(drill: DrillHandle, seq: int, svc: ServiceState, name: str, state: str) -> None:

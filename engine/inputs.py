@@ -26,6 +26,9 @@ from .errors import InvalidInput, UnknownAction
 
 Short = Annotated[str, Field(min_length=1, max_length=200)]
 Long = Annotated[str, Field(min_length=1, max_length=2000)]
+# An optional region a lever is aimed at; left out of the logged input when unset, so
+# the logs of drills that never aim at a region stay as they were.
+Region = Annotated[Short | None, Field(exclude_if=lambda v: v is None)]
 
 
 def _kind(kind: str) -> dict[str, Any]:
@@ -147,6 +150,7 @@ class Scale(Input):
     type: Literal["scale"]
     service: Short
     pods: Annotated[int, Field(ge=0, le=256)]
+    region: Region = None  # with it, ``pods`` is that region's count
 
 
 class ScaleConsumers(Input):
@@ -159,6 +163,7 @@ class SetFlag(Input):
     type: Literal["set_flag"]
     flag: Short
     enabled: bool
+    region: Region = None  # with it, only the pods of that region
 
 
 class SetBreaker(Input):
@@ -234,6 +239,15 @@ class EvacuateRegion(Input):
     type: Literal["evacuate_region"]
     region: Short
     restore: bool = False
+
+
+class Reroute(Input):
+    """Send one region's calls to a regional component's instance in another region."""
+
+    type: Literal["reroute"]
+    component: Short  # a database or dependency with an instance per region
+    region: Short  # whose pods' calls move
+    to: Short  # the region whose instance takes them (the callers' own: back home)
 
 
 class RollbackConfig(Input):
@@ -395,6 +409,7 @@ AnyInput = Annotated[
     | RestoreRecord
     | SetRetries
     | EvacuateRegion
+    | Reroute
     | RollbackConfig
     | HaltConfigPush
     | PauseAutoscaler

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import regional
 from .choices import check as check_choices
 from .errors import Problem, ScenarioError
 from .grading.rubric import override_problems
@@ -52,9 +53,19 @@ def _checked(doc: Document, checks: Sequence[Callable[[Scenario, Any], None]]) -
 def _references(scenario: Scenario, doc: Document) -> None:
     """Cross-field references and grading rules, as one located ScenarioError."""
     problems = reference_problems(scenario, doc, metric_names(scenario))
+    problems += regional_problems(scenario, doc)
     problems += grading_problems(scenario, doc)
     if problems:
         raise ScenarioError(problems)
+
+
+def regional_problems(sc: Scenario, doc: Document) -> list[Problem]:
+    """Regional databases and dependencies: their regions, callers and faults."""
+    problems: list[Problem] = []
+    regional.check(
+        sc, lambda p, m: problems.append(Problem(doc.file, doc.line_of(p), format_path(p), m))
+    )
+    return problems
 
 
 def grading_problems(sc: Scenario, doc: Document) -> list[Problem]:

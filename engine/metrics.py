@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .regional import instances
+from .scenario import instance_names
+
 if TYPE_CHECKING:
     from .scenario import Scenario
 
@@ -92,9 +95,10 @@ QUOTA = ("throttled_per_s", "quota_rps")  # per dependency with a quota
 def quota_metric_names(scenario: Scenario) -> list[str]:
     """``<dependency>.<metric>`` for every dependency with a ``quota_rps``."""
     return [
-        f"{d.name}.{m}"
+        f"{i.name}.{m}"
         for d in scenario.topology.dependencies
         if d.quota_rps is not None
+        for i in instances(d)
         for m in QUOTA
     ]
 
@@ -149,10 +153,10 @@ def metric_names(scenario: Scenario) -> set[str]:
         for e in s.endpoints:
             if e.business:
                 names.add(f"business.{e.business}_success_pct")
-    for d in topo.dependencies:
-        names.update(f"{d.name}.{m}" for m in DEPENDENCY)
-    for db in topo.databases:
-        names.update(f"{db.name}.{m}" for m in DATABASE)
+    for name in instance_names(topo.dependencies):
+        names.update(f"{name}.{m}" for m in DEPENDENCY)
+    for name in instance_names(topo.databases):
+        names.update(f"{name}.{m}" for m in DATABASE)
     for t in topo.topics:
         names.update(f"{t.name}.{m}" for m in TOPIC)
     names.update(region_metric_names(scenario))

@@ -11,7 +11,7 @@ scenarios/scenario.schema.json (generated from these models).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
@@ -247,6 +247,14 @@ class Dependency(Model):
         None, description="the most a quota raise is granted (omitted: what is asked)"
     )
     quota_raise_after: Period = Field(900.0, description="time for a quota raise to be granted")
+    regions: list[Name] = Field(
+        [],
+        description="one instance in each of these regions, named <name>.<region>; pods call "
+        "their own region's (one region: it lives there; omitted: one, reached from everywhere)",
+    )
+    cross_region_ms: Annotated[float, Field(ge=0, le=10_000)] = Field(
+        60.0, description="latency a call adds when it goes to another region's instance"
+    )
 
 
 class Database(Model):
@@ -256,6 +264,14 @@ class Database(Model):
     wait_timeout_ms: Annotated[float, Field(gt=0)] = 3000.0
     restart: Period = 30.0
     failover: Period = 180.0
+    regions: list[Name] = Field(
+        [],
+        description="one instance in each of these regions, named <name>.<region>; pods call "
+        "their own region's (one region: it lives there; omitted: one, reached from everywhere)",
+    )
+    cross_region_ms: Annotated[float, Field(ge=0, le=10_000)] = Field(
+        60.0, description="latency a call adds when it goes to another region's instance"
+    )
 
 
 class ConsumerGroup(Model):
@@ -592,6 +608,7 @@ class FlagFault(FaultBase):
     kind: Literal["flag_flip"]
     flag: str
     enabled: bool
+    region: str | None = Field(None, description="only in this region (omitted: everywhere)")
 
 
 class PoisonFault(FaultBase):
@@ -874,12 +891,34 @@ ENDABLE = (
 )
 
 
+def instance_name(name: str, region: str) -> str:
+    """The name of a regional database's or dependency's instance in ``region``."""
+    return f"{name}.{region}"
+
+
+def instance_names(specs: Sequence[Database | Dependency]) -> list[str]:
+    """Every component ``specs`` stand for: a name, or one instance per region of one
+    with two or more ``regions`` (engine/regional.py), in declaration order."""
+    return [
+        instance_name(s.name, r) if len(s.regions) >= 2 else s.name
+        for s in specs
+        for r in (s.regions if len(s.regions) >= 2 else [""])
+    ]
+
+
+def _with_instances(specs: Sequence[Database | Dependency]) -> list[str]:
+    """Names of ``specs`` and of the per-region instances of the regional ones."""
+    split = [s for s in specs if len(s.regions) >= 2]
+    return [s.name for s in specs] + instance_names(split)
+
+
 def _names(topo: Topology) -> dict[str, list[str]]:
     """The names the topology declares, by component kind."""
     return {
         "service": [s.name for s in topo.services],
-        "dependency": [d.name for d in topo.dependencies],
-        "database": [d.name for d in topo.databases],
+        # A regional one is also each of its instances (faults and levers name one).
+        "dependency": _with_instances(topo.dependencies),
+        "database": _with_instances(topo.databases),
         "topic": [t.name for t in topo.topics],
         "flag": [f.name for f in topo.flags],
         "certificate": [c.name for c in topo.certificates],
@@ -1143,6 +1182,13 @@ def reference_problems(
                 )
         elif isinstance(f, FlagFault):
             ref((*fp, "flag"), "flag", f.flag)
+            traffic_regions = [r.name for r in sc.traffic.regions]
+            if f.region is not None and f.region not in traffic_regions:
+                bad(
+                    (*fp, "region"),
+                    f"names an unknown region {f.region!r} "
+                    f"(known: {', '.join(traffic_regions) or 'none'})",
+                )
         elif isinstance(f, PoisonFault):
             ref((*fp, "topic"), "topic", f.topic)
         elif isinstance(f, BlockerFault):

@@ -127,6 +127,13 @@ ACTION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        "reroute",
+        re.compile(
+            r"\b(?:re-?rout\w*|(?:point\w*|switch\w*|send\w*|sent) (?:\w+ ){0,3}(?:calls|queries|"
+            r"connections) (?:\w+ ){0,3}to (?:the )?(?:other|another|\w+-\w+) region\w*)\b"
+        ),
+    ),
+    (
         "pause_autoscaler",
         re.compile(
             r"\b(?:paus\w*|freez\w*|froze|disabl\w*|stopp?\w*) (?:\w+ ){0,2}autoscal\w*|"

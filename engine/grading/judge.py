@@ -112,6 +112,24 @@ def match(
     return "unlisted", None
 
 
+def _set_flag(flags: dict[str, bool], name: str, on: bool, region: object) -> None:
+    """Record a flip: everywhere (forgetting regional ones) or as ``name@region``."""
+    if region is None:
+        for key in [k for k in flags if k.startswith(f"{name}@")]:
+            del flags[key]
+        flags[name] = on
+    else:
+        flags[f"{name}@{region}"] = on
+
+
+def _flag_is(flags: dict[str, bool], name: str, region: object, on: bool) -> bool:
+    """Whether the flag already is ``on`` where a set_flag would set it (a no-op then)."""
+    if region is not None:
+        return flags.get(f"{name}@{region}", flags.get(name)) == on
+    regional = [v for k, v in flags.items() if k.startswith(f"{name}@")]
+    return flags.get(name) == on and all(v == on for v in regional)
+
+
 def judge_all(tl: Timeline, rb: R.Rubric) -> list[Judged]:
     exp = tl.scenario.grading
     rules = {
@@ -138,7 +156,8 @@ def judge_all(tl: Timeline, rb: R.Rubric) -> list[Judged]:
         ):
             migrations[str(d.get("component"))] = e
         elif e.type in ("state", "effect") and "enabled" in d and d.get("component") in flags:
-            flags[str(d["component"])] = bool(d["enabled"])  # a flip by a fault or an action
+            # A flip by a fault or an action, everywhere or in one region.
+            _set_flag(flags, str(d["component"]), bool(d["enabled"]), d.get("region"))
         if e.type != "input" or d.get("type") not in R.MITIGATIONS:
             if e.type == "input" and d.get("type") == "check_migration":
                 checks.setdefault(str(d.get("service")), e)
@@ -147,8 +166,9 @@ def judge_all(tl: Timeline, rb: R.Rubric) -> list[Judged]:
         tgt = target(d)
         noop = False
         if action == "set_flag" and tgt is not None:
-            noop = flags.get(tgt) == bool(d.get("enabled"))
-            flags[tgt] = bool(d.get("enabled"))
+            want, region = bool(d.get("enabled")), d.get("region")
+            noop = _flag_is(flags, tgt, region, want)
+            _set_flag(flags, tgt, want, region)
         elif action == "set_breaker" and tgt is not None:
             want = d.get("state") == "open"
             noop = breakers.get(tgt) == want

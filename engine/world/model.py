@@ -22,7 +22,8 @@ from operator import add, truediv
 from typing import Any
 
 from .. import metrics
-from ..scenario import Scenario
+from ..regional import instances, route
+from ..scenario import Database, Dependency, Scenario
 from .backends import CacheState, DatabaseState, DependencyState, TopicState
 from .graph import ServiceEdge
 from .service import ServiceState
@@ -57,6 +58,8 @@ class World:
         self.emit = emit
         topo = scenario.topology
         self.flags: dict[str, bool] = {f.name: f.enabled for f in topo.flags}
+        # (flag, region) -> a setting of one region apart from the rest (set_flag region=)
+        self.region_flags: dict[tuple[str, str], bool] = {}
         regions = [r.name for r in scenario.traffic.regions]
         self.region_shares = {r.name: r.share for r in scenario.traffic.regions}
         self.services = {
@@ -64,8 +67,12 @@ class World:
         }
         for svc in self.services.values():
             svc.region_shares = self.region_shares
-        self.deps = {d.name: DependencyState(d) for d in topo.dependencies}
-        self.dbs = {d.name: DatabaseState(d) for d in topo.databases}
+        # A regional database or dependency is one component per region (engine/regional.py).
+        self.deps = {i.name: DependencyState(i) for d in topo.dependencies for i in instances(d)}
+        self.dbs = {i.name: DatabaseState(i) for d in topo.databases for i in instances(d)}
+        specs: list[Database | Dependency] = [*topo.dependencies, *topo.databases]
+        self.regional = {s.name: s for s in specs if s.regions}
+        self.reroutes: dict[tuple[str, str], str] = {}  # (component, callers' region) -> to
         self.topics = {t.name: TopicState(t) for t in topo.topics}
         self.caches = {c.name: CacheState(c, self.dbs[c.database]) for c in topo.caches}
         self._cache_list = list(self.caches.values())
@@ -178,19 +185,49 @@ class World:
             self._edge_list = list(self.edges.values())
         return edge
 
+    def route(self, name: str, region: str) -> tuple[str, float]:
+        """The component a pod in ``region`` reaches calling ``name``, and the latency added."""
+        spec = self.regional.get(name)
+        return (
+            (name, 0.0) if spec is None else route(spec, region, self.reroutes.get((name, region)))
+        )
+
+    def set_route(self, name: str, region: str, to: str) -> None:
+        """Calls to ``name`` from ``region``'s pods go to ``to``'s instance from now on."""
+        if to == region:
+            self.reroutes.pop((name, region), None)
+        else:
+            self.reroutes[(name, region)] = to
+        for svc in self._service_list:
+            svc.reroute()
+
     def set_region_share(self, region: str, share: float) -> None:
         """Send ``share`` of traffic to ``region`` (0: evacuated); the others absorb the rest."""
         self.region_shares[region] = share
         for s in self._service_list:
             s.invalidate()
 
-    def flag_on(self, name: str) -> bool:
+    def flag_on(self, name: str, region: str | None = None) -> bool:
+        """Whether flag ``name`` is on (in ``region``, if set there apart from the rest)."""
+        if region is not None and self.region_flags:
+            found = self.region_flags.get((name, region))
+            if found is not None:
+                return found
         return self.flags.get(name, False)
 
-    def set_flag(self, name: str, enabled: bool) -> None:
-        if self.flags.get(name) == enabled:
-            return
-        self.flags[name] = enabled
+    def set_flag(self, name: str, enabled: bool, region: str | None = None) -> None:
+        """Set a flag everywhere (clearing regional settings of it), or in one region."""
+        if region is not None:
+            if self.flag_on(name, region) == enabled:
+                return
+            self.region_flags[(name, region)] = enabled
+        else:
+            regional = [k for k in self.region_flags if k[0] == name]
+            if self.flags.get(name) == enabled and not regional:
+                return
+            for k in regional:
+                del self.region_flags[k]
+            self.flags[name] = enabled
         for s in self.services.values():
             s.invalidate()
 

@@ -27,7 +27,7 @@ from .backends import DependencyState
 from .graph import ServiceEdge
 
 if TYPE_CHECKING:
-    from ..scenario import Effect, Migration, PodFault, Service
+    from ..scenario import Database, Dependency, Effect, Migration, PodFault, Service
     from .backends import CacheState, DatabaseState, TopicState
 
 
@@ -61,8 +61,14 @@ class World(Protocol):
     def callee(self, name: str, timeout_ms: float) -> DependencyState | ServiceEdge:
         """What a call to ``name`` reaches: a dependency, or an edge to a service."""
 
-    def flag_on(self, name: str) -> bool:
-        """Whether flag ``name`` is on."""
+    @property
+    def regional(self) -> Mapping[str, Database | Dependency]: ...
+
+    def flag_on(self, name: str, region: str | None = None) -> bool:
+        """Whether flag ``name`` is on (in ``region``, if set there apart from the rest)."""
+
+    def route(self, name: str, region: str) -> tuple[str, float]:
+        """The component a pod in ``region`` reaches calling ``name``, and the latency added."""
 
 
 class Pod:
@@ -192,6 +198,69 @@ class Region:
         self.err = (0.0, 0.0)  # last tick: (admitted rps, failed rps)
 
 
+# What a service derives from its downstreams; one set per region when its pods call
+# regional instances (each region's pods call their own region's, engine/regional.py).
+_VIEW = (
+    "_refs",
+    "_backends",
+    "_down_revs",
+    "down_err",
+    "_down_lat",
+    "_allowed",
+    "_reject",
+    "_offers",
+    "_offer_mult",
+    "_mult_slot",
+    "_topic_offers",
+    "_caches",
+    "_tmo",
+    "_db_slot",
+    "_cross",
+    "_db_cross",
+    "_offer_sync",
+    "_sync_backoff",
+    "_any_sync",
+)
+
+
+class View:
+    """One region's downstreams: the instances its pods call and what they derive from them."""
+
+    __slots__ = (*_VIEW, "passed", "reach", "region")
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self._refs: object = None
+        self._backends: list[object] = []
+        self._down_revs = -1
+        self.down_err: list[float] = []
+        self._down_lat: list[float] = []
+        self._allowed: list[float] = []
+        self._reject: list[float] = []
+        self._offers: list[object] = []
+        self._offer_mult: list[float] = []
+        self._mult_slot: dict[tuple[int, int], int] = {}
+        self._topic_offers: list[object] = []
+        self._caches: list[object] = []
+        self._tmo: list[list[float | None]] = []
+        self._db_slot: dict[int, int] = {}
+        self._cross: list[list[float]] = []
+        self._db_cross: list[float] = []
+        self._offer_sync: list[float] = []
+        self._sync_backoff: list[float] = []
+        self._any_sync = False
+        self.reach: list[float] = []  # this tick: requests per endpoint reaching downstreams
+        self.passed: list[float] = []  # ... and getting as far as producing
+
+
+def _unresolve(o: ServiceState | View) -> None:
+    """Forget which components ``o``'s calls reach (a timeout changed: new edges)."""
+    o._refs = None
+    o._offers, o._topic_offers = [], []
+    o._mult_slot, o._db_slot = {}, {}
+    o._down_revs = -1
+
+
 def combine(*fractions: float) -> float:
     """Probability that at least one independent failure happens."""
     ok = 1.0
@@ -215,6 +284,7 @@ class ServiceState:
         self._stepped: list[Region] = []  # the layout the last tick used
         self.region_shares: dict[str, float] = {}
         self._fleet = (0.0, 0.0)  # pods and restarts metrics, counted with the layout
+        self._next_index = 0  # pod names are never reused, even after a regional scale-in
         for _ in range(spec.pods):
             self.add_pod(spec.version)
         self.current_version = spec.version
@@ -303,15 +373,23 @@ class ServiceState:
         # Caller-side timeouts changed at run time (engine/mechanics/timeouts.py), by callee.
         self.timeouts: dict[str, float] = {}
         self._tmo: list[list[float | None]] = []  # per endpoint and call: an override, or None
+        # Latency (ms) each call adds by crossing regions, per endpoint and call / database.
+        self._cross: list[list[float]] = []
+        self._db_cross: list[float] = []
+        # One View per region if the pods call regional instances (None: one set for all).
+        self._views: dict[str, View] | None = None
+        self._split: bool | None = None  # whether they do (decided on the first tick)
 
     # ------------------------------------------------------------------ pods
-    def add_pod(self, version: str, state: str = "running") -> Pod:
-        i = len(self.pods)
+    def add_pod(self, version: str, state: str = "running", region: str | None = None) -> Pod:
+        """A new pod: in ``region``, or the next region round-robin by its index."""
+        i = self._next_index
+        self._next_index = i + 1
         pod = Pod(
             self,
             f"{self.name}-{self.pod_tag}-{i}",
             i,
-            self.regions[i % len(self.regions)],
+            self.regions[i % len(self.regions)] if region is None else region,
             version,
             state,
         )
@@ -320,8 +398,22 @@ class ServiceState:
         return pod
 
     def remove_pods(self, keep: int) -> None:
+        """Keep the first ``keep`` pods (the highest-numbered go)."""
         del self.pods[keep:]
+        self._next_index = max(keep, max((p.index + 1 for p in self.pods), default=0))
         self._layout = None
+
+    def remove_region_pods(self, region: str, keep: int) -> list[str]:
+        """Keep the first ``keep`` pods of ``region``; returns the names of those removed."""
+        mine = [p for p in self.pods if p.region == region]
+        gone = {p.name for p in mine[keep:]}
+        self.pods = [p for p in self.pods if p.name not in gone]
+        self._layout = None
+        return [p.name for p in mine[keep:]]
+
+    def region_pods(self, region: str) -> int:
+        """How many pods ``region`` has (any state)."""
+        return sum(1 for p in self.pods if p.region == region)
 
     def pod(self, name: str) -> Pod | None:
         return next((p for p in self.pods if p.name == name), None)
@@ -417,8 +509,8 @@ class ServiceState:
 
     # ---------------------------------------------------------------- profile
     def _profile(self, pod: Pod, world: World) -> tuple[tuple[object, ...], Profile]:
-        flags = world.flag_on
         version = self.versions[pod.version]
+        region = pod.region
         key: tuple[object, ...] = (
             pod.version,
             id(pod.fault) if pod.fault else None,
@@ -439,7 +531,7 @@ class ServiceState:
         logs: list[str] = []
         names = [e.name for e in self.spec.endpoints]
         effects: list[Effect] = [
-            e for e in version.effects if e.when_flag is None or flags(e.when_flag)
+            e for e in version.effects if e.when_flag is None or world.flag_on(e.when_flag, region)
         ]
         for eff in effects:
             idx = range(n) if eff.endpoint is None else [names.index(eff.endpoint)]
@@ -477,19 +569,26 @@ class ServiceState:
         return key, prof
 
     # ------------------------------------------------------------- downstream
-    def _resolve(self, world: World) -> None:
-        """Resolve endpoint names to components, once."""
+    def _resolve(self, world: World, region: str) -> None:
+        """Resolve endpoint names to the components pods of ``region`` reach, once."""
         tmo = self.timeouts
+        routes = [[world.route(d, region) for d in c] for c in self._calls]
         deps = [
             tuple(
-                world.callee(d, tmo.get(d, call.timeout_ms))
-                for d, call in zip(c, e.call_specs, strict=True)
+                world.callee(n, tmo.get(d, call.timeout_ms))
+                for (n, _), d, call in zip(r, c, e.call_specs, strict=True)
             )
-            for c, e in zip(self._calls, self.spec.endpoints, strict=True)
+            for r, c, e in zip(routes, self._calls, self.spec.endpoints, strict=True)
         ]
         # A dependency's own timeout_ms is what callers use unless one was set at run time.
-        self._tmo = [[tmo.get(d) if d in world.deps else None for d in c] for c in self._calls]
-        dbs = [world.dbs[d] if d else None for d in self._db]
+        self._tmo = [
+            [tmo.get(d) if n in world.deps else None for (n, _), d in zip(r, c, strict=True)]
+            for r, c in zip(routes, self._calls, strict=True)
+        ]
+        self._cross = [[x for _, x in r] for r in routes]
+        db_routes = [world.route(d, region) if d else ("", 0.0) for d in self._db]
+        dbs = [world.dbs[n] if n else None for n, _ in db_routes]
+        self._db_cross = [x for _, x in db_routes]
         topics = [world.topics[t] if t else None for t in self._prod]
         self._caches = caches = [world.caches[c] if c else None for c in self._cache_names]
         self._refs = (deps, dbs, topics)
@@ -519,10 +618,13 @@ class ServiceState:
     def set_timeout(self, callee: str, timeout_ms: float) -> None:
         """Calls to ``callee`` give up after ``timeout_ms`` from now (re-resolve the edges)."""
         self.timeouts[callee] = timeout_ms
-        self._refs = None
-        self._offers, self._topic_offers = [], []
-        self._mult_slot, self._db_slot = {}, {}
-        self._down_revs = -1
+        self.reroute()
+
+    def reroute(self) -> None:
+        """Resolve again which components the calls reach (a timeout or a route changed)."""
+        _unresolve(self)
+        for view in (self._views or {}).values():
+            _unresolve(view)
 
     def set_retries(self, dependency: str, retries: int | None, jitter: bool | None = None) -> bool:
         """Change the retries (and jitter) of every call to ``dependency``; None leaves
@@ -537,6 +639,8 @@ class ServiceState:
                         self.retry[i][k][3] = float(jitter)
                     found = True
         self._down_revs = -1  # what callers derive from downstreams must be recomputed
+        for view in (self._views or {}).values():
+            view._down_revs = -1
         return found
 
     def _downstream(self) -> None:
@@ -555,9 +659,12 @@ class ServiceState:
             lat = 0.0
             policy = self.retry[i]
             tmo = self._tmo[i]
+            cross = self._cross[i]
             for k, dep in enumerate(dep_refs[i]):
                 t = tmo[k]
                 de, dl = dep.effect() if t is None else dep.effect_at(t)  # type: ignore[union-attr]
+                if cross[k]:  # every attempt crosses regions
+                    dl += cross[k]
                 retries, backoff, budget, jitter = policy[k]
                 slot = self._mult_slot[(i, k)]
                 sync[slot] = 0.0
@@ -586,14 +693,15 @@ class ServiceState:
             db = db_refs[i]
             if db is not None:
                 cache = self._caches[i]
+                wait = db.wait_ms + self._db_cross[i] if self._db_cross[i] else db.wait_ms
                 if cache is None:
                     ok *= 1.0 - db.timeout_frac
-                    lat += db.wait_ms
+                    lat += wait
                 else:  # only misses reach the database; a hit costs a millisecond
                     miss = cache.miss
                     mults[self._db_slot[i]] = miss
                     ok *= 1.0 - db.timeout_frac * miss
-                    lat += db.wait_ms * miss + (1.0 - miss)
+                    lat += wait * miss + (1.0 - miss)
             down_err[i] = 1.0 - ok
             down_lat[i] = lat
             topic = topic_refs[i]
@@ -650,6 +758,49 @@ class ServiceState:
         g.ok = local_ok
         g.rows = rows
         g.p99 = g_p99
+
+    def _load(self, view: View) -> None:
+        """Make ``view`` the downstream state the tick's methods read."""
+        for name in _VIEW:
+            setattr(self, name, getattr(view, name))
+
+    def _enter(self, view: View, region: Region, world: World, n_e: int) -> None:
+        """Load ``region``'s view, resolving and refreshing it as the single view would be."""
+        self._load(view)
+        if self._refs is None:
+            self._resolve(world, view.region)
+        revs = sum(map(_rev, self._backends))
+        if revs != self._down_revs:
+            self._down_revs = revs
+            self._downstream()
+            for g in region.groups:
+                g.q = None
+            for name in _VIEW:  # _resolve and _downstream rebind some of them
+                setattr(view, name, getattr(self, name))
+        view.reach = [0.0] * n_e
+        view.passed = [0.0] * n_e
+
+    def _offer(self, reach_rps: list[float], passed_rps: list[float], cold: bool) -> None:
+        """Offer this tick's calls to the loaded view's backends and topics."""
+        if cold:
+            cf = self.cold_factor
+            for (i, backend), mult in zip(self._offers, self._offer_mult, strict=True):
+                backend.demand += reach_rps[i] * mult * cf
+        else:
+            cf = 1.0
+            for (i, backend), mult in zip(self._offers, self._offer_mult, strict=True):
+                backend.demand += reach_rps[i] * mult
+        if self._any_sync:  # unjittered retries arrive in waves (engine/mechanics/retries.py)
+            for slot, per in enumerate(self._offer_sync):
+                if per:
+                    i, backend = self._offers[slot]
+                    assert isinstance(backend, DependencyState)
+                    backend.offer_wave(reach_rps[i] * per * cf, self._sync_backoff[slot])
+        allowed = self._allowed
+        for i, topic in self._topic_offers:
+            a = allowed[i]
+            topic.demand += passed_rps[i] * a
+            topic.deferred += passed_rps[i] * (1.0 - a)
 
     # ------------------------------------------------------------------- tick
     def _limit(self, user: float, world: World) -> tuple[float, float]:
@@ -713,15 +864,23 @@ class ServiceState:
         self.offered = offered
 
         layout = self._layout if self._layout is not None else self.layout(world)
-        if self._refs is None:
-            self._resolve(world)
-        revs = sum(map(_rev, self._backends))  # revs only grow: the sum moves iff one did
-        if revs != self._down_revs:  # what downstreams show callers changed
-            self._down_revs = revs
-            self._downstream()
-            for region in layout:
-                for g in region.groups:
-                    g.q = None
+        if self._split is None:
+            self._split = len(self.regions) >= 2 and any(
+                d in world.regional for d in (*(n for c in self._calls for n in c), *self._db)
+            )
+            if self._split:
+                self._views = {r: View(r) for r in self.regions}
+        views = self._views
+        if views is None:
+            if self._refs is None:
+                self._resolve(world, self.regions[0])
+            revs = sum(map(_rev, self._backends))  # revs only grow: the sum moves iff one did
+            if revs != self._down_revs:  # what downstreams show callers changed
+                self._down_revs = revs
+                self._downstream()
+                for region in layout:
+                    for g in region.groups:
+                        g.q = None
         reach_rps = [0.0] * n_e  # requests that got as far as calling downstreams
         passed_rps = [0.0] * n_e  # requests that got as far as producing
 
@@ -739,6 +898,10 @@ class ServiceState:
         n_serving_total = 0
 
         for region in layout:
+            if views is not None:  # this region's pods call this region's instances
+                view = views[region.name]
+                self._enter(view, region, world, n_e)
+                reach_rps, passed_rps = view.reach, view.passed
             r_adm = admitted * region.share
             n_serving = region.n_serving
             if n_serving == 0:
@@ -793,26 +956,15 @@ class ServiceState:
             region.err = (r_adm, r_fail)
         self._stepped = layout
 
-        if self._cold or self.cold_factor != 1.0:
+        cold = bool(self._cold) or self.cold_factor != 1.0
+        if cold:
             self._warm(world.now)  # cold pods call harder: scale the calls they offer
-            cf = self.cold_factor
-            for (i, backend), mult in zip(self._offers, self._offer_mult, strict=True):
-                backend.demand += reach_rps[i] * mult * cf
+        if views is None:
+            self._offer(reach_rps, passed_rps, cold)
         else:
-            cf = 1.0
-            for (i, backend), mult in zip(self._offers, self._offer_mult, strict=True):
-                backend.demand += reach_rps[i] * mult
-        if self._any_sync:
-            for slot, per in enumerate(self._offer_sync):
-                if per:
-                    i, backend = self._offers[slot]
-                    assert isinstance(backend, DependencyState)
-                    backend.offer_wave(reach_rps[i] * per * cf, self._sync_backoff[slot])
-        allowed = self._allowed
-        for i, topic in self._topic_offers:
-            a = allowed[i]
-            topic.demand += passed_rps[i] * a
-            topic.deferred += passed_rps[i] * (1.0 - a)
+            for view in views.values():
+                self._load(view)
+                self._offer(view.reach, view.passed, cold)
 
         total_rps = 0.0
         fail5 = 0.0
@@ -869,6 +1021,16 @@ class ServiceState:
         )
 
     # ------------------------------------------------------------------- logs
+    def _instances(self, world: World, name: str) -> list[tuple[str, float]]:
+        """The components calls to ``name`` reach, with the share of requests each gets."""
+        if name not in world.regional:
+            return [(name, 1.0)]
+        out: dict[str, float] = {}
+        for region in self.regions:
+            target = world.route(name, region)[0]
+            out[target] = out.get(target, 0.0) + self._region_share(region)
+        return list(out.items())
+
     def log_weights(self, world: World) -> dict[str, float]:
         """Log lines the fleet writes now, with lines per second (from the last tick)."""
         weights: dict[str, float] = {}
@@ -909,23 +1071,26 @@ class ServiceState:
                         line = f"ERROR {e.name}: call to {d} failed: 503 upstream {d} unavailable"
                         weights[line] = weights.get(line, 0.0) + rps * bad
                     continue
-                dep = world.deps[d]
-                if dep.breaker_open or dep.effect()[0] < 0.05:
+                for name, part in self._instances(world, d):
+                    dep = world.deps[name]
+                    if dep.breaker_open or dep.effect()[0] < 0.05:
+                        continue
+                    why = (
+                        f"timeout after {dep.spec.timeout_ms:.0f}ms"
+                        if dep.timeout_frac > 0.2
+                        else "503 Service Unavailable"
+                    )
+                    line = f"ERROR {e.name}: " + (dep.fault_log or f"upstream {name} failed: {why}")
+                    weights[line] = weights.get(line, 0.0) + rps * part * dep.effect()[0]
+            for name, part in self._instances(world, e.database) if e.database else ():
+                db = world.dbs[name]
+                if db.timeout_frac <= 0.02:
                     continue
-                why = (
-                    f"timeout after {dep.spec.timeout_ms:.0f}ms"
-                    if dep.timeout_frac > 0.2
-                    else "503 Service Unavailable"
-                )
-                line = f"ERROR {e.name}: " + (dep.fault_log or f"upstream {d} failed: {why}")
-                weights[line] = weights.get(line, 0.0) + rps * dep.effect()[0]
-            if e.database and world.dbs[e.database].timeout_frac > 0.02:
-                db = world.dbs[e.database]
                 line = (
                     f"ERROR {e.name}: could not obtain connection from pool "
-                    f"'{e.database}' within {db.spec.wait_timeout_ms:.0f}ms"
+                    f"'{name}' within {db.spec.wait_timeout_ms:.0f}ms"
                 )
-                weights[line] = weights.get(line, 0.0) + rps * db.timeout_frac
+                weights[line] = weights.get(line, 0.0) + rps * part * db.timeout_frac
             if e.produces and world.topics[e.produces].reject_frac > 0.01:
                 line = (
                     f"ERROR {e.name}: produce to '{e.produces}' failed: "

@@ -41,6 +41,7 @@ SAYS: dict[str, str] = {
     "restore_record": "we republished the missing DNS record",
     "set_retries": "we turned retries down",
     "evacuate_region": "we evacuated the failing region",
+    "reroute": "we rerouted the calls to the other region",
     "rollback_config": "we rolled back the config",
     "halt_config_push": "we halted the config push",
     "pause_autoscaler": "we paused the autoscaler",

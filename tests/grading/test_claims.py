@@ -100,6 +100,8 @@ def test_the_newer_levers_are_read_from_what_people_wrote() -> None:
         "set_coalescing",
     ]
     assert actions_named("Traffic is being moved out of us-east.") == ["evacuate_region"]
+    assert actions_named("We rerouted us-east's payment calls to us-west.") == ["reroute"]
+    assert actions_named("Pointing the east queries to the other region.") == ["reroute"]
     assert actions_named("We rolled back the WAF ruleset and halted the config push.") == [
         "rollback_config",
         "halt_config_push",

@@ -199,7 +199,12 @@ export class DrillState {
       case "state":
       case "effect":
         if (d.what === "flag changed" || d.what === "flag propagated") {
-          this.flags[d.component] = !!d.enabled;
+          if (d.region) this.flags[`${d.component}@${d.region}`] = !!d.enabled;
+          else {
+            // a flip everywhere clears the regions set apart from the rest
+            for (const key of Object.keys(this.flags)) if (key.startsWith(`${d.component}@`)) delete this.flags[key];
+            this.flags[d.component] = !!d.enabled;
+          }
           topics.add("flags");
         }
         break;

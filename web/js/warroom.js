@@ -575,7 +575,7 @@ class Investigations {
       return h(
         "table.grid",
         h("thead", h("tr", h("th", "flag"), h("th", "state"), h("th", "description"))),
-        h("tbody", flags.map((f) => h("tr", h("td", h("code", f.name)), h("td", { class: st.flags[f.name] ? "on" : "off" }, st.flags[f.name] === undefined ? "?" : st.flags[f.name] ? "on" : "off"), h("td", f.description || "")))),
+        h("tbody", flags.map((f) => h("tr", h("td", h("code", f.name)), h("td", { class: st.flags[f.name] ? "on" : "off" }, flagState(st.flags, f.name)), h("td", f.description || "")))),
       );
     }
     if (!obs.length) return h("p.empty", emptyText(tab, this.room.canAct));
@@ -621,6 +621,16 @@ class Investigations {
       t.update(st.detail[panelName] || {}, st.detailAt[panelName]);
     }
   }
+}
+
+/** A flag's state: on/off everywhere, with the regions set apart from the rest. */
+function flagState(flags, name) {
+  const onOff = (v) => (v ? "on" : "off");
+  const base = flags[name] === undefined ? "?" : onOff(flags[name]);
+  const apart = Object.entries(flags)
+    .filter(([k, v]) => k.startsWith(`${name}@`) && v !== flags[name])
+    .map(([k, v]) => `${onOff(v)} in ${k.slice(name.length + 1)}`);
+  return apart.length ? `${base} (${apart.join(", ")})` : base;
 }
 
 function emptyText(tab, canAct) {
