@@ -11,15 +11,19 @@ byte for byte the one the server has) and grades it. Only the scenario and the
 inputs cross the pipe, never the log.
 
 A child that dies (killed, out of memory) costs nothing recorded: that drill
-is graded in a thread instead and the next one starts a new child.
+is graded in a thread instead and the next one starts a new child. A server
+that dies takes its child with it (``PR_SET_PDEATHSIG`` on Linux).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -32,6 +36,7 @@ from .store import DrillRecord, RunRecord, StoredInput
 
 log = logging.getLogger("firedrill.server")
 NICENESS = 10  # the child yields the core to the server's event loop
+PR_SET_PDEATHSIG = 1  # prctl: a signal for this process when its parent ends
 
 
 def grade_stored(
@@ -45,8 +50,12 @@ def grade_stored(
     return runs_of(record.id, scenario, record.seed, players, list(drill.log.events), record.cohort)
 
 
-def _lower_priority() -> None:
+def _child_setup() -> None:
+    """In the child: yield the core to the server, and end when the server does (a server
+    killed outright would otherwise leave it behind)."""
     os.nice(NICENESS)
+    with contextlib.suppress(OSError, AttributeError):  # prctl is Linux's
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Grader:
@@ -67,7 +76,7 @@ class Grader:
         loop = asyncio.get_running_loop()
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                1, multiprocessing.get_context("spawn"), initializer=_lower_priority
+                1, multiprocessing.get_context("spawn"), initializer=_child_setup
             )
         pool = self._pool
         try:

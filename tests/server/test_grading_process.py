@@ -8,6 +8,8 @@ import signal
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
+
 from server.auth import Principal
 from server.drills import Drills
 from server.grader import Grader
@@ -16,6 +18,8 @@ from server.library import Library
 from server.session import DrillSession
 from server.settings import Settings
 from server.store import RunQuery, RunRecord, SqliteStore
+
+from .drillkit import Process, bearer, create_drill
 
 SCENARIO = "checkout-deploy-500s"
 
@@ -81,3 +85,38 @@ async def test_a_grading_process_that_dies_loses_no_grade(tmp_path: Path) -> Non
     finally:
         await drills.close()
         store.close()
+
+
+def _children(pid: int) -> list[int]:
+    return [
+        int(c) for t in Path(f"/proc/{pid}/task").glob("*/children") for c in t.read_text().split()
+    ]
+
+
+async def test_a_server_killed_outright_takes_its_grading_process_with_it(
+    process: Process,
+) -> None:
+    """SIGKILL leaves no orphan: the grading child ends with the server that started it."""
+    process.start()
+    async with httpx.AsyncClient(base_url=process.http, timeout=10) as http:
+        drill = await create_drill(http)
+        r = await http.post(
+            f"/api/drills/{drill.id}/control",
+            json={"action": "end"},
+            headers=bearer(drill.facilitator),
+        )
+        assert r.status_code == 200, r.text
+        await http.get(f"/api/drills/{drill.id}/history", headers=bearer(drill.facilitator))
+    # the grading process started by the end (and multiprocessing's resource tracker)
+    children = [Path(f"/proc/{c}") for c in _children(process.pid)]
+    assert any("spawn_main" in (c / "cmdline").read_text() for c in children)
+    process.kill()
+
+    def gone() -> bool:
+        return all(not c.exists() or "State:\tZ" in (c / "status").read_text() for c in children)
+
+    for _ in range(200):  # a liveness bound, not a timing claim
+        if gone():
+            break
+        await asyncio.sleep(0.05)
+    assert gone()
