@@ -294,29 +294,8 @@ def run_clients(url: str, token: str, n: int, seconds: float) -> None:
     hand, then reads all sockets from one epoll loop and only parses frame
     headers and the ``seq`` at the start of each payload (~5 us per frame).
     """
-    host, port, path = _split(url)
-    hello = _masked(orjson.dumps({"type": "hello", "v": 1, "token": token}))
     sel = selectors.DefaultSelector()
-    buffers: dict[socket.socket, bytearray] = {}
-    for _ in range(n):
-        sock = socket.create_connection((host, port))
-        key = base64.b64encode(os.urandom(16)).decode()
-        sock.sendall(
-            (
-                f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                "Sec-WebSocket-Version: 13\r\n\r\n"
-            ).encode()
-        )
-        head = b""
-        while b"\r\n\r\n" not in head:
-            head += sock.recv(4096)
-        if not head.startswith(b"HTTP/1.1 101"):
-            raise SystemExit(f"handshake refused: {head[:80]!r}")
-        sock.sendall(hello)
-        sock.setblocking(False)
-        buffers[sock] = bytearray(head.split(b"\r\n\r\n", 1)[1])
-        sel.register(sock, selectors.EVENT_READ)
+    buffers = open_raw(url, token, n, sel)
     receipts: list[tuple[int, float]] = []
     prefix = EVENTS.encode()
     opened = time.monotonic() + 0.3  # let welcomes and backlogs drain first
@@ -340,6 +319,35 @@ def run_clients(url: str, token: str, n: int, seconds: float) -> None:
     for sock in buffers:
         sock.close()
     sys.stdout.write(orjson.dumps(receipts).decode())
+
+
+def open_raw(url: str, token: str, n: int, sel: selectors.BaseSelector) -> dict[Any, bytearray]:
+    """Open ``n`` raw WebSocket connections to ``url``, each sending a hello with ``token``;
+    registered with ``sel`` for reading, each with the bytes already received after its
+    handshake."""
+    host, port, path = _split(url)
+    hello = _masked(orjson.dumps({"type": "hello", "v": 1, "token": token}))
+    buffers: dict[Any, bytearray] = {}
+    for _ in range(n):
+        sock = socket.create_connection((host, port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(4096)
+        if not head.startswith(b"HTTP/1.1 101"):
+            raise SystemExit(f"handshake refused: {head[:80]!r}")
+        sock.sendall(hello)
+        sock.setblocking(False)
+        buffers[sock] = bytearray(head.split(b"\r\n\r\n", 1)[1])
+        sel.register(sock, selectors.EVENT_READ)
+    return buffers
 
 
 def _split(url: str) -> tuple[str, int, str]:

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/load.py [--drills 50] [--clients 10] [--seconds 60] [--speed 10]
                                    [--rounds 3] [--seed 1]
+                                   [--store postgresql://... [--bus redis://...] [--workers N]]
 
 Starts ``firedrill serve`` on a free loopback port with a temporary database,
 then plays rounds of D drills x C WebSocket clients (1 facilitator, C // 2
@@ -9,9 +10,12 @@ players, the rest observers) for T wall seconds at speed X: players send
 jittered chat and actions, observers ping, the facilitator notes; some
 clients drop their connection and resume with ``last_seq``; then every drill
 ends and every client's events are compared with the log export for its
-token. Round 1 is the warm-up: a wave of ended_cache (32) drills fills the
-ended-drill cache, then a normal wave of D drills; its end is the RSS
-baseline every later round must return to. Exits 1 on any error,
+token. With ``--store postgresql://...`` the server runs on a fresh schema of
+that database (dropped at the end), with ``--bus`` and ``--workers`` passed to
+``firedrill serve``; CPU and RSS are then those of every worker together, and
+tick lateness is the worst worker's. Round 1 is the warm-up: a wave of
+ended_cache (32) drills fills the ended-drill cache, then a normal wave of D
+drills; its end is the RSS baseline every later round must return to. Exits 1 on any error,
 lost or duplicate event, or memory not back to the baseline.
 
 Columns: inputs sent/acked (inputs and controls meant to apply), prov (deliberate
@@ -86,6 +90,14 @@ def summary(report: LoadReport) -> list[str]:
     return lines
 
 
+def server_kind(cfg: LoadConfig) -> str:
+    """How the server under load is run, in words."""
+    if cfg.store is None:
+        return "1 process, SQLite"
+    bus = ", Redis bus" if cfg.bus else ""
+    return f"{cfg.workers} worker(s), PostgreSQL{bus}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--drills", type=int, default=50)
@@ -109,9 +121,20 @@ def main() -> int:
         default=LoadConfig.rss_tolerance,
         help="share over the baseline RSS allowed after a round (plus 8 MiB)",
     )
+    parser.add_argument(
+        "--store", metavar="URL", help="postgresql://...: run on a fresh schema of it"
+    )
+    parser.add_argument("--bus", metavar="URL", help="redis://...: the workers' bus")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     args = parser.parse_args()
     if args.clients < 2 or args.drills < 1 or args.rounds < 2:
         parser.error("need --clients >= 2, --drills >= 1 and --rounds >= 2")
+    if args.store is not None and not args.store.startswith(("postgresql://", "postgres://")):
+        parser.error(f"--store must be a postgresql:// URL, got {args.store!r}")
+    if args.bus is not None and (args.store is None or not args.bus.startswith("redis://")):
+        parser.error("--bus needs --store postgresql://... and must be a redis:// URL")
+    if args.workers < 1 or (args.workers > 1 and args.bus is None):
+        parser.error("--workers must be >= 1; more than 1 needs --store and --bus")
     cfg = LoadConfig(
         drills=args.drills,
         clients=args.clients,
@@ -122,13 +145,17 @@ def main() -> int:
         per_minute=args.per_minute,
         reconnect_share=args.reconnect_share,
         rss_tolerance=args.rss_tolerance,
+        workers=args.workers,
+        store=args.store,
+        bus=args.bus,
     )
     print(
         f"firedrill load test ({os.cpu_count()} cpus, python {sys.version.split()[0]}): "
         f"{cfg.drills} drills x {cfg.clients} clients (1 facilitator, {cfg.players} players, "
         f"{cfg.observers} observers) for {cfg.seconds:g} s at {cfg.speed:g}x, {cfg.rounds} "
         f"rounds (round 1w: warm-up, {cfg.cache_fill} drills to fill the ended-drill cache, "
-        f"then {cfg.drills}), seed {cfg.seed}"
+        f"then {cfg.drills}), seed {cfg.seed}; server: {server_kind(cfg)}; "
+        f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     print(HEAD, flush=True)
     started = time.monotonic()
@@ -143,7 +170,8 @@ def main() -> int:
         if problems
         else "OK: every request answered once, nothing lost or duplicated, memory back to baseline"
     )
-    print(f"{verdict} (total {time.monotonic() - started:.0f} s)")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{verdict} (total {time.monotonic() - started:.0f} s; load average {load})")
     return 1 if problems else 0
 
 

@@ -44,6 +44,9 @@ class LoadConfig:
     rss_tolerance: float = 0.05
     rss_slack_mib: float = 8.0
     settle: float = 3.0  # wall seconds for the server to go quiet (and collect) before RSS
+    workers: int = 1  # `firedrill serve --workers`; more than 1 needs store and bus
+    store: str | None = None  # a postgresql:// URL (None: a temporary SQLite file)
+    bus: str | None = None  # a redis:// URL
 
     @property
     def players(self) -> int:

@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         if recovered:
             log.info("recovered %d drill(s) from %s", len(recovered), describe(settings.db))
         drills.backfill()  # ended drills never graded (a stop mid-grading, an older store)
+        drills.heap.tune()  # what start-up built lives as long as the server: freeze it
         drills.start()  # a cluster's worker claims the drills nobody owns
         try:
             yield

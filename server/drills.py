@@ -7,7 +7,7 @@ drill that had not ended by replaying its stored inputs; a drill that was
 running comes back paused, so nobody loses time to a restart they did not see.
 
 A drill is graded once, when it ends: its runs (server/history.py) are recorded in
-the store in a worker thread, so history is complete and a read of it grades
+the store by a grading process (server/grader.py), so history is complete and a read of it grades
 nothing. A drill that ended while the server was stopping, or before this was so,
 is graded by :meth:`Drills.backfill` at startup (or by the first history read
 that needs it, whichever comes first).
@@ -17,14 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import gc
 import logging
 import re
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from engine.drill import Drill
@@ -43,7 +40,8 @@ from .errors import (
     StorageUnavailable,
     Unauthorized,
 )
-from .history import runs_of
+from .grader import GRADER, Grader
+from .heap import Heap
 from .lease import CLAIM_EVERY, LeaseLost, key
 from .library import Library
 from .lifecycle import Status
@@ -63,17 +61,6 @@ FOLLOW_IDLE = 30.0  # seconds a follower copy with no client here is kept (a rec
 COLLECT_AFTER = 2.0  # seconds from an eviction to the collection that frees it (and its burst)
 
 
-def _find_malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``: hands freed heap pages back to the OS (None without glibc)."""
-    try:
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return None
-
-
-_MALLOC_TRIM = _find_malloc_trim()
-
-
 @dataclass(frozen=True, slots=True)
 class Secrets:
     """Shown once, at creation; the store keeps only their digests."""
@@ -85,7 +72,12 @@ class Secrets:
 
 class Drills:
     def __init__(
-        self, store: Store, library: Library, settings: Settings, cluster: Cluster | None = None
+        self,
+        store: Store,
+        library: Library,
+        settings: Settings,
+        cluster: Cluster | None = None,
+        grader: Grader = GRADER,
     ) -> None:
         self.cluster = cluster  # None: this process alone serves the store's drills
         self.health = StorageHealth(settings.store_retry)
@@ -101,6 +93,8 @@ class Drills:
         self._loading: dict[str, asyncio.Future[DrillSession]] = {}
         self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
         self._collect: asyncio.TimerHandle | None = None
+        self.heap = Heap()
+        self.grader = grader  # ended drills are graded in its child process
         self._grading: dict[str, asyncio.Future[None]] = {}  # drill id -> its recording
         self._backfill: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()  # gradings started by an end
@@ -179,6 +173,7 @@ class Drills:
         )
         session.on_end = self._ended
         session.on_stall = self.health.wait
+        self.heap.settle_soon()  # its long-lived part joins the frozen heap
         if session.status is Status.ENDED:
             self._cache(session)
         else:
@@ -217,10 +212,8 @@ class Drills:
             record = self.store.drill(drill_id)
             if record is not None and session.status is Status.ENDED:
                 players = [p.name for p in self.store.participants(drill_id) if p.role == "player"]
-                events = list(session.drill.log.events)
-                runs = await asyncio.to_thread(
-                    runs_of, drill_id, session.scenario, record.seed, players, events, record.cohort
-                )
+                inputs = self.store.inputs(drill_id)
+                runs = await self.grader.runs(session.scenario, record, inputs, players)
                 self.store.save_runs(drill_id, runs)
             fut.set_result(None)
         except (StorageUnavailable, FiredrillError) as exc:
@@ -267,8 +260,9 @@ class Drills:
         world, the session and its pacer), so only a full collection frees it,
         and CPython runs one only once long-lived objects have grown by a
         quarter: until then evicted drills pile up (bench/load.py: +38 MiB
-        after a round of fifty 10-minute drills). One collection (20-40 ms
-        here) a few seconds after the first eviction of a burst frees the lot;
+        after a round of fifty 10-minute drills), and a frozen one never is
+        (server/heap.py). One collection a few seconds after the first eviction
+        of a burst frees the lot (the only one that walks the whole heap);
         glibc's ``malloc_trim`` then returns the freed pages, so RSS follows the
         drills in memory instead of staying at the heap's peak.
         """
@@ -279,9 +273,7 @@ class Drills:
 
     def _collected(self) -> None:
         self._collect = None
-        gc.collect()
-        if _MALLOC_TRIM is not None:  # else RSS stays at the heap's peak (+10% seen at 50 drills)
-            _MALLOC_TRIM(0)
+        self.heap.collect()
 
     # ------------------------------------------------------------ finding
     async def get(self, drill_id: str) -> DrillSession:
@@ -554,6 +546,7 @@ class Drills:
         if self._collect is not None:
             self._collect.cancel()
             self._collect = None
+        self.heap.close()
         if self._backfill is not None:
             self._backfill.cancel()
             with contextlib.suppress(asyncio.CancelledError):

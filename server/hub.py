@@ -6,8 +6,10 @@ up completes at once (one ``transport.write``, no task switch). A client
 whose socket is not writable gets a bounded backlog drained by its own task;
 when the backlog is full the client is cut off with close code 4008 and a
 reason telling it to reconnect with its last seq. Nobody else ever waits.
-Frames are built once per view ("facilitator": every event; "public": events
-with ``vis == "all"``) and the same string goes to every client of that view.
+Frames are built and UTF-8 encoded once per view ("facilitator": every event;
+"public": events with ``vis == "all"``), and the same bytes go to every client
+of that view: straight to its connection (server/wire.py) whenever uvicorn
+would write at once, through ASGI otherwise.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from engine.log import Event
 from .auth import Principal
 from .errors import CLOSE
 from .protocol import events_frame
+from .wire import Wire
 
 Send = Callable[[str], Coroutine[Any, Any, None]]
 VIEWS = ("facilitator", "public")
@@ -30,21 +33,30 @@ VIEWS = ("facilitator", "public")
 class Client:
     """One connected socket: its principal, its backlog, and why it must close."""
 
-    def __init__(self, principal: Principal, send: Send, max_frames: int) -> None:
+    def __init__(
+        self, principal: Principal, send: Send, max_frames: int, wire: Wire | None = None
+    ) -> None:
         self.principal = principal
         self.view = principal.view
         self.max_frames = max_frames
         self._send = send
+        self._wire = wire  # the direct way to the socket (None: ASGI only)
         self.backlog: deque[str] = deque()
         self._flusher: asyncio.Task[None] | None = None
         self.close_code: int | None = None
         self.close_reason = ""
         self.closing = asyncio.Event()
 
-    def send(self, frame: str) -> None:
-        """Send now if the socket can take it, else queue it; never blocks."""
+    def send(self, frame: str | bytes) -> None:
+        """Send now if the socket can take it, else queue it; never blocks. ``frame`` is one
+        JSON text, as a string or UTF-8 bytes (the hub's, encoded once for every client)."""
         if self.close_code is not None:
             return
+        wire = self._wire if self._flusher is None else None  # a backlog keeps the order
+        if wire is not None and wire.write(frame if isinstance(frame, bytes) else frame.encode()):
+            return
+        if isinstance(frame, bytes):
+            frame = frame.decode()  # ASGI carries text as a string
         if self._flusher is not None:  # earlier frames are still waiting: keep the order
             if len(self.backlog) >= self.max_frames:
                 self.close(
@@ -151,9 +163,11 @@ class Hub:
                     c.send(frame)
 
     def broadcast(self, frame: str, views: Sequence[str] = VIEWS) -> None:
+        """Send one frame to every client of ``views`` (encoded once for all of them)."""
+        data = frame.encode()
         for view in views:
             for c in tuple(self.clients[view]):
-                c.send(frame)
+                c.send(data)
 
     def close_all(self, code: int, reason: str) -> None:
         for view in VIEWS:

@@ -129,10 +129,10 @@ def dumps(frame: dict[str, Any]) -> str:
     return orjson.dumps(frame).decode()
 
 
-def events_frame(items: Sequence[bytes], seq: int) -> str:
-    """One ``events`` frame from already-serialised events (never re-serialised)."""
+def events_frame(items: Sequence[bytes], seq: int) -> bytes:
+    """One ``events`` frame, UTF-8, from already-serialised events (never re-serialised)."""
     head = b'{"v":1,"type":"events","seq":%d,"items":[' % seq
-    return (head + b",".join(items) + b"]}").decode()
+    return head + b",".join(items) + b"]}"
 
 
 def ack(frame_id: str | None, seq: int) -> str:

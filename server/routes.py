@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -100,6 +101,7 @@ async def health(drills: DrillsDep) -> dict[str, Any]:
         "drills": {"live": len(drills.live), "limit": drills.limits.drills},
         "clients": clients,
         "tick_lateness": drills.lateness.percentiles(),
+        "worker": os.getpid(),  # which of several workers answered (each has its own figures)
     }
 
 

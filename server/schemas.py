@@ -177,6 +177,7 @@ class Health(BaseModel):
     drills: dict[str, int]
     clients: int
     tick_lateness: dict[str, float | None]
+    worker: int = Field(description="Process id of the worker that answered (`--workers N`).")
 
 
 class Report(BaseModel):

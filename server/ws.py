@@ -40,17 +40,18 @@ from .protocol import ControlFrame, Hello, InputFrame, Ping, ack, error, parse_f
 from .ratelimit import TokenBucket
 from .session import DrillSession
 from .settings import Settings
+from .wire import RAW_SEND, wire_of
 
 log = logging.getLogger("firedrill.server")
 router = APIRouter()
-RAW_SEND = "firedrill.raw_send"
 
 
 class KeepRawSend:
     """ASGI middleware handing WebSocket endpoints the server's own ``send``.
 
     Fan-out is one send per client per frame; going straight to the server
-    skips the framework's per-message wrappers (about a tenth of fan-out CPU).
+    skips the framework's per-message wrappers (about a tenth of fan-out CPU),
+    and it is how server/wire.py finds the connection to write frames to.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -128,7 +129,9 @@ class Connection:
         if hello is None:
             return
         who, last_seq = hello
-        client = Client(who, frame_sender(self.ws), self.limits.queue_frames)
+        client = Client(
+            who, frame_sender(self.ws), self.limits.queue_frames, wire_of(self.ws.scope)
+        )
         self.drills.catch_up(self.session, last_seq)
         try:
             self.session.attach(client, last_seq)

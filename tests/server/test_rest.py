@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import httpx
 
 from .drillkit import Live, bearer, create_drill, join
@@ -49,6 +51,7 @@ async def test_the_library_and_a_new_drill(live: Live, http: httpx.AsyncClient) 
 
     health = (await http.get("/api/health")).json()
     assert health["status"] == "ok" and health["drills"]["limit"] == 200
+    assert health["worker"] == os.getpid()  # this test's server runs in this process
     assert (await http.get(f"/drills/{drill.id}/join")).status_code == 200
 
 
