@@ -9,7 +9,11 @@ Schema changes are versioned migrations (:data:`MIGRATIONS`), applied in order
 inside one transaction under an advisory lock, so two workers starting at once
 never race. A database written by a newer firedrill is refused, not guessed at.
 
-The connection is synchronous (psycopg 3), like SQLite's: one round trip on
+``--sync`` keeps SQLite's meaning: ``normal`` sets ``synchronous_commit = off``
+for the store's session (an acked input survives a crash of firedrill, and is
+visible to a worker taking over at once; a crash of the database server itself
+may lose the last fraction of a second), ``full`` waits for the WAL flush
+(``on``). The connection is synchronous (psycopg 3), like SQLite's: one round trip on
 loopback or a LAN costs about what SQLite's WAL append does, and it keeps the
 store interface, and so the server, the same for both.
 """
@@ -20,7 +24,7 @@ import re
 import time
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
@@ -140,7 +144,13 @@ class PostgresStore:
     reached or was written by a newer schema.
     """
 
-    def __init__(self, url: str, schema: str | None = None, cluster: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        schema: str | None = None,
+        cluster: bool = False,
+        sync: Literal["normal", "full"] = "normal",
+    ) -> None:
         url, in_url = _split_schema(url)
         self.cluster = cluster
         self.url, self.schema = url, schema or in_url
@@ -149,6 +159,10 @@ class PostgresStore:
         except psycopg.Error as e:
             raise RuntimeError(f"cannot connect to PostgreSQL ({describe(url)}): {e}") from None
         try:
+            # SQLite's promise for each --sync: "normal" keeps an acked input through a crash
+            # of firedrill (the commit is in the database server, visible to every worker at
+            # once) without waiting for its WAL flush on the event loop; "full" waits for it.
+            self.db.execute(SYNC_COMMIT[sync])
             self.version = self._migrate()
             self._own()
         except BaseException:
@@ -363,6 +377,12 @@ _SELECT_DRILL = (
     "SELECT id, scenario, seed, speed, status, sim_time, facilitator, player_code_hash, "
     "observer_code_hash, created_at, cohort FROM drills"
 )
+
+
+SYNC_COMMIT = {
+    "normal": "SET synchronous_commit = off",
+    "full": "SET synchronous_commit = on",
+}
 
 
 def _split_schema(url: str) -> tuple[str, str | None]:

@@ -17,7 +17,8 @@ def open_store(
 ) -> Store:
     """Open the store ``target`` names: a ``postgresql://`` URL, else an SQLite file path.
 
-    ``sync`` applies to SQLite only (PostgreSQL commits durably by its own settings).
+    ``sync``: "full" waits for each write to reach the disk (SQLite's fsync, PostgreSQL's
+    WAL flush); "normal" only survives a crash of this process.
     ``cluster``: this server is one worker of several sharing the store (PostgreSQL only).
     Raises :class:`RuntimeError` with the reason when the store cannot be opened.
     """
@@ -34,7 +35,7 @@ def open_store(
                 "a postgresql:// store needs the PostgreSQL driver: "
                 "pip install 'firedrill[postgres]'"
             ) from None
-        return PostgresStore(target, cluster=cluster)
+        return PostgresStore(target, cluster=cluster, sync=sync)
     if cluster:
         raise RuntimeError("workers share drills through PostgreSQL: give --store postgresql://...")
     return SqliteStore(target, sync)

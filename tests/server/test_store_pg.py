@@ -102,6 +102,23 @@ def test_an_input_is_committed_before_append_returns(pg_schema: str) -> None:
     store.close()
 
 
+@pytest.mark.parametrize(("sync", "setting"), [("normal", "off"), ("full", "on")])
+def test_sync_keeps_its_sqlite_meaning_on_postgresql(
+    pg_schema: str, sync: str, setting: str
+) -> None:
+    """--sync normal does not wait for the WAL flush (an acked input is still committed and
+    seen by every other session at once); --sync full waits for it, through open_store too."""
+    store = open_store(schema_url(pg_schema), sync)  # type: ignore[arg-type]
+    assert isinstance(store, PostgresStore)
+    assert store.db.execute("SHOW synchronous_commit").fetchone() == (setting,)
+    store.create_drill(record(), "tokenhash")
+    store.append_input("abcdefgh", 3.0, "ann", "player", None, {"type": "take_command"})
+    with psycopg.connect(URL) as other:
+        table = sql.Identifier(pg_schema, "inputs")
+        assert other.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone() == (1,)
+    store.close()
+
+
 def test_servers_starting_together_migrate_once_and_one_owns_the_store(pg_schema: str) -> None:
     """Three stores opening an empty schema at once: each migration once, one owner, two refusals."""
     refused: list[BaseException] = []
