@@ -50,12 +50,17 @@ def grade_stored(
     return runs_of(record.id, scenario, record.seed, players, list(drill.log.events), record.cohort)
 
 
-def _child_setup() -> None:
-    """In the child: yield the core to the server, and end when the server does (a server
-    killed outright would otherwise leave it behind)."""
+def _child_setup(server: int) -> None:
+    """In the child: yield the core to the server, and end when the server (pid ``server``)
+    does: a server killed outright would otherwise leave it behind, holding the server's
+    stdout and stderr open."""
     os.nice(NICENESS)
     with contextlib.suppress(OSError, AttributeError):  # prctl is Linux's
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    # A server killed while this child was starting (before the prctl) sends no signal:
+    # the child was already handed to another parent, so it must look for itself.
+    if os.getppid() != server:
+        os._exit(0)
 
 
 class Grader:
@@ -76,7 +81,10 @@ class Grader:
         loop = asyncio.get_running_loop()
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                1, multiprocessing.get_context("spawn"), initializer=_child_setup
+                1,
+                multiprocessing.get_context("spawn"),
+                initializer=_child_setup,
+                initargs=(os.getpid(),),
             )
         pool = self._pool
         try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -120,3 +122,21 @@ async def test_a_server_killed_outright_takes_its_grading_process_with_it(
             break
         await asyncio.sleep(0.05)
     assert gone()
+
+
+def test_a_grading_child_whose_server_died_while_it_started_ends_itself() -> None:
+    """A server killed before its new grading child set its parent-death signal sends it
+    none: the child sees it has another parent and exits instead of serving nobody (and
+    holding the dead server's stdout open)."""
+    code = (
+        "import os, sys\n"
+        "from server.grader import _child_setup\n"
+        "_child_setup(os.getppid() + 1 if len(sys.argv) > 1 else os.getppid())\n"
+        "print('still here')\n"
+    )
+    orphan = subprocess.run(
+        [sys.executable, "-c", code, "orphan"], capture_output=True, text=True, timeout=60
+    )
+    assert (orphan.returncode, orphan.stdout) == (0, "")
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (child.returncode, child.stdout) == (0, "still here\n")
