@@ -256,28 +256,8 @@ def test_alerting_that_never_comes_back_never_pages() -> None:
 def test_a_firing_alert_neither_resolves_nor_refires_while_alerting_is_down() -> None:
     """The alert fired before alerting went blind; the errors end meanwhile, and it resolves
     only once alerting is back (T+11:40), the first tick with data."""
-    sc = tiny(
-        api={"endpoints": [{"name": "GET /", "share": 1.0, "calls": ["discovery"]}]},
-        topology={"dependencies": [{"name": "discovery"}]},
-        faults=[
-            {
-                "id": "discovery-down",
-                "kind": "dependency",
-                "dependency": "discovery",
-                "error_pct": 50,
-                "at": 120,
-                "recover_at": 600,
-            },
-            {
-                "id": "blind",
-                "kind": "tool_outage",
-                "tools": ["alerting"],
-                "reason": REASON,
-                "at": 300,
-                "recover_at": 700,
-            },
-        ],
-    )
+    # alerting goes blind at T+05:00, after the alert fired, until T+11:40
+    sc = _sc(tools=["alerting"], when=None, until=None, at=300, recover_at=700)
     d = Drill(sc, seed=0)
     d.advance(800)
     assert _alerts(d) == [
